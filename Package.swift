@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+//
+// Datagram Chat: chat over UDP with its own reliability layer, beside a TCP mode that speaks the
+// same chat protocol. No package dependencies: the toolchain only.
+//
+// Layering (arrows point at what a target may import):
+//
+//   Datagram        pure: wire format, timers, loss recovery, the sans-IO connection
+//   LinkSimulator   pure: a seeded lossy link (loss, bursts, delay, duplication, corruption)
+//   Chat            pure: the chat protocol, TCP framing, commands, safe text
+//   Relay           pure: the relay's peer table, rooms and routing, with injected time
+//   Transport       the only target that imports Glibc, Dispatch or Synchronization
+//   relay, chat, compare, bench   thin executables
+import PackageDescription
+
+let package = Package(
+    name: "DatagramChat",
+    products: [
+        .library(name: "Datagram", targets: ["Datagram"]),
+        .library(name: "LinkSimulator", targets: ["LinkSimulator"]),
+        .executable(name: "relay", targets: ["RelayServer"]),
+        .executable(name: "chat", targets: ["ChatClient"]),
+        .executable(name: "compare", targets: ["Compare"]),
+        .executable(name: "bench", targets: ["Bench"]),
+    ],
+    targets: [
+        .target(name: "Datagram"),
+        .target(name: "LinkSimulator", dependencies: ["Datagram"]),
+        .target(name: "Chat", dependencies: ["Datagram"]),
+        .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
+        .target(name: "Transport", dependencies: ["Datagram", "LinkSimulator", "Chat", "Relay"]),
+        .executableTarget(name: "RelayServer", dependencies: ["Transport", "Relay", "Chat", "Datagram"]),
+        .executableTarget(name: "ChatClient", dependencies: ["Transport", "Chat", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Compare", dependencies: ["Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Bench", dependencies: ["Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "DatagramTests", dependencies: ["Datagram"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

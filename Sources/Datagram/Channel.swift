@@ -1,0 +1,27 @@
+/// How a message travels.
+///
+/// Each channel has its own message numbers, so a loss on one never holds up the other.
+public enum Channel: UInt8, Sendable, Hashable, CaseIterable {
+    /// Delivered exactly once, intact, in the order sent; retransmitted until acknowledged.
+    case reliableOrdered = 0
+    /// Delivered at most once, intact, in arrival order; never retransmitted.
+    case unreliable = 1
+}
+
+/// A connection's identifier on the wire, chosen at random by the client and echoed by the server.
+public struct ConnectionID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public var description: String {
+        let hex = String(rawValue, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}
+
+/// Identifies one message handed to `Connection.send`, in the order they were sent (1, 2, 3, ...).
+public struct MessageID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public static func < (lhs: MessageID, rhs: MessageID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { "#\(rawValue)" }
+}
