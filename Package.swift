@@ -9,6 +9,7 @@
 //   LinkSimulator   pure: a seeded lossy link (loss, bursts, delay, duplication, corruption)
 //   Chat            pure: the chat protocol, TCP framing, commands, safe text
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
+//   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
 //   Transport       the only target that imports Glibc, Dispatch or Synchronization
 //   relay, chat, compare, bench   thin executables
 import PackageDescription
@@ -28,17 +29,19 @@ let package = Package(
         .target(name: "LinkSimulator", dependencies: ["Datagram"]),
         .target(name: "Chat", dependencies: ["Datagram"]),
         .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
+        .target(name: "CommandLineSupport"),
         .target(name: "Transport", dependencies: ["Datagram", "LinkSimulator", "Chat", "Relay"]),
-        .executableTarget(name: "RelayServer", dependencies: ["Transport", "Relay", "Chat", "Datagram"]),
-        .executableTarget(name: "ChatClient", dependencies: ["Transport", "Chat", "Datagram", "LinkSimulator"]),
-        .executableTarget(name: "Compare", dependencies: ["Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
-        .executableTarget(name: "Bench", dependencies: ["Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "Transport", "Relay", "Chat", "Datagram"]),
+        .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "Transport", "Chat", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
         .testTarget(name: "DatagramTests", dependencies: ["Datagram"]),
         .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Datagram", "LinkSimulator"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat"]),
+        .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
