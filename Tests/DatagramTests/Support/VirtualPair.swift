@@ -22,6 +22,8 @@ struct VirtualPair {
     let clientAddress: [UInt8] = [127, 0, 0, 1, 0xC3, 0x50]
     var delay: Duration
     var drop: (Direction, Int) -> Bool = { _, _ in false }
+    /// Extra delay per datagram (for reordering), on top of `delay`.
+    var jitter: (Direction, Int) -> Duration = { _, _ in .zero }
     var inFlight: [InFlight] = []
     var sentCount: [Direction: Int] = [.toServer: 0, .toClient: 0]
     var sequence = 0
@@ -64,7 +66,7 @@ struct VirtualPair {
         let index = sentCount[direction]!
         sentCount[direction] = index + 1
         if drop(direction, index) { return }
-        inFlight.append(InFlight(arrival: now + delay, sequence: sequence, direction: direction, bytes: datagram))
+        inFlight.append(InFlight(arrival: now + delay + jitter(direction, index), sequence: sequence, direction: direction, bytes: datagram))
         sequence += 1
     }
 
