@@ -128,6 +128,11 @@ public struct SimulatedPair: Sendable {
         if side == .client { clientToServer.conditions = conditions } else { serverToClient.conditions = conditions }
     }
 
+    /// Planned messages not yet accepted by `send` (not yet due, or pushed back by a full send queue).
+    public var pendingSendCount: Int {
+        planned.count + blocked.values.reduce(0) { $0 + $1.count }
+    }
+
     /// True when both connections are idle, every planned message was sent and the links are empty.
     public var isSettled: Bool {
         guard let server, client.isIdle, server.isIdle else { return false }
