@@ -53,27 +53,33 @@ public struct SimulatedLink: Sendable {
     /// Datagrams scheduled and not yet delivered.
     public var inFlightCount: Int { inFlight.count }
 
-    /// A datagram enters the link at `now`; the link decides its fate at once.
-    public mutating func send(_ datagram: [UInt8], at now: Timestamp) {
+    /// A datagram enters the link at `now`; the link decides its fate at once and returns it.
+    @discardableResult
+    public mutating func send(_ datagram: [UInt8], at now: Timestamp) -> DatagramFate {
         let draws = draw()
         statistics.sent += 1
         statistics.bytesSent += datagram.count
         let entry = entries
         entries += 1
         let arrival = now + conditions.delay + draws.jitter
-        if isLost(draws, sentAt: now, arrivingAt: arrival) { return }
+        if let loss = lossCause(draws, sentAt: now, arrivingAt: arrival) { return .lost(loss) }
         var bytes = datagram
+        var corruptedByte: Int?
         if draws.corruption < conditions.corruption, !bytes.isEmpty {
             let index = Int(draws.corruptedIndex % UInt64(bytes.count))
             bytes[index] ^= UInt8(1 + draws.corruptionMask % 255)
             statistics.corrupted += 1
+            corruptedByte = index
         }
         inFlight.push(InFlight(entry: entry, bytes: bytes), at: arrival)
-        let copyArrival = now + conditions.delay + draws.duplicateJitter
-        if draws.duplication < conditions.duplication, !conditions.isBlackholed(at: copyArrival) {
+        var copyArrival: Timestamp? = now + conditions.delay + draws.duplicateJitter
+        if draws.duplication < conditions.duplication, let time = copyArrival, !conditions.isBlackholed(at: time) {
             statistics.duplicated += 1
-            inFlight.push(InFlight(entry: entry, bytes: bytes), at: copyArrival)
+            inFlight.push(InFlight(entry: entry, bytes: bytes), at: time)
+        } else {
+            copyArrival = nil
         }
+        return .scheduled(arrival: arrival, duplicateArrival: copyArrival, corruptedByte: corruptedByte)
     }
 
     /// The next datagram whose delivery time is at or before `now`, or nil.
@@ -101,27 +107,54 @@ public struct SimulatedLink: Sendable {
     }
 
     /// Decides loss and advances the Gilbert-Elliott chain (once per datagram, even in a blackhole).
-    private mutating func isLost(_ draws: Draws, sentAt now: Timestamp, arrivingAt arrival: Timestamp) -> Bool {
+    private mutating func lossCause(_ draws: Draws, sentAt now: Timestamp, arrivingAt arrival: Timestamp) -> LossCause? {
         var isBurstLoss = false
         if let burst = conditions.burst {
             isBurstLoss = draws.burstLoss < (isInBadState ? burst.lossInBad : burst.lossInGood)
             let move = isInBadState ? burst.badToGood : burst.goodToBad
             if draws.burstMove < move { isInBadState.toggle() }
         }
-        if conditions.isBlackholed(at: now) || conditions.isBlackholed(at: arrival) {
-            statistics.dropped += 1
-            statistics.droppedInBlackhole += 1
-            return true
+        let cause: LossCause? = if conditions.isBlackholed(at: now) || conditions.isBlackholed(at: arrival) {
+            .blackhole
+        } else if draws.loss < conditions.loss {
+            .independent
+        } else if isBurstLoss {
+            .burst
+        } else {
+            nil
         }
-        if draws.loss < conditions.loss {
-            statistics.dropped += 1
-            return true
+        guard let cause else { return nil }
+        statistics.dropped += 1
+        if cause == .blackhole { statistics.droppedInBlackhole += 1 }
+        if cause == .burst { statistics.droppedInBurst += 1 }
+        return cause
+    }
+}
+
+/// Why a simulated link lost a datagram.
+public enum LossCause: String, Sendable, Hashable {
+    /// The independent loss probability (`LinkConditions.loss`).
+    case independent
+    /// The Gilbert-Elliott chain (`LinkConditions.burst`).
+    case burst
+    /// A blackhole window (`LinkConditions.blackholes`).
+    case blackhole
+}
+
+/// What a simulated link decided for one datagram when it entered.
+public enum DatagramFate: Sendable, Hashable, CustomStringConvertible {
+    /// Lost, for this reason.
+    case lost(LossCause)
+    /// Scheduled to come out at `arrival` (and a copy at `duplicateArrival`), with one byte flipped if
+    /// `corruptedByte` is set.
+    case scheduled(arrival: Timestamp, duplicateArrival: Timestamp?, corruptedByte: Int?)
+
+    /// A few words for a trace line.
+    public var description: String {
+        switch self {
+        case let .lost(cause): "lost (\(cause.rawValue))"
+        case let .scheduled(arrival, duplicate, corrupted):
+            "arrives \(arrival)" + (duplicate.map { ", copy \($0)" } ?? "") + (corrupted.map { ", byte \($0) flipped" } ?? "")
         }
-        if isBurstLoss {
-            statistics.dropped += 1
-            statistics.droppedInBurst += 1
-            return true
-        }
-        return false
     }
 }
