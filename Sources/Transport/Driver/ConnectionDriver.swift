@@ -128,7 +128,9 @@ public final class ConnectionDriver: Sendable {
 
     /// Starts a new client handshake with connection id `id` on the same socket (after
     /// `.closed(.reset)`, for example) and returns the old connection's unacknowledged messages,
-    /// oldest first, for the caller to `send` again.
+    /// oldest first, for the caller to `send` again. Call it from the event callback (on `queue`),
+    /// and have the application send from `queue` too, so no new message slips in between the old
+    /// ones and their resending.
     public func reconnect(id: ConnectionID, configuration: Configuration = Configuration()) -> [[UInt8]] {
         let now = clock.now()
         var old = replaceConnection(Connection(role: .client, id: id, configuration: configuration, now: now))
