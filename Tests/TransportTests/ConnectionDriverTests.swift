@@ -96,6 +96,34 @@ struct ConnectionDriverTests {
         #expect(server.acceptedCount == 2)
     }
 
+    @Test func linkConditionsChangeWhileRunning() async throws {
+        let server = try TestServer(bindingTo: .loopbackIPv4(port: 0))
+        server.openFrontDoor()
+        defer { server.shutDown() }
+        let clock = MonotonicClock.process
+        let client = ConnectionDriver(connection: Connection(role: .client, id: SystemRandom.connectionID(), now: clock.now()),
+                                      socket: try UDPSocket(bindingTo: .loopbackIPv4(port: 0)),
+                                      peer: try server.socket.localAddress, clock: clock, linkSeed: 42)
+        let log = EventLog()
+        client.start { log.append($0) }
+        defer { client.stop(closingSocket: true) }
+        try client.send(Array("first".utf8))
+        #expect(await eventually { server.received.count == 1 })
+
+        var cut = LinkConditions()
+        cut.loss = 1
+        client.setLinkConditions(outgoing: cut, incoming: nil)
+        try client.send(Array("second".utf8))
+        let dropping = await eventually { (client.linkStatistics.outgoing?.dropped ?? 0) >= 1 }
+        #expect(dropping, "a link with loss 1 let everything through")
+        #expect(server.received.count == 1)
+
+        client.setLinkConditions(outgoing: nil, incoming: nil)
+        let healed = await eventually { server.received.count == 2 }
+        #expect(healed, "the message sent during the outage was never retransmitted")
+        #expect(server.received.last == Array("second".utf8))
+    }
+
     @Test func dropsDatagramsFromOtherAddresses() async throws {
         let socket = try UDPSocket(bindingTo: .loopbackIPv4(port: 0))
         let stranger = try UDPSocket(bindingTo: .loopbackIPv4(port: 0))
