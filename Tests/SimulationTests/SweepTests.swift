@@ -1,0 +1,43 @@
+import Datagram
+import LinkSimulator
+import Testing
+
+/// Thousands of seeded runs of two endpoints exchanging messages over impaired links.
+///
+/// Each scenario is one test case; its runs share nothing, so a failing run is reproduced alone from the
+/// seed and scenario its failure prints. The last scenario to finish prints the summary line.
+@Suite("Simulation sweep")
+struct SweepTests {
+    @Test("two endpoints exchange messages over an impaired link", arguments: Scenario.all)
+    func sweep(_ scenario: Scenario) {
+        let settings = SweepSettings.current
+        var total = SimulationRun.Tally()
+        var failedRuns = 0
+        if settings.includes(scenario) {
+            for seed in settings.seeds(for: scenario) {
+                var run = SimulationRun(scenario, seed: seed, isTracing: settings.isTracing)
+                run.execute()
+                total.add(run.tally)
+                guard !run.failures.isEmpty else { continue }
+                failedRuns += 1
+                report(run, settings: settings)
+                if failedRuns >= 5 { break }
+            }
+        }
+        if let summary = SimulationLedger.shared.finish(scenario, with: total) { print(summary) }
+    }
+
+    private func report(_ run: SimulationRun, settings: SweepSettings) {
+        let scenario = run.scenario
+        let text = """
+            seed \(run.seed) under '\(scenario.name)' failed:
+              \(run.failures.joined(separator: "\n  "))
+              client→server: \(scenario.clientToServer)
+              server→client: \(scenario.serverToClient)
+              first packet number: \(scenario.firstPacketNumber)
+              rerun alone: \(settings.rerunCommand(seed: run.seed, scenario: scenario))
+            """
+        Issue.record(Comment(rawValue: text))
+        if settings.isTracing { print(run.pair.trace.joined(separator: "\n")) }
+    }
+}
