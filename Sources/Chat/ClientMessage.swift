@@ -1,3 +1,5 @@
+import Datagram
+
 /// A client's random 64-bit identity for one run of the chat program.
 ///
 /// It survives reconnections (a relay restart, a timeout), so the relay can recognise a returning
@@ -70,8 +72,9 @@ public enum ClientMessage: Hashable, Sendable {
     case nick(String)
     /// Type 0x09: leave the relay; the others see `has quit [reason]`.
     case quit(reason: String)
-    /// Type 0x0A: TCP keepalive carrying the client's clock in microseconds, echoed for an RTT.
-    case heartbeat(timestamp: UInt64)
+    /// Type 0x0A (TCP only): keepalive carrying the client's clock in microseconds, echoed back so the
+    /// client can measure its RTT, and the RTT it measured last (nil: none yet) for the relay's WHO.
+    case heartbeat(timestamp: UInt64, roundTripTime: Duration?)
 }
 
 /// The type bytes of client messages (Specs/chat-protocol.md, section 3).
@@ -102,9 +105,10 @@ extension ClientMessage {
         case let .who(room): return Self.encodeString(.who, room)
         case let .nick(name): return Self.encodeString(.nick, name)
         case let .quit(reason): return Self.encodeString(.quit, reason)
-        case let .heartbeat(timestamp):
+        case let .heartbeat(timestamp, roundTripTime):
             var writer = ByteWriter(type: ClientMessageType.heartbeat.rawValue)
             writer.write(timestamp)
+            writer.writeRoundTripTime(roundTripTime)
             return writer.bytes
         }
     }
@@ -136,7 +140,9 @@ extension ClientMessage {
         case .who: self = .who(room: try reader.readString("room"))
         case .nick: self = .nick(try reader.readString("name"))
         case .quit: self = .quit(reason: try reader.readString("reason"))
-        case .heartbeat: self = .heartbeat(timestamp: try reader.readUInt64("timestamp"))
+        case .heartbeat:
+            let timestamp = try reader.readUInt64("timestamp")
+            self = .heartbeat(timestamp: timestamp, roundTripTime: try reader.readRoundTripTime())
         }
         try reader.finish()
     }

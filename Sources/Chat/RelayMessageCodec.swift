@@ -6,8 +6,24 @@ enum RelayMessageType: UInt8 {
     case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89
 }
 
-/// The wire value of an unknown round-trip time in WHO_LIST.
+/// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
 let unknownRoundTripTime = UInt32.max
+
+extension ByteWriter {
+    /// A round-trip time as `u32` microseconds; nil as `0xFFFFFFFF`, longer times clamped below it.
+    mutating func writeRoundTripTime(_ roundTripTime: Duration?) {
+        let known = roundTripTime.map { min(UInt32(clamping: max(0, $0.wholeMicroseconds)), unknownRoundTripTime - 1) }
+        write(known ?? unknownRoundTripTime)
+    }
+}
+
+extension ByteReader {
+    /// The inverse of `ByteWriter.writeRoundTripTime`.
+    mutating func readRoundTripTime() throws(ChatDecodingError) -> Duration? {
+        let micros = try readUInt32("round-trip time")
+        return micros == unknownRoundTripTime ? nil : .microseconds(Int64(micros))
+    }
+}
 
 extension RelayMessage {
     /// The message as bytes: a type byte, then the fields, big-endian, strings length-prefixed.
@@ -148,8 +164,7 @@ extension RelayMessage {
             writer.write(entry.name)
             writer.write(entry.transport.rawValue)
             writer.write(entry.endpoint)
-            let known = entry.roundTripTime.map { min(UInt32(clamping: max(0, $0.wholeMicroseconds)), unknownRoundTripTime - 1) }
-            writer.write(known ?? unknownRoundTripTime)
+            writer.writeRoundTripTime(entry.roundTripTime)
             writer.write(entry.rooms)
         }
         return writer.bytes
@@ -163,8 +178,7 @@ extension RelayMessage {
             let raw = try reader.readUInt8("transport")
             guard let transport = TransportKind(rawValue: raw) else { throw .unknownCode(field: "transport", value: raw) }
             let endpoint = try reader.readString("endpoint")
-            let micros = try reader.readUInt32("round-trip time")
-            let rtt: Duration? = micros == unknownRoundTripTime ? nil : .microseconds(Int64(micros))
+            let rtt = try reader.readRoundTripTime()
             entries.append(WhoEntry(name: name, transport: transport, endpoint: endpoint, roundTripTime: rtt,
                                     rooms: try reader.readStrings("rooms")))
         }

@@ -40,8 +40,8 @@ let clientVectors: [WireVector<ClientMessage>] = [
                "08 00 06 61 6c 69 63 65 32"),
     WireVector("QUIT", .quit(reason: "bye"),
                "09 00 03 62 79 65"),
-    WireVector("HEARTBEAT", .heartbeat(timestamp: 1_000_000),
-               "0a 00 00 00 00 00 0f 42 40"),
+    WireVector("HEARTBEAT", .heartbeat(timestamp: 1_000_000, roundTripTime: .microseconds(2500)),
+               "0a 00 00 00 00 00 0f 42 40 00 00 09 c4"),
 ]
 
 let relayVectors: [WireVector<RelayMessage>] = [
