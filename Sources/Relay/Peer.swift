@@ -35,11 +35,13 @@ struct Peer: Sendable {
 
     var isJoined: Bool { phase == .joined }
 
-    /// UDP: the connection's smoothed RTT once it has a sample; TCP: the client's last report.
-    var roundTripTime: Duration? {
+    /// UDP: the connection's smoothed RTT once it has a sample (before that the estimator still holds
+    /// `initialRTT`, with no latest sample); TCP: the client's last report.
+    func roundTripTime(initialRTT: Duration) -> Duration? {
         guard let connection else { return reportedRoundTripTime }
         let statistics = connection.statistics
-        return statistics.latestRTT == .zero ? nil : statistics.smoothedRTT
+        let hasSample = statistics.latestRTT != .zero || statistics.smoothedRTT != initialRTT
+        return hasSample ? statistics.smoothedRTT : nil
     }
 }
 

@@ -153,6 +153,6 @@ public struct RelayCore: Sendable {
 
     func whoEntry(_ peer: Peer) -> WhoEntry {
         WhoEntry(name: peer.name, transport: peer.endpoint.transport, endpoint: peer.endpoint.addressDescription,
-                 roundTripTime: peer.roundTripTime, rooms: peer.rooms.compactMap { rooms[$0]?.name })
+                 roundTripTime: peer.roundTripTime(initialRTT: connectionConfiguration.initialRTT), rooms: peer.rooms.compactMap { rooms[$0]?.name })
     }
 }
