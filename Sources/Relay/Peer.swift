@@ -8,14 +8,14 @@ struct Peer: Sendable {
         case awaitingHello
         /// WELCOME sent: a user with a name and rooms.
         case joined
-        /// The relay is shutting down: NOTICE sent, waiting for acknowledgements until `deadline`.
-        case draining(deadline: Timestamp)
     }
 
     let endpoint: Endpoint
     /// Creation order, so that iteration over peers is deterministic.
     let serial: Int
     var phase: Phase = .awaitingHello
+    /// Set by `beginShutdown`: NOTICE sent; the peer is closed once its connection is idle, or at this time.
+    var drainDeadline: Timestamp?
     var name = ""
     var sessionID = SessionID(rawValue: 0)
     /// Canonical room keys, in join order.

@@ -87,7 +87,7 @@ extension RelayCore {
             while let bytes = peers[endpoint]?.connection?.pollTransmit(at: now) {
                 actions.append(.sendDatagram(bytes, to: endpoint))
             }
-            if case .draining = peers[endpoint]?.phase, peers[endpoint]?.connection?.isIdle == true {
+            if peers[endpoint]?.drainDeadline != nil, peers[endpoint]?.connection?.isIdle == true {
                 finishDraining(endpoint, at: now)
             }
         }
@@ -112,7 +112,6 @@ extension RelayCore {
         guard peers[endpoint] != nil else { return }
         peers[endpoint]?.lastHeard = now
         peers[endpoint]?.messagesReceived += 1
-        guard !isShuttingDown else { return }
         do {
             let message = try ClientMessage(decoding: bytes)
             handleClientMessage(message, from: endpoint, at: now)

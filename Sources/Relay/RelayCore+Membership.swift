@@ -5,8 +5,12 @@ extension RelayCore {
     /// Queues `message` for one peer. A UDP peer whose queue is full is disconnected after the current
     /// input with the notice "send queue overflow"; nothing is dropped silently.
     mutating func send(_ message: RelayMessage, to endpoint: Endpoint, at now: Timestamp) {
+        send(encoded: message.encoded(), to: endpoint, at: now)
+    }
+
+    /// Queues an already encoded relay message for one peer (a room message is encoded once).
+    mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp) {
         guard peers[endpoint] != nil, !overflowedPeers.contains(endpoint) else { return }
-        let bytes = message.encoded()
         peers[endpoint]?.messagesSent += 1
         guard endpoint.transport == .udp else {
             actions.append(.sendStream(Framing.frame(bytes), to: endpoint))

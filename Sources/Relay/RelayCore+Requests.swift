@@ -6,6 +6,7 @@ extension RelayCore {
     mutating func handleClientMessage(_ message: ClientMessage, from endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint] else { return }
         if case let .hello(hello) = message {
+            guard !isShuttingDown else { return }
             guard !peer.isJoined else { return sendError(.badRequest, "Already joined as \(peer.name)", to: endpoint, at: now) }
             return handleHello(hello, from: endpoint, at: now)
         }
@@ -98,10 +99,10 @@ extension RelayCore {
         }
         statistics.messagesRouted += 1
         let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, fromSession: peer.sessionID,
-                                           messageID: messageID, flags: flags, text: text)
+                                           messageID: messageID, flags: flags, text: text).encoded()
         for member in members where member != endpoint {
             statistics.deliveries += 1
-            send(message, to: member, at: now)
+            send(encoded: message, to: member, at: now)
         }
     }
 

@@ -83,7 +83,7 @@ public struct RelayCore: Sendable {
         for peer in peers.values {
             consider(peer.lastHeard + configuration.peerTimeout)
             consider(peer.connection?.nextDeadline)
-            if case let .draining(deadline) = peer.phase { consider(deadline) }
+            consider(peer.drainDeadline)
         }
         return earliest
     }
@@ -98,8 +98,8 @@ public struct RelayCore: Sendable {
         flushConnections(at: now)
         for endpoint in orderedEndpoints() {
             guard let peer = peers[endpoint] else { continue }
-            if case let .draining(deadline) = peer.phase, deadline <= now {
-                finishDraining(endpoint, at: now)
+            if let deadline = peer.drainDeadline {
+                if deadline <= now { finishDraining(endpoint, at: now) }
             } else if now - peer.lastHeard >= configuration.peerTimeout {
                 evictSilentPeer(endpoint, at: now)
             }
@@ -109,7 +109,8 @@ public struct RelayCore: Sendable {
 
     /// Starts a graceful shutdown: every peer gets NOTICE serverShutdown; UDP peers are closed (CLOSE
     /// code 3) once they have acknowledged everything or `shutdownDrainTimeout` has passed, TCP
-    /// streams are closed after the notice. New connections are refused from now on.
+    /// streams are closed after the notice. New connections and HELLOs are refused from now on; what
+    /// draining UDP users still say is routed as usual, so nothing acknowledged is lost.
     public mutating func beginShutdown(reason: String = "", at now: Timestamp) {
         guard shutdownReason == nil else { return }
         shutdownReason = reason
@@ -117,7 +118,7 @@ public struct RelayCore: Sendable {
         let deadline = now + configuration.shutdownDrainTimeout
         for endpoint in orderedEndpoints() {
             send(.notice(Notice(kind: .serverShutdown, detail: reason)), to: endpoint, at: now)
-            peers[endpoint]?.phase = .draining(deadline: deadline)
+            peers[endpoint]?.drainDeadline = deadline
         }
         flushConnections(at: now)
         for endpoint in orderedEndpoints() where endpoint.transport == .tcp || peers[endpoint]?.connection?.isIdle == true {
