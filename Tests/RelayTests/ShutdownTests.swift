@@ -43,3 +43,23 @@ import Testing
     let udpLate = relay.connectUDP(port: 5009)
     #expect(relay.udp.closeReasons[udpLate] == .peer(code: 3))
 }
+
+@Test func whatAUDPUserSaysDuringTheDrainIsStillRouted() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    let bob = relay.joinUDP("bob", port: 5002)
+    _ = relay.takeUDP(alice)
+    relay.udp.silenced = [alice, bob]
+    relay.core.beginShutdown(at: relay.now)
+    relay.udp.silenced = [alice]
+    relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "one more"), from: bob)
+    relay.udp.silenced = []
+    relay.run(for: .seconds(1))
+    #expect(relay.takeUDP(alice) == [
+        .notice(Notice(kind: .serverShutdown)),
+        .message(room: "#lobby", from: "bob", fromSession: SessionID(rawValue: 5002), messageID: 1, flags: [], text: "one more"),
+    ])
+    #expect(relay.core.isFinished)
+    #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
+    #expect(relay.udp.closeReasons[bob] == .peer(code: 3))
+}
