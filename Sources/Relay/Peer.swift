@@ -46,7 +46,7 @@ struct Peer: Sendable {
 }
 
 /// Why a user left, which decides the notice the others get.
-enum Departure: Sendable, Hashable {
+enum Departure: Sendable, Hashable, CustomStringConvertible {
     /// The user sent QUIT (with this reason).
     case quit(String)
     /// Silent longer than the peer timeout.
@@ -61,6 +61,19 @@ enum Departure: Sendable, Hashable {
     case replaced
     /// The relay shut down.
     case shutdown
+
+    /// How the relay's log says it.
+    var description: String {
+        switch self {
+        case let .quit(reason): reason.isEmpty ? "quit" : "quit (\(reason))"
+        case .timedOut: "timed out"
+        case .connectionLost: "connection lost"
+        case .sendQueueOverflow: "send queue overflow"
+        case let .protocolError(problem): "protocol error: \(problem)"
+        case .replaced: "replaced by a new connection of the same session"
+        case .shutdown: "relay shut down"
+        }
+    }
 
     /// The Datagram CLOSE code (wire format, section 7) for this departure.
     var closeCode: UInt8 {

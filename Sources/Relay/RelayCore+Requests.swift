@@ -79,6 +79,10 @@ extension RelayCore {
         log(.info, "\(hello.name) [\(endpoint)] joined (session \(hello.sessionID)\(hello.software.isEmpty ? "" : ", \(hello.software)"))")
         send(.welcome(name: hello.name, defaultRoom: configuration.defaultRoom, peerTimeout: configuration.peerTimeout), to: endpoint, at: now)
         var wanted: [String] = []
+        if hello.rooms.count > ChatLimits.maximumRoomsPerUser {
+            sendError(.tooManyRooms, "Only the first \(ChatLimits.maximumRoomsPerUser) of \(hello.rooms.count) rooms were joined",
+                      to: endpoint, at: now)
+        }
         for room in hello.rooms.prefix(ChatLimits.maximumRoomsPerUser) {
             do throws(NameError) {
                 try ChatNames.validateRoomName(room)
