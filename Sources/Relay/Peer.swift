@@ -21,8 +21,8 @@ struct Peer: Sendable {
     /// Canonical room keys, in join order.
     var rooms: [String] = []
     var lastHeard: Timestamp
-    /// UDP only: the Datagram connection and its id.
-    var connection: Connection?
+    /// UDP only: the Datagram connection's id (the connection itself lives in `RelayCore.connections`,
+    /// so that copying a `Peer` never copies, or forces a copy-on-write of, a connection's buffers).
     var connectionID: ConnectionID?
     /// TCP only: the stream's frame decoder.
     var frames: FrameDecoder?
@@ -37,9 +37,8 @@ struct Peer: Sendable {
 
     /// UDP: the connection's smoothed RTT once it has a sample (before that the estimator still holds
     /// `initialRTT`, with no latest sample); TCP: the client's last report.
-    func roundTripTime(initialRTT: Duration) -> Duration? {
-        guard let connection else { return reportedRoundTripTime }
-        let statistics = connection.statistics
+    func roundTripTime(connection: Statistics?, initialRTT: Duration) -> Duration? {
+        guard let statistics = connection else { return reportedRoundTripTime }
         let hasSample = statistics.latestRTT != .zero || statistics.smoothedRTT != initialRTT
         return hasSample ? statistics.smoothedRTT : nil
     }

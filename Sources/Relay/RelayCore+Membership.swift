@@ -17,7 +17,7 @@ extension RelayCore {
             return
         }
         do {
-            try peers[endpoint]?.connection?.send(bytes, at: now)
+            try connections[endpoint]?.send(bytes, at: now)
             markPending(endpoint)
         } catch .sendQueueFull(let queued, let limit) {
             log(.warning, "\(endpoint): send queue full (\(queued) of \(limit) bytes)")
@@ -56,7 +56,7 @@ extension RelayCore {
             }
             log(.info, "\(peer.name) [\(endpoint)] left: \(departure)")
         }
-        if var connection = peer.connection {
+        if var connection = connections.removeValue(forKey: endpoint) {
             if case .closed = connection.state {} else { connection.close(code: departure.closeCode, at: now) }
             while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
         } else if isStreamOpen {

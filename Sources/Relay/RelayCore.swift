@@ -32,6 +32,8 @@ public struct RelayCore: Sendable {
     let cookieJar: CookieJar
     let connectionConfiguration: Configuration
     var peers: [Endpoint: Peer] = [:]
+    /// The Datagram connection of every UDP peer, by endpoint.
+    var connections: [Endpoint: Connection] = [:]
     /// Canonical user name → the endpoint holding it.
     var names: [String: Endpoint] = [:]
     /// Canonical room name → the room.
@@ -82,7 +84,7 @@ public struct RelayCore: Sendable {
         }
         for peer in peers.values {
             consider(peer.lastHeard + configuration.peerTimeout)
-            consider(peer.connection?.nextDeadline)
+            consider(connections[peer.endpoint]?.nextDeadline)
             consider(peer.drainDeadline)
         }
         return earliest
@@ -91,8 +93,8 @@ public struct RelayCore: Sendable {
     /// Time has reached `now`: runs connection timers, evicts silent peers, ends overdue drains.
     public mutating func handleTimeout(at now: Timestamp) {
         for endpoint in orderedEndpoints() {
-            guard let deadline = peers[endpoint]?.connection?.nextDeadline, deadline <= now else { continue }
-            peers[endpoint]?.connection?.handleTimeout(at: now)
+            guard let deadline = connections[endpoint]?.nextDeadline, deadline <= now else { continue }
+            connections[endpoint]?.handleTimeout(at: now)
             markPending(endpoint)
         }
         flushConnections(at: now)
@@ -121,7 +123,7 @@ public struct RelayCore: Sendable {
             peers[endpoint]?.drainDeadline = deadline
         }
         flushConnections(at: now)
-        for endpoint in orderedEndpoints() where endpoint.transport == .tcp || peers[endpoint]?.connection?.isIdle == true {
+        for endpoint in orderedEndpoints() where endpoint.transport == .tcp || connections[endpoint]?.isIdle == true {
             finishDraining(endpoint, at: now)
         }
         flushConnections(at: now)
@@ -144,7 +146,7 @@ public struct RelayCore: Sendable {
 
     mutating func addPeer(_ endpoint: Endpoint, connection: Connection?, connectionID: ConnectionID?, at now: Timestamp) {
         var peer = Peer(endpoint: endpoint, serial: nextSerial, lastHeard: now)
-        peer.connection = connection
+        connections[endpoint] = connection
         peer.connectionID = connectionID
         if endpoint.transport == .tcp { peer.frames = FrameDecoder() }
         nextSerial += 1
@@ -154,6 +156,7 @@ public struct RelayCore: Sendable {
 
     func whoEntry(_ peer: Peer) -> WhoEntry {
         WhoEntry(name: peer.name, transport: peer.endpoint.transport, endpoint: peer.endpoint.addressDescription,
-                 roundTripTime: peer.roundTripTime(initialRTT: connectionConfiguration.initialRTT), rooms: peer.rooms.compactMap { rooms[$0]?.name })
+                 roundTripTime: peer.roundTripTime(connection: connections[peer.endpoint]?.statistics,
+                                                    initialRTT: connectionConfiguration.initialRTT), rooms: peer.rooms.compactMap { rooms[$0]?.name })
     }
 }
