@@ -81,9 +81,7 @@ struct SimulationRun {
         switch (scenario.kind, outcome) {
         case (_, .stalled), (_, .quiescent), (_, .timeLimit):
             fail("run did not finish: \(outcome) at \(pair.now) (limit \(scenario.timeLimit)); \(progress)")
-        case (.exchange, .finished):
-            if pair.isGivenUp, !scenario.mayGiveUp { fail("connection gave up: \(closures)") }
-        case (.silentPeer, .finished):
+        case (.exchange, .finished), (.silentPeer, .finished):
             break
         }
         if pair.isGivenUp || scenario.kind == .silentPeer { checkGivingUp() }
@@ -173,7 +171,8 @@ struct SimulationRun {
 
     private mutating func fail(_ message: String) { failures.append(message) }
 
-    private var closures: String {
+    /// Who closed, why and when, for the report of a run that gave up.
+    var closures: String {
         Side.allCases.map { "\($0) \(pair.record(of: $0).closed.map { "\($0.reason) at \($0.time)" } ?? "open")" }
             .joined(separator: ", ")
     }
@@ -194,9 +193,11 @@ struct SimulationRun {
 }
 
 extension SimulatedPair {
-    /// Every planned message sent, every reliable one delivered and acknowledged, both ways.
+    /// Every planned message sent, every reliable one delivered and acknowledged, both ways, and nothing
+    /// left on the links (so unreliable messages still in flight get their chance).
     var isExchangeComplete: Bool {
-        guard pendingSendCount == 0 else { return false }
+        guard pendingSendCount == 0, clientToServer.nextDeliveryTime == nil, serverToClient.nextDeliveryTime == nil
+        else { return false }
         return Side.allCases.allSatisfy { side in
             let record = record(of: side), reliable = record.sentReliable.count
             return record.acknowledged.count >= reliable

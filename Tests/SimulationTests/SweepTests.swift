@@ -13,17 +13,24 @@ struct SweepTests {
         let settings = SweepSettings.current
         var total = SimulationRun.Tally()
         var failedRuns = 0
+        var givenUp: [String] = []
         if settings.includes(scenario) {
             for seed in settings.seeds(for: scenario) {
                 var run = SimulationRun(scenario, seed: seed, isTracing: settings.isTracing)
                 run.execute()
                 total.add(run.tally)
+                if run.tally.gaveUp > 0 { givenUp.append("seed \(seed): \(run.closures)") }
                 guard !run.failures.isEmpty else { continue }
                 failedRuns += 1
                 report(run, settings: settings)
                 if failedRuns >= 5 { break }
             }
         }
+        let budget = Int((scenario.giveUpBudget * Double(total.runs)).rounded(.up))
+        #expect(givenUp.count <= budget, """
+            \(givenUp.count) of \(total.runs) runs under '\(scenario.name)' gave up (budget \(budget)):
+              \(givenUp.prefix(10).joined(separator: "\n  "))
+            """)
         if let summary = SimulationLedger.shared.finish(scenario, with: total) { print(summary) }
     }
 
