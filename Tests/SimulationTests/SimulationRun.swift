@@ -10,6 +10,8 @@ struct SimulationRun {
         var links = LinkStatistics()
         var corruptedDelivered = 0
         var retransmissions = 0
+        var reorderBufferDropped = 0
+        var outOfOrderBuffered = 0
         var unreliableSent = 0
         var unreliableDelivered = 0
         var gaveUp = 0
@@ -22,6 +24,8 @@ struct SimulationRun {
             links = links + other.links
             corruptedDelivered += other.corruptedDelivered
             retransmissions += other.retransmissions
+            reorderBufferDropped += other.reorderBufferDropped
+            outOfOrderBuffered += other.outOfOrderBuffered
             unreliableSent += other.unreliableSent
             unreliableDelivered += other.unreliableDelivered
             gaveUp += other.gaveUp
@@ -47,7 +51,7 @@ struct SimulationRun {
         options.serverFirstPacketNumber = scenario.firstPacketNumber
         options.isRecordingTrace = isTracing
         options.clientConfiguration = scenario.configuration
-        options.serverConfiguration = scenario.configuration
+        options.serverConfiguration = scenario.serverConfiguration ?? scenario.configuration
         options.clientConfiguration.isTracing = isTracing
         options.serverConfiguration.isTracing = isTracing
         pair = SimulatedPair(options: options)
@@ -65,9 +69,12 @@ struct SimulationRun {
         case .exchange:
             outcome = pair.run(until: limit) { $0.isExchangeComplete || $0.isGivenUp }
         case .silentPeer:
-            outcome = pair.run(until: limit) { pair in
-                Side.allCases.allSatisfy { pair.record(of: $0).closed != nil || pair.state(of: $0) == nil }
-            }
+            outcome = pair.run(until: limit) { $0.isEveryoneClosed }
+        case .clientCloses:
+            pair.run(until: Scenario.closeTime)
+            pair.close(.client, code: 7)
+            // Every planned message is due by 2 s: run past that so the client's later ones are refused.
+            outcome = pair.run(until: limit) { $0.isEveryoneClosed && $0.now >= .milliseconds(2_000) }
         }
         check(outcome)
         measure()
@@ -79,14 +86,53 @@ struct SimulationRun {
             let record = pair.record(of: side)
             for violation in record.capViolations.prefix(3) { fail("\(side) buffer cap: \(violation)") }
             for violation in record.contractViolations { fail("\(side) contract: \(violation)") }
+            // With equal limits the sender's window keeps the receiver's reorder buffer from ever overflowing.
+            let dropped = pair.statistics(of: side)?.reorderBufferDropped ?? 0
+            if scenario.serverConfiguration == nil, dropped > 0 {
+                fail("\(side) reorder buffer overflowed its limit of \(scenario.configuration.reorderBufferLimit): "
+                     + "\(dropped) fragments dropped")
+            }
         }
         switch (scenario.kind, outcome) {
+        case (.clientCloses, .quiescent) where pair.isEveryoneClosed:
+            break  // both closed and every planned message offered: nothing left to happen
         case (_, .stalled), (_, .quiescent), (_, .timeLimit):
             fail("run did not finish: \(outcome) at \(pair.now) (limit \(scenario.timeLimit)); \(progress)")
-        case (.exchange, .finished), (.silentPeer, .finished):
+        case (_, .finished):
             break
         }
-        if pair.isGivenUp || scenario.kind == .silentPeer { checkGivingUp() }
+        if scenario.kind == .clientCloses { checkClientClose() }
+        if pair.isGivenUp || scenario.kind != .exchange { checkGivingUp() }
+        if scenario.firstPacketNumber > 0 { checkWrapped() }
+    }
+
+    /// After the client's `close(code: 7)`: the client says `.local`, the server says `.peer(code: 7)` (or
+    /// times out, when the single CLOSE was lost), and every message planned after the close was refused.
+    private mutating func checkClientClose() {
+        let client = pair.record(of: .client)
+        if client.closed?.reason != .local { fail("client closed with \(String(describing: client.closed)), expected .local") }
+        if let server = pair.record(of: .server).closed,
+           ![.peer(code: 7), .idleTimeout, .probeTimeout].contains(server.reason) {
+            fail("server closed with \(server.reason), expected .peer(code: 7) or a timeout")
+        }
+        let planned = workload.messages.filter { $0.side == .client }.count
+        if client.sent.count + client.refused.count != planned {
+            fail("client: \(client.sent.count) sent + \(client.refused.count) refused != \(planned) planned")
+        }
+        if client.refused.contains(where: { $0.error != .connectionClosed }) {
+            fail("client: a send after close failed with something other than .connectionClosed")
+        }
+    }
+
+    /// A wraparound run must actually carry each side's packet numbers past `UInt32.max`.
+    private mutating func checkWrapped() {
+        let needed = Int(UInt32.max - scenario.firstPacketNumber) + 1
+        for side in Side.allCases {
+            let sent = pair.statistics(of: side)?.packetsSent ?? 0
+            if sent < needed, !pair.isGivenUp {
+                fail("\(side) sent \(sent) packets from \(scenario.firstPacketNumber): never crossed UInt32.max")
+            }
+        }
     }
 
     /// Reliable: exactly the sent sequence (or a prefix of it, if a side gave up), byte for byte.
@@ -165,6 +211,8 @@ struct SimulationRun {
             tally.unreliableSent += record.sent.filter { $0.channel == .unreliable }.count
             tally.unreliableDelivered += record.received(on: .unreliable).count
             tally.retransmissions += pair.statistics(of: side)?.retransmissions ?? 0
+            tally.reorderBufferDropped += pair.statistics(of: side)?.reorderBufferDropped ?? 0
+            tally.outOfOrderBuffered += pair.statistics(of: side)?.outOfOrderBuffered ?? 0
         }
         tally.gaveUp = pair.isGivenUp && scenario.kind == .exchange ? 1 : 0
         tally.longestRun = pair.now - .zero
@@ -205,6 +253,11 @@ extension SimulatedPair {
             return record.acknowledged.count >= reliable
                 && self.record(of: side.peer).received(on: .reliableOrdered).count >= reliable
         }
+    }
+
+    /// True once every side that exists has closed.
+    var isEveryoneClosed: Bool {
+        Side.allCases.allSatisfy { record(of: $0).closed != nil || state(of: $0) == nil }
     }
 
     /// True once either side has closed.
