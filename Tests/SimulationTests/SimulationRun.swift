@@ -102,6 +102,8 @@ struct SimulationRun {
             break
         }
         if scenario.kind == .clientCloses { checkClientClose() }
+        for side in Side.allCases { checkIdentifiers(of: side) }
+        checkClientCounters()
         if pair.isGivenUp || scenario.kind != .exchange { checkGivingUp() }
         if scenario.firstPacketNumber > 0 { checkWrapped() }
     }
@@ -121,6 +123,36 @@ struct SimulationRun {
         }
         if client.refused.contains(where: { $0.error != .connectionClosed }) {
             fail("client: a send after close failed with something other than .connectionClosed")
+        }
+    }
+
+    /// Message identifiers rise by one per accepted message; each reliable one is acknowledged at most once,
+    /// and unreliable ones never.
+    private mutating func checkIdentifiers(of side: Side) {
+        let record = pair.record(of: side)
+        let ids = record.sent.map(\.id.rawValue)
+        if ids != Array(ids.indices.map { UInt64($0) + 1 }) { fail("\(side) message ids not 1, 2, 3 ...: \(ids.prefix(12))") }
+        let reliable = Set(record.sentReliable.map(\.id))
+        if Set(record.acknowledged).count != record.acknowledged.count { fail("\(side) acknowledged a message twice") }
+        if let stray = record.acknowledged.first(where: { !reliable.contains($0) }) {
+            fail("\(side) acknowledged \(stray), which is not a reliable message it sent")
+        }
+    }
+
+    /// The client hears everything the server-to-client link delivers: each corrupted datagram must be
+    /// counted as corrupt or malformed and every other one as received, and each datagram it sent counted.
+    private mutating func checkClientCounters() {
+        guard pair.record(of: .client).closed == nil, let statistics = pair.statistics(of: .client) else { return }
+        let link = pair.serverToClient.statistics
+        if statistics.corruptDropped + statistics.malformedDropped != link.corruptedDeliveries {
+            fail("client counted \(statistics.corruptDropped) corrupt + \(statistics.malformedDropped) malformed, "
+                 + "but the link delivered \(link.corruptedDeliveries) corrupted datagrams")
+        }
+        if statistics.packetsReceived != link.delivered - link.corruptedDeliveries {
+            fail("client counted \(statistics.packetsReceived) packets received of \(link.delivered - link.corruptedDeliveries) intact deliveries")
+        }
+        if statistics.packetsSent != pair.clientToServer.statistics.sent {
+            fail("client counted \(statistics.packetsSent) packets sent, its link saw \(pair.clientToServer.statistics.sent)")
         }
     }
 
