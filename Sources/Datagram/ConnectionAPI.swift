@@ -30,7 +30,8 @@ public struct Configuration: Sendable, Hashable {
     public var maximumAckDelay: Duration = .milliseconds(25)
     /// Send a PING after this long without sending anything ack-eliciting.
     public var keepaliveInterval: Duration = .seconds(2)
-    /// Close with `.idleTimeout` after this long without receiving a valid packet.
+    /// Close with `.idleTimeout` after this long without receiving a valid packet. The timer runs from
+    /// creation, so it also bounds a handshake that never gets an answer.
     public var idleTimeout: Duration = .seconds(10)
     /// Close with `.probeTimeout` after this many consecutive probe timeouts go unanswered.
     public var maximumProbeCount: Int = 8
