@@ -57,6 +57,8 @@ public struct SimulatedPair: Sendable {
     public internal(set) var cookieJarReplies = 0
     /// Reasons the cookie jar gave for dropping datagrams, in order.
     public internal(set) var cookieJarDrops: [String] = []
+    /// Server connections lost to `crashServer()`, oldest first.
+    public internal(set) var crashedServers: [Connection] = []
     /// One line per delivery and traced packet fate, when `Options.isRecordingTrace` is on.
     public internal(set) var trace: [String] = []
 
@@ -116,6 +118,16 @@ public struct SimulatedPair: Sendable {
         flush(side)
     }
 
+    /// The server loses its state at once without sending anything, as a crashed and restarted process
+    /// would: its connection is forgotten (kept in `crashedServers`), so the client's next datagrams reach
+    /// the cookie jar, which answers them with RESET.
+    public mutating func crashServer() {
+        guard let server else { return }
+        crashedServers.append(server)
+        self.server = nil
+        note("server crashed")
+    }
+
     /// After `side` closed: its reliable messages never acknowledged (see `Connection`). Empties the list.
     public mutating func takeUnacknowledgedMessages(of side: Side) -> [[UInt8]] {
         var messages: [[UInt8]] = []
@@ -141,6 +153,10 @@ public struct SimulatedPair: Sendable {
     }
 
     func connection(_ side: Side) -> Connection? { side == .client ? client : server }
+
+    func configuration(of side: Side) -> Configuration {
+        side == .client ? options.clientConfiguration : options.serverConfiguration
+    }
 
     /// Runs `body` on `side`'s connection (if it exists) with the current time.
     mutating func withConnection(_ side: Side, _ body: (inout Connection, Timestamp) -> Void) {
