@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Model-checks the reliability protocol (Specs/model/datagram.pml) with spin.
+#
+# Runs: the safety search (assertions and end states), the liveness search (the LTL property
+# eventuallyComplete, acceptance cycles), the deliberately broken variants that must FAIL, and a
+# witness that the fault budget is really spent. pan exits 0 whether or not it finds an error,
+# so this script reads what pan prints and decides. Exit status: 0 when every expectation held,
+# 1 otherwise, 2 when spin or a C compiler is missing.
+#
+# Usage: tools/check-model.sh [-v]    (-v prints pan's full output)
+# Bounds can be changed for an experiment with SPIN_DEFINES, e.g. SPIN_DEFINES='-DMESSAGES=5'.
+set -u
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+model="$root/Specs/model/datagram.pml"
+verbose=0
+[ "${1:-}" = "-v" ] && verbose=1
+defines=(${SPIN_DEFINES:-})
+
+for tool in spin gcc; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "Error: '$tool' not found (apt-get install -y spin gcc)" >&2
+        exit 2
+    fi
+done
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp "$model" "$work/"
+cd "$work" || exit 2
+
+failures=0
+started=$SECONDS
+printf '%-34s %-10s %10s %7s  %s\n' "check" "expect" "states" "depth" "result"
+printf '%s\n' "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -"
+
+# run NAME EXPECT KIND [spin -D flags...]
+#   EXPECT: pass, or the pan message that must appear (assertion violated, invalid end state,
+#           acceptance cycle). KIND: safety or liveness.
+run() {
+    local name="$1" expect="$2" kind="$3"; shift 3
+    local out="$work/$name.out" cflags=(-O2 -w) panflags=(-m50000)
+    rm -f pan pan.* ./*.trail
+    if ! spin "${defines[@]}" "$@" -a datagram.pml >"$work/$name.spin" 2>&1; then
+        cat "$work/$name.spin"
+        report "$name" "$expect" "-" "-" "FAIL (spin could not generate the verifier)"
+        return
+    fi
+    if [ "$kind" = safety ]; then
+        cflags+=(-DSAFETY -DNOCLAIM)
+    else
+        panflags+=(-a -N eventuallyComplete)
+    fi
+    if ! gcc "${cflags[@]}" -o pan pan.c >"$work/$name.gcc" 2>&1; then
+        cat "$work/$name.gcc"
+        report "$name" "$expect" "-" "-" "FAIL (pan did not compile)"
+        return
+    fi
+    ./pan "${panflags[@]}" >"$out" 2>&1
+    [ $verbose = 1 ] && cat "$out"
+
+    local errors states depth found=""
+    errors="$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$out" | head -1)"
+    states="$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$out" | head -1)"
+    depth="$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$out" | head -1)"
+    for message in "assertion violated" "invalid end state" "acceptance cycle" "non-progress cycle"; do
+        grep -Eq "^pan:[0-9]+: $message" "$out" && found="$message"
+    done
+    if [ -z "$errors" ]; then
+        cat "$out"
+        report "$name" "$expect" "${states:--}" "${depth:--}" "FAIL (pan printed no result)"
+    elif [ "$expect" = pass ]; then
+        if [ "$errors" = 0 ] && [ -z "$found" ] && ! grep -q "max search depth too small" "$out"; then
+            report "$name" "$expect" "$states" "$depth" "ok, errors: 0"
+        else
+            grep -E "^pan|violated|cycle|end state" "$out"
+            report "$name" "$expect" "$states" "$depth" "FAIL (errors: $errors ${found:+- $found})"
+        fi
+    else
+        if [ "$errors" != 0 ] && [ "$found" = "$expect" ]; then
+            local line
+            line="$(grep -Em1 "^pan:[0-9]+: $found" "$out" | sed 's/^pan:[0-9]*: //; s/ (at depth.*//')"
+            report "$name" "$expect" "$states" "$depth" "ok, fails as it must: $line"
+        else
+            report "$name" "$expect" "$states" "$depth" "FAIL (expected '$expect', got errors: $errors ${found:+- $found})"
+        fi
+    fi
+}
+
+report() {
+    local expect="$2"
+    [ "$expect" != pass ] && expect="fail"
+    printf '%-34s %-10s %10s %7s  %s\n' "$1" "$expect" "$3" "$4" "$5"
+    case "$5" in FAIL*) failures=$((failures + 1)) ;; esac
+}
+
+run "safety (assertions, end states)"  pass                 safety
+run "liveness <>(all delivered)"       pass                 liveness
+run "broken: no duplicate suppression" "assertion violated" safety   -DBROKEN_NO_DEDUP
+run "broken: no probe timeout"         "invalid end state"  safety   -DBROKEN_NO_PROBE
+run "broken: no probe timeout (LTL)"   "acceptance cycle"   liveness -DBROKEN_NO_PROBE
+run "witness: every fault used"        "assertion violated" safety   -DWITNESS_ALL_FAULTS
+
+bounds="$(sed -n 's/^#define \(MESSAGES\|WINDOW\|ACK_BITS\|MAX_LOSS\|MAX_DUPLICATE\|MAX_REORDER\|PACKET_THRESHOLD\) *\([0-9]*\).*/\1=\2/p' datagram.pml | tr '\n' ' ')"
+echo
+echo "bounds: ${bounds}${defines[*]:+overridden: ${defines[*]}}"
+if [ $failures = 0 ]; then
+    echo "model check passed: 6 of 6 expectations held in $((SECONDS - started)) s"
+    exit 0
+fi
+echo "model check FAILED: $failures expectation(s) did not hold (rerun with -v for pan's output)"
+exit 1
