@@ -1,58 +1,70 @@
 /*
  * Datagram reliability protocol: a Promela model for spin.
  *
- * One direction of a connection, as the wire format (Specs/wire-format.md) describes it:
- * a Sender numbers every transmission with a fresh packet number (never reused: a
- * retransmission is a new packet number carrying the same message number), a Receiver
- * acknowledges packet numbers with "largest received + a bitfield of the W before it",
- * suppresses duplicates and delivers messages in order through a bounded reorder buffer,
- * and a Network between them loses, duplicates and reorders packets in both directions,
- * each kind of fault at most MAX_* times so that liveness can hold.
+ * One direction of a connection's reliable-ordered channel, as Specs/wire-format.md and the
+ * Datagram target describe it. A Sender numbers every transmission with a fresh packet number
+ * (never reused: a retransmission is a new packet number carrying the same message number). A
+ * Receiver acknowledges with "largest received + a bitfield of the ACK_BITS packets before it",
+ * remembers more packet numbers than it acknowledges (DEDUP_BITS), suppresses duplicate packets
+ * and duplicate messages, and delivers in order through a bounded reorder buffer. Two Links
+ * between them lose, duplicate and reorder packets, each kind of fault at most MAX_* times in all,
+ * so that liveness can hold.
  *
- * What is checked, and the correspondence with the Swift implementation, is written up in
- * Specs/checking.md; tools/check-model.sh runs every check.
+ * Time is abstracted away. Timers become events: the probe timeout fires only when nothing else
+ * in the whole system can move (spin's `timeout`), the loss timer may fire at any moment once a
+ * later packet is acknowledged, and a delayed acknowledgement may go out at any moment after the
+ * packet that elicited it. Each packet carries one whole message (fragment count 1).
  *
- * Deliberately broken variants (each must FAIL; see tools/check-model.sh):
- *   -DBROKEN_NO_DEDUP   the receiver forgets which messages it delivered: a retransmitted
- *                       copy of a delivered message is delivered again (safety fails).
- *   -DBROKEN_NO_PROBE   no probe timeout: a lost last packet is never retransmitted
- *                       (invalid end state / liveness fails).
+ * tools/check-model.sh runs every check; Specs/checking.md maps each variable to the Swift code.
+ *
+ * Deliberately broken variants (each must FAIL):
+ *   -DBROKEN_NO_DEDUP   the receiver forgets which messages it delivered: a retransmitted copy
+ *                       of a delivered message is delivered again (an assertion fails).
+ *   -DBROKEN_NO_PROBE   no probe timeout: when the last packets are lost nothing is ever sent
+ *                       again (invalid end state; the liveness property has a counterexample).
+ * Not a property:
+ *   -DWITNESS_ALL_FAULTS  asserts that no complete run spends the whole fault budget; the check
+ *                       expects it to fail, which shows the faults really happen.
  */
 
 #ifndef MESSAGES
-#define MESSAGES        4   /* messages the sender sends */
+#define MESSAGES 4          /* messages the sender sends */
 #endif
 #ifndef WINDOW
-#define WINDOW 3   /* messages beyond the oldest unacknowledged the sender may have out */
+#define WINDOW 3            /* new messages go out only below oldestUnacknowledged + WINDOW */
 #endif
-#define REORDER_LIMIT   WINDOW  /* messages the receiver may hold ahead of a gap */
+#define REORDER_LIMIT WINDOW    /* messages the receiver may hold ahead of a gap */
 #ifndef ACK_BITS
-#define ACK_BITS 2   /* width of the acknowledgement bitfield (64 on the wire) */
+#define ACK_BITS 2          /* width of the acknowledgement bitfield (64 on the wire) */
 #endif
-#define ACK_MASK        ((1 << ACK_BITS) - 1)
-#define PACKET_THRESHOLD 3  /* lost once a packet this many numbers later is acknowledged */
-#define MAX_PACKETS     16  /* packet numbers the model can hand out; asserted, never reached */
+#ifndef DEDUP_BITS
+#define DEDUP_BITS 4        /* packet numbers the receiver remembers below the largest (1023) */
+#endif
+#define ACK_MASK ((1 << ACK_BITS) - 1)
+#define DEDUP_MASK ((1 << DEDUP_BITS) - 1)
+#define PACKET_THRESHOLD 3  /* lost once a packet 3 numbers later is acknowledged */
 #ifndef MAX_LOSS
-#define MAX_LOSS 2   /* fault budgets, shared by both directions */
+#define MAX_LOSS 2          /* fault budgets, shared by both directions */
 #endif
 #ifndef MAX_DUPLICATE
-#define MAX_DUPLICATE 2
+#define MAX_DUPLICATE 1
 #endif
 #ifndef MAX_REORDER
-#define MAX_REORDER 2
+#define MAX_REORDER 1
 #endif
-#define NONE            255
-#define CAPACITY        2   /* packets each link can hold */
+#define MAX_PACKETS 20      /* packet numbers the model can hand out; asserted, never reached */
+#define CAPACITY 2          /* packets each link can hold */
+#define NONE 255
+#define PING 254            /* sentMessage value of an outstanding PING */
 
-/* Links: sender -> network -> receiver for DATA, receiver -> network -> sender for ACK. */
-chan dataToNetwork  = [CAPACITY] of { byte, byte };   /* packet number, message number */
+/* Links: sender -> network -> receiver for DATA/PING, receiver -> network -> sender for ACK. */
+chan dataToNetwork  = [CAPACITY] of { byte, byte };   /* packet number, message (or PING) */
 chan dataToReceiver = [CAPACITY] of { byte, byte };
 chan ackToNetwork   = [CAPACITY] of { byte, byte };   /* largest acknowledged, bitfield */
 chan ackToSender    = [CAPACITY] of { byte, byte };
 
 /* Observed by the properties. */
 byte delivered = 0;         /* messages handed to the application, in order */
-byte oldestUnacknowledged = 0;
 bool senderFinished = false;
 
 /* Fault counters. */
@@ -68,71 +80,96 @@ ltl eventuallyComplete { <> (delivered == MESSAGES && senderFinished) }
 
 byte nextPacketNumber = 0;
 byte nextMessage = 0;                  /* next message never sent before */
-byte sentMessage[MAX_PACKETS];         /* packet number -> message it carries, NONE when not in flight */
+byte oldestUnacknowledged = 0;
+byte sentMessage[MAX_PACKETS];         /* outstanding packet -> its message or PING; NONE otherwise */
+byte outstanding = 0;                  /* ack-eliciting packets neither acknowledged nor lost */
+byte oldestOutstanding = NONE;         /* the smallest outstanding packet number */
+byte copiesInFlight[MESSAGES];         /* outstanding packets carrying each message */
 bool messageAcknowledged[MESSAGES];
-bool needsRetransmission[MESSAGES];
-byte pendingRetransmissions = 0;      /* how many needsRetransmission flags are set */
+bool queuedForRetransmission[MESSAGES];
+chan retransmissions = [MESSAGES] of { byte };   /* FIFO, like SendQueue.retransmissions */
 byte largestAcknowledged = NONE;
+
+inline findOldestOutstanding() {
+    oldestOutstanding = NONE;
+    scan = 0;
+    do
+    :: scan < nextPacketNumber && sentMessage[scan] == NONE -> scan++
+    :: scan < nextPacketNumber && sentMessage[scan] != NONE -> oldestOutstanding = scan; break
+    :: scan >= nextPacketNumber -> break
+    od
+}
 
 inline transmit(message) {
     assert(nextPacketNumber < MAX_PACKETS);
     sentMessage[nextPacketNumber] = message;
+    outstanding++;
+    if
+    :: message != PING -> copiesInFlight[message]++
+    :: else -> skip
+    fi;
+    if
+    :: oldestOutstanding == NONE -> oldestOutstanding = nextPacketNumber
+    :: else -> skip
+    fi;
     dataToNetwork!nextPacketNumber, message;
     nextPacketNumber++
-}
-
-inline clearRetransmission(message) {
-    if
-    :: needsRetransmission[message] -> needsRetransmission[message] = false; pendingRetransmissions--
-    :: else -> skip
-    fi
 }
 
 inline acknowledgePacket(packet) {
     assert(packet < nextPacketNumber);            /* only transmissions that happened are acknowledged */
     if
     :: sentMessage[packet] != NONE ->
-        messageAcknowledged[sentMessage[packet]] = true;
-        clearRetransmission(sentMessage[packet]);
-        sentMessage[packet] = NONE
+        if
+        :: sentMessage[packet] != PING && !messageAcknowledged[sentMessage[packet]] ->
+            messageAcknowledged[sentMessage[packet]] = true;
+            copiesInFlight[sentMessage[packet]]--
+        :: else -> skip
+        fi;
+        sentMessage[packet] = NONE;
+        outstanding--
     :: else -> skip                               /* already acknowledged or declared lost */
     fi
 }
 
+/* SendQueue.onLost: queue the message again only when no other copy is in flight. */
 inline declareLost(packet) {
     if
-    :: !messageAcknowledged[sentMessage[packet]] && !needsRetransmission[sentMessage[packet]] ->
-        needsRetransmission[sentMessage[packet]] = true;
-        pendingRetransmissions++
+    :: sentMessage[packet] != PING && !messageAcknowledged[sentMessage[packet]] ->
+        copiesInFlight[sentMessage[packet]]--;
+        if
+        :: copiesInFlight[sentMessage[packet]] == 0 && !queuedForRetransmission[sentMessage[packet]] ->
+            queuedForRetransmission[sentMessage[packet]] = true;
+            retransmissions!sentMessage[packet]
+        :: else -> skip
+        fi
     :: else -> skip
     fi;
-    sentMessage[packet] = NONE
+    sentMessage[packet] = NONE;
+    outstanding--
 }
 
 proctype Sender() {
-    byte largest, bits, i, packet;
+    byte largest, bits, i, packet, scan, message;
     do
     :: oldestUnacknowledged == MESSAGES -> break
 
-    /* A new message, within the window. */
+    /* A new message, within the window (popNewReliable). */
     :: atomic { nextMessage < MESSAGES && nextMessage < oldestUnacknowledged + WINDOW &&
                 nfull(dataToNetwork) ->
         transmit(nextMessage);
         nextMessage++ }
 
-    /* A retransmission: the oldest message whose packet was declared lost, in a new packet. */
-    :: atomic { pendingRetransmissions > 0 && nfull(dataToNetwork) ->
-        i = oldestUnacknowledged;
-        do
-        :: i < nextMessage && !needsRetransmission[i] -> i++
-        :: i < nextMessage && needsRetransmission[i] -> break
-        :: i >= nextMessage -> break
-        od;
-        assert(i < nextMessage);
-        clearRetransmission(i);
-        transmit(i) }
+    /* A retransmission, in a new packet (popRetransmission skips what was acknowledged since). */
+    :: atomic { nempty(retransmissions) && nfull(dataToNetwork) ->
+        retransmissions?message;
+        queuedForRetransmission[message] = false;
+        if
+        :: !messageAcknowledged[message] -> transmit(message)
+        :: else -> skip
+        fi }
 
-    /* An acknowledgement: largest + bitfield, then loss detection. */
+    /* An acknowledgement: largest + bitfield, then loss by packet threshold (handleAcknowledgement). */
     :: atomic { ackToSender?largest, bits ->
         acknowledgePacket(largest);
         i = 0;
@@ -149,43 +186,44 @@ proctype Sender() {
         :: largestAcknowledged == NONE || largest > largestAcknowledged -> largestAcknowledged = largest
         :: else -> skip
         fi;
-        /* Packet threshold: lost for certain. Time threshold: older than the largest
-           acknowledged, so it may have been out longer than 9/8 RTT; time is abstracted away,
-           so either outcome is explored. */
         packet = 0;
         do
-        :: packet < largestAcknowledged ->
+        :: packet + PACKET_THRESHOLD <= largestAcknowledged ->
             if
-            :: sentMessage[packet] != NONE && packet + PACKET_THRESHOLD <= largestAcknowledged ->
-                declareLost(packet)
-            :: sentMessage[packet] != NONE && packet + PACKET_THRESHOLD > largestAcknowledged ->
-                declareLost(packet)               /* time threshold */
-            :: !(sentMessage[packet] != NONE && packet + PACKET_THRESHOLD <= largestAcknowledged) ->
-                skip
+            :: sentMessage[packet] != NONE -> declareLost(packet)
+            :: else -> skip
             fi;
             packet++
         :: else -> break
         od;
+        findOldestOutstanding();
         do
         :: oldestUnacknowledged < MESSAGES && messageAcknowledged[oldestUnacknowledged] ->
             oldestUnacknowledged++
         :: else -> break
         od }
 
+    /* Loss timer (time threshold): the oldest outstanding packet, older than the largest
+       acknowledged, has been out longer than 9/8 RTT. When is abstracted: at any moment. */
+    :: atomic { largestAcknowledged != NONE && oldestOutstanding < largestAcknowledged ->
+        declareLost(oldestOutstanding);
+        findOldestOutstanding() }
+
 #ifndef BROKEN_NO_PROBE
-    /* Probe timeout: nothing can move anywhere (spin's `timeout`), so nothing is in flight
-       that could still be acknowledged. Send the oldest unacknowledged message again, in a
-       new packet; the old packet stays in flight until acknowledged or declared lost. */
-    :: atomic { timeout && oldestUnacknowledged < MESSAGES ->
-        clearRetransmission(oldestUnacknowledged);
-        transmit(oldestUnacknowledged) }
+    /* Probe timeout: ack-eliciting packets are outstanding and nothing anywhere can move, so no
+       acknowledgement is coming. Send the oldest unacknowledged message again in a new packet,
+       else a new one, else a PING (transmitProbe). The old packet stays outstanding. */
+    :: atomic { timeout && outstanding > 0 ->
+        if
+        :: oldestUnacknowledged < nextMessage -> transmit(oldestUnacknowledged)
+        :: oldestUnacknowledged == nextMessage && nextMessage < MESSAGES -> transmit(nextMessage); nextMessage++
+        :: oldestUnacknowledged == MESSAGES -> transmit(PING)
+        fi }
 #endif
     od;
     /* Everything acknowledged means everything received, so everything delivered. */
     assert(delivered == MESSAGES);
 #ifdef WITNESS_ALL_FAULTS
-    /* Not a property: a witness that the fault budget is really spent in some complete run.
-       The check expects this assertion to be violated. */
     assert(!(losses == MAX_LOSS && duplicates == MAX_DUPLICATE && reorders == MAX_REORDER));
 #endif
     senderFinished = true
@@ -193,9 +231,10 @@ proctype Sender() {
 
 /* -------------------------------------------------------------- receiver */
 
-byte largestReceived = NONE;   /* the Largest Acknowledged field it sends */
-byte receivedBits = 0;         /* the Acknowledgement Bitfield: bit i = largestReceived - 1 - i */
-byte nextExpected = 0;         /* the next message to deliver */
+byte largestReceived = NONE;   /* ReceivedPackets.largest: the Largest Acknowledged field */
+byte receivedBits = 0;         /* bit i: largestReceived - 1 - i received (the low ACK_BITS are sent) */
+bool isAckPending = false;     /* an ack-eliciting packet awaits its acknowledgement */
+byte nextExpected = 0;         /* ReorderBuffer.nextExpected */
 bool buffered[MESSAGES];       /* arrived ahead of a gap, waiting in the reorder buffer */
 byte bufferedCount = 0;
 
@@ -220,43 +259,29 @@ proctype Receiver() {
     bool isNewPacket;
 end:
     do
-    :: atomic { nfull(ackToNetwork) && dataToReceiver?[packet, message] ->
-        dataToReceiver?packet, message;
-        /* Packet-level duplicate suppression with the sliding window the ack fields describe. */
+    :: atomic { dataToReceiver?packet, message ->
+        /* Packet-level duplicate suppression over the remembered window (ReceivedPackets.status). */
         if
-        :: largestReceived == NONE ->
-            largestReceived = packet; receivedBits = 0; isNewPacket = true
-        :: largestReceived != NONE && packet > largestReceived ->
-            distance = packet - largestReceived;
-            if
-            :: distance <= ACK_BITS ->
-                receivedBits = ((receivedBits << distance) | (1 << (distance - 1))) & ACK_MASK
-            :: else -> receivedBits = 0
-            fi;
-            largestReceived = packet; isNewPacket = true
+        :: largestReceived == NONE -> isNewPacket = true
+        :: largestReceived != NONE && packet > largestReceived -> isNewPacket = true
         :: largestReceived != NONE && packet == largestReceived -> isNewPacket = false
         :: largestReceived != NONE && packet < largestReceived ->
             distance = largestReceived - 1 - packet;
-            if
-            :: distance < ACK_BITS && ((receivedBits >> distance) & 1) == 0 ->
-                receivedBits = receivedBits | (1 << distance); isNewPacket = true
-            :: else -> isNewPacket = false        /* a duplicate, or too old to tell: dropped */
-            fi
+            isNewPacket = (distance < DEDUP_BITS && ((receivedBits >> distance) & 1) == 0)
         fi;
         if
-        :: isNewPacket ->
-            /* Message-level: a retransmission of a message already delivered or buffered is
+        :: isNewPacket && message != PING ->
+            /* Admission, then insert: a message below nextExpected or already buffered is
                acknowledged (its packet is new) but not delivered again. */
             if
 #ifdef BROKEN_NO_DEDUP
-            :: message < nextExpected ->
-                deliver(message)                  /* forgot it was delivered: delivers it again */
+            :: message < nextExpected -> deliver(message)
 #else
             :: message < nextExpected -> skip
 #endif
             :: message >= nextExpected && buffered[message] -> skip
             :: message >= nextExpected && !buffered[message] ->
-                assert(message < nextExpected + REORDER_LIMIT);   /* the window keeps the buffer bounded */
+                assert(message < nextExpected + REORDER_LIMIT);  /* the window rule: never full */
                 buffered[message] = true;
                 bufferedCount++;
                 deliverInOrder()
@@ -264,16 +289,35 @@ end:
             assert(bufferedCount <= REORDER_LIMIT)
         :: else -> skip
         fi;
-        /* Every DATA packet elicits an acknowledgement (the real receiver may delay it up to
-           maximumAckDelay and coalesce several; time is abstracted, so it answers each). */
-        ackToNetwork!largestReceived, receivedBits }
+        /* Record it (ReceivedPackets.insert). */
+        if
+        :: isNewPacket && largestReceived == NONE -> largestReceived = packet; receivedBits = 0
+        :: isNewPacket && largestReceived != NONE && packet > largestReceived ->
+            distance = packet - largestReceived;
+            if
+            :: distance <= DEDUP_BITS ->
+                receivedBits = ((receivedBits << distance) | (1 << (distance - 1))) & DEDUP_MASK
+            :: else -> receivedBits = 0
+            fi;
+            largestReceived = packet
+        :: isNewPacket && largestReceived != NONE && packet < largestReceived ->
+            receivedBits = receivedBits | (1 << (largestReceived - 1 - packet))
+        :: else -> skip
+        fi;
+        /* DATA and PING are ack-eliciting, duplicates included (isAckImmediate). */
+        isAckPending = true }
+
+    /* The acknowledgement goes out after some delay, covering everything received by then. */
+    :: atomic { isAckPending && nfull(ackToNetwork) ->
+        ackToNetwork!largestReceived, receivedBits & ACK_MASK;
+        isAckPending = false }
     od
 }
 
 /* --------------------------------------------------------------- network */
 
 /* One direction of the path: moves packets across, or loses one, duplicates one, or holds one
-   back and releases it after a later packet (a reordering). Fault budgets are shared by both
+   back and releases it after later packets (a reordering). Fault budgets are shared by both
    directions. */
 proctype Link(chan input, output) {
     byte a, b, heldA, heldB;
