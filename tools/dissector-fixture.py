@@ -86,6 +86,22 @@ def string(text):
 CHAT["LONG_PRIVATE"] = b"\x03" + string("carol") + struct.pack(">QB", 4, 0) + string(LONG_TEXT)
 
 
+# Specs/wire-format.md section 9: the implementation's own vectors (connection id 0x1234ABCD).
+WIRE_VECTORS = [
+    ("HELLO", "da7a0110 1234abcd fffffffe 00000000 0000000000000000 0000 00 00 7af6a9a4"
+              "00000000000000000000000000000000"),
+    ("COOKIE", "da7a0111 1234abcd 00000000 fffffffe 0000000000000000 0000 01 00 f5ca4c72"
+               "0000000000002710 9682864ed4cb2b2b"),
+    ("WELCOME", "da7a0112 1234abcd 00000007 ffffffff 0000000000000001 0000 01 00 3d5a05a5"),
+    ("DATA", "da7a0101 1234abcd ffffffff 00000002 8000000000000003 0271 01 00 fef89b25"
+             "00 00 0000 fffffffe 0001 6869"),
+    ("ACK", "da7a0102 1234abcd 00000010 0000002a ffffffffffffffff 0005 01 00 009c4601"),
+    ("PING", "da7a0103 1234abcd 00000011 0000002a 0000000000000000 0000 01 00 5ebe3667"),
+    ("CLOSE", "da7a0104 1234abcd 00000012 00000000 0000000000000000 0000 00 00 9d3417ae 03"),
+    ("RESET", "da7a0105 1234abcd 00000000 00000000 0000000000000000 0000 00 00 c1d8b9a0"),
+]
+
+
 def frame(payload):
     return struct.pack(">I", len(payload)) + payload
 
@@ -190,6 +206,8 @@ def frames():
     bad = TCPStream(50002, RELAY)
     out += bad.handshake()                                                                    # 39-41
     out += [bad.segment(True, struct.pack(">I", 70000) + b"garbage")]                        # 42
+    for _, text in WIRE_VECTORS:                                                              # 43-50
+        out.append(udp(40000, RELAY, bytes.fromhex(text.replace(" ", ""))))
     return out
 
 
@@ -327,9 +345,28 @@ def check(path):
     k.expect(38, "dgchat.text", LONG_TEXT)
     k.expect(42, "dgramtcp.length", 70000)
     k.expect_contains(42, "_ws.expert.message", "over 65,536")
+    # The wire-format vectors: the dissector agrees with the implementation's bytes and CRCs.
+    for offset, (name, _) in enumerate(WIRE_VECTORS):
+        k.expect(43 + offset, "dgram.checksum.status", 1)
+        k.expect(43 + offset, "dgram.connection_id", "0x1234abcd")
+    k.expect(43, "dgram.packet_number", 4294967294)
+    k.expect(43, "dgram.cookie.empty", 1)
+    k.expect(44, "dgram.acknowledged", 4294967294)
+    k.expect(44, "dgram.cookie.issue_time", 10000)
+    k.expect(45, "dgram.acknowledged", 4294967295, 4294967294)
+    k.expect(46, "dgram.acknowledged", 2, 1, 0, 4294967234)
+    k.expect(46, "dgram.ack_delay_us", 5000)
+    k.expect(46, "dgram.data.message_number", 4294967294)
+    k.expect(47, "dgram.acknowledged", *[n % 2**32 for n in range(42, -23, -1)])
+    k.expect(47, "dgram.ack_delay_us", 40)
+    k.expect(48, "dgram.acknowledged", 42)
+    k.expect(49, "dgram.flags.ack", 0)
+    k.expect(49, "dgram.close.reason", 3)
+    k.expect(50, "dgram.type", "0x05")
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
-    if malformed != [42]:                                        # only the oversized TCP frame
-        k.failed.append("frames with _ws.malformed: expected [42], got %s" % malformed)
+    # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
+    if malformed != [42, 46]:
+        k.failed.append("frames with _ws.malformed: expected [42, 46], got %s" % malformed)
     else:
         k.passed += 1
     for failure in k.failed:
