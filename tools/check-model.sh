@@ -9,8 +9,8 @@
 #
 # Usage: tools/check-model.sh [-v] [--deep]
 #   -v       print pan's full output
-#   --deep   larger fault budgets (2 duplicates, 2 reorderings: about 3 million states, a few
-#            minutes); the default bounds take about 10 seconds
+#   --deep   larger fault budgets (2 duplicates, 2 reorderings: 3 million states, about a
+#            minute); the default bounds take about 10 seconds
 # Bounds can also be set for an experiment with SPIN_DEFINES, e.g. SPIN_DEFINES='-DMESSAGES=5'.
 set -u
 
