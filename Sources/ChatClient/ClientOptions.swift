@@ -1,3 +1,4 @@
+import Chat
 import CommandLineSupport
 import Transport
 
@@ -72,9 +73,18 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
                 + "TCP's loss has to come from the network (see compare --kernel-loss)")
         }
         let drain = try parsed.number("drain-timeout", in: 0...3600)!
+        let name = try parsed.requiredString("name")
+        do throws(NameError) { try ChatNames.validateUserName(name) } catch {
+            throw parsed.invalid("name", name, "a valid name (\(error))")
+        }
+        var room = parsed.string("room")!
+        if !room.hasPrefix("#") { room = "#" + room }
+        do throws(NameError) { try ChatNames.validateRoomName(room) } catch {
+            throw parsed.invalid("room", room, "a valid room (\(error))")
+        }
         return ClientOptions(
-            name: try parsed.requiredString("name"), relayHost: host, relayPort: port, mode: mode,
-            room: parsed.string("room")!, lossPercent: loss, delay: .milliseconds(delay),
+            name: name, relayHost: host, relayPort: port, mode: mode,
+            room: room, lossPercent: loss, delay: .milliseconds(delay),
             seed: try parsed.unsignedInteger("seed"), isTracing: parsed.isSet("trace"),
             logLevel: LogLevel(name: try parsed.choice("log-level", from: LogLevel.names)!)!,
             drainTimeout: .milliseconds(Int64(drain * 1000)))
