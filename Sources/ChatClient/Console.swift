@@ -99,37 +99,25 @@ final class InteractiveConsole: ChatConsole, @unchecked Sendable { // state guar
 
 /// Line mode, for scripts and tests: each input line is submitted as typed, output lines go to
 /// standard output and diagnostics to standard error, unadorned.
-final class LineModeConsole: ChatConsole, @unchecked Sendable { // state guarded by `queue`
-    private let queue = DispatchQueue(label: "chat.lines")
-    private var reader: InputReader?
-    private var pending: [UInt8] = []
-
+///
+/// Standard input is read by one thread with blocking reads: end of input on a pipe is then seen
+/// reliably, right after the last line.
+final class LineModeConsole: ChatConsole, Sendable {
     /// Starts reading standard input; `onLine` gets each line (without its newline), then
-    /// `onEndOfInput` once, after the last line.
+    /// `onEndOfInput` once, after the last line. Both run on the reading thread, in order.
     func start(onLine: @escaping @Sendable (String) -> Void, onEndOfInput: @escaping @Sendable () -> Void) {
-        queue.async { [self] in
-            reader = InputReader(queue: queue, onBytes: { [self] bytes in
-                pending += bytes
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = pending[..<newline]
-                    pending.removeFirst(newline + 1)
-                    onLine(String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self))
-                }
-            }, onEndOfInput: { [self] in
-                if !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
-                pending = []
-                onEndOfInput()
-            })
+        let thread = Thread {
+            while let line = readLine(strippingNewline: true) {
+                onLine(line.hasSuffix("\r") ? String(line.dropLast()) : line)
+            }
+            onEndOfInput()
         }
+        thread.name = "chat.stdin"
+        thread.start()
     }
 
     func print(_ line: String) { writeOut(line + "\n") }
     func printDiagnostic(_ line: String) { writeOut(line + "\n", to: .standardError) }
     func setPrompt(_ prompt: String) {}
-    func shutDown() {
-        queue.sync {
-            reader?.cancel()
-            reader = nil
-        }
-    }
+    func shutDown() {}
 }

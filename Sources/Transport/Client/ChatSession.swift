@@ -115,7 +115,7 @@ public final class ChatSession: Sendable {
             }
             core.leaving = Leaving(deadline: now + timeout, completion: completion)
         }
-        tick()
+        queue.async { [self] in tick() }
     }
 
     /// Closes at once without QUIT (the relay sees the connection go) and stops all activity.
@@ -130,7 +130,7 @@ public final class ChatSession: Sendable {
     public func waitUntilAllAcknowledged(timeout: Duration, completion: @escaping @Sendable (Bool) -> Void) {
         let now = clock.now()
         state.withLock { core in core.drainWaiters.append(DrainWaiter(deadline: now + timeout, completion: completion)) }
-        tick()
+        queue.async { [self] in tick() }
     }
 
     // MARK: Observation
@@ -218,6 +218,7 @@ public final class ChatSession: Sendable {
     }
 
     /// Runs housekeeping: contact, heartbeats, reconnection, the rejoin grace, leaving and draining.
+    /// Only on `queue`: the timer is re-armed here.
     func tick() {
         let now = clock.now()
         let callbacks = state.withLock { core -> [@Sendable () -> Void] in

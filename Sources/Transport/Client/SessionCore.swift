@@ -26,6 +26,8 @@ struct SessionCore {
     /// Requests the link refused for now (a full send queue or socket buffer), retried in order.
     var backlog: [ClientMessage] = []
     var leaving: Leaving?
+    /// The relay closed the link after our QUIT: leaving is complete.
+    var isLinkEndedWhileLeaving = false
     var drainWaiters: [DrainWaiter] = []
     var linkConditions: LinkConditions?
     var isTracing = false
@@ -145,6 +147,10 @@ struct SessionCore {
     mutating func linkLost(_ reason: String, session: ChatSession, at now: Timestamp) {
         guard ledger.phase != .closed else { return }
         if case .waitingToReconnect = ledger.phase { return }
+        if leaving != nil {
+            isLinkEndedWhileLeaving = true
+            return
+        }
         tearDownStream()
         let unacknowledged = session.configuration.transport == .tcp
             ? ledger.unacknowledged.filter { $0.chatID != 0 }.map(\.message) : []
@@ -206,7 +212,7 @@ struct SessionCore {
     private var isQuitDelivered: Bool {
         let quitWaiting = ledger.unacknowledged.contains { if case .quit = $0.message { true } else { false } }
         let streamWaiting = (stream?.stream.pendingOutputBytes ?? 0) > 0
-        return !quitWaiting && !streamWaiting && backlog.isEmpty
+        return isLinkEndedWhileLeaving || (!quitWaiting && !streamWaiting && backlog.isEmpty)
     }
 
     /// Stops everything: closes the link, cancels sources and the timer.
