@@ -14,14 +14,27 @@
 # its output and checks that the expected fields really appear. Exit status 0 when every
 # assertion held, 1 otherwise, 2 when tshark or python3 is missing.
 #
-# Usage: tools/check-dissector.sh [--synthetic-only]
+# Usage: tools/check-dissector.sh [--synthetic-only] [--keep DIR]
+#   --synthetic-only   skip part (b)
+#   --keep DIR         keep the captures and the clients' output in DIR (to open in Wireshark)
 set -u
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 script="$root/tools/datagram-chat.lua"
 fixture="$root/tools/dissector-fixture.py"
 synthetic_only=0
-[ "${1:-}" = "--synthetic-only" ] && synthetic_only=1
+keep=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --synthetic-only) synthetic_only=1 ;;
+        --keep) keep="${2:-}"; shift
+                [ -n "$keep" ] || { echo "Error: --keep needs a directory" >&2; exit 64; } ;;
+        *) echo "Error: unknown argument '$1'" >&2
+           echo "Usage: tools/check-dissector.sh [--synthetic-only] [--keep DIR]" >&2
+           exit 64 ;;
+    esac
+    shift
+done
 
 for tool in tshark python3; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -197,6 +210,11 @@ if [ $synthetic_only = 1 ]; then
     live_skip "--synthetic-only"
 else
     live
+fi
+
+if [ -n "$keep" ]; then
+    mkdir -p "$keep" && cp "$work"/*.pcap* "$work"/*.log "$keep"/ 2>/dev/null
+    echo "kept the captures and logs in $keep"
 fi
 
 echo

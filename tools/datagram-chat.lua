@@ -303,8 +303,12 @@ local chat_decoders = {
     [0x84] = function(r)
         local kind = r:uint(C.notice_kind, 1); local name = r:string(C.name); local room = r:string(C.room)
         r:string(C.endpoint); local detail = r:string(C.detail)
-        return (notice_kinds[kind] or tostring(kind)) .. " " .. (name or "") .. " " .. (room or "") ..
-            ((detail and detail ~= "") and (" [" .. quoted(detail) .. "]") or "")
+        local parts = { notice_kinds[kind] or tostring(kind) }
+        for _, part in ipairs({ name or "", room or "" }) do
+            if part ~= "" then parts[#parts + 1] = part end
+        end
+        if detail and detail ~= "" then parts[#parts + 1] = "[" .. quoted(detail) .. "]" end
+        return table.concat(parts, " ")
     end,
     [0x85] = function(r)
         local code = r:uint(C.error_code, 1); r:uint(C.refused_id, 8); local text = r:string(C.text)
@@ -528,7 +532,7 @@ local function dissect_data(tvb, pinfo, tree, root, direction, packet_number)
     if whole and not note.first then
         summary = summary .. " " .. dissect_chat(whole, pinfo, root)
     elseif whole then
-        summary = summary .. " (already delivered in frame " .. note.first.frame .. ")"
+        summary = summary .. " (message shown in frame " .. note.first.frame .. ")"
     end
     return summary
 end
@@ -572,7 +576,9 @@ local function dissect_datagram(tvb, pinfo, root)
 
     local direction = direction_key(pinfo, connection_id)
     local note = {}
-    if type_code ~= 0x01 then note = analyse(pinfo, direction, packet_number, nil) end
+    -- COOKIE and RESET carry packet number 0 outside any packet-number space (wire format 4).
+    local is_numbered = type_code ~= 0x11 and type_code ~= 0x05
+    if type_code ~= 0x01 and is_numbered then note = analyse(pinfo, direction, packet_number, nil) end
     local body_size = 0
     if type_code == 0x01 then
         info = info .. dissect_data(tvb, pinfo, tree, root, direction, packet_number)
