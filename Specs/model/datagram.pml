@@ -52,6 +52,9 @@
 #ifndef MAX_REORDER
 #define MAX_REORDER 1
 #endif
+#ifndef MAX_EARLY_PROBE
+#define MAX_EARLY_PROBE 0   /* probe timeouts that fire while an acknowledgement is on its way */
+#endif
 #define MAX_PACKETS 20      /* packet numbers the model can hand out; asserted, never reached */
 #define CAPACITY 2          /* packets each link can hold */
 #define NONE 255
@@ -71,6 +74,7 @@ bool senderFinished = false;
 byte losses = 0;
 byte duplicates = 0;
 byte reorders = 0;
+byte earlyProbes = 0;
 
 /* Liveness: every run, however the bounded faults fall, ends with every message delivered and
    the sender knowing it (all acknowledged). */
@@ -149,6 +153,14 @@ inline declareLost(packet) {
     outstanding--
 }
 
+inline probe() {
+    if
+    :: oldestUnacknowledged < nextMessage -> transmit(oldestUnacknowledged)
+    :: oldestUnacknowledged == nextMessage && nextMessage < MESSAGES -> transmit(nextMessage); nextMessage++
+    :: oldestUnacknowledged == MESSAGES -> transmit(PING)
+    fi
+}
+
 proctype Sender() {
     byte largest, bits, i, packet, scan, message;
     do
@@ -213,13 +225,13 @@ proctype Sender() {
     /* Probe timeout: ack-eliciting packets are outstanding and nothing anywhere can move, so no
        acknowledgement is coming. Send the oldest unacknowledged message again in a new packet,
        else a new one, else a PING (transmitProbe). The old packet stays outstanding. */
-    :: atomic { timeout && outstanding > 0 ->
-        if
-        :: oldestUnacknowledged < nextMessage -> transmit(oldestUnacknowledged)
-        :: oldestUnacknowledged == nextMessage && nextMessage < MESSAGES -> transmit(nextMessage); nextMessage++
-        :: oldestUnacknowledged == MESSAGES -> transmit(PING)
-        fi }
+    :: atomic { timeout && outstanding > 0 -> probe() }
 #endif
+    /* A premature probe timeout: the RTT estimate was too low and the timer fired while an
+       acknowledgement was still on its way. Budgeted like the network's faults. */
+    :: atomic { earlyProbes < MAX_EARLY_PROBE && outstanding > 0 && nfull(dataToNetwork) ->
+        earlyProbes++;
+        probe() }
     od;
     /* Everything acknowledged means everything received, so everything delivered. */
     assert(delivered == MESSAGES);
