@@ -113,8 +113,8 @@ live() {
        ! "$bin/chat" --help 2>/dev/null | grep -q -- "--loss"; then
         live_skip "relay/chat are still placeholders (no --port / --loss in --help)"; return
     fi
-    if ! command -v dumpcap >/dev/null 2>&1 && ! tshark -D >/dev/null 2>&1; then
-        live_skip "no capture rights on this machine"; return
+    if ! tshark -i lo -a duration:1 -w "$work/probe.pcapng" >"$work/probe.log" 2>&1; then
+        live_skip "cannot capture on lo here ($(grep -m1 -i error "$work/probe.log"))"; return
     fi
     run_live_session "$bin"
 }

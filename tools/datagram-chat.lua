@@ -47,6 +47,7 @@ local error_codes = {
 local transports = { [0] = "udp", [1] = "tcp" }
 
 local HEADER_SIZE = 32
+local MAXIMUM_DATAGRAM = 1200
 local DATA_FIELDS_SIZE = 10
 local COOKIE_SIZE = 16
 local MAXIMUM_FRAME_PAYLOAD = 65536
@@ -564,6 +565,9 @@ local function dissect_datagram(tvb, pinfo, root)
 
     local info = string.format("%s pn=%d conn=%08x", type_name, packet_number, connection_id)
     if largest then info = info .. " ack=" .. largest end
+    if length > MAXIMUM_DATAGRAM then
+        tree:add_proto_expert_info(E.malformed, "Longer than 1200 bytes: a receiver drops it")
+    end
     if tvb:range(2, 1):uint() ~= 1 then
         tree:add_proto_expert_info(E.malformed, "Unsupported version: a receiver rejects it")
         pinfo.cols.info = info .. " [unsupported version]"
