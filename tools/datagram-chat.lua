@@ -48,6 +48,7 @@ local transports = { [0] = "udp", [1] = "tcp" }
 
 local HEADER_SIZE = 32
 local MAXIMUM_DATAGRAM = 1200
+local MAXIMUM_FRAGMENT_PAYLOAD = 1158
 local DATA_FIELDS_SIZE = 10
 local COOKIE_SIZE = 16
 local MAXIMUM_FRAME_PAYLOAD = 65536
@@ -506,6 +507,11 @@ local function dissect_data(tvb, pinfo, tree, root, direction, packet_number)
     if channels[data.channel] == nil or data.count < 1 or data.count > 57 or data.index >= data.count then
         body:add_proto_expert_info(E.malformed, "Channel, fragment index or fragment count out of range")
         return string.format(" msg=%d (invalid)", data.message)
+    end
+    if payload_length > MAXIMUM_FRAGMENT_PAYLOAD or
+        (data.index < data.count - 1 and payload_length ~= MAXIMUM_FRAGMENT_PAYLOAD) then
+        body:add_proto_expert_info(E.malformed, "Fragment payload length breaks the rule: 1158 bytes except the last")
+        return string.format(" msg=%d (invalid fragment length)", data.message)
     end
 
     local note = analyse(pinfo, direction, packet_number, data)
