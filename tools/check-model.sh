@@ -9,8 +9,8 @@
 #
 # Usage: tools/check-model.sh [-v] [--deep]
 #   -v       print pan's full output
-#   --deep   larger fault budgets (2 duplicates, 2 reorderings: 3 million states, about a
-#            minute); the default bounds take about 10 seconds
+#   --deep   larger fault budgets (2 duplicates, 2 reorderings): 3.0 and 10.2 million states,
+#            about 5 minutes and 3 GB; the default bounds take about 30 seconds
 # Bounds can also be set for an experiment with SPIN_DEFINES, e.g. SPIN_DEFINES='-DMESSAGES=5'.
 set -u
 
