@@ -10,10 +10,11 @@
  * between them lose, duplicate and reorder packets, each kind of fault at most MAX_* times in all,
  * so that liveness can hold.
  *
- * Time is abstracted away. Timers become events: the probe timeout fires only when nothing else
- * in the whole system can move (spin's `timeout`), the loss timer may fire at any moment once a
- * later packet is acknowledged, and a delayed acknowledgement may go out at any moment after the
- * packet that elicited it. Each packet carries one whole message (fragment count 1).
+ * Time is abstracted away. Timers become events: the probe timeout fires when nothing else in
+ * the whole system can move (spin's `timeout`), or prematurely at any moment at most
+ * MAX_EARLY_PROBE times; the loss timer may fire at any moment once a later packet is
+ * acknowledged; a delayed acknowledgement may go out at any moment after the packet that
+ * elicited it. Each packet carries one whole message (fragment count 1).
  *
  * tools/check-model.sh runs every check; Specs/checking.md maps each variable to the Swift code.
  *
