@@ -11,7 +11,8 @@
 -- Use: wireshark -X lua_script:tools/datagram-chat.lua capture.pcapng
 --      tshark -X lua_script:tools/datagram-chat.lua -r capture.pcapng -Y dgchat
 -- The port (UDP and TCP, default 9000) is the preference "dgram.port"
--- (tshark: -o dgram.port:9100). UDP datagrams on other ports are recognised by their magic 0xDA7A.
+-- (tshark: -o dgram.port:9100). On other ports, UDP datagrams are recognised by their magic 0xDA7A
+-- and TCP streams by their first frame, a client's HELLO.
 
 local bit = bit32 or bit
 
@@ -679,6 +680,19 @@ function dgramtcp.dissector(tvb, pinfo, tree)
     dissect_tcp_pdus(tvb, tree, 4, frame_length, dissect_frame, true)
     return tvb:len()
 end
+
+-- A chat stream on another port is recognised by its first frame: a client's HELLO with protocol
+-- version 1 (length, 0x01, 0x01). The rest of the conversation then comes here directly.
+local function tcp_heuristic(tvb, pinfo, tree)
+    if tvb:len() < 6 then return false end
+    local length = tvb:range(0, 4):uint()
+    if length < 12 or length > MAXIMUM_FRAME_PAYLOAD then return false end
+    if tvb:range(4, 1):uint() ~= 0x01 or tvb:range(5, 1):uint() ~= 1 then return false end
+    pinfo.conversation = dgramtcp
+    dgramtcp.dissector(tvb, pinfo, tree)
+    return true
+end
+dgramtcp:register_heuristic("tcp", tcp_heuristic)
 
 -------------------------------------------------------------------------------- registration
 local registered_port = nil

@@ -5,7 +5,7 @@
   dissector-fixture.py check FIELDS.tsv    checks tshark's field output (see FIELDS below)
 
 Every Datagram packet type, a retransmission (same message number, new packet number), a
-network duplicate, a two-fragment message, a bad checksum, the heuristic on another port, and a
+network duplicate, a two-fragment message, a bad checksum, both heuristics on other ports, and a
 TCP stream whose frames are split across segments and packed several to a segment. The chat
 payloads are the test vectors of Specs/chat-protocol.md section 7, plus a long PRIVATE.
 """
@@ -208,6 +208,10 @@ def frames():
     out += [bad.segment(True, struct.pack(">I", 70000) + b"garbage")]                        # 42
     for _, text in WIRE_VECTORS:                                                              # 43-50
         out.append(udp(40000, RELAY, bytes.fromhex(text.replace(" ", ""))))
+    other = TCPStream(50003, OTHER + 1)                                                       # heuristic
+    out += other.handshake()                                                                  # 51-53
+    out += [other.segment(True, frame(CHAT["HELLO"]) + frame(CHAT["SAY"]))]                   # 54
+    out += [other.segment(False, frame(CHAT["WELCOME"]))]                                     # 55
     return out
 
 
@@ -363,6 +367,8 @@ def check(path):
     k.expect(49, "dgram.flags.ack", 0)
     k.expect(49, "dgram.close.reason", 3)
     k.expect(50, "dgram.type", "0x05")
+    k.expect(54, "dgchat.type", "0x01", "0x02")                   # TCP heuristic on port 7778
+    k.expect(55, "dgchat.type", "0x81")
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
     if malformed != [42, 46]:
