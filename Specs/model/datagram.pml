@@ -23,6 +23,8 @@
  *                       of a delivered message is delivered again (an assertion fails).
  *   -DBROKEN_NO_PROBE   no probe timeout: when the last packets are lost nothing is ever sent
  *                       again (invalid end state; the liveness property has a counterexample).
+ *   -DBROKEN_NO_WINDOW  the sender ignores the window rule: messages beyond the receiver's
+ *                       reorder buffer arrive while an earlier one is missing (an assertion fails).
  * Not a property:
  *   -DWITNESS_ALL_FAULTS  asserts that no complete run spends the whole fault budget; the check
  *                       expects it to fail, which shows the faults really happen.
@@ -168,8 +170,12 @@ proctype Sender() {
     :: oldestUnacknowledged == MESSAGES -> break
 
     /* A new message, within the window (popNewReliable). */
+#ifdef BROKEN_NO_WINDOW
+    :: atomic { nextMessage < MESSAGES && nfull(dataToNetwork) ->
+#else
     :: atomic { nextMessage < MESSAGES && nextMessage < oldestUnacknowledged + WINDOW &&
                 nfull(dataToNetwork) ->
+#endif
         transmit(nextMessage);
         nextMessage++ }
 
