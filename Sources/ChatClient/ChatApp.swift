@@ -55,7 +55,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             logger.info("joined as \(name)")
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
-                    + (resent > 0 ? "; sending again \(resent) message\(resent == 1 ? "" : "s") it had not acknowledged" : ""))
+                    + (resent > 0 ? "; sending the \(resent) message\(resent == 1 ? "" : "s") the relay had not received" : ""))
             }
         case .refused(let reason):
             if isInteractive {
