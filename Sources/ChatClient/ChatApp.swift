@@ -66,6 +66,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             }
         case .lost(let reason):
             status("Connection lost: \(reason); reconnecting…")
+        case .attemptFailed(let reason):
+            logger.info("connection attempt failed: \(reason)")
         case .reconnecting(let attempt):
             logger.info("reconnecting (attempt \(attempt))")
         case .closed:

@@ -62,6 +62,8 @@ public enum ConnectionChange: Sendable, Hashable {
     case refused(reason: String)
     /// The link was lost (`reason` in words); the session reconnects by itself.
     case lost(reason: String)
+    /// A connection attempt failed before WELCOME (`reason` in words); another follows.
+    case attemptFailed(reason: String)
     /// A new connection attempt started.
     case reconnecting(attempt: Int)
     /// The session was closed by `close()`.

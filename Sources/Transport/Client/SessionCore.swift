@@ -160,8 +160,9 @@ struct SessionCore {
         ledger.holdUntil = nil
         let attempt = min(ledger.reconnectAttempt, 3)
         let delay: Duration = .milliseconds(250 << attempt)
+        let wasJoined = ledger.phase == .joined
         ledger.phase = .waitingToReconnect(at: now + delay)
-        ledger.events.append(.connection(.lost(reason: reason)))
+        ledger.events.append(.connection(wasJoined ? .lost(reason: reason) : .attemptFailed(reason: reason)))
     }
 
     /// Runs every tick: contact, heartbeats, timeouts, reconnection, the rejoin grace, the backlog.
