@@ -155,23 +155,24 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         }
     }
 
+    /// Own lines are printed before the request goes out, so they come before its packet trace.
     private func say(_ text: String, isAction: Bool) {
         let room = self.room
+        if isInteractive {
+            console.print(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
+                                                  room: room, currentRoom: room, time: time()))
+        }
         do {
             try session.say(text, in: room, isAction: isAction)
-            if isInteractive {
-                console.print(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
-                                                      room: room, currentRoom: room, time: time()))
-            }
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
         }
     }
 
     private func sendPrivate(_ text: String, to name: String) {
+        if isInteractive { console.print(ChatRenderer.ownPrivateMessage(to: name, text: text, time: time())) }
         do {
             try session.sendPrivate(text, to: name)
-            if isInteractive { console.print(ChatRenderer.ownPrivateMessage(to: name, text: text, time: time())) }
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
         }

@@ -95,3 +95,17 @@ func expectDelivery(among clients: [ChildProcess], upTo count: Int, timeout: Dou
         #expect(child.standardError.isEmpty)
     }
 }
+
+/// A name held by another session (compared case-insensitively) ends a line-mode client with
+/// status 1 and a clear error.
+@Test(.timeLimit(.minutes(1)))
+func aTakenNameEndsALineModeClientWithStatus1() throws {
+    let (relay, port) = try startRelay()
+    defer { relay.terminate() }
+    let first = try startClient("dave", port: port, arguments: ["--mode", "tcp"])
+    let second = try ChildProcess("chat", ["--name", "DAVE", "--relay", "127.0.0.1:\(port)"], name: "DAVE")
+    #expect(second.waitForExit(timeout: 15) == 1)
+    #expect(second.standardError.contains("Error: the relay refused the name 'DAVE'"))
+    first.closeInput()
+    #expect(first.waitForExit(timeout: 10) == 0)
+}
