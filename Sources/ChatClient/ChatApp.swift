@@ -55,7 +55,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             logger.info("joined as \(name)")
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
-                    + (resent > 0 ? "; sending the \(resent) message\(resent == 1 ? "" : "s") the relay had not received" : ""))
+                    + (resent > 0 ? "; sending \(resent) recent message\(resent == 1 ? "" : "s") again (the others show only what they missed)" : ""))
             }
         case .refused(let reason):
             if isInteractive {

@@ -109,3 +109,26 @@ func aTakenNameEndsALineModeClientWithStatus1() throws {
     first.closeInput()
     #expect(first.waitForExit(timeout: 10) == 0)
 }
+
+/// SIGTERM reaches the relay while messages are still on their way. What the relay had routed
+/// before it stopped is not shown twice; what it had not acknowledged is resent after the restart.
+@Test(.timeLimit(.minutes(2)))
+func aRelayRestartWithMessagesInFlight() throws {
+    var (relay, port) = try startRelay()
+    let clients = [
+        try startClient("alice", port: port, arguments: ["--mode", "udp", "--loss", "20", "--seed", "4"]),
+        try startClient("bob", port: port, arguments: ["--mode", "udp", "--loss", "20", "--seed", "5"]),
+        try startClient("carol", port: port, arguments: ["--mode", "tcp"]),
+    ]
+    for client in clients { client.send((1...30).map { "m \(client.name) \($0)" }) }
+    relay.terminate()
+    #expect(relay.waitForExit(timeout: 10) == 0)
+    (relay, port) = try startRelay(port: port)
+    defer { relay.terminate() }
+    for client in clients { client.send((31...40).map { "m \(client.name) \($0)" }) }
+    expectDelivery(among: clients, upTo: 40, timeout: 40)
+    for client in clients { client.closeInput() }
+    for client in clients {
+        #expect(client.waitForExit(timeout: 15) == 0, "\(client.name) did not leave cleanly: \(client.standardError)")
+    }
+}

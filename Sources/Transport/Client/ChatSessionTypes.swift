@@ -30,7 +30,10 @@ public struct ChatSessionConfiguration: Sendable {
     public var streamSilenceLimit: Duration = .seconds(7)
     /// After a reconnection, messages wait this long before they are sent again, so that the others
     /// who lost the same relay have time to rejoin and receive them.
-    public var rejoinGrace: Duration = .milliseconds(1500)
+    public var rejoinGrace: Duration = .milliseconds(2500)
+    /// After NOTICE serverShutdown, the link is given up this long later if the relay has not closed
+    /// it (its CLOSE may be lost), so that reconnecting starts without waiting for a timeout.
+    public var shutdownNoticeGrace: Duration = .milliseconds(2500)
 
     /// A configuration for `name` at `relay` over `transport`; the rest has defaults.
     public init(name: String, relay: SocketAddress, transport: TransportKind) {
