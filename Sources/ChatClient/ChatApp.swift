@@ -211,6 +211,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     func endOfInput() {
         session.waitUntilAllAcknowledged(timeout: options.drainTimeout) { [self] isDone in
             if !isDone {
+                if let status = session.connectionStatus { console.printDiagnostic(ChatRenderer.status(status, time: time())) }
                 let pending = session.pendingMessages
                 console.printDiagnostic("Error: \(pending.count) message\(pending.count == 1 ? " was" : "s were") "
                     + "not acknowledged by the relay within \(options.drainTimeout):")

@@ -132,3 +132,16 @@ func aRelayRestartWithMessagesInFlight() throws {
         #expect(client.waitForExit(timeout: 15) == 0, "\(client.name) did not leave cleanly: \(client.standardError)")
     }
 }
+
+/// With no relay to acknowledge anything, a line-mode client gives up after `--drain-timeout`,
+/// names what was not delivered and exits with status 1.
+@Test(.timeLimit(.minutes(1)))
+func undeliveredMessagesAreNamedAndExitWithStatus1() throws {
+    let client = try ChildProcess("chat", ["--name", "lonely", "--relay", "127.0.0.1:9", "--drain-timeout", "1"])
+    client.send(["hello", "/me waves"])
+    client.closeInput()
+    #expect(client.waitForExit(timeout: 15) == 1)
+    #expect(client.standardError.contains("2 messages were not acknowledged"))
+    #expect(client.standardError.contains("#1 SAY #lobby \"hello\""))
+    #expect(client.standardError.contains("#2 SAY #lobby \"waves\""))
+}

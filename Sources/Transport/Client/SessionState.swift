@@ -70,7 +70,8 @@ struct SessionLedger {
 
     /// What was not delivered, oldest first, for an end-of-input report.
     var pendingMessages: [PendingMessage] {
-        let sent = unacknowledged.map { PendingMessage(messageID: $0.chatID, summary: $0.message.summary) }
+        let sent = unacknowledged.filter { !$0.message.isAcknowledgedByRelayReply }
+            .map { PendingMessage(messageID: $0.chatID, summary: $0.message.summary) }
         return sent + held.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
     }
 
