@@ -26,8 +26,9 @@ done
 
 command -v tmux >/dev/null || { echo "Error: tmux is not installed" >&2; exit 1; }
 cd "$(dirname "$0")/.."
-swift build --product relay >/dev/null
-swift build --product chat >/dev/null
+echo "building relay and chat…"
+swift build --product relay | tail -1
+swift build --product chat | tail -1
 bin="$(swift build --show-bin-path)"
 
 if tmux has-session -t "$session" 2>/dev/null; then

@@ -87,19 +87,25 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         updatePrompt()
     }
 
-    /// Shows the mosh-style status: in the prompt when interactive, on standard error otherwise.
+    /// Shows the mosh-style status: in the prompt when interactive (updated as the seconds count),
+    /// on standard error otherwise (only when it starts, changes kind, or ends).
     func refreshStatus() {
         let status = session.connectionStatus
-        let changed = lock.withLock { () -> Bool in
+        let previous = lock.withLock { () -> String? in
             defer { shownStatus = status }
-            return shownStatus != status
+            return shownStatus
         }
-        guard changed else { return }
+        guard previous != status else { return }
         if isInteractive {
             updatePrompt()
-        } else if let status {
-            console.printDiagnostic(ChatRenderer.status(status, time: time()))
+        } else if Self.kind(of: status) != Self.kind(of: previous) {
+            console.printDiagnostic(ChatRenderer.status(status ?? "Connected to the relay again", time: time()))
         }
+    }
+
+    /// A status without its numbers: `Last contact seconds ago.`
+    private static func kind(of status: String?) -> String? {
+        status.map { String($0.filter { !$0.isNumber }) }
     }
 
     private func updatePrompt() {
