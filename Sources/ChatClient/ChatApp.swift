@@ -55,7 +55,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             logger.info("joined as \(name)")
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
-                    + (resent > 0 ? "; sending again \(resent) message\(resent == 1 ? "" : "s") it had not acknowledged" : ""))
+                    + (resent > 0 ? "; sending \(resent) recent message\(resent == 1 ? "" : "s") again (the others show only what they missed)" : ""))
             }
         case .refused(let reason):
             if isInteractive {
@@ -66,6 +66,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             }
         case .lost(let reason):
             status("Connection lost: \(reason); reconnecting…")
+        case .attemptFailed(let reason):
+            logger.info("connection attempt failed: \(reason)")
         case .reconnecting(let attempt):
             logger.info("reconnecting (attempt \(attempt))")
         case .closed:
@@ -85,19 +87,25 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         updatePrompt()
     }
 
-    /// Shows the mosh-style status: in the prompt when interactive, on standard error otherwise.
+    /// Shows the mosh-style status: in the prompt when interactive (updated as the seconds count),
+    /// on standard error otherwise (only when it starts, changes kind, or ends).
     func refreshStatus() {
         let status = session.connectionStatus
-        let changed = lock.withLock { () -> Bool in
+        let previous = lock.withLock { () -> String? in
             defer { shownStatus = status }
-            return shownStatus != status
+            return shownStatus
         }
-        guard changed else { return }
+        guard previous != status else { return }
         if isInteractive {
             updatePrompt()
-        } else if let status {
-            console.printDiagnostic(ChatRenderer.status(status, time: time()))
+        } else if Self.kind(of: status) != Self.kind(of: previous) {
+            console.printDiagnostic(ChatRenderer.status(status ?? "Connected to the relay again", time: time()))
         }
+    }
+
+    /// A status without its numbers: `Last contact seconds ago.`
+    private static func kind(of status: String?) -> String? {
+        status.map { String($0.filter { !$0.isNumber }) }
     }
 
     private func updatePrompt() {
@@ -153,23 +161,24 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         }
     }
 
+    /// Own lines are printed before the request goes out, so they come before its packet trace.
     private func say(_ text: String, isAction: Bool) {
         let room = self.room
+        if isInteractive {
+            console.print(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
+                                                  room: room, currentRoom: room, time: time()))
+        }
         do {
             try session.say(text, in: room, isAction: isAction)
-            if isInteractive {
-                console.print(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
-                                                      room: room, currentRoom: room, time: time()))
-            }
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
         }
     }
 
     private func sendPrivate(_ text: String, to name: String) {
+        if isInteractive { console.print(ChatRenderer.ownPrivateMessage(to: name, text: text, time: time())) }
         do {
             try session.sendPrivate(text, to: name)
-            if isInteractive { console.print(ChatRenderer.ownPrivateMessage(to: name, text: text, time: time())) }
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
         }
@@ -208,6 +217,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     func endOfInput() {
         session.waitUntilAllAcknowledged(timeout: options.drainTimeout) { [self] isDone in
             if !isDone {
+                if let status = session.connectionStatus { console.printDiagnostic(ChatRenderer.status(status, time: time())) }
                 let pending = session.pendingMessages
                 console.printDiagnostic("Error: \(pending.count) message\(pending.count == 1 ? " was" : "s were") "
                     + "not acknowledged by the relay within \(options.drainTimeout):")

@@ -54,7 +54,15 @@ extension Connection {
 
     /// Marks one packet acknowledged if it was outstanding; returns it, or nil.
     private mutating func acknowledgePacket(_ number: UInt32, isLargest: Bool) -> SentPacket? {
-        guard let index = sentPackets.index(of: number), sentPackets[index].state == .outstanding else { return nil }
+        guard let index = sentPackets.index(of: number) else { return nil }
+        guard sentPackets[index].state == .outstanding else {
+            // Declared lost too early (reordering): its fragment still arrived, so stop resending it.
+            if sentPackets[index].state == .lost, case let .reliable(ordinal) = sentPackets[index].fragment {
+                sentPackets[index].state = .acknowledged
+                if let message = sendQueue.onAcknowledged(ordinal) { events.append(.acknowledged(message)) }
+            }
+            return nil
+        }
         sentPackets[index].state = .acknowledged
         let packet = sentPackets[index]
         if packet.isAckEliciting {

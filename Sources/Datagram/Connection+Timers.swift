@@ -6,7 +6,7 @@
 /// | probe      | ack-eliciting packets are in flight       | last ack-eliciting send + PTO · 2^count    |
 /// | ack        | an ack-eliciting packet awaits its ack    | its arrival + maximum ack delay            |
 /// | keepalive  | established                               | last ack-eliciting send + keepalive        |
-/// | idle       | established                               | last valid packet received + idle timeout  |
+/// | idle       | always (from creation, as in QUIC)        | last valid packet received + idle timeout  |
 ///
 /// The loss timer, when armed, replaces the probe timer (RFC 9002 section 6.2.1).
 extension Connection {
@@ -15,11 +15,8 @@ extension Connection {
         guard !isClosed else { return nil }
         var deadline = lossTime ?? probeDeadline
         if !isAckDueNow, let ackDeadline { deadline = earliest(deadline, ackDeadline) }
-        if state == .established {
-            if !isPingPending { deadline = earliest(deadline, keepaliveDeadline) }
-            deadline = earliest(deadline, idleDeadline)
-        }
-        return deadline
+        if state == .established, !isPingPending { deadline = earliest(deadline, keepaliveDeadline) }
+        return earliest(deadline, idleDeadline)
     }
 
     private var isAckDueNow: Bool { isAckImmediate }
@@ -36,7 +33,7 @@ extension Connection {
     public mutating func handleTimeout(at now: Timestamp) {
         advanceClock(to: now)
         guard !isClosed else { return }
-        if state == .established, self.now >= idleDeadline {
+        if self.now >= idleDeadline {
             finish(.idleTimeout, closeCode: 1)
             return
         }

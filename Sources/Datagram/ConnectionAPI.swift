@@ -30,7 +30,8 @@ public struct Configuration: Sendable, Hashable {
     public var maximumAckDelay: Duration = .milliseconds(25)
     /// Send a PING after this long without sending anything ack-eliciting.
     public var keepaliveInterval: Duration = .seconds(2)
-    /// Close with `.idleTimeout` after this long without receiving a valid packet.
+    /// Close with `.idleTimeout` after this long without receiving a valid packet. The timer runs from
+    /// creation, so it also bounds a handshake that never gets an answer.
     public var idleTimeout: Duration = .seconds(10)
     /// Close with `.probeTimeout` after this many consecutive probe timeouts go unanswered.
     public var maximumProbeCount: Int = 8
@@ -43,6 +44,7 @@ public struct Configuration: Sendable, Hashable {
     /// Emit `Event.trace` for every packet fate.
     public var isTracing: Bool = false
 
+/// The defaults above.
     public init() {}
 }
 
@@ -55,6 +57,7 @@ public enum SendError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The connection is closing or closed.
     case connectionClosed
 
+    /// A sentence for an error message.
     public var description: String {
         switch self {
         case let .messageTooLarge(size, limit): "message of \(size) bytes exceeds the maximum of \(limit) bytes"
@@ -120,9 +123,13 @@ public enum PacketFate: Sendable, Hashable {
 
 /// Counters and estimates for one connection. All byte counts are whole datagrams.
 public struct Statistics: Sendable, Hashable {
+    /// Datagrams handed out by `pollTransmit`.
     public var packetsSent = 0
+    /// Bytes of those datagrams.
     public var bytesSent = 0
+    /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included).
     public var packetsReceived = 0
+    /// Bytes of those datagrams.
     public var bytesReceived = 0
     /// Fragments sent again because the packet carrying them was declared lost.
     public var retransmissions = 0
@@ -141,25 +148,37 @@ public struct Statistics: Sendable, Hashable {
     public var reorderBufferDropped = 0
     /// Datagrams too short, of another protocol or version, or otherwise unparseable.
     public var malformedDropped = 0
+    /// Messages accepted by `send`.
     public var messagesSent = 0
+    /// Messages delivered as `Event.message`.
     public var messagesDelivered = 0
+    /// The smoothed RTT (RFC 9002 smoothed_rtt); the initial RTT before any sample.
     public var smoothedRTT: Duration = .zero
+    /// The smallest RTT sample seen (min_rtt); zero before any sample.
     public var minimumRTT: Duration = .zero
+    /// The RTT variation (rttvar).
     public var rttVariance: Duration = .zero
+    /// The most recent RTT sample (latest_rtt).
     public var latestRTT: Duration = .zero
     /// The probe timeout currently in force, backoff included.
     public var probeTimeout: Duration = .zero
+    /// The congestion window in bytes (very large when congestion control is disabled).
     public var congestionWindow = 0
+    /// Bytes of ack-eliciting packets sent and neither acknowledged nor lost.
     public var bytesInFlight = 0
     /// Bytes of messages accepted by `send` and not yet acknowledged.
     public var queuedBytes = 0
 
+/// All counters at zero.
     public init() {}
 }
 
 /// Where a connection is in its life.
 public enum ConnectionState: Sendable, Hashable {
+    /// The client's handshake is under way.
     case connecting
+    /// Messages flow.
     case established
+    /// The connection ended, for this reason; it ignores all further input.
     case closed(CloseReason)
 }

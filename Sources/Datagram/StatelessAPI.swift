@@ -12,9 +12,14 @@ public enum StatelessResponse: Sendable, Hashable {
 
 /// Protocol-wide constants (wire format, section 8).
 public enum Limits {
+    /// The largest datagram either end sends or accepts, in bytes.
     public static let maximumDatagramSize = 1200
+    /// The fixed header every packet starts with, in bytes.
     public static let headerSize = 32
+    /// The payload of every fragment but a message's last, in bytes.
     public static let maximumFragmentPayload = 1158
+    /// The most fragments one message may have.
     public static let maximumFragmentCount = 57
+    /// The largest message `send` accepts, in bytes.
     public static let maximumMessageSize = 65_536
 }

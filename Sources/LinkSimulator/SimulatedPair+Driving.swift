@@ -112,6 +112,7 @@ extension SimulatedPair {
     /// Hands one message to its side's connection; false when the send queue pushed back.
     private mutating func offer(_ send: PlannedSend) -> Bool {
         var result: Result<MessageID, SendError> = .failure(.connectionClosed)
+        let queuedBefore = connection(send.side)?.statistics.queuedBytes ?? 0
         withConnection(send.side) { connection, time in
             result = Result { () throws(SendError) -> MessageID in
                 try connection.send(send.bytes, on: send.channel, at: time)
@@ -120,6 +121,11 @@ extension SimulatedPair {
         switch result {
         case let .success(id):
             records[send.side]!.sent.append(SentMessage(id: id, channel: send.channel, bytes: send.bytes, time: now))
+            let limit = configuration(of: send.side).sendQueueLimit
+            if queuedBefore > 0, queuedBefore + send.bytes.count > limit {
+                records[send.side]!.capViolations.append(
+                    "\(now): accepted \(send.bytes.count) bytes with \(queuedBefore) queued and a limit of \(limit)")
+            }
             return true
         case .failure(.sendQueueFull):
             records[send.side]!.pushbacks += 1
@@ -151,8 +157,7 @@ extension SimulatedPair {
     /// most one datagram; probes may go beyond it, two datagrams at most (RFC 9002 sections 7 and 7.5).
     /// The window itself may drop below what is in flight when a loss halves it: that is not a violation.
     private mutating func checkWindow(on side: Side, before: Statistics, after: Statistics) {
-        let configuration = side == .client ? options.clientConfiguration : options.serverConfiguration
-        guard configuration.congestionControl == .newReno, after.congestionWindow > 0 else { return }
+        guard configuration(of: side).congestionControl == .newReno, after.congestionWindow > 0 else { return }
         let added = after.bytesInFlight - before.bytesInFlight
         let allowance = max(0, after.congestionWindow - before.bytesInFlight) + Limits.maximumDatagramSize
         if added > allowance + 2 * Limits.maximumDatagramSize {
@@ -183,12 +188,12 @@ extension SimulatedPair {
         for side in Side.allCases {
             guard let connection = connection(side) else { continue }
             let statistics = connection.statistics
-            let configuration = side == .client ? options.clientConfiguration : options.serverConfiguration
             records[side]!.peakQueuedBytes = max(records[side]!.peakQueuedBytes, statistics.queuedBytes)
             records[side]!.peakBytesInFlight = max(records[side]!.peakBytesInFlight, statistics.bytesInFlight)
-            if statistics.queuedBytes > configuration.sendQueueLimit {
-                records[side]!.capViolations.append(
-                    "\(now): queuedBytes \(statistics.queuedBytes) > sendQueueLimit \(configuration.sendQueueLimit)")
+            // One message is always accepted into an empty queue, so the cap is the larger of the two.
+            let cap = max(configuration(of: side).sendQueueLimit, Limits.maximumMessageSize)
+            if statistics.queuedBytes > cap {
+                records[side]!.capViolations.append("\(now): queuedBytes \(statistics.queuedBytes) > \(cap)")
             }
         }
     }

@@ -142,6 +142,10 @@ public struct SimulatedPair: Sendable {
 
     func connection(_ side: Side) -> Connection? { side == .client ? client : server }
 
+    func configuration(of side: Side) -> Configuration {
+        side == .client ? options.clientConfiguration : options.serverConfiguration
+    }
+
     /// Runs `body` on `side`'s connection (if it exists) with the current time.
     mutating func withConnection(_ side: Side, _ body: (inout Connection, Timestamp) -> Void) {
         let time = now

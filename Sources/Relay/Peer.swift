@@ -8,21 +8,21 @@ struct Peer: Sendable {
         case awaitingHello
         /// WELCOME sent: a user with a name and rooms.
         case joined
-        /// The relay is shutting down: NOTICE sent, waiting for acknowledgements until `deadline`.
-        case draining(deadline: Timestamp)
     }
 
     let endpoint: Endpoint
     /// Creation order, so that iteration over peers is deterministic.
     let serial: Int
     var phase: Phase = .awaitingHello
+    /// Set by `beginShutdown`: NOTICE sent; the peer is closed once its connection is idle, or at this time.
+    var drainDeadline: Timestamp?
     var name = ""
     var sessionID = SessionID(rawValue: 0)
     /// Canonical room keys, in join order.
     var rooms: [String] = []
     var lastHeard: Timestamp
-    /// UDP only: the Datagram connection and its id.
-    var connection: Connection?
+    /// UDP only: the Datagram connection's id (the connection itself lives in `RelayCore.connections`,
+    /// so that copying a `Peer` never copies, or forces a copy-on-write of, a connection's buffers).
     var connectionID: ConnectionID?
     /// TCP only: the stream's frame decoder.
     var frames: FrameDecoder?
@@ -35,16 +35,17 @@ struct Peer: Sendable {
 
     var isJoined: Bool { phase == .joined }
 
-    /// UDP: the connection's smoothed RTT once it has a sample; TCP: the client's last report.
-    var roundTripTime: Duration? {
-        guard let connection else { return reportedRoundTripTime }
-        let statistics = connection.statistics
-        return statistics.latestRTT == .zero ? nil : statistics.smoothedRTT
+    /// UDP: the connection's smoothed RTT once it has a sample (before that the estimator still holds
+    /// `initialRTT`, with no latest sample); TCP: the client's last report.
+    func roundTripTime(connection: Statistics?, initialRTT: Duration) -> Duration? {
+        guard let statistics = connection else { return reportedRoundTripTime }
+        let hasSample = statistics.latestRTT != .zero || statistics.smoothedRTT != initialRTT
+        return hasSample ? statistics.smoothedRTT : nil
     }
 }
 
 /// Why a user left, which decides the notice the others get.
-enum Departure: Sendable, Hashable {
+enum Departure: Sendable, Hashable, CustomStringConvertible {
     /// The user sent QUIT (with this reason).
     case quit(String)
     /// Silent longer than the peer timeout.
@@ -59,6 +60,19 @@ enum Departure: Sendable, Hashable {
     case replaced
     /// The relay shut down.
     case shutdown
+
+    /// How the relay's log says it.
+    var description: String {
+        switch self {
+        case let .quit(reason): reason.isEmpty ? "quit" : "quit (\(reason))"
+        case .timedOut: "timed out"
+        case .connectionLost: "connection lost"
+        case .sendQueueOverflow: "send queue overflow"
+        case let .protocolError(problem): "protocol error: \(problem)"
+        case .replaced: "replaced by a new connection of the same session"
+        case .shutdown: "relay shut down"
+        }
+    }
 
     /// The Datagram CLOSE code (wire format, section 7) for this departure.
     var closeCode: UInt8 {

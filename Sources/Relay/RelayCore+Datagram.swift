@@ -7,10 +7,10 @@ extension RelayCore {
     /// A datagram for a known connection goes to it; anything else goes to the stateless `CookieJar`,
     /// which answers with a COOKIE or RESET, drops it, or accepts a HELLO with a valid cookie.
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
-        if let peer = peers[endpoint], let id = peer.connectionID, Self.connectionID(of: datagram) == id {
-            let receivedBefore = peer.connection?.statistics.packetsReceived ?? 0
-            peers[endpoint]?.connection?.handleDatagram(datagram, at: now)
-            if (peers[endpoint]?.connection?.statistics.packetsReceived ?? 0) > receivedBefore {
+        if let id = peers[endpoint]?.connectionID, Self.connectionID(of: datagram) == id {
+            let receivedBefore = connections[endpoint]?.statistics.packetsReceived ?? 0
+            connections[endpoint]?.handleDatagram(datagram, at: now)
+            if (connections[endpoint]?.statistics.packetsReceived ?? 0) > receivedBefore {
                 peers[endpoint]?.lastHeard = now
             }
             markPending(endpoint)
@@ -81,13 +81,13 @@ extension RelayCore {
     private mutating func drainPendingConnections(at now: Timestamp) {
         while !pendingConnections.isEmpty {
             let endpoint = pendingConnections.removeFirst()
-            while peers[endpoint] != nil, let event = peers[endpoint]?.connection?.pollEvent() {
+            while peers[endpoint] != nil, let event = connections[endpoint]?.pollEvent() {
                 handleConnectionEvent(event, from: endpoint, at: now)
             }
-            while let bytes = peers[endpoint]?.connection?.pollTransmit(at: now) {
+            while let bytes = connections[endpoint]?.pollTransmit(at: now) {
                 actions.append(.sendDatagram(bytes, to: endpoint))
             }
-            if case .draining = peers[endpoint]?.phase, peers[endpoint]?.connection?.isIdle == true {
+            if peers[endpoint]?.drainDeadline != nil, connections[endpoint]?.isIdle == true {
                 finishDraining(endpoint, at: now)
             }
         }
@@ -112,7 +112,6 @@ extension RelayCore {
         guard peers[endpoint] != nil else { return }
         peers[endpoint]?.lastHeard = now
         peers[endpoint]?.messagesReceived += 1
-        guard !isShuttingDown else { return }
         do {
             let message = try ClientMessage(decoding: bytes)
             handleClientMessage(message, from: endpoint, at: now)

@@ -5,15 +5,19 @@ extension RelayCore {
     /// Queues `message` for one peer. A UDP peer whose queue is full is disconnected after the current
     /// input with the notice "send queue overflow"; nothing is dropped silently.
     mutating func send(_ message: RelayMessage, to endpoint: Endpoint, at now: Timestamp) {
+        send(encoded: message.encoded(), to: endpoint, at: now)
+    }
+
+    /// Queues an already encoded relay message for one peer (a room message is encoded once).
+    mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp) {
         guard peers[endpoint] != nil, !overflowedPeers.contains(endpoint) else { return }
-        let bytes = message.encoded()
         peers[endpoint]?.messagesSent += 1
         guard endpoint.transport == .udp else {
             actions.append(.sendStream(Framing.frame(bytes), to: endpoint))
             return
         }
         do {
-            try peers[endpoint]?.connection?.send(bytes, at: now)
+            try connections[endpoint]?.send(bytes, at: now)
             markPending(endpoint)
         } catch .sendQueueFull(let queued, let limit) {
             log(.warning, "\(endpoint): send queue full (\(queued) of \(limit) bytes)")
@@ -52,7 +56,7 @@ extension RelayCore {
             }
             log(.info, "\(peer.name) [\(endpoint)] left: \(departure)")
         }
-        if var connection = peer.connection {
+        if var connection = connections.removeValue(forKey: endpoint) {
             if case .closed = connection.state {} else { connection.close(code: departure.closeCode, at: now) }
             while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
         } else if isStreamOpen {

@@ -6,6 +6,7 @@ extension RelayCore {
     mutating func handleClientMessage(_ message: ClientMessage, from endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint] else { return }
         if case let .hello(hello) = message {
+            guard !isShuttingDown else { return }
             guard !peer.isJoined else { return sendError(.badRequest, "Already joined as \(peer.name)", to: endpoint, at: now) }
             return handleHello(hello, from: endpoint, at: now)
         }
@@ -78,6 +79,10 @@ extension RelayCore {
         log(.info, "\(hello.name) [\(endpoint)] joined (session \(hello.sessionID)\(hello.software.isEmpty ? "" : ", \(hello.software)"))")
         send(.welcome(name: hello.name, defaultRoom: configuration.defaultRoom, peerTimeout: configuration.peerTimeout), to: endpoint, at: now)
         var wanted: [String] = []
+        if hello.rooms.count > ChatLimits.maximumRoomsPerUser {
+            sendError(.tooManyRooms, "Only the first \(ChatLimits.maximumRoomsPerUser) of \(hello.rooms.count) rooms were joined",
+                      to: endpoint, at: now)
+        }
         for room in hello.rooms.prefix(ChatLimits.maximumRoomsPerUser) {
             do throws(NameError) {
                 try ChatNames.validateRoomName(room)
@@ -98,10 +103,10 @@ extension RelayCore {
         }
         statistics.messagesRouted += 1
         let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, fromSession: peer.sessionID,
-                                           messageID: messageID, flags: flags, text: text)
+                                           messageID: messageID, flags: flags, text: text).encoded()
         for member in members where member != endpoint {
             statistics.deliveries += 1
-            send(message, to: member, at: now)
+            send(encoded: message, to: member, at: now)
         }
     }
 

@@ -32,6 +32,8 @@ public struct RelayCore: Sendable {
     let cookieJar: CookieJar
     let connectionConfiguration: Configuration
     var peers: [Endpoint: Peer] = [:]
+    /// The Datagram connection of every UDP peer, by endpoint.
+    var connections: [Endpoint: Connection] = [:]
     /// Canonical user name → the endpoint holding it.
     var names: [String: Endpoint] = [:]
     /// Canonical room name → the room.
@@ -82,8 +84,8 @@ public struct RelayCore: Sendable {
         }
         for peer in peers.values {
             consider(peer.lastHeard + configuration.peerTimeout)
-            consider(peer.connection?.nextDeadline)
-            if case let .draining(deadline) = peer.phase { consider(deadline) }
+            consider(connections[peer.endpoint]?.nextDeadline)
+            consider(peer.drainDeadline)
         }
         return earliest
     }
@@ -91,15 +93,15 @@ public struct RelayCore: Sendable {
     /// Time has reached `now`: runs connection timers, evicts silent peers, ends overdue drains.
     public mutating func handleTimeout(at now: Timestamp) {
         for endpoint in orderedEndpoints() {
-            guard let deadline = peers[endpoint]?.connection?.nextDeadline, deadline <= now else { continue }
-            peers[endpoint]?.connection?.handleTimeout(at: now)
+            guard let deadline = connections[endpoint]?.nextDeadline, deadline <= now else { continue }
+            connections[endpoint]?.handleTimeout(at: now)
             markPending(endpoint)
         }
         flushConnections(at: now)
         for endpoint in orderedEndpoints() {
             guard let peer = peers[endpoint] else { continue }
-            if case let .draining(deadline) = peer.phase, deadline <= now {
-                finishDraining(endpoint, at: now)
+            if let deadline = peer.drainDeadline {
+                if deadline <= now { finishDraining(endpoint, at: now) }
             } else if now - peer.lastHeard >= configuration.peerTimeout {
                 evictSilentPeer(endpoint, at: now)
             }
@@ -109,7 +111,8 @@ public struct RelayCore: Sendable {
 
     /// Starts a graceful shutdown: every peer gets NOTICE serverShutdown; UDP peers are closed (CLOSE
     /// code 3) once they have acknowledged everything or `shutdownDrainTimeout` has passed, TCP
-    /// streams are closed after the notice. New connections are refused from now on.
+    /// streams are closed after the notice. New connections and HELLOs are refused from now on; what
+    /// draining UDP users still say is routed as usual, so nothing acknowledged is lost.
     public mutating func beginShutdown(reason: String = "", at now: Timestamp) {
         guard shutdownReason == nil else { return }
         shutdownReason = reason
@@ -117,10 +120,10 @@ public struct RelayCore: Sendable {
         let deadline = now + configuration.shutdownDrainTimeout
         for endpoint in orderedEndpoints() {
             send(.notice(Notice(kind: .serverShutdown, detail: reason)), to: endpoint, at: now)
-            peers[endpoint]?.phase = .draining(deadline: deadline)
+            peers[endpoint]?.drainDeadline = deadline
         }
         flushConnections(at: now)
-        for endpoint in orderedEndpoints() where endpoint.transport == .tcp || peers[endpoint]?.connection?.isIdle == true {
+        for endpoint in orderedEndpoints() where endpoint.transport == .tcp || connections[endpoint]?.isIdle == true {
             finishDraining(endpoint, at: now)
         }
         flushConnections(at: now)
@@ -143,7 +146,7 @@ public struct RelayCore: Sendable {
 
     mutating func addPeer(_ endpoint: Endpoint, connection: Connection?, connectionID: ConnectionID?, at now: Timestamp) {
         var peer = Peer(endpoint: endpoint, serial: nextSerial, lastHeard: now)
-        peer.connection = connection
+        connections[endpoint] = connection
         peer.connectionID = connectionID
         if endpoint.transport == .tcp { peer.frames = FrameDecoder() }
         nextSerial += 1
@@ -153,6 +156,7 @@ public struct RelayCore: Sendable {
 
     func whoEntry(_ peer: Peer) -> WhoEntry {
         WhoEntry(name: peer.name, transport: peer.endpoint.transport, endpoint: peer.endpoint.addressDescription,
-                 roundTripTime: peer.roundTripTime, rooms: peer.rooms.compactMap { rooms[$0]?.name })
+                 roundTripTime: peer.roundTripTime(connection: connections[peer.endpoint]?.statistics,
+                                                    initialRTT: connectionConfiguration.initialRTT), rooms: peer.rooms.compactMap { rooms[$0]?.name })
     }
 }

@@ -77,6 +77,7 @@ struct ProbeTimeoutTests {
     func handshakeRetry() {
         var configuration = Configuration()
         configuration.maximumProbeCount = 4
+        configuration.idleTimeout = .seconds(60)
         var client = Connection(role: .client, id: Script.id, configuration: configuration, now: .ms(0))
         #expect(Script.transmitAll(&client, at: .ms(0)).map { Script.packet($0).type } == [.hello])
         // Initial RTT 333 ms, variance 166.5 ms, no ack delay during the handshake: PTO 999 ms.
@@ -92,5 +93,20 @@ struct ProbeTimeoutTests {
         }
         #expect(client.state == .closed(.probeTimeout))
         #expect(Script.events(&client) == [.closed(.probeTimeout)])
+    }
+
+    @Test("a client that never hears from the server gives up at the idle timeout, without a CLOSE")
+    func silentServer() {
+        var client = Connection(role: .client, id: Script.id, now: .ms(0))
+        var sent = Script.transmitAll(&client, at: .ms(0)).map { Script.packet($0).type }
+        while !client.isClosed, let deadline = client.nextDeadline {
+            client.handleTimeout(at: deadline)
+            sent += Script.transmitAll(&client, at: deadline).map { Script.packet($0).type }
+            if deadline == .ms(9_999.999) { #expect(!client.isClosed) }
+        }
+        #expect(client.state == .closed(.idleTimeout))
+        #expect(Script.events(&client) == [.closed(.idleTimeout)])
+        #expect(sent.allSatisfy { $0 == .hello }, "HELLO retries only; no CLOSE to a server that never answered")
+        #expect(client.statistics.probeTimeouts == 3, "PTOs at 1 s, 3 s and 7 s, then idle at 10 s")
     }
 }

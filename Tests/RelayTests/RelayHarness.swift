@@ -13,6 +13,8 @@ struct RelayHarness {
     /// Datagrams the relay sent, in order, not yet collected by a UDP client.
     var datagrams: [(bytes: [UInt8], to: Endpoint)] = []
     var logs: [String] = []
+    /// Real Datagram clients (see `UDPClients.swift`).
+    var udp = UDPClients()
     private var decoders: [Endpoint: FrameDecoder] = [:]
 
     init(configuration: RelayConfiguration = RelayConfiguration()) {

@@ -118,6 +118,7 @@ import Testing
     #expect(relay.take(bob) == [notice])
     relay.send(.privateMessage(to: "alicia", messageID: 1, flags: [], text: "hi"), from: bob)
     #expect(relay.take(alice).count == 1)
+    #expect(relay.take(bob) == [.received(upTo: 1)])
     relay.send(.privateMessage(to: "alice", messageID: 2, flags: [], text: "hi"), from: bob)
     #expect(relay.take(bob).map(\.errorCode) == [.noSuchUser, nil])
 }

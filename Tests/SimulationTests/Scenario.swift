@@ -21,6 +21,8 @@ struct Scenario: Sendable, CustomTestStringConvertible {
     /// is checked for losing nothing silently instead of for delivering everything, and the scenario
     /// fails if more runs give up than this.
     var giveUpBudget: Double = 0
+    /// Both sides' configuration.
+    var configuration = Configuration()
     /// The first packet number of both sides (near `UInt32.max` to cross the wrap).
     var firstPacketNumber: UInt32 = 0
     /// Every run must be over by this virtual time. At 50 % loss both ways a 64 KiB message after a handshake
@@ -76,6 +78,9 @@ struct Scenario: Sendable, CustomTestStringConvertible {
                                                    blackholes: [Timestamp.milliseconds(800)..<Timestamp.milliseconds(1_300)]),
                  giveUpBudget: 0.05),
         wraparound,
+        configured("small send queue", loss: 0.05) { $0.sendQueueLimit = 8_000 },
+        configured("reorder buffer 8", loss: 0.1, jitter: .milliseconds(40)) { $0.reorderBufferLimit = 8 },
+        configured("no congestion control", loss: 0.1) { $0.congestionControl = .disabled },
         silentPeer,
     ]
 
@@ -83,6 +88,13 @@ struct Scenario: Sendable, CustomTestStringConvertible {
         var scenario = Scenario("wraparound 10%", both: LinkConditions(loss: 0.1, jitter: .milliseconds(10)),
                                 giveUpBudget: 0.02)
         scenario.firstPacketNumber = UInt32.max - 40
+        return scenario
+    }
+
+    static func configured(_ name: String, loss: Double, jitter: Duration = .zero,
+                           _ configure: (inout Configuration) -> Void) -> Scenario {
+        var scenario = Scenario(name, both: LinkConditions(loss: loss, jitter: jitter), giveUpBudget: 0.02)
+        configure(&scenario.configuration)
         return scenario
     }
 

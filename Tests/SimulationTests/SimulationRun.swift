@@ -46,6 +46,8 @@ struct SimulationRun {
         options.clientFirstPacketNumber = scenario.firstPacketNumber
         options.serverFirstPacketNumber = scenario.firstPacketNumber
         options.isRecordingTrace = isTracing
+        options.clientConfiguration = scenario.configuration
+        options.serverConfiguration = scenario.configuration
         options.clientConfiguration.isTracing = isTracing
         options.serverConfiguration.isTracing = isTracing
         pair = SimulatedPair(options: options)

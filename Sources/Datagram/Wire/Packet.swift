@@ -9,6 +9,7 @@ public struct FragmentHeader: Sendable, Hashable {
     /// How many fragments the message has, 1 to `Limits.maximumFragmentCount`.
     public var fragmentCount: UInt16
 
+    /// Creates the fields of a DATA body.
     public init(channel: Channel, messageNumber: UInt32, fragmentIndex: UInt16, fragmentCount: UInt16) {
         self.channel = channel
         self.messageNumber = messageNumber
@@ -19,15 +20,21 @@ public struct FragmentHeader: Sendable, Hashable {
 
 /// The type-dependent part of a packet (wire format, section 3).
 public enum PacketBody: Sendable, Hashable {
+    /// One message fragment (section 5).
     case data(FragmentHeader, payload: ArraySlice<UInt8>)
+    /// Only the header's acknowledgement fields.
     case ack
+    /// Asks for an acknowledgement (keepalive, probe).
     case ping
+    /// The sender closed, with a reason code (section 7).
     case close(code: UInt8)
+    /// The server has no state for this connection id.
     case reset
     /// The 16-byte cookie field; all zeros on the first HELLO.
     case hello(cookie: [UInt8])
     /// The 16-byte cookie the client must echo.
     case cookie([UInt8])
+    /// The server accepted the handshake.
     case welcome
 
     /// The type byte that goes with this body.
@@ -47,9 +54,12 @@ public enum PacketBody: Sendable, Hashable {
 
 /// A validated packet: what `parse` accepts and `emit` writes, byte for byte (wire format, sections 2-7).
 public struct Packet: Sendable, Hashable {
+    /// The header fields.
     public var header: PacketHeader
+    /// The body, which also determines the type byte.
     public var body: PacketBody
 
+    /// Creates a packet from its parts.
     public init(header: PacketHeader, body: PacketBody) {
         self.header = header
         self.body = body

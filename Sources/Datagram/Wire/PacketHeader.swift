@@ -14,6 +14,7 @@ public struct Acknowledgement: Sendable, Hashable {
     /// How long the largest was held before this acknowledgement, in units of 8 µs.
     public var delay: UInt16
 
+    /// Creates acknowledgement fields.
     public init(largest: UInt32, bitfield: UInt64 = 0, delay: UInt16 = 0) {
         self.largest = largest
         self.bitfield = bitfield
@@ -51,6 +52,7 @@ public struct PacketHeader: Sendable, Hashable {
     /// The acknowledgement fields, when flag `A` is set.
     public var acknowledgement: Acknowledgement?
 
+    /// Creates header fields.
     public init(connectionID: ConnectionID, packetNumber: UInt32, acknowledgement: Acknowledgement? = nil) {
         self.connectionID = connectionID
         self.packetNumber = packetNumber

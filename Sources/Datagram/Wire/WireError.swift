@@ -13,6 +13,7 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A field holds a value the format forbids; the associated value names the field.
     case invalidField(String)
 
+    /// A short phrase for counters and traces.
     public var description: String {
         switch self {
         case .truncated: "truncated"
@@ -27,13 +28,21 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The packet types of wire format section 3.
 public enum PacketType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// DATA: a message fragment.
     case data = 0x01
+    /// ACK: acknowledgement fields only.
     case ack = 0x02
+    /// PING: ack-eliciting, empty.
     case ping = 0x03
+    /// CLOSE: one reason byte.
     case close = 0x04
+    /// RESET: stateless "no such connection".
     case reset = 0x05
+    /// HELLO: the client's handshake packet.
     case hello = 0x10
+    /// COOKIE: the server's stateless challenge.
     case cookie = 0x11
+    /// WELCOME: the handshake's end.
     case welcome = 0x12
 
     /// True when the receiver must acknowledge a packet of this type.

@@ -43,11 +43,11 @@ extension SessionCore {
         transmitDatagram(ledger.hello(session.configuration), chatID: 0, session: session, at: now)
     }
 
-    /// Puts the old connection's unacknowledged messages (and the backlog) before what was held.
+    /// Puts the old connection's unacknowledged messages (and the recently acknowledged ones, and
+    /// the backlog) before what was held.
     private mutating func requeue(undelivered: [[UInt8]]) {
-        let resend = undelivered.compactMap { try? ClientMessage(decoding: $0) }.filter { !$0.isPerConnection }
-        ledger.unacknowledged = []
-        ledger.held = resend + backlog + ledger.held
+        let messages = undelivered.compactMap { try? ClientMessage(decoding: $0) }
+        ledger.requeue(undelivered: messages, backlog: backlog)
         backlog = []
     }
 
@@ -74,7 +74,7 @@ extension SessionCore {
             datagramsSeen = seen
             ledger.lastContact = now
         }
-        if case .connecting(let since) = ledger.phase, now - since > .seconds(3),
+        if case .connecting(let since) = ledger.phase, now - since > .milliseconds(1500),
            ledger.lastContact.map({ $0 < since }) ?? true {
             // Nothing at all came back: the relay is probably restarting. A fresh handshake starts
             // with a fresh probe timeout instead of waiting out an exponential backoff.
@@ -94,7 +94,7 @@ extension ChatSession {
             case .message(let bytes, _):
                 core.handleRelayBytes(bytes, session: self, at: now)
             case .acknowledged(let id):
-                core.ledger.acknowledge { $0.key == id.rawValue }
+                core.ledger.acknowledge(at: now) { $0.key == id.rawValue }
                 core.retryBacklog(session: self, at: now)
             case .closed(.local):
                 break

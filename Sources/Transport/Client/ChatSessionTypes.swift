@@ -30,7 +30,10 @@ public struct ChatSessionConfiguration: Sendable {
     public var streamSilenceLimit: Duration = .seconds(7)
     /// After a reconnection, messages wait this long before they are sent again, so that the others
     /// who lost the same relay have time to rejoin and receive them.
-    public var rejoinGrace: Duration = .milliseconds(1500)
+    public var rejoinGrace: Duration = .milliseconds(2500)
+    /// After NOTICE serverShutdown, the link is given up this long later if the relay has not closed
+    /// it (its CLOSE may be lost), so that reconnecting starts without waiting for a timeout.
+    public var shutdownNoticeGrace: Duration = .milliseconds(2500)
 
     /// A configuration for `name` at `relay` over `transport`; the rest has defaults.
     public init(name: String, relay: SocketAddress, transport: TransportKind) {
@@ -62,6 +65,8 @@ public enum ConnectionChange: Sendable, Hashable {
     case refused(reason: String)
     /// The link was lost (`reason` in words); the session reconnects by itself.
     case lost(reason: String)
+    /// A connection attempt failed before WELCOME (`reason` in words); another follows.
+    case attemptFailed(reason: String)
     /// A new connection attempt started.
     case reconnecting(attempt: Int)
     /// The session was closed by `close()`.

@@ -114,7 +114,10 @@ struct SessionCore {
             ledger.events.append(.received(message))
             ledger.events.append(.connection(.refused(reason: text)))
         case let .received(upTo):
-            ledger.acknowledge { $0.chatID != 0 && $0.chatID <= upTo }
+            ledger.acknowledge(at: now) { $0.chatID != 0 && $0.chatID <= upTo }
+        case let .notice(notice) where notice.kind == .serverShutdown:
+            ledger.shutdownNoticeAt = now
+            ledger.events.append(.received(message))
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
@@ -127,6 +130,7 @@ struct SessionCore {
     private mutating func joined(session: ChatSession, at now: Timestamp) {
         let isReconnection = ledger.hasJoinedBefore
         ledger.phase = .joined
+        ledger.shutdownNoticeAt = nil
         ledger.hasJoinedBefore = true
         ledger.reconnectAttempt = 0
         let resent = ledger.held.filter { $0.textMessageID != nil }.count
@@ -152,16 +156,18 @@ struct SessionCore {
             return
         }
         tearDownStream()
-        let unacknowledged = session.configuration.transport == .tcp
-            ? ledger.unacknowledged.filter { $0.chatID != 0 }.map(\.message) : []
-        if session.configuration.transport == .tcp { ledger.unacknowledged = [] }
-        ledger.held = unacknowledged + backlog + ledger.held
+        if session.configuration.transport == .tcp {
+            ledger.requeue(undelivered: ledger.unacknowledged.map(\.message), backlog: backlog)
+        } else {
+            ledger.held = backlog + ledger.held
+        }
         backlog = []
         ledger.holdUntil = nil
-        let attempt = min(ledger.reconnectAttempt, 3)
+        let attempt = min(ledger.reconnectAttempt, 2)
         let delay: Duration = .milliseconds(250 << attempt)
+        let wasJoined = ledger.phase == .joined
         ledger.phase = .waitingToReconnect(at: now + delay)
-        ledger.events.append(.connection(.lost(reason: reason)))
+        ledger.events.append(.connection(wasJoined ? .lost(reason: reason) : .attemptFailed(reason: reason)))
     }
 
     /// Runs every tick: contact, heartbeats, timeouts, reconnection, the rejoin grace, the backlog.
@@ -176,6 +182,10 @@ struct SessionCore {
         case .waitingToReconnect(let at) where at <= now:
             session.beginConnection(&self, at: now)
         case .joined:
+            if let notice = ledger.shutdownNoticeAt, now - notice > session.configuration.shutdownNoticeGrace {
+                linkLost("the relay announced its shutdown and went quiet", session: session, at: now)
+                return
+            }
             if let until = ledger.holdUntil, until <= now {
                 ledger.holdUntil = nil
                 flushHeld(session: session, at: now)

@@ -35,12 +35,20 @@ struct SessionLedger {
     var held: [ClientMessage] = []
     /// Requests on the current link without acknowledgement, oldest first.
     var unacknowledged: [SentMessage] = []
+    /// SAY and PRIVATE messages the relay acknowledged in the last `retention`, by id. A relay that
+    /// stops may not have passed them on to everyone, so they are sent again after a reconnection
+    /// (receivers show only the ones they missed: `DuplicateFilter`).
+    var recentlyAcknowledged: [UInt64: (at: Timestamp, message: ClientMessage)] = [:]
+    static let retention: Duration = .seconds(20)
+    static let retentionLimit = 1024
     var duplicates = DuplicateFilter()
     var phase = SessionPhase.idle
     var hasJoinedBefore = false
     /// While set, held messages wait until this time after a rejoin.
     var holdUntil: Timestamp?
     var lastContact: Timestamp?
+    /// When NOTICE serverShutdown arrived on the current link, if it did.
+    var shutdownNoticeAt: Timestamp?
     var startedAt: Timestamp?
     var reconnectAttempt = 0
     var statistics: ChatSessionStatistics
@@ -62,7 +70,8 @@ struct SessionLedger {
 
     /// What was not delivered, oldest first, for an end-of-input report.
     var pendingMessages: [PendingMessage] {
-        let sent = unacknowledged.map { PendingMessage(messageID: $0.chatID, summary: $0.message.summary) }
+        let sent = unacknowledged.filter { !$0.message.isAcknowledgedByRelayReply }
+            .map { PendingMessage(messageID: $0.chatID, summary: $0.message.summary) }
         return sent + held.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
     }
 
@@ -77,17 +86,40 @@ struct SessionLedger {
         return nextMessageID
     }
 
-    /// Removes acknowledged entries and reports each SAY/PRIVATE among them.
-    mutating func acknowledge(where isCovered: (SentMessage) -> Bool) {
+    /// Removes acknowledged entries, keeps the SAY/PRIVATE among them as recent, and reports them.
+    mutating func acknowledge(at now: Timestamp, where isCovered: (SentMessage) -> Bool) {
         var kept: [SentMessage] = []
         for sent in unacknowledged {
             guard isCovered(sent) else { kept.append(sent); continue }
             if sent.chatID != 0 {
                 statistics.messagesAcknowledged += 1
+                recentlyAcknowledged[sent.chatID] = (now, sent.message)
                 events.append(.acknowledged(messageID: sent.chatID))
             }
         }
         unacknowledged = kept
+        recentlyAcknowledged = recentlyAcknowledged.filter { now - $0.value.at < Self.retention }
+        if recentlyAcknowledged.count > Self.retentionLimit {
+            let newest = recentlyAcknowledged.keys.sorted().suffix(Self.retentionLimit)
+            recentlyAcknowledged = recentlyAcknowledged.filter { newest.contains($0.key) }
+        }
+    }
+
+    /// After a lost link: puts what the relay may not have passed on in front of what waits, oldest
+    /// id first: the recently acknowledged, then `undelivered` (sent, never acknowledged), then
+    /// `backlog`. Messages already waiting are not added twice. Returns how many go again.
+    @discardableResult
+    mutating func requeue(undelivered: [ClientMessage], backlog: [ClientMessage]) -> Int {
+        let waiting = Set((held + backlog).compactMap(\.textMessageID))
+        var again: [UInt64: ClientMessage] = [:]
+        for (id, entry) in recentlyAcknowledged where !waiting.contains(id) { again[id] = entry.message }
+        for message in undelivered {
+            if let id = message.textMessageID, !waiting.contains(id) { again[id] = message }
+        }
+        let others = undelivered.filter { $0.textMessageID == nil && !$0.isPerConnection }
+        held = again.keys.sorted().compactMap { again[$0] } + others + backlog + held
+        unacknowledged = []
+        return again.count
     }
 
     /// Updates names, rooms and the duplicate filter for a message from the relay; returns false

@@ -73,7 +73,7 @@ public final class RelayHost: Sendable {
                 step { core, now in core.handleTimeout(at: now) }
             }
         }
-        logger.info("listening on \(localAddress) (udp+tcp)")
+        logger.debug("reading UDP and TCP on \(localAddress)")
     }
 
     /// Begins a graceful shutdown: every peer is told, UDP peers are drained (bounded), streams are

@@ -164,6 +164,13 @@ public final class TCPStream: Sendable {
         return buffer.count
     }
 
+    /// Asks the kernel for smaller or larger socket buffers (`SO_SNDBUF`, `SO_RCVBUF`), for example
+    /// to make back-pressure visible in a demonstration. The kernel doubles and caps the values.
+    public func setKernelBufferSizes(send: Int32?, receive: Int32?) throws(SystemError) {
+        if let send { try descriptor.setOption(SOL_SOCKET, SO_SNDBUF, send) }
+        if let receive { try descriptor.setOption(SOL_SOCKET, SO_RCVBUF, receive) }
+    }
+
     /// Shuts down the sending side (the peer reads end of stream); reading goes on.
     public func shutdownOutput() throws(SystemError) {
         try descriptor.with("shutdown") { (raw) throws(SystemError) in
