@@ -527,7 +527,6 @@ local function dissect_data(tvb, pinfo, tree, root, direction, packet_number)
     local summary = string.format(" ch=%d msg=%d", data.channel, data.message)
     if data.count > 1 then summary = summary .. string.format(" frag %d/%d", data.index + 1, data.count) end
     if note.first then summary = summary .. " [retransmission of pn " .. note.first.packet_number .. "]" end
-    if note.duplicate_of then return summary end
 
     local payload = payload_length > 0 and tvb:range(base + DATA_FIELDS_SIZE):bytes() or ByteArray.new()
     local whole
@@ -537,11 +536,7 @@ local function dissect_data(tvb, pinfo, tree, root, direction, packet_number)
         local bytes = collect(pinfo, direction, data, payload)
         if bytes then whole = bytes:tvb("Reassembled message") end
     end
-    if whole and not note.first then
-        summary = summary .. " " .. dissect_chat(whole, pinfo, root)
-    elseif whole then
-        summary = summary .. " (message shown in frame " .. note.first.frame .. ")"
-    end
+    if whole then summary = summary .. " " .. dissect_chat(whole, pinfo, root) end
     return summary
 end
 

@@ -321,7 +321,8 @@ def check(path):
     k.expect(8, "dgchat.text", "hello")
     k.expect(9, "dgchat.text", "waves")
     k.expect(9, "dgchat.flags.action", 1)
-    k.expect(11, "dgchat.type")                              # a retransmission is not shown twice
+    k.expect(11, "dgchat.text", "hello")                     # the retransmission carries it again
+    k.expect(12, "dgchat.text", "hello")
     k.expect(14, "dgchat.from", "bob")
     k.expect(14, "dgchat.text", "hi")
     k.expect(14, "dgchat.message_id", 7)
