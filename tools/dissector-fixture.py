@@ -264,6 +264,37 @@ class Checker:
             self.failed.append("frame %d %s: expected one containing %r, got %s" % (number, field, value, got))
 
 
+def spec_vectors(name, section):
+    """The hex blocks of a section of Specs/NAME, or None when the file is not there."""
+    import os
+    import re
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Specs", name)
+    if not os.path.exists(path):
+        return None
+    text = open(path, encoding="utf-8").read()
+    start = text.find(section)
+    blocks = re.findall(r"```\n([0-9a-f \n]+)```", text[start:] if start >= 0 else "")
+    return [bytes.fromhex(block.replace("\n", " ")) for block in blocks]
+
+
+def check_vectors_match_specs(k):
+    """The fixture's copies of the specs' vectors must still be the specs' vectors."""
+    for name, section, mine in [
+        ("chat-protocol.md", "## 7. Test vectors", set(CHAT.values())),
+        ("wire-format.md", "## 9. Test vectors",
+         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS}),
+    ]:
+        vectors = spec_vectors(name, section)
+        if vectors is None:
+            continue
+        missing = [vector.hex() for vector in vectors if vector not in mine]
+        if vectors and not missing:
+            k.passed += 1
+        else:
+            k.failed.append("Specs/%s: %d vectors, %d not in dissector-fixture.py (update it): %s"
+                            % (name, len(vectors), len(missing), missing[:2]))
+
+
 def check(path):
     rows = {}
     with open(path, encoding="utf-8") as table:
@@ -370,6 +401,7 @@ def check(path):
     k.expect(50, "dgram.type", "0x05")
     k.expect(54, "dgchat.type", "0x01", "0x02")                   # TCP heuristic on port 7778
     k.expect(55, "dgchat.type", "0x81")
+    check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
     if malformed != [42, 46]:
