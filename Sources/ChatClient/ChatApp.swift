@@ -59,7 +59,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             }
         case .refused(let reason):
             if isInteractive {
-                status("The relay refused the name: \(reason). Choose another with /nick NAME")
+                status("Choose another name with /nick NAME")
             } else {
                 console.printDiagnostic("Error: the relay refused the name '\(options.name)': \(reason)")
                 finish(status: 1)
