@@ -99,7 +99,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         if isInteractive {
             updatePrompt()
         } else if Self.kind(of: status) != Self.kind(of: previous) {
-            console.printDiagnostic(ChatRenderer.status(status ?? "Connected to the relay again", time: time()))
+            console.printDiagnostic(ChatRenderer.status(status ?? "The relay answers again", time: time()))
         }
     }
 
