@@ -88,7 +88,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     }
 
     /// Shows the mosh-style status: in the prompt when interactive (updated as the seconds count),
-    /// on standard error otherwise (only when it starts, changes kind, or ends).
+    /// on standard error otherwise (only when it starts or changes kind).
     func refreshStatus() {
         let status = session.connectionStatus
         let previous = lock.withLock { () -> String? in
@@ -98,8 +98,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         guard previous != status else { return }
         if isInteractive {
             updatePrompt()
-        } else if Self.kind(of: status) != Self.kind(of: previous) {
-            console.printDiagnostic(ChatRenderer.status(status ?? "The relay answers again", time: time()))
+        } else if let status, Self.kind(of: status) != Self.kind(of: previous) {
+            console.printDiagnostic(ChatRenderer.status(status, time: time()))
         }
     }
 
