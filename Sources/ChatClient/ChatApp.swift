@@ -14,6 +14,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var currentRoom: String
     private var shownStatus: String?
     private var isLeaving = false
+    private var hasJoined = false
     private var statusTimer: DispatchSourceTimer?
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
@@ -37,6 +38,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         switch event {
         case .received(let message):
             if case .notice(let notice) = message, notice.kind == .roomParted { roomParted(notice.room) }
+            if case .welcome = message, lock.withLock({ hasJoined }) { return }
             for line in ChatRenderer.render(message, time: time(), currentRoom: room) { console.print(line) }
         case .acknowledged:
             break
@@ -52,6 +54,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private func handle(_ change: ConnectionChange) {
         switch change {
         case let .joined(name, isReconnection, resent):
+            lock.withLock { hasJoined = true }
             logger.info("joined as \(name)")
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
