@@ -90,7 +90,7 @@ final class SimulationLedger: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    private static let header = pad("scenario", 18) + pad("runs", 7) + pad("messages", 10) + pad("datagrams", 11)
+    private static let header = pad("scenario", 22) + pad("runs", 7) + pad("messages", 10) + pad("datagrams", 11)
         + pad("lost", 9) + pad("dup", 7) + pad("reord", 7) + pad("corrupt", 8) + pad("retrans", 9)
         + pad("unrel %", 8) + pad("gave up", 8) + pad("mean s", 8) + "max s"
 
@@ -98,7 +98,7 @@ final class SimulationLedger: Sendable {
         let lossPercent = row.links.sent == 0 ? 0 : 100 * Double(row.links.dropped) / Double(row.links.sent)
         let unreliable = row.unreliableSent == 0 ? 100 : 100 * Double(row.unreliableDelivered) / Double(row.unreliableSent)
         let mean = row.runs == 0 ? 0 : row.totalRunTime.milliseconds / 1000 / Double(row.runs)
-        return pad(name, 18) + pad("\(row.runs)", 7) + pad("\(row.messages)", 10) + pad("\(row.links.sent)", 11)
+        return pad(name, 22) + pad("\(row.runs)", 7) + pad("\(row.messages)", 10) + pad("\(row.links.sent)", 11)
             + pad("\(row.links.dropped) \(format(lossPercent, 0))%", 9) + pad("\(row.links.duplicated)", 7)
             + pad("\(row.links.reordered)", 7) + pad("\(row.links.corrupted)", 8) + pad("\(row.retransmissions)", 9)
             + pad(format(unreliable, 1), 8) + pad("\(row.gaveUp)", 8) + pad(format(mean, 2), 8)

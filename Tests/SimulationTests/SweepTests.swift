@@ -31,6 +31,12 @@ struct SweepTests {
             \(givenUp.count) of \(total.runs) runs under '\(scenario.name)' gave up (budget \(budget)):
               \(givenUp.prefix(10).joined(separator: "\n  "))
             """)
+        if scenario.configuration.reorderBufferLimit < 64, total.runs > 1 {
+            #expect(total.outOfOrderBuffered > 0, "the reorder buffer was never used")
+        }
+        if let server = scenario.serverConfiguration, server.reorderBufferLimit < 64, total.runs > 1 {
+            #expect(total.reorderBufferDropped > 0, "the receiver's reorder buffer limit never came into play")
+        }
         if let summary = SimulationLedger.shared.finish(scenario, with: total) { print(summary) }
     }
 
