@@ -78,7 +78,8 @@ struct ThreeClientScenarios {
         (relay, port) = try startRelay(port: port)
         defer { relay.terminate() }
         for client in clients { client.send((31...40).map { "m \(client.name) \($0)" }) }
-        expectDelivery(among: clients, upTo: 40, timeout: 40)
+        expectDelivery(among: clients, upTo: 40, timeout: 20)
+        if ProcessInfo.processInfo.environment["E2E_VERBOSE"] != nil { print("=== relay\n\(relay.standardError)") }
         for client in clients { client.closeInput() }
         for client in clients {
             #expect(client.waitForExit(timeout: 15) == 0, "\(client.name) did not leave cleanly: \(client.standardError)")

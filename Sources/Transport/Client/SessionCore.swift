@@ -35,6 +35,8 @@ struct SessionCore {
     // UDP
     var driver: ConnectionDriver?
     var isDriverConnectionFresh = false
+    /// The smoothed RTT of the last connection that measured one, for the next handshake.
+    var rememberedRoundTripTime: Duration?
     var datagramsSeen = 0
 
     // TCP
