@@ -72,6 +72,9 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
             throw UsageError("--loss and --delay simulate a lossy link under Datagram (--mode udp); "
                 + "TCP's loss has to come from the network (see compare --kernel-loss)")
         }
+        if mode == .tcp, parsed.isSet("trace") {
+            throw UsageError("--trace shows Datagram's packets (--mode udp); TCP's segments belong to the kernel")
+        }
         let drain = try parsed.number("drain-timeout", in: 0...3600)!
         let name = try parsed.requiredString("name")
         do throws(NameError) { try ChatNames.validateUserName(name) } catch {
