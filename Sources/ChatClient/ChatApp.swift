@@ -235,14 +235,22 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         if isInteractive { leave(reason: reason, status: 0) } else { endOfInput() }
     }
 
-    /// Sends QUIT, waits briefly for it to reach the relay, and exits with `status`.
+    /// Sends QUIT, waits briefly for it to reach the relay, and exits with `status` (1 when something
+    /// typed was never acknowledged, which is then named).
     func leave(reason: String, status: Int32) {
         let isFirst = lock.withLock { () -> Bool in
             defer { isLeaving = true }
             return !isLeaving
         }
         guard isFirst else { return }
-        session.leave(reason: reason) { [self] in finish(status: status) }
+        session.leave(reason: reason) { [self] in
+            let pending = session.pendingMessages.filter { $0.messageID != 0 }
+            guard isInteractive, !pending.isEmpty else { return finish(status: status) }
+            console.shutDown()
+            writeOut("Error: \(pending.count) message\(pending.count == 1 ? " was" : "s were") not delivered:\n"
+                + pending.map { "  \($0)\n" }.joined(), to: .standardError)
+            exit(1)
+        }
     }
 
     func finish(status: Int32) {
