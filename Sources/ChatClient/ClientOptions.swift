@@ -21,10 +21,10 @@ let chatSpecification = CommandSpecification(
                 help: "Line mode: how long to wait at end of input for acknowledgements."),
     ],
     discussion: """
-        When standard input is a terminal, type messages and commands; received lines appear above
-        the line you are typing. Otherwise each input line is a message or a command, received lines
-        go to standard output, and at end of input the client waits until everything it sent is
-        acknowledged, then quits (status 0), or names what was not delivered (status 1).
+        On a terminal, type messages and commands; received lines appear above the line you are
+        typing. Otherwise (a pipe or a file) each input line is a message or a command, received
+        lines go to standard output, and at end of input the client waits until everything it sent
+        is acknowledged, then quits (status 0), or names what was not delivered (status 1).
 
         COMMANDS:
           /msg NAME TEXT    private message          /join ROOM   join a room (and talk there)
