@@ -204,7 +204,7 @@ extension SimulatedPair {
         }
     }
 
-    private mutating func note(_ line: @autoclosure () -> String) {
+    mutating func note(_ line: @autoclosure () -> String) {
         if options.isRecordingTrace { trace.append("\(now) \(line())") }
     }
 }

@@ -13,6 +13,9 @@ struct Scenario: Sendable, CustomTestStringConvertible {
         /// The client closes with code 7 at `closeTime`; the server must report it (or time out, if the one
         /// CLOSE is lost) and the client must hand back what was never acknowledged.
         case clientCloses
+        /// The server loses its state at `closeTime`; the client must close with `.reset` and hand back
+        /// what was never acknowledged.
+        case serverCrashes
     }
 
     var name: String
@@ -48,7 +51,10 @@ struct Scenario: Sendable, CustomTestStringConvertible {
         self.clientToServer = conditions
         self.serverToClient = conditions
         self.giveUpBudget = giveUpBudget
-        self.timeLimit = giveUpBudget >= 1 ? .seconds(900) : .seconds(120)
+        // Workloads are planned within 2 s: a link that loses nothing leaves no excuse for taking longer than 5 s.
+        let isLossless = conditions.loss == 0 && conditions.burst == nil && conditions.blackholes.isEmpty
+            && conditions.corruption == 0
+        self.timeLimit = giveUpBudget >= 1 ? .seconds(900) : isLossless ? .seconds(5) : .seconds(120)
     }
 
     init(_ name: String, clientToServer: LinkConditions, serverToClient: LinkConditions, giveUpBudget: Double) {
@@ -90,6 +96,7 @@ struct Scenario: Sendable, CustomTestStringConvertible {
         receiverBufferSmallerThanSenderWindow,
         silentPeer,
         clientCloses,
+        serverCrashes,
     ]
 
     static var wraparound: Scenario {
@@ -120,6 +127,13 @@ struct Scenario: Sendable, CustomTestStringConvertible {
     static var clientCloses: Scenario {
         var scenario = Scenario("client closes", both: LinkConditions(loss: 0.1))
         scenario.kind = .clientCloses
+        scenario.timeLimit = .seconds(60)
+        return scenario
+    }
+
+    static var serverCrashes: Scenario {
+        var scenario = Scenario("server crashes", both: LinkConditions(loss: 0.1))
+        scenario.kind = .serverCrashes
         scenario.timeLimit = .seconds(60)
         return scenario
     }

@@ -8,13 +8,15 @@ import Synchronization
 /// - `DATAGRAM_SIM_RUNS`: total runs over all scenarios (default 2,100); setting it also prints the table.
 /// - `DATAGRAM_SIM_SEED`: run only this seed (in each scenario selected).
 /// - `DATAGRAM_SIM_SCENARIO`: run only the scenario of this name (for example `loss 30%`).
-/// - `DATAGRAM_SIM_TRACE=1`: print the packet trace of a failing run.
+/// - `DATAGRAM_SIM_TRACE=1`: print the packet trace of a failing run (of every run, with `DATAGRAM_SIM_SEED`).
+/// - `DATAGRAM_SIM_LIST_GIVE_UPS=1`: print every run in which a connection gave up, failing or not.
 struct SweepSettings: Sendable {
     var totalRuns = 2_100
     var onlySeed: UInt64?
     var onlyScenario: String?
     var isTracing = false
     var isPrintingTable = false
+    var isListingGiveUps = false
 
     static let current: SweepSettings = {
         let environment = ProcessInfo.processInfo.environment
@@ -26,6 +28,7 @@ struct SweepSettings: Sendable {
         settings.onlySeed = environment["DATAGRAM_SIM_SEED"].flatMap { UInt64($0) }
         settings.onlyScenario = environment["DATAGRAM_SIM_SCENARIO"]
         settings.isTracing = environment["DATAGRAM_SIM_TRACE"] == "1"
+        settings.isListingGiveUps = environment["DATAGRAM_SIM_LIST_GIVE_UPS"] == "1"
         return settings
     }()
 

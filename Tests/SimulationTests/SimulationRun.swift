@@ -70,6 +70,10 @@ struct SimulationRun {
             outcome = pair.run(until: limit) { $0.isExchangeComplete || $0.isGivenUp }
         case .silentPeer:
             outcome = pair.run(until: limit) { $0.isEveryoneClosed }
+        case .serverCrashes:
+            pair.run(until: limit) { $0.now >= Scenario.closeTime && $0.server != nil }
+            pair.crashServer()
+            outcome = pair.run(until: limit) { $0.record(of: .client).closed != nil && $0.now >= .milliseconds(2_000) }
         case .clientCloses:
             pair.run(until: Scenario.closeTime)
             pair.close(.client, code: 7)
@@ -94,7 +98,8 @@ struct SimulationRun {
             }
         }
         switch (scenario.kind, outcome) {
-        case (.clientCloses, .quiescent) where pair.isEveryoneClosed:
+        case (.clientCloses, .quiescent) where pair.isEveryoneClosed,
+             (.serverCrashes, .quiescent) where pair.record(of: .client).closed != nil:
             break  // both closed and every planned message offered: nothing left to happen
         case (_, .stalled), (_, .quiescent), (_, .timeLimit):
             fail("run did not finish: \(outcome) at \(pair.now) (limit \(scenario.timeLimit)); \(progress)")
@@ -102,6 +107,11 @@ struct SimulationRun {
             break
         }
         if scenario.kind == .clientCloses { checkClientClose() }
+        // (A handshake that never completed leaves no server to crash: the client then times out.)
+        if scenario.kind == .serverCrashes, !pair.crashedServers.isEmpty, let closed = pair.record(of: .client).closed,
+           closed.reason != .reset {
+            fail("client closed with \(closed.reason) after the server crashed, expected .reset")
+        }
         for side in Side.allCases { checkIdentifiers(of: side) }
         checkClientCounters()
         if pair.isGivenUp || scenario.kind != .exchange { checkGivingUp() }

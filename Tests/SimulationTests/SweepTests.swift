@@ -20,11 +20,17 @@ struct SweepTests {
                 run.execute()
                 total.add(run.tally)
                 if run.tally.gaveUp > 0 { givenUp.append("seed \(seed): \(run.closures)") }
+                if settings.isTracing, settings.onlySeed != nil, run.failures.isEmpty {
+                    print(run.pair.trace.joined(separator: "\n"))
+                }
                 guard !run.failures.isEmpty else { continue }
                 failedRuns += 1
                 report(run, settings: settings)
                 if failedRuns >= 5 { break }
             }
+        }
+        if settings.isListingGiveUps, !givenUp.isEmpty {
+            print("'\(scenario.name)' gave up in \(givenUp.count) runs:\n  " + givenUp.joined(separator: "\n  "))
         }
         let budget = Int((scenario.giveUpBudget * Double(total.runs)).rounded(.up))
         #expect(givenUp.count <= budget, """
