@@ -15,6 +15,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var shownStatus: String?
     private var isLeaving = false
     private var hasJoined = false
+    private var lastAttemptFailure: String?
     private var statusTimer: DispatchSourceTimer?
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
@@ -71,6 +72,11 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             status("Connection lost: \(reason); reconnecting…")
         case .attemptFailed(let reason):
             logger.info("connection attempt failed: \(reason)")
+            let isNew = lock.withLock { () -> Bool in
+                defer { lastAttemptFailure = reason }
+                return lastAttemptFailure != reason
+            }
+            if isNew { status("Not connected: \(reason); trying again") }
         case .reconnecting(let attempt):
             logger.info("reconnecting (attempt \(attempt))")
         case .closed:
