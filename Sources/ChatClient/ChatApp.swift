@@ -14,6 +14,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var currentRoom: String
     private var shownStatus: String?
     private var isLeaving = false
+    private var hasJoined = false
+    private var lastAttemptFailure: String?
     private var statusTimer: DispatchSourceTimer?
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
@@ -37,6 +39,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         switch event {
         case .received(let message):
             if case .notice(let notice) = message, notice.kind == .roomParted { roomParted(notice.room) }
+            if case .welcome = message, lock.withLock({ hasJoined }) { return }
             for line in ChatRenderer.render(message, time: time(), currentRoom: room) { console.print(line) }
         case .acknowledged:
             break
@@ -52,6 +55,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private func handle(_ change: ConnectionChange) {
         switch change {
         case let .joined(name, isReconnection, resent):
+            lock.withLock { hasJoined = true }
             logger.info("joined as \(name)")
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
@@ -59,7 +63,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             }
         case .refused(let reason):
             if isInteractive {
-                status("The relay refused the name: \(reason). Choose another with /nick NAME")
+                status("Choose another name with /nick NAME")
             } else {
                 console.printDiagnostic("Error: the relay refused the name '\(options.name)': \(reason)")
                 finish(status: 1)
@@ -68,6 +72,11 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             status("Connection lost: \(reason); reconnecting…")
         case .attemptFailed(let reason):
             logger.info("connection attempt failed: \(reason)")
+            let isNew = lock.withLock { () -> Bool in
+                defer { lastAttemptFailure = reason }
+                return lastAttemptFailure != reason
+            }
+            if isNew { status("Not connected: \(reason); trying again") }
         case .reconnecting(let attempt):
             logger.info("reconnecting (attempt \(attempt))")
         case .closed:
@@ -88,7 +97,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     }
 
     /// Shows the mosh-style status: in the prompt when interactive (updated as the seconds count),
-    /// on standard error otherwise (only when it starts, changes kind, or ends).
+    /// on standard error otherwise (only when it starts or changes kind).
     func refreshStatus() {
         let status = session.connectionStatus
         let previous = lock.withLock { () -> String? in
@@ -98,8 +107,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         guard previous != status else { return }
         if isInteractive {
             updatePrompt()
-        } else if Self.kind(of: status) != Self.kind(of: previous) {
-            console.printDiagnostic(ChatRenderer.status(status ?? "Connected to the relay again", time: time()))
+        } else if let status, Self.kind(of: status) != Self.kind(of: previous) {
+            console.printDiagnostic(ChatRenderer.status(status, time: time()))
         }
     }
 
@@ -232,14 +241,22 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         if isInteractive { leave(reason: reason, status: 0) } else { endOfInput() }
     }
 
-    /// Sends QUIT, waits briefly for it to reach the relay, and exits with `status`.
+    /// Sends QUIT, waits briefly for it to reach the relay, and exits with `status` (1 when something
+    /// typed was never acknowledged, which is then named).
     func leave(reason: String, status: Int32) {
         let isFirst = lock.withLock { () -> Bool in
             defer { isLeaving = true }
             return !isLeaving
         }
         guard isFirst else { return }
-        session.leave(reason: reason) { [self] in finish(status: status) }
+        session.leave(reason: reason) { [self] in
+            let pending = session.pendingMessages.filter { $0.messageID != 0 }
+            guard isInteractive, !pending.isEmpty else { return finish(status: status) }
+            console.shutDown()
+            writeOut("Error: \(pending.count) message\(pending.count == 1 ? " was" : "s were") not delivered:\n"
+                + pending.map { "  \($0)\n" }.joined(), to: .standardError)
+            exit(1)
+        }
     }
 
     func finish(status: Int32) {

@@ -21,10 +21,10 @@ let chatSpecification = CommandSpecification(
                 help: "Line mode: how long to wait at end of input for acknowledgements."),
     ],
     discussion: """
-        When standard input is a terminal, type messages and commands; received lines appear above
-        the line you are typing. Otherwise each input line is a message or a command, received lines
-        go to standard output, and at end of input the client waits until everything it sent is
-        acknowledged, then quits (status 0), or names what was not delivered (status 1).
+        On a terminal, type messages and commands; received lines appear above the line you are
+        typing. Otherwise (a pipe or a file) each input line is a message or a command, received
+        lines go to standard output, and at end of input the client waits until everything it sent
+        is acknowledged, then quits (status 0), or names what was not delivered (status 1).
 
         COMMANDS:
           /msg NAME TEXT    private message          /join ROOM   join a room (and talk there)
@@ -71,6 +71,9 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
         if mode == .tcp, loss > 0 || delay > 0 {
             throw UsageError("--loss and --delay simulate a lossy link under Datagram (--mode udp); "
                 + "TCP's loss has to come from the network (see compare --kernel-loss)")
+        }
+        if mode == .tcp, parsed.isSet("trace") {
+            throw UsageError("--trace shows Datagram's packets (--mode udp); TCP's segments belong to the kernel")
         }
         let drain = try parsed.number("drain-timeout", in: 0...3600)!
         let name = try parsed.requiredString("name")

@@ -37,7 +37,7 @@ if options.lossPercent > 0 || options.delay > .zero {
     configuration.linkConditions = conditions
 }
 
-let terminal = Terminal()
+let terminal = Terminal.isTerminal(1) ? Terminal() : nil  // interactive only when both ends are a terminal
 let interactiveConsole = terminal.map { InteractiveConsole(terminal: $0, prompt: "[\(options.room)] ") }
 let lineConsole = terminal == nil ? LineModeConsole() : nil
 let console: any ChatConsole = interactiveConsole ?? lineConsole!

@@ -3,46 +3,34 @@ extension Connection {
     /// Packet reordering threshold (RFC 9002 kPacketThreshold).
     static let packetThreshold: UInt32 = 3
 
-    /// Processes the acknowledgement fields of a packet from the peer.
+    /// What one acknowledgement newly covered.
+    private struct NewlyAcknowledged {
+        var bytes = 0
+        var newestSentTime: Timestamp?
+        var largestSentTime: Timestamp?
+        var includesAckEliciting = false
+    }
+
+    /// Processes the acknowledgement fields of a packet from the peer: marks packets acknowledged,
+    /// takes an RTT sample, grows the congestion window, resets the probe backoff, detects losses.
     mutating func handleAcknowledgement(_ acknowledgement: Acknowledgement) {
         let largest = acknowledgement.largest
         // An acknowledgement of a packet never sent is ignored (the peer is confused or forging).
         guard largest.isSerialBefore(nextPacketNumber) else { return }
         if largestAcknowledged.map({ largest.isSerialAfter($0) }) ?? true { largestAcknowledged = largest }
-
-        var newlyAcknowledgedBytes = 0
-        var newestSentTime: Timestamp?
-        var largestSentTime: Timestamp?
-        var includesAckEliciting = false
-        var bits = acknowledgement.bitfield
-        var next: UInt32? = largest
-        while let number = next {
-            if let packet = acknowledgePacket(number, isLargest: number == largest) {
-                if number == largest { largestSentTime = packet.sentTime }
-                if packet.isAckEliciting {
-                    includesAckEliciting = true
-                    newlyAcknowledgedBytes += packet.size
-                }
-                if newestSentTime.map({ packet.sentTime > $0 }) ?? true { newestSentTime = packet.sentTime }
-            }
-            next = nil
-            if bits != 0 {
-                next = largest &- 1 &- UInt32(bits.trailingZeroBitCount)
-                bits &= bits - 1
-            }
-        }
-        guard let newestSentTime else { return }
-        if let largestSentTime {
+        let newly = acknowledgePackets(in: acknowledgement)
+        guard let newestSentTime = newly.newestSentTime else { return }
+        if let largestSentTime = newly.largestSentTime {
             var sample: Duration?
-            if includesAckEliciting {
+            if newly.includesAckEliciting {
                 let ackDelay = Swift.min(acknowledgement.delayDuration, configuration.maximumAckDelay)
                 rtt.update(latest: now - largestSentTime, ackDelay: state == .established ? ackDelay : .zero)
                 sample = rtt.latest
             }
             emit(.acknowledged(packetNumber: largest, rttSample: sample))
         }
-        if newlyAcknowledgedBytes > 0 {
-            congestion.onPacketsAcknowledged(bytes: newlyAcknowledgedBytes, newestSentTime: newestSentTime,
+        if newly.bytes > 0 {
+            congestion.onPacketsAcknowledged(bytes: newly.bytes, newestSentTime: newestSentTime,
                                              isWindowLimited: isWindowLimited)
             isWindowLimited = false
         }
@@ -50,6 +38,30 @@ extension Connection {
         hasPeerAcknowledged = true
         detectLosses()
         sentPackets.trimFront()
+    }
+
+    /// Walks the largest and every bit of the bitfield (set bits only), acknowledging each packet.
+    private mutating func acknowledgePackets(in acknowledgement: Acknowledgement) -> NewlyAcknowledged {
+        let largest = acknowledgement.largest
+        var newly = NewlyAcknowledged()
+        var bits = acknowledgement.bitfield
+        var next: UInt32? = largest
+        while let number = next {
+            if let packet = acknowledgePacket(number, isLargest: number == largest) {
+                if number == largest { newly.largestSentTime = packet.sentTime }
+                if packet.isAckEliciting {
+                    newly.includesAckEliciting = true
+                    newly.bytes += packet.size
+                }
+                if newly.newestSentTime.map({ packet.sentTime > $0 }) ?? true { newly.newestSentTime = packet.sentTime }
+            }
+            next = nil
+            if bits != 0 {
+                next = largest &- 1 &- UInt32(bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+        return newly
     }
 
     /// Marks one packet acknowledged if it was outstanding; returns it, or nil.

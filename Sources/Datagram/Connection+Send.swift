@@ -6,28 +6,46 @@ extension Connection {
     /// limited by the congestion window); retransmissions, unreliable and new reliable fragments (while
     /// the window allows); a keepalive PING; an ACK when one is due and nothing else carries it.
     public mutating func pollTransmit(at now: Timestamp) -> [UInt8]? {
+        var datagram = [UInt8]()
+        return pollTransmit(into: &datagram, at: now) ? datagram : nil
+    }
+
+    /// Like `pollTransmit(at:)`, but writes the datagram into `datagram` (replacing its contents and
+    /// reusing its storage) and returns false when there is nothing to send. A driver that sends in a
+    /// tight loop keeps one buffer and avoids an allocation per datagram.
+    public mutating func pollTransmit(into datagram: inout [UInt8], at now: Timestamp) -> Bool {
         advanceClock(to: now)
+        guard let (body, fragment) = nextPacket() else { return false }
+        if let fragment, case let .reliable(ordinal) = fragment.reference { sendQueue.onSent(ordinal) }
+        transmit(body, fragment: fragment, into: &datagram)
+        return true
+    }
+
+    private typealias PlannedPacket = (body: PacketBody, fragment: SendQueue.Outgoing?)
+
+    /// Decides what the next packet carries, updating the pending flags it consumes.
+    private mutating func nextPacket() -> PlannedPacket? {
         if let code = pendingCloseCode {
             pendingCloseCode = nil
-            return transmit(.close(code: code), fragment: nil)
+            return (.close(code: code), nil)
         }
         guard !isClosed else { return nil }
         if role == .client, state == .connecting {
             guard isHelloPending else { return nil }
             isHelloPending = false
-            return transmit(.hello(cookie: cookie), fragment: nil)
+            return (.hello(cookie: cookie), nil)
         }
         if isWelcomePending {
             isWelcomePending = false
-            return transmit(.welcome, fragment: nil)
+            return (.welcome, nil)
         }
         if probesToSend > 0 {
             probesToSend -= 1
-            return transmitProbe()
+            return probe()
         }
-        if let datagram = transmitData() { return datagram }
-        if isPingPending { return transmit(.ping, fragment: nil) }
-        if isAckDue, receivedPackets.largest != nil { return transmit(.ack, fragment: nil) }
+        if let fragment = nextFragment() { return (.data(fragment.header, payload: fragment.payload), fragment) }
+        if isPingPending { return (.ping, nil) }
+        if isAckDue, receivedPackets.largest != nil { return (.ack, nil) }
         return nil
     }
 
@@ -39,18 +57,18 @@ extension Connection {
 
     /// A probe: the oldest unacknowledged fragment in a new packet, else a new one, else a PING
     /// (RFC 9002 section 6.2.4). A server whose WELCOME was never acknowledged repeats it.
-    private mutating func transmitProbe() -> [UInt8]? {
+    private mutating func probe() -> PlannedPacket {
         if role == .server, !hasPeerAcknowledged, sendQueue.oldestUnacknowledgedSent() == nil {
-            return transmit(.welcome, fragment: nil)
+            return (.welcome, nil)
         }
         if let fragment = sendQueue.oldestUnacknowledgedSent() ?? sendQueue.popNewReliable(window: reorderWindow) {
-            return transmit(fragment)
+            return (.data(fragment.header, payload: fragment.payload), fragment)
         }
-        return transmit(.ping, fragment: nil)
+        return (.ping, nil)
     }
 
-    /// The next DATA packet the congestion window allows, if any.
-    private mutating func transmitData() -> [UInt8]? {
+    /// The next fragment the congestion window allows, if any: retransmissions first.
+    private mutating func nextFragment() -> SendQueue.Outgoing? {
         let hasData = sendQueue.hasRetransmissions || sendQueue.hasUnreliable || sendQueue.hasUnsentReliable
         guard hasData else { return nil }
         guard bytesInFlight + Limits.maximumDatagramSize <= congestion.window else {
@@ -59,30 +77,22 @@ extension Connection {
         }
         if let fragment = sendQueue.popRetransmission() {
             counters.retransmissions += 1
-            return transmit(fragment)
+            return fragment
         }
-        if let fragment = sendQueue.popUnreliable() ?? sendQueue.popNewReliable(window: reorderWindow) {
-            return transmit(fragment)
-        }
-        return nil
+        return sendQueue.popUnreliable() ?? sendQueue.popNewReliable(window: reorderWindow)
     }
 
     /// How far beyond the oldest unacknowledged reliable fragment new ones may go: the peer's reorder
     /// buffer (both ends use the same configuration), so a conforming receiver never has to drop.
     var reorderWindow: Int { Swift.max(1, configuration.reorderBufferLimit) }
 
-    private mutating func transmit(_ fragment: SendQueue.Outgoing) -> [UInt8] {
-        if case let .reliable(ordinal) = fragment.reference { sendQueue.onSent(ordinal) }
-        return transmit(.data(fragment.header, payload: fragment.payload), fragment: fragment)
-    }
-
     /// Numbers, encodes and records one packet; every packet carries the acknowledgement fields.
-    private mutating func transmit(_ body: PacketBody, fragment: SendQueue.Outgoing?) -> [UInt8] {
+    private mutating func transmit(_ body: PacketBody, fragment: SendQueue.Outgoing?, into datagram: inout [UInt8]) {
         let packetNumber = nextPacketNumber
         nextPacketNumber &+= 1
         let header = PacketHeader(connectionID: id, packetNumber: packetNumber,
                                   acknowledgement: receivedPackets.acknowledgement(at: now))
-        let datagram = Packet(header: header, body: body).emit()
+        Packet(header: header, body: body).emit(into: &datagram)
         let type = body.type
         if header.acknowledgement != nil { acknowledgementSent() }
         let packet = SentPacket(packetNumber: packetNumber, sentTime: now, size: datagram.count, type: type,
@@ -94,7 +104,6 @@ extension Connection {
         emit(.sent(packetNumber: packetNumber, type: type.description, bytes: datagram.count,
                    message: fragment?.message, fragment: fragment.map { Int($0.header.fragmentIndex) },
                    probeTimeout: currentProbeTimeout))
-        return datagram
     }
 
     private mutating func record(_ packet: SentPacket) {

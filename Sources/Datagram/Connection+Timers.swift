@@ -22,7 +22,11 @@ extension Connection {
     private var isAckDueNow: Bool { isAckImmediate }
 
     var keepaliveDeadline: Timestamp { keepaliveReference + configuration.keepaliveInterval }
-    var idleDeadline: Timestamp { lastReceiveTime + configuration.idleTimeout }
+    /// The idle timeout is never shorter than three probe timeouts (RFC 9000 section 10.1), so a path
+    /// with a very long RTT is not declared dead before loss recovery has had a chance.
+    var idleDeadline: Timestamp {
+        lastReceiveTime + Swift.max(configuration.idleTimeout, probeTimeout(afterBackoff: 0) * 3)
+    }
 
     private func earliest(_ deadline: Timestamp?, _ other: Timestamp) -> Timestamp {
         guard let deadline else { return other }

@@ -7,7 +7,8 @@
 ///   payload that arrived from the peer. `handleTimeout(at:)` says that time has reached `nextDeadline`
 ///   (calling it early, or when nothing is due, is harmless). `close(code:at:)` ends the connection.
 /// - **Outputs.** `pollTransmit(at:)` returns the next datagram to send, or nil when nothing may go now
-///   (nothing queued, or the congestion window is full). `pollEvent()` returns the next `Event`.
+///   (nothing queued, or the congestion window is full); `pollTransmit(into:at:)` does the same into a
+///   buffer the driver reuses. `pollEvent()` returns the next `Event`.
 ///   `nextDeadline` is the one instant at which `handleTimeout` must next be called; nil means no timer.
 ///
 /// After *every* input, the driver drains `pollTransmit` until it returns nil, then `pollEvent` until

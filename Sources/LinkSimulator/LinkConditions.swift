@@ -89,6 +89,8 @@ public struct LinkStatistics: Sendable, Hashable {
     public var corrupted = 0
     /// Datagrams handed out by `pollDelivery`, duplicates included.
     public var delivered = 0
+    /// Of `delivered`, those with a flipped byte (a corrupted datagram that was duplicated counts twice).
+    public var corruptedDeliveries = 0
     /// Of `dropped`, those lost to the Gilbert-Elliott chain.
     public var droppedInBurst = 0
     /// Of `dropped`, those lost to a blackhole window.
@@ -111,6 +113,7 @@ public struct LinkStatistics: Sendable, Hashable {
         sum.duplicated = lhs.duplicated + rhs.duplicated
         sum.corrupted = lhs.corrupted + rhs.corrupted
         sum.delivered = lhs.delivered + rhs.delivered
+        sum.corruptedDeliveries = lhs.corruptedDeliveries + rhs.corruptedDeliveries
         sum.droppedInBurst = lhs.droppedInBurst + rhs.droppedInBurst
         sum.droppedInBlackhole = lhs.droppedInBlackhole + rhs.droppedInBlackhole
         sum.reordered = lhs.reordered + rhs.reordered

@@ -29,6 +29,7 @@ public struct SimulatedLink: Sendable {
     private struct InFlight: Sendable {
         var entry: UInt64
         var bytes: [UInt8]
+        var isCorrupted: Bool
     }
 
     /// The draws one datagram consumes, taken all at once so their number never depends on the outcome.
@@ -71,11 +72,11 @@ public struct SimulatedLink: Sendable {
             statistics.corrupted += 1
             corruptedByte = index
         }
-        inFlight.push(InFlight(entry: entry, bytes: bytes), at: arrival)
+        inFlight.push(InFlight(entry: entry, bytes: bytes, isCorrupted: corruptedByte != nil), at: arrival)
         var copyArrival: Timestamp? = now + conditions.delay + draws.duplicateJitter
         if draws.duplication < conditions.duplication, let time = copyArrival, !conditions.isBlackholed(at: time) {
             statistics.duplicated += 1
-            inFlight.push(InFlight(entry: entry, bytes: bytes), at: time)
+            inFlight.push(InFlight(entry: entry, bytes: bytes, isCorrupted: corruptedByte != nil), at: time)
         } else {
             copyArrival = nil
         }
@@ -87,6 +88,7 @@ public struct SimulatedLink: Sendable {
         guard let next = inFlight.popDue(at: now) else { return nil }
         statistics.delivered += 1
         statistics.bytesDelivered += next.bytes.count
+        if next.isCorrupted { statistics.corruptedDeliveries += 1 }
         if let latest = latestDeliveredEntry, next.entry < latest {
             statistics.reordered += 1
         } else {

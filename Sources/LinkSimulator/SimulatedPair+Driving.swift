@@ -168,11 +168,17 @@ extension SimulatedPair {
     }
 
     private mutating func record(_ event: Event, on side: Side) {
+        if records[side]!.closed != nil, event.isAfterCloseViolation {
+            records[side]!.contractViolations.append("\(event) after .closed at \(now)")
+        }
         switch event {
         case .connected:
             if records[side]!.connectedAt != nil { records[side]!.contractViolations.append("second .connected at \(now)") }
             records[side]!.connectedAt = now
         case let .message(bytes, channel):
+            if records[side]!.connectedAt == nil {
+                records[side]!.contractViolations.append("message before .connected at \(now)")
+            }
             records[side]!.received.append(ReceivedMessage(channel: channel, bytes: bytes, time: now))
         case let .acknowledged(id):
             records[side]!.acknowledged.append(id)
@@ -198,7 +204,17 @@ extension SimulatedPair {
         }
     }
 
-    private mutating func note(_ line: @autoclosure () -> String) {
+    mutating func note(_ line: @autoclosure () -> String) {
         if options.isRecordingTrace { trace.append("\(now) \(line())") }
+    }
+}
+
+extension Event {
+    /// True for events a closed connection must never produce (it may still trace).
+    fileprivate var isAfterCloseViolation: Bool {
+        switch self {
+        case .trace: false
+        default: true
+        }
     }
 }

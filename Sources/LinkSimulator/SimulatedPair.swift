@@ -57,6 +57,8 @@ public struct SimulatedPair: Sendable {
     public internal(set) var cookieJarReplies = 0
     /// Reasons the cookie jar gave for dropping datagrams, in order.
     public internal(set) var cookieJarDrops: [String] = []
+    /// Server connections lost to `crashServer()`, oldest first.
+    public internal(set) var crashedServers: [Connection] = []
     /// One line per delivery and traced packet fate, when `Options.isRecordingTrace` is on.
     public internal(set) var trace: [String] = []
 
@@ -114,6 +116,16 @@ public struct SimulatedPair: Sendable {
     public mutating func close(_ side: Side, code: UInt8 = 0) {
         withConnection(side) { $0.close(code: code, at: $1) }
         flush(side)
+    }
+
+    /// The server loses its state at once without sending anything, as a crashed and restarted process
+    /// would: its connection is forgotten (kept in `crashedServers`), so the client's next datagrams reach
+    /// the cookie jar, which answers them with RESET.
+    public mutating func crashServer() {
+        guard let server else { return }
+        crashedServers.append(server)
+        self.server = nil
+        note("server crashed")
     }
 
     /// After `side` closed: its reliable messages never acknowledged (see `Connection`). Empties the list.

@@ -72,4 +72,21 @@ struct LivenessTests {
         #expect(client.state == .established)
         #expect(client.statistics.malformedDropped == 1)
     }
+
+    @Test("on a very slow path the idle timeout stretches to three probe timeouts (RFC 9000 §10.1)")
+    func idleAtLeastThreeProbeTimeouts() {
+        var configuration = Configuration()
+        configuration.initialRTT = .seconds(2)
+        var client = Connection(role: .client, id: Script.id, configuration: configuration, now: .ms(0))
+        _ = Script.transmitAll(&client, at: .ms(0))
+        // Handshake PTO: 2 s + 4 · 1 s = 6 s; three of them: 18 s, more than the 10 s idle timeout.
+        client.handleTimeout(at: .ms(10_000))
+        #expect(!client.isClosed)
+        while !client.isClosed, let deadline = client.nextDeadline {
+            client.handleTimeout(at: deadline)
+            _ = Script.transmitAll(&client, at: deadline)
+        }
+        #expect(client.state == .closed(.idleTimeout))
+        #expect(client.statistics.probeTimeouts == 2, "PTOs at 6 s and 16 s (backoff capped at 10 s), idle at 18 s")
+    }
 }

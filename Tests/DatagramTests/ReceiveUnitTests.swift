@@ -46,6 +46,20 @@ struct ReorderBufferTests {
         #expect(buffer.admission(of: fragment(1)) == .alreadyDelivered)
     }
 
+    @Test("message numbers wrap: 0xFFFFFFFE, 0xFFFFFFFF, 0, 1 come out in that order")
+    func messageNumbersWrap() {
+        var buffer = ReorderBuffer(limit: 8, nextExpected: 0xFFFF_FFFE)
+        var delivered: [[UInt8]] = []
+        buffer.insert(fragment(1), payload: [4], delivering: &delivered)
+        buffer.insert(fragment(0), payload: [3], delivering: &delivered)
+        buffer.insert(fragment(0xFFFF_FFFF), payload: [2], delivering: &delivered)
+        #expect(delivered.isEmpty)
+        buffer.insert(fragment(0xFFFF_FFFE), payload: [1], delivering: &delivered)
+        #expect(delivered == [[1], [2], [3], [4]])
+        #expect(buffer.nextExpected == 2)
+        #expect(buffer.admission(of: fragment(0xFFFF_FFFF)) == .alreadyDelivered)
+    }
+
     @Test("when full, later messages are refused but the head is always admitted")
     func full() {
         var buffer = ReorderBuffer(limit: 2)

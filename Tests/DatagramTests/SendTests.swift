@@ -68,4 +68,18 @@ struct SendTests {
         #expect(Script.transmitAll(&client, at: .ms(400)).allSatisfy { Script.fragment($0)?.channel != .unreliable })
         #expect(client.isIdle)
     }
+
+    @Test("pollTransmit(into:) writes the same datagrams into one reused buffer")
+    func pollIntoBuffer() throws {
+        var (first, _) = Script.establishedPair()
+        var second = first
+        try first.send([UInt8](repeating: 5, count: 3000), at: .ms(100))
+        try second.send([UInt8](repeating: 5, count: 3000), at: .ms(100))
+        let expected = Script.transmitAll(&first, at: .ms(100))
+        var buffer = [UInt8](repeating: 0xEE, count: 2000)
+        var written: [[UInt8]] = []
+        while second.pollTransmit(into: &buffer, at: .ms(100)) { written.append(buffer) }
+        #expect(written == expected)
+        #expect(expected.count == 3)
+    }
 }

@@ -101,7 +101,8 @@ final class ChildProcess: @unchecked Sendable { // buffers guarded by `lock`
 
 /// Starts a relay on a free loopback port (or on `port`) and returns it with the port it printed.
 func startRelay(port: Int = 0) throws -> (ChildProcess, Int) {
-    let relay = try ChildProcess("relay", ["--port", "\(port)", "--log-level", "info"])
+    let level = ProcessInfo.processInfo.environment["E2E_VERBOSE"] == nil ? "info" : "debug"
+    let relay = try ChildProcess("relay", ["--port", "\(port)", "--log-level", level])
     relay.waitForOutput("the listening line", timeout: 10) { $0.contains("(udp+tcp)") }
     let line = relay.standardOutput.split(separator: "\n").first { $0.contains("listening on") } ?? ""
     let printedPort = line.split(separator: " ").dropLast().last?.split(separator: ":").last.flatMap { Int($0) }

@@ -84,3 +84,45 @@ struct SimulatedPairTests {
         #expect(pair.takeUnacknowledgedMessages(of: .client) == [Array("anyone there?".utf8)])
     }
 }
+
+@Suite("SimulatedPair silence")
+struct SilenceTests {
+    /// Finding of 03:30 (see /work/notes/sim-findings.md): a client that never hears back should give up
+    /// within its idle timeout, as it does once established, not after eight backed-off HELLOs (55 s).
+    @Test func aClientWhoseHandshakeGoesUnansweredGivesUpWithinTheIdleTimeout() {
+        var options = options()
+        let dark = LinkConditions(delay: .milliseconds(20), blackholes: [.zero..<far])
+        options.clientToServer = dark
+        options.serverToClient = dark
+        var pair = SimulatedPair(options: options)
+        pair.send(Array("hello?".utf8), from: .client)
+        pair.run(until: far) { $0.record(of: .client).closed != nil }
+        let configuration = Configuration()
+        let closed = pair.record(of: .client).closed
+        #expect(closed?.reason == .idleTimeout || closed?.reason == .probeTimeout)
+        #expect(closed.map { $0.time <= .zero + configuration.idleTimeout + configuration.maximumProbeTimeout } == true,
+                "closed at \(closed.map { "\($0.time)" } ?? "never")")
+        #expect(pair.takeUnacknowledgedMessages(of: .client) == [Array("hello?".utf8)])
+    }
+
+    @Test func anEstablishedPairWhoseLinksGoDarkBothTimeOutAndReturnTheirMessages() {
+        var options = options()
+        let dark = LinkConditions(delay: .milliseconds(20), blackholes: [.milliseconds(500)..<far])
+        options.clientToServer = dark
+        options.serverToClient = dark
+        var pair = SimulatedPair(options: options)
+        pair.send(Array("before".utf8), from: .client)
+        pair.send(Array("after".utf8), from: .client, at: .milliseconds(600))
+        pair.send(Array("reply".utf8), from: .server, at: .milliseconds(700))
+        pair.run(until: far) { $0.isEveryoneClosed }
+        let bound = Timestamp.milliseconds(500) + Configuration().idleTimeout + Configuration().maximumProbeTimeout
+        for side in Side.allCases {
+            let closed = pair.record(of: side).closed
+            #expect(closed?.reason == .idleTimeout || closed?.reason == .probeTimeout, "\(side)")
+            #expect(closed.map { $0.time <= bound } == true, "\(side) closed at \(closed.map { "\($0.time)" } ?? "never")")
+        }
+        #expect(pair.record(of: .server).received.map(\.bytes) == [Array("before".utf8)])
+        #expect(pair.takeUnacknowledgedMessages(of: .client) == [Array("after".utf8)])
+        #expect(pair.takeUnacknowledgedMessages(of: .server) == [Array("reply".utf8)])
+    }
+}

@@ -8,13 +8,15 @@ import Synchronization
 /// - `DATAGRAM_SIM_RUNS`: total runs over all scenarios (default 2,100); setting it also prints the table.
 /// - `DATAGRAM_SIM_SEED`: run only this seed (in each scenario selected).
 /// - `DATAGRAM_SIM_SCENARIO`: run only the scenario of this name (for example `loss 30%`).
-/// - `DATAGRAM_SIM_TRACE=1`: print the packet trace of a failing run.
+/// - `DATAGRAM_SIM_TRACE=1`: print the packet trace of a failing run (of every run, with `DATAGRAM_SIM_SEED`).
+/// - `DATAGRAM_SIM_LIST_GIVE_UPS=1`: print every run in which a connection gave up, failing or not.
 struct SweepSettings: Sendable {
     var totalRuns = 2_100
     var onlySeed: UInt64?
     var onlyScenario: String?
     var isTracing = false
     var isPrintingTable = false
+    var isListingGiveUps = false
 
     static let current: SweepSettings = {
         let environment = ProcessInfo.processInfo.environment
@@ -26,6 +28,7 @@ struct SweepSettings: Sendable {
         settings.onlySeed = environment["DATAGRAM_SIM_SEED"].flatMap { UInt64($0) }
         settings.onlyScenario = environment["DATAGRAM_SIM_SCENARIO"]
         settings.isTracing = environment["DATAGRAM_SIM_TRACE"] == "1"
+        settings.isListingGiveUps = environment["DATAGRAM_SIM_LIST_GIVE_UPS"] == "1"
         return settings
     }()
 
@@ -90,7 +93,7 @@ final class SimulationLedger: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    private static let header = pad("scenario", 18) + pad("runs", 7) + pad("messages", 10) + pad("datagrams", 11)
+    private static let header = pad("scenario", 22) + pad("runs", 7) + pad("messages", 10) + pad("datagrams", 11)
         + pad("lost", 9) + pad("dup", 7) + pad("reord", 7) + pad("corrupt", 8) + pad("retrans", 9)
         + pad("unrel %", 8) + pad("gave up", 8) + pad("mean s", 8) + "max s"
 
@@ -98,7 +101,7 @@ final class SimulationLedger: Sendable {
         let lossPercent = row.links.sent == 0 ? 0 : 100 * Double(row.links.dropped) / Double(row.links.sent)
         let unreliable = row.unreliableSent == 0 ? 100 : 100 * Double(row.unreliableDelivered) / Double(row.unreliableSent)
         let mean = row.runs == 0 ? 0 : row.totalRunTime.milliseconds / 1000 / Double(row.runs)
-        return pad(name, 18) + pad("\(row.runs)", 7) + pad("\(row.messages)", 10) + pad("\(row.links.sent)", 11)
+        return pad(name, 22) + pad("\(row.runs)", 7) + pad("\(row.messages)", 10) + pad("\(row.links.sent)", 11)
             + pad("\(row.links.dropped) \(format(lossPercent, 0))%", 9) + pad("\(row.links.duplicated)", 7)
             + pad("\(row.links.reordered)", 7) + pad("\(row.links.corrupted)", 8) + pad("\(row.retransmissions)", 9)
             + pad(format(unreliable, 1), 8) + pad("\(row.gaveUp)", 8) + pad(format(mean, 2), 8)

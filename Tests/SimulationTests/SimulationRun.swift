@@ -10,6 +10,8 @@ struct SimulationRun {
         var links = LinkStatistics()
         var corruptedDelivered = 0
         var retransmissions = 0
+        var reorderBufferDropped = 0
+        var outOfOrderBuffered = 0
         var unreliableSent = 0
         var unreliableDelivered = 0
         var gaveUp = 0
@@ -22,6 +24,8 @@ struct SimulationRun {
             links = links + other.links
             corruptedDelivered += other.corruptedDelivered
             retransmissions += other.retransmissions
+            reorderBufferDropped += other.reorderBufferDropped
+            outOfOrderBuffered += other.outOfOrderBuffered
             unreliableSent += other.unreliableSent
             unreliableDelivered += other.unreliableDelivered
             gaveUp += other.gaveUp
@@ -32,10 +36,10 @@ struct SimulationRun {
 
     let scenario: Scenario
     let seed: UInt64
-    private(set) var pair: SimulatedPair
-    private(set) var failures: [String] = []
-    private(set) var tally = Tally()
-    private let workload: Workload
+    var pair: SimulatedPair
+    var failures: [String] = []
+    var tally = Tally()
+    let workload: Workload
 
     init(_ scenario: Scenario, seed: UInt64, isTracing: Bool = false) {
         self.scenario = scenario
@@ -47,7 +51,7 @@ struct SimulationRun {
         options.serverFirstPacketNumber = scenario.firstPacketNumber
         options.isRecordingTrace = isTracing
         options.clientConfiguration = scenario.configuration
-        options.serverConfiguration = scenario.configuration
+        options.serverConfiguration = scenario.serverConfiguration ?? scenario.configuration
         options.clientConfiguration.isTracing = isTracing
         options.serverConfiguration.isTracing = isTracing
         pair = SimulatedPair(options: options)
@@ -65,9 +69,16 @@ struct SimulationRun {
         case .exchange:
             outcome = pair.run(until: limit) { $0.isExchangeComplete || $0.isGivenUp }
         case .silentPeer:
-            outcome = pair.run(until: limit) { pair in
-                Side.allCases.allSatisfy { pair.record(of: $0).closed != nil || pair.state(of: $0) == nil }
-            }
+            outcome = pair.run(until: limit) { $0.isEveryoneClosed }
+        case .serverCrashes:
+            pair.run(until: limit) { $0.now >= Scenario.closeTime && $0.server != nil }
+            pair.crashServer()
+            outcome = pair.run(until: limit) { $0.record(of: .client).closed != nil && $0.now >= .milliseconds(2_000) }
+        case .clientCloses:
+            pair.run(until: Scenario.closeTime)
+            pair.close(.client, code: 7)
+            // Every planned message is due by 2 s: run past that so the client's later ones are refused.
+            outcome = pair.run(until: limit) { $0.isEveryoneClosed && $0.now >= .milliseconds(2_000) }
         }
         check(outcome)
         measure()
@@ -79,82 +90,34 @@ struct SimulationRun {
             let record = pair.record(of: side)
             for violation in record.capViolations.prefix(3) { fail("\(side) buffer cap: \(violation)") }
             for violation in record.contractViolations { fail("\(side) contract: \(violation)") }
+            // With equal limits the sender's window keeps the receiver's reorder buffer from ever overflowing.
+            let dropped = pair.statistics(of: side)?.reorderBufferDropped ?? 0
+            if scenario.serverConfiguration == nil, dropped > 0 {
+                fail("\(side) reorder buffer overflowed its limit of \(scenario.configuration.reorderBufferLimit): "
+                     + "\(dropped) fragments dropped")
+            }
         }
         switch (scenario.kind, outcome) {
+        case (.clientCloses, .quiescent) where pair.isEveryoneClosed,
+             (.serverCrashes, .quiescent) where pair.record(of: .client).closed != nil:
+            break  // both closed and every planned message offered: nothing left to happen
         case (_, .stalled), (_, .quiescent), (_, .timeLimit):
             fail("run did not finish: \(outcome) at \(pair.now) (limit \(scenario.timeLimit)); \(progress)")
-        case (.exchange, .finished), (.silentPeer, .finished):
+        case (_, .finished):
             break
         }
-        if pair.isGivenUp || scenario.kind == .silentPeer { checkGivingUp() }
+        if scenario.kind == .clientCloses { checkClientClose() }
+        // (A handshake that never completed leaves no server to crash: the client then times out.)
+        if scenario.kind == .serverCrashes, !pair.crashedServers.isEmpty, let closed = pair.record(of: .client).closed,
+           closed.reason != .reset {
+            fail("client closed with \(closed.reason) after the server crashed, expected .reset")
+        }
+        for side in Side.allCases { checkIdentifiers(of: side) }
+        checkClientCounters()
+        if pair.isGivenUp || scenario.kind != .exchange { checkGivingUp() }
+        if scenario.firstPacketNumber > 0 { checkWrapped() }
     }
 
-    /// Reliable: exactly the sent sequence (or a prefix of it, if a side gave up), byte for byte.
-    /// Unreliable: each delivered message is one that was sent, intact, and delivered at most once.
-    private mutating func checkDelivery(to receiver: Side, from sender: Side) {
-        let sent = pair.record(of: sender).sentReliable.map(\.bytes)
-        let received = pair.record(of: receiver).received(on: .reliableOrdered).map(\.bytes)
-        let direction = "\(sender)→\(receiver)"
-        if received.count > sent.count {
-            fail("\(direction) reliable: \(received.count) delivered but only \(sent.count) sent (duplicates?)")
-        }
-        for (index, (got, expected)) in zip(received, sent).enumerated() where got != expected {
-            tally.corruptedDelivered += 1
-            fail("\(direction) reliable message \(index): delivered \(got.count) bytes \(describe(got, against: expected))")
-        }
-        if received.count < sent.count, !pair.isGivenUp {
-            fail("\(direction) reliable: only \(received.count) of \(sent.count) delivered")
-        }
-        checkUnreliable(to: receiver, from: sender)
-    }
-
-    private mutating func checkUnreliable(to receiver: Side, from sender: Side) {
-        let planned = workload.planned(from: sender, on: .unreliable).map(\.bytes)
-        var seen = Set<Int>()
-        for message in pair.record(of: receiver).received(on: .unreliable).map(\.bytes) {
-            let index = planned.firstIndex(where: { $0.prefix(6) == message.prefix(6) })
-            guard let index, planned[index] == message else {
-                tally.corruptedDelivered += 1
-                fail("\(sender)→\(receiver) unreliable: delivered \(message.count) bytes matching nothing sent")
-                continue
-            }
-            if !seen.insert(index).inserted { fail("\(sender)→\(receiver) unreliable message \(index) delivered twice") }
-        }
-    }
-
-    /// After a side closes: it reports a timeout in time and hands back exactly what was never acknowledged.
-    private mutating func checkGivingUp() {
-        for side in Side.allCases {
-            let record = pair.record(of: side)
-            guard let closed = record.closed else {
-                if scenario.kind == .silentPeer, pair.state(of: side) != nil {
-                    fail("\(side) never closed although its peer went silent")
-                }
-                continue
-            }
-            if scenario.kind == .silentPeer { checkSilence(closed, on: side) }
-            let acknowledged = Set(record.acknowledged)
-            let expected = record.sentReliable.filter { !acknowledged.contains($0.id) }.map(\.bytes)
-            let returned = pair.takeUnacknowledgedMessages(of: side)
-            if returned != expected {
-                fail("\(side) takeUnacknowledgedMessages returned \(returned.count) messages "
-                     + "(\(returned.map(\.count)) bytes), expected the \(expected.count) never acknowledged "
-                     + "(\(expected.map(\.count)) bytes)")
-            }
-        }
-    }
-
-    /// A side whose peer went silent gives up with a timeout within idle timeout plus one maximum probe timeout.
-    private mutating func checkSilence(_ closed: (reason: CloseReason, time: Timestamp), on side: Side) {
-        if closed.reason != .idleTimeout, closed.reason != .probeTimeout {
-            fail("\(side) closed with \(closed.reason), expected .idleTimeout or .probeTimeout")
-        }
-        let configuration = Configuration()
-        let bound = configuration.idleTimeout + configuration.maximumProbeTimeout
-        if closed.time - Scenario.silenceStart > bound {
-            fail("\(side) closed at \(closed.time), more than \(bound) after the silence began at \(Scenario.silenceStart)")
-        }
-    }
 
     private mutating func measure() {
         tally.runs = 1
@@ -165,13 +128,15 @@ struct SimulationRun {
             tally.unreliableSent += record.sent.filter { $0.channel == .unreliable }.count
             tally.unreliableDelivered += record.received(on: .unreliable).count
             tally.retransmissions += pair.statistics(of: side)?.retransmissions ?? 0
+            tally.reorderBufferDropped += pair.statistics(of: side)?.reorderBufferDropped ?? 0
+            tally.outOfOrderBuffered += pair.statistics(of: side)?.outOfOrderBuffered ?? 0
         }
         tally.gaveUp = pair.isGivenUp && scenario.kind == .exchange ? 1 : 0
         tally.longestRun = pair.now - .zero
         tally.totalRunTime = pair.now - .zero
     }
 
-    private mutating func fail(_ message: String) { failures.append(message) }
+    mutating func fail(_ message: String) { failures.append(message) }
 
     /// Who closed, why and when, for the report of a run that gave up.
     var closures: String {
@@ -187,7 +152,7 @@ struct SimulationRun {
         }.joined(separator: "; ")
     }
 
-    private func describe(_ got: [UInt8], against expected: [UInt8]) -> String {
+    func describe(_ got: [UInt8], against expected: [UInt8]) -> String {
         guard got.count == expected.count else { return "instead of \(expected.count)" }
         let first = got.indices.first { got[$0] != expected[$0] } ?? 0
         return "differing first at byte \(first)"
@@ -205,6 +170,11 @@ extension SimulatedPair {
             return record.acknowledged.count >= reliable
                 && self.record(of: side.peer).received(on: .reliableOrdered).count >= reliable
         }
+    }
+
+    /// True once every side that exists has closed.
+    var isEveryoneClosed: Bool {
+        Side.allCases.allSatisfy { record(of: $0).closed != nil || state(of: $0) == nil }
     }
 
     /// True once either side has closed.

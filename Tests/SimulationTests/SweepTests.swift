@@ -20,17 +20,29 @@ struct SweepTests {
                 run.execute()
                 total.add(run.tally)
                 if run.tally.gaveUp > 0 { givenUp.append("seed \(seed): \(run.closures)") }
+                if settings.isTracing, settings.onlySeed != nil, run.failures.isEmpty {
+                    print(run.pair.trace.joined(separator: "\n"))
+                }
                 guard !run.failures.isEmpty else { continue }
                 failedRuns += 1
                 report(run, settings: settings)
                 if failedRuns >= 5 { break }
             }
         }
+        if settings.isListingGiveUps, !givenUp.isEmpty {
+            print("'\(scenario.name)' gave up in \(givenUp.count) runs:\n  " + givenUp.joined(separator: "\n  "))
+        }
         let budget = Int((scenario.giveUpBudget * Double(total.runs)).rounded(.up))
         #expect(givenUp.count <= budget, """
             \(givenUp.count) of \(total.runs) runs under '\(scenario.name)' gave up (budget \(budget)):
               \(givenUp.prefix(10).joined(separator: "\n  "))
             """)
+        if scenario.configuration.reorderBufferLimit < 64, total.runs > 1 {
+            #expect(total.outOfOrderBuffered > 0, "the reorder buffer was never used")
+        }
+        if let server = scenario.serverConfiguration, server.reorderBufferLimit < 64, total.runs > 1 {
+            #expect(total.reorderBufferDropped > 0, "the receiver's reorder buffer limit never came into play")
+        }
         if let summary = SimulationLedger.shared.finish(scenario, with: total) { print(summary) }
     }
 

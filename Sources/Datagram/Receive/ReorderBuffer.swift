@@ -13,8 +13,10 @@ struct ReorderBuffer: Sendable {
     private(set) var outOfOrderFragments = 0
     let limit: Int
 
-    init(limit: Int) {
+    /// A buffer expecting `nextExpected` first (0 on a new connection; tests start near the wrap).
+    init(limit: Int, nextExpected: UInt32 = 0) {
         self.limit = Swift.max(1, limit)
+        self.nextExpected = nextExpected
     }
 
     enum Admission { case accept, alreadyDelivered, full }

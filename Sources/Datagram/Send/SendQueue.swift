@@ -98,7 +98,9 @@ struct SendQueue: Sendable {
         while let ordinal = retransmissions.popFirst() {
             guard let state = state(ofOrdinal: ordinal) else { continue }
             updateFragmentState(ordinal) { $0.isQueuedForRetransmission = false }
-            if state.isAcknowledged { continue }
+            // Acknowledged meanwhile, or a probe already sent a copy: nothing to do (if that copy is
+            // lost, `onLost` queues the fragment again).
+            if state.isAcknowledged || state.packetsInFlight > 0 { continue }
             return outgoing(ordinal)
         }
         return nil

@@ -133,11 +133,17 @@ public struct Packet: Sendable, Hashable {
     /// Writes the packet as one datagram, checksum included.
     public func emit() -> [UInt8] {
         var bytes = [UInt8]()
+        emit(into: &bytes)
+        return bytes
+    }
+
+    /// Writes the packet into `bytes`, replacing what was there and reusing its storage.
+    public func emit(into bytes: inout [UInt8]) {
+        bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(HeaderLayout.size + bodySize)
         emitHeader(into: &bytes)
         emitBody(into: &bytes)
         Packet.sealChecksum(&bytes)
-        return bytes
     }
 
     private var bodySize: Int {

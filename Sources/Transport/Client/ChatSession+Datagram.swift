@@ -30,14 +30,22 @@ extension SessionCore {
 
     /// Starts a handshake (a fresh connection on the same socket, after the first) and queues HELLO,
     /// which a Datagram connection accepts before its handshake finishes.
+    ///
+    /// A reconnection starts from the previous connection's smoothed RTT (RFC 9002, section 6.2.2:
+    /// a resumed connection over the same path may reuse it), kept within 10-333 ms, so its probe
+    /// timeouts suit the path instead of the 333 ms guess for an unknown one.
     mutating func connectDatagram(session: ChatSession, at now: Timestamp) {
         guard let driver else { return }
         if isDriverConnectionFresh {
             isDriverConnectionFresh = false
         } else {
-            var configuration = session.configuration
-            configuration.isTracing = isTracing
-            let old = driver.reconnect(id: SystemRandom.connectionID(), configuration: datagramConfiguration(configuration))
+            var datagram = datagramConfiguration(session.configuration)
+            let previous = driver.connectionStatistics.smoothedRTT
+            if previous > .zero {
+                rememberedRoundTripTime = min(max(previous, .milliseconds(10)), datagram.initialRTT)
+            }
+            if let remembered = rememberedRoundTripTime { datagram.initialRTT = remembered }
+            let old = driver.reconnect(id: SystemRandom.connectionID(), configuration: datagram)
             requeue(undelivered: old)
         }
         transmitDatagram(ledger.hello(session.configuration), chatID: 0, session: session, at: now)
@@ -74,10 +82,11 @@ extension SessionCore {
             datagramsSeen = seen
             ledger.lastContact = now
         }
-        if case .connecting(let since) = ledger.phase, now - since > .milliseconds(1500),
-           ledger.lastContact.map({ $0 < since }) ?? true {
-            // Nothing at all came back: the relay is probably restarting. A fresh handshake starts
-            // with a fresh probe timeout instead of waiting out an exponential backoff.
+        guard case .connecting(let since) = ledger.phase else { return }
+        let isUnanswered = ledger.lastContact.map { $0 < since } ?? true
+        if (isUnanswered && now - since > .milliseconds(1500)) || now - since > .seconds(5) {
+            // The relay is probably restarting, or the handshake lost packets and backed off. A
+            // fresh handshake starts with a fresh probe timeout instead of waiting out the backoff.
             ledger.phase = .waitingToReconnect(at: now)
         }
     }

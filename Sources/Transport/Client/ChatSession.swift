@@ -119,10 +119,16 @@ public final class ChatSession: Sendable {
     }
 
     /// Closes at once without QUIT (the relay sees the connection go) and stops all activity.
+    /// Callers of `waitUntilAllAcknowledged` still waiting get `false`.
     public func close() {
         let now = clock.now()
-        state.withLock { core in core.shutDown(at: now) }
+        let waiters = state.withLock { core -> [DrainWaiter] in
+            core.shutDown(at: now)
+            defer { core.drainWaiters = [] }
+            return core.drainWaiters
+        }
         deliverEvents()
+        for waiter in waiters { queue.async { waiter.completion(false) } }
     }
 
     /// Calls `completion(true)` on `queue` once everything sent is acknowledged, or `completion(false)`

@@ -35,6 +35,8 @@ struct SessionCore {
     // UDP
     var driver: ConnectionDriver?
     var isDriverConnectionFresh = false
+    /// The smoothed RTT of the last connection that measured one, for the next handshake.
+    var rememberedRoundTripTime: Duration?
     var datagramsSeen = 0
 
     // TCP
@@ -246,16 +248,16 @@ struct SessionCore {
     /// The mosh-style status line, or nil when the relay was heard from recently.
     func connectionStatus(relay: SocketAddress, at now: Timestamp) -> String? {
         guard ledger.phase != .closed, let started = ledger.startedAt else { return nil }
-        guard let last = ledger.lastContact else {
-            return now - started > .seconds(1) ? "Nothing received from relay \(relay) yet…" : nil
+        guard ledger.hasJoinedBefore else {
+            guard now - started > .seconds(1) else { return nil }
+            return ledger.lastContact == nil ? "Nothing received from relay \(relay) yet…" : "Connecting to relay \(relay)…"
         }
-        let silence = now - last
-        let seconds = silence.components.seconds
-        if silence > .seconds(4) {
-            let waiting = ledger.phase == .joined ? "" : " Reconnecting…"
-            return "Last contact \(seconds) second\(seconds == 1 ? "" : "s") ago.\(waiting)"
+        let isJoined = ledger.phase == .joined
+        if let last = ledger.lastContact, now - last > .seconds(4) {
+            let seconds = (now - last).components.seconds
+            return "Last contact \(seconds) second\(seconds == 1 ? "" : "s") ago." + (isJoined ? "" : " Reconnecting…")
         }
-        return ledger.phase == .joined ? nil : "Reconnecting to relay \(relay)…"
+        return isJoined ? nil : "Reconnecting to relay \(relay)…"
     }
 
     /// The ledger's counters with the transport's.
