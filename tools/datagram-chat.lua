@@ -1,0 +1,712 @@
+-- Wireshark dissector for Datagram Chat (Specs/wire-format.md and Specs/chat-protocol.md).
+--
+--   dgram      the Datagram packet over UDP: header, acknowledgement bitfield expanded into the
+--              packet numbers it acknowledges, CRC-32C verified, DATA/HELLO/COOKIE/CLOSE bodies,
+--              and which DATA packets retransmit a message first sent in another packet.
+--   dgramtcp   the TCP framing: a 4-byte big-endian length, then one chat message; frames split
+--              across segments are reassembled, several frames in one segment are all decoded.
+--   dgchat     the chat message inside a whole DATA message (fragment count 1, or reassembled)
+--              or a TCP frame.
+--
+-- Use: wireshark -X lua_script:tools/datagram-chat.lua capture.pcapng
+--      tshark -X lua_script:tools/datagram-chat.lua -r capture.pcapng -Y dgchat
+-- The port (UDP and TCP, default 9000) is the preference "dgram.port"
+-- (tshark: -o dgram.port:9100). On other ports, UDP datagrams are recognised by their magic 0xDA7A
+-- and TCP streams by their first frame, a client's HELLO.
+
+local bit = bit32 or bit
+
+-------------------------------------------------------------------------------- tables
+local packet_types = {
+    [0x01] = "DATA", [0x02] = "ACK", [0x03] = "PING", [0x04] = "CLOSE", [0x05] = "RESET",
+    [0x10] = "HELLO", [0x11] = "COOKIE", [0x12] = "WELCOME",
+}
+local close_reasons = {
+    [0] = "normal", [1] = "idle timeout", [2] = "protocol error",
+    [3] = "server shutting down", [4] = "refused",
+}
+local channels = { [0] = "reliable-ordered", [1] = "unreliable" }
+local checksum_statuses = { [0] = "Bad", [1] = "Good" }
+
+local chat_types = {
+    [0x01] = "HELLO", [0x02] = "SAY", [0x03] = "PRIVATE", [0x04] = "JOIN_ROOM",
+    [0x05] = "PART_ROOM", [0x06] = "LIST_ROOMS", [0x07] = "WHO", [0x08] = "NICK",
+    [0x09] = "QUIT", [0x0A] = "HEARTBEAT",
+    [0x81] = "WELCOME", [0x82] = "MESSAGE", [0x83] = "PRIVATE_MESSAGE", [0x84] = "NOTICE",
+    [0x85] = "ERROR", [0x86] = "ROOM_LIST", [0x87] = "WHO_LIST", [0x88] = "HEARTBEAT_ECHO",
+    [0x89] = "RECEIVED",
+}
+local notice_kinds = {
+    [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
+    [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown",
+}
+local error_codes = {
+    [1] = "nameTaken", [2] = "invalidName", [3] = "noSuchUser", [4] = "notInRoom",
+    [5] = "messageTooLarge", [6] = "serverFull", [7] = "notJoined", [8] = "badRequest",
+    [9] = "unsupportedVersion", [10] = "invalidRoom", [11] = "tooManyRooms",
+}
+local transports = { [0] = "udp", [1] = "tcp" }
+
+local HEADER_SIZE = 32
+local MAXIMUM_DATAGRAM = 1200
+local MAXIMUM_FRAGMENT_PAYLOAD = 1158
+local DATA_FIELDS_SIZE = 10
+local COOKIE_SIZE = 16
+local MAXIMUM_FRAME_PAYLOAD = 65536
+
+-------------------------------------------------------------------------------- protocols and fields
+local dgram = Proto("dgram", "Datagram reliable UDP protocol")
+local dgramtcp = Proto("dgramtcp", "Datagram Chat TCP framing")
+local dgchat = Proto("dgchat", "Datagram Chat message")
+
+local F = {
+    magic = ProtoField.uint16("dgram.magic", "Magic", base.HEX),
+    version = ProtoField.uint8("dgram.version", "Version", base.DEC),
+    type = ProtoField.uint8("dgram.type", "Type", base.HEX, packet_types),
+    connection_id = ProtoField.uint32("dgram.connection_id", "Connection ID", base.HEX),
+    packet_number = ProtoField.uint32("dgram.packet_number", "Packet Number", base.DEC),
+    largest_acknowledged = ProtoField.uint32("dgram.largest_acknowledged", "Largest Acknowledged", base.DEC),
+    ack_bitfield = ProtoField.uint64("dgram.ack_bitfield", "Acknowledgement Bitfield", base.HEX),
+    acknowledged = ProtoField.uint32("dgram.acknowledged", "Acknowledges packet", base.DEC),
+    acknowledged_count = ProtoField.uint32("dgram.acknowledged_count", "Packets acknowledged", base.DEC),
+    ack_delay = ProtoField.uint16("dgram.ack_delay", "Ack Delay (units of 8 us)", base.DEC),
+    ack_delay_us = ProtoField.uint32("dgram.ack_delay_us", "Ack Delay (us)", base.DEC),
+    flags = ProtoField.uint8("dgram.flags", "Flags", base.HEX),
+    flag_ack = ProtoField.bool("dgram.flags.ack", "A: acknowledgement fields valid", 8, nil, 0x01),
+    flag_unused = ProtoField.uint8("dgram.flags.unused", "Unused bits (must be 0)", base.HEX, nil, 0xFE),
+    reserved = ProtoField.uint8("dgram.reserved", "Reserved", base.HEX),
+    checksum = ProtoField.uint32("dgram.checksum", "Checksum (CRC-32C)", base.HEX),
+    checksum_calculated = ProtoField.uint32("dgram.checksum.calculated", "Calculated checksum", base.HEX),
+    checksum_status = ProtoField.uint8("dgram.checksum.status", "Checksum status", base.DEC, checksum_statuses),
+    channel = ProtoField.uint8("dgram.data.channel", "Channel", base.DEC, channels),
+    data_reserved = ProtoField.uint8("dgram.data.reserved", "Reserved", base.HEX),
+    fragment_index = ProtoField.uint16("dgram.data.fragment_index", "Fragment Index", base.DEC),
+    message_number = ProtoField.uint32("dgram.data.message_number", "Message Number", base.DEC),
+    fragment_count = ProtoField.uint16("dgram.data.fragment_count", "Fragment Count", base.DEC),
+    payload = ProtoField.bytes("dgram.data.payload", "Fragment payload"),
+    payload_length = ProtoField.uint16("dgram.data.payload_length", "Fragment payload length", base.DEC),
+    retransmission = ProtoField.bool("dgram.data.retransmission", "Retransmission"),
+    first_packet_number = ProtoField.uint32("dgram.data.first_packet_number", "First sent in packet number", base.DEC),
+    first_frame = ProtoField.framenum("dgram.data.first_frame", "First sent in frame"),
+    duplicate = ProtoField.bool("dgram.duplicate", "Duplicate (same packet number seen before)"),
+    duplicate_frame = ProtoField.framenum("dgram.duplicate_of", "Duplicate of frame"),
+    reassembled_in = ProtoField.framenum("dgram.data.reassembled_in", "Message reassembled in frame"),
+    cookie = ProtoField.bytes("dgram.cookie", "Cookie"),
+    cookie_empty = ProtoField.bool("dgram.cookie.empty", "Empty cookie (first HELLO)"),
+    cookie_issue_time = ProtoField.uint64("dgram.cookie.issue_time", "Issue time (ms since server origin)", base.DEC),
+    cookie_mac = ProtoField.uint64("dgram.cookie.mac", "MAC (SipHash-2-4)", base.HEX),
+    close_reason = ProtoField.uint8("dgram.close.reason", "Reason", base.DEC, close_reasons),
+    trailing = ProtoField.bytes("dgram.trailing", "Unexpected bytes after the body"),
+}
+dgram.fields = F
+
+local T = {
+    length = ProtoField.uint32("dgramtcp.length", "Payload Length", base.DEC),
+}
+dgramtcp.fields = T
+
+local C = {
+    type = ProtoField.uint8("dgchat.type", "Type", base.HEX, chat_types),
+    version = ProtoField.uint8("dgchat.version", "Protocol version", base.DEC),
+    session = ProtoField.uint64("dgchat.session", "Session", base.HEX),
+    name = ProtoField.string("dgchat.name", "Name"),
+    room = ProtoField.string("dgchat.room", "Room"),
+    rooms = ProtoField.uint8("dgchat.rooms", "Rooms", base.DEC),
+    software = ProtoField.string("dgchat.software", "Software"),
+    message_id = ProtoField.uint64("dgchat.message_id", "Message ID", base.DEC),
+    flags = ProtoField.uint8("dgchat.flags", "Flags", base.HEX),
+    flag_action = ProtoField.bool("dgchat.flags.action", "Action (/me)", 8, nil, 0x01),
+    text = ProtoField.string("dgchat.text", "Text"),
+    to = ProtoField.string("dgchat.to", "To"),
+    from = ProtoField.string("dgchat.from", "From"),
+    from_session = ProtoField.uint64("dgchat.from_session", "From session", base.HEX),
+    reason = ProtoField.string("dgchat.reason", "Reason"),
+    timestamp = ProtoField.uint64("dgchat.timestamp", "Timestamp (us, client clock)", base.DEC),
+    rtt = ProtoField.uint32("dgchat.rtt", "RTT (us, 0xFFFFFFFF unknown)", base.DEC),
+    default_room = ProtoField.string("dgchat.default_room", "Default room"),
+    peer_timeout = ProtoField.uint32("dgchat.peer_timeout", "Peer timeout (ms)", base.DEC),
+    notice_kind = ProtoField.uint8("dgchat.notice_kind", "Notice kind", base.DEC, notice_kinds),
+    endpoint = ProtoField.string("dgchat.endpoint", "Endpoint"),
+    detail = ProtoField.string("dgchat.detail", "Detail"),
+    error_code = ProtoField.uint8("dgchat.error_code", "Error code", base.DEC, error_codes),
+    refused_id = ProtoField.uint64("dgchat.refused_id", "Refused message ID (0: none)", base.DEC),
+    room_count = ProtoField.uint16("dgchat.room_count", "Room count", base.DEC),
+    member_count = ProtoField.uint32("dgchat.member_count", "Members", base.DEC),
+    user_count = ProtoField.uint16("dgchat.user_count", "User count", base.DEC),
+    transport = ProtoField.uint8("dgchat.transport", "Transport", base.DEC, transports),
+    highest_id = ProtoField.uint64("dgchat.highest_id", "Highest message ID handled", base.DEC),
+    new_name = ProtoField.string("dgchat.new_name", "New name"),
+    entry = ProtoField.none("dgchat.entry", "Entry"),
+}
+dgchat.fields = C
+
+local E = {
+    bad_checksum = ProtoExpert.new("dgram.checksum.bad", "Bad checksum: a receiver drops this datagram (corruptDropped)",
+        expert.group.CHECKSUM, expert.severity.ERROR),
+    malformed = ProtoExpert.new("dgram.malformed", "Malformed Datagram packet",
+        expert.group.MALFORMED, expert.severity.ERROR),
+    retransmission = ProtoExpert.new("dgram.retransmission.expert", "Retransmission of a message in a new packet number",
+        expert.group.SEQUENCE, expert.severity.NOTE),
+    duplicate = ProtoExpert.new("dgram.duplicate.expert", "Duplicate packet (the network delivered it twice)",
+        expert.group.SEQUENCE, expert.severity.NOTE),
+}
+dgram.experts = E
+local CE = {
+    malformed = ProtoExpert.new("dgchat.malformed", "Malformed chat message",
+        expert.group.MALFORMED, expert.severity.ERROR),
+    too_large = ProtoExpert.new("dgramtcp.too_large", "Frame length over 65,536: the receiver closes the stream",
+        expert.group.MALFORMED, expert.severity.ERROR),
+}
+dgchat.experts = CE
+
+dgram.prefs.port = Pref.uint("Port (UDP and TCP)", 9000, "The relay's port, for both transports")
+
+-------------------------------------------------------------------------------- CRC-32C
+local crc_table = {}
+for i = 0, 255 do
+    local value = i
+    for _ = 1, 8 do
+        if bit.band(value, 1) == 1 then
+            value = bit.bxor(bit.rshift(value, 1), 0x82F63B78)   -- 0x1EDC6F41 reflected
+        else
+            value = bit.rshift(value, 1)
+        end
+    end
+    crc_table[i] = value
+end
+
+local function crc32c(bytes)
+    local crc = 0xFFFFFFFF
+    for i = 1, #bytes do
+        local index = bit.band(bit.bxor(crc, bytes:byte(i)), 0xFF)
+        crc = bit.bxor(bit.rshift(crc, 8), crc_table[index])
+    end
+    return bit.bxor(crc, 0xFFFFFFFF)
+end
+
+local function datagram_checksum(tvb)
+    local raw = tvb:bytes():raw()
+    return crc32c(raw:sub(1, 28) .. "\0\0\0\0" .. raw:sub(33))
+end
+
+-------------------------------------------------------------------------------- chat messages
+-- A cursor over one chat message that never reads past its end: a short field marks the message
+-- malformed and every later read returns nil.
+local Reader = {}
+Reader.__index = Reader
+
+local function new_reader(tvb, tree, offset, limit)
+    return setmetatable({ tvb = tvb, tree = tree, offset = offset, limit = limit, ok = true }, Reader)
+end
+
+function Reader:take(size, what)
+    if not self.ok then return nil end
+    if self.offset + size > self.limit then
+        self.ok = false
+        self.tree:add_proto_expert_info(CE.malformed, "Truncated: " .. what .. " needs " .. size ..
+            " bytes, " .. (self.limit - self.offset) .. " left")
+        return nil
+    end
+    local range = self.tvb:range(self.offset, size)
+    self.offset = self.offset + size
+    return range
+end
+
+function Reader:uint(field, size, tree)
+    local range = self:take(size, "a " .. size .. "-byte field")
+    if not range then return nil end
+    local target = tree or self.tree
+    target:add(field, range)
+    if size == 8 then return range:uint64() end
+    return range:uint()
+end
+
+function Reader:flags()
+    local range = self:take(1, "flags")
+    if not range then return nil end
+    local item = self.tree:add(C.flags, range)
+    item:add(C.flag_action, range)
+    return range:uint()
+end
+
+function Reader:string(field, tree)
+    local length_range = self:take(2, "string length")
+    if not length_range then return nil end
+    local length = length_range:uint()
+    local target = tree or self.tree
+    if length == 0 then
+        target:add(field, length_range, "")
+        return ""
+    end
+    local range = self:take(length, "string of " .. length .. " bytes")
+    if not range then return nil end
+    local value = range:string(ENC_UTF_8)
+    target:add(field, self.tvb:range(length_range:offset(), 2 + length), value)
+    return value
+end
+
+function Reader:string_list(field, count_field, tree)
+    local count = self:uint(count_field, 1, tree)
+    local values = {}
+    for _ = 1, count or 0 do
+        local value = self:string(field, tree)
+        if value == nil then break end
+        values[#values + 1] = value
+    end
+    return values
+end
+
+local function quoted(text)
+    if text == nil then return "?" end
+    if #text > 60 then text = text:sub(1, 57) .. "..." end
+    return text
+end
+
+-- Each decoder reads its fields in the order of chat-protocol.md section 4 and returns a summary.
+local chat_decoders = {
+    [0x01] = function(r)
+        r:uint(C.version, 1); r:uint(C.session, 8)
+        local name = r:string(C.name)
+        local rooms = r:string_list(C.room, C.rooms)
+        r:string(C.software)
+        return (name or "?") .. " " .. table.concat(rooms, ",")
+    end,
+    [0x02] = function(r)
+        local room = r:string(C.room); local id = r:uint(C.message_id, 8)
+        local flags = r:flags(); local text = r:string(C.text)
+        return (room or "?") .. " #" .. tostring(id) .. ((flags and flags % 2 == 1) and " * " or ": ") .. quoted(text)
+    end,
+    [0x03] = function(r)
+        local to = r:string(C.to); local id = r:uint(C.message_id, 8)
+        r:flags(); local text = r:string(C.text)
+        return "to " .. (to or "?") .. " #" .. tostring(id) .. ": " .. quoted(text)
+    end,
+    [0x04] = function(r) return r:string(C.room) or "?" end,
+    [0x05] = function(r) return r:string(C.room) or "?" end,
+    [0x06] = function() return "" end,
+    [0x07] = function(r) local room = r:string(C.room); return room == "" and "everyone" or (room or "?") end,
+    [0x08] = function(r) return r:string(C.new_name) or "?" end,
+    [0x09] = function(r) return quoted(r:string(C.reason)) end,
+    [0x0A] = function(r) r:uint(C.timestamp, 8); local rtt = r:uint(C.rtt, 4); return "rtt " .. tostring(rtt) .. " us" end,
+    [0x81] = function(r)
+        local name = r:string(C.name); local room = r:string(C.default_room); r:uint(C.peer_timeout, 4)
+        return (name or "?") .. " in " .. (room or "?")
+    end,
+    [0x82] = function(r)
+        local room = r:string(C.room); local from = r:string(C.from); r:uint(C.from_session, 8)
+        r:uint(C.message_id, 8); local flags = r:flags(); local text = r:string(C.text)
+        if flags and flags % 2 == 1 then return (room or "?") .. " * " .. (from or "?") .. " " .. quoted(text) end
+        return (room or "?") .. " <" .. (from or "?") .. "> " .. quoted(text)
+    end,
+    [0x83] = function(r)
+        local from = r:string(C.from); r:uint(C.from_session, 8); r:uint(C.message_id, 8)
+        r:flags(); local text = r:string(C.text)
+        return "<" .. (from or "?") .. "> " .. quoted(text)
+    end,
+    [0x84] = function(r)
+        local kind = r:uint(C.notice_kind, 1); local name = r:string(C.name); local room = r:string(C.room)
+        r:string(C.endpoint); local detail = r:string(C.detail)
+        local parts = { notice_kinds[kind] or tostring(kind) }
+        for _, part in ipairs({ name or "", room or "" }) do
+            if part ~= "" then parts[#parts + 1] = part end
+        end
+        if detail and detail ~= "" then parts[#parts + 1] = "[" .. quoted(detail) .. "]" end
+        return table.concat(parts, " ")
+    end,
+    [0x85] = function(r)
+        local code = r:uint(C.error_code, 1); r:uint(C.refused_id, 8); local text = r:string(C.text)
+        return (error_codes[code] or tostring(code)) .. ": " .. quoted(text)
+    end,
+    [0x86] = function(r)
+        local count = r:uint(C.room_count, 2)
+        for index = 1, count or 0 do
+            if not r.ok then break end
+            local entry = r.tree:add(C.entry, r.tvb:range(r.offset, 0)):set_text("Room " .. index)
+            r:string(C.room, entry); r:uint(C.member_count, 4, entry)
+        end
+        return tostring(count) .. " rooms"
+    end,
+    [0x87] = function(r)
+        local room = r:string(C.room); local count = r:uint(C.user_count, 2)
+        for index = 1, count or 0 do
+            if not r.ok then break end
+            local entry = r.tree:add(C.entry, r.tvb:range(r.offset, 0)):set_text("User " .. index)
+            r:string(C.name, entry); r:uint(C.transport, 1, entry); r:string(C.endpoint, entry)
+            r:uint(C.rtt, 4, entry); r:string_list(C.room, C.rooms, entry)
+        end
+        return (room == "" and "everyone" or (room or "?")) .. ": " .. tostring(count) .. " users"
+    end,
+    [0x88] = function(r) r:uint(C.timestamp, 8); return "" end,
+    [0x89] = function(r) return "up to #" .. tostring(r:uint(C.highest_id, 8)) end,
+}
+
+-- Decodes one chat message occupying all of `tvb`; returns a one-line summary for the Info column.
+local function dissect_chat(tvb, pinfo, tree)
+    local subtree = tree:add(dgchat, tvb:range())
+    if tvb:len() == 0 then
+        subtree:add_proto_expert_info(CE.malformed, "Empty chat message")
+        return "empty chat message"
+    end
+    local code = tvb:range(0, 1):uint()
+    subtree:add(C.type, tvb:range(0, 1))
+    local name = chat_types[code]
+    local decoder = chat_decoders[code]
+    if decoder == nil then
+        subtree:add_proto_expert_info(CE.malformed, string.format("Unknown chat message type 0x%02x", code))
+        return string.format("unknown chat type 0x%02x", code)
+    end
+    local reader = new_reader(tvb, subtree, 1, tvb:len())
+    local summary = decoder(reader)
+    if reader.ok and reader.offset ~= tvb:len() then
+        subtree:add_proto_expert_info(CE.malformed, (tvb:len() - reader.offset) .. " bytes after the last field")
+    end
+    local line = name .. ((summary and summary ~= "") and (" " .. summary) or "")
+    subtree:append_text(": " .. line)
+    return line
+end
+
+-------------------------------------------------------------------------------- analysis state
+-- Filled on the first pass, read on later ones (Wireshark) or at once (tshark's single pass).
+local first_sent = {}      -- connection/direction/channel/message/fragment -> { frame, packet_number }
+local seen_packets = {}    -- connection/direction/packet number -> first frame
+local frame_notes = {}     -- frame -> { first = {...}, duplicate_of = frame }
+local fragments = {}       -- message key -> { count, parts = {index -> bytes}, done = frame }
+local reassembled = {}     -- frame -> ByteArray of a whole message completed in that frame
+
+function dgram.init()
+    first_sent, seen_packets, frame_notes, fragments, reassembled = {}, {}, {}, {}, {}
+end
+
+local function direction_key(pinfo, connection_id)
+    return tostring(pinfo.src) .. ":" .. pinfo.src_port .. ">" .. tostring(pinfo.dst) .. ":" ..
+        pinfo.dst_port .. "/" .. connection_id
+end
+
+local function analyse(pinfo, direction, packet_number, data)
+    if pinfo.visited then return frame_notes[pinfo.number] or {} end
+    local note = {}
+    local packet_key = direction .. "/p" .. packet_number
+    local previous = seen_packets[packet_key]
+    if previous ~= nil then
+        note.duplicate_of = previous
+    else
+        seen_packets[packet_key] = pinfo.number
+        if data then
+            local key = direction .. "/c" .. data.channel .. "/m" .. data.message .. "/f" .. data.index
+            local first = first_sent[key]
+            if first == nil then
+                first_sent[key] = { frame = pinfo.number, packet_number = packet_number }
+            else
+                note.first = first
+            end
+        end
+    end
+    frame_notes[pinfo.number] = note
+    return note
+end
+
+-- Collects the fragments of a multi-fragment message; returns the whole message when this
+-- frame completes it.
+local function collect(pinfo, direction, data, payload)
+    if pinfo.visited then return reassembled[pinfo.number] end
+    local key = direction .. "/c" .. data.channel .. "/m" .. data.message
+    local entry = fragments[key]
+    if entry == nil then
+        entry = { count = data.count, parts = {}, have = 0 }
+        fragments[key] = entry
+    end
+    if entry.done or entry.count ~= data.count or entry.parts[data.index] then return nil end
+    entry.parts[data.index] = payload
+    entry.have = entry.have + 1
+    if entry.have < entry.count then return nil end
+    local whole = ByteArray.new()
+    for index = 0, entry.count - 1 do whole:append(entry.parts[index]) end
+    entry.done = pinfo.number
+    reassembled[pinfo.number] = whole
+    return whole
+end
+
+-------------------------------------------------------------------------------- Datagram over UDP
+local function add_acknowledgements(tree, tvb, flags)
+    local largest = tvb:range(12, 4):uint()
+    local high, low = tvb:range(16, 4):uint(), tvb:range(20, 4):uint()
+    local is_valid = bit.band(flags, 1) == 1
+    tree:add(F.largest_acknowledged, tvb:range(12, 4)):append_text(is_valid and "" or " (not valid: flag A clear)")
+    local field = tree:add(F.ack_bitfield, tvb:range(16, 8))
+    if not is_valid then return nil end
+    local acknowledged = { largest }
+    for index = 0, 63 do
+        local word, shift = low, index
+        if index >= 32 then word, shift = high, index - 32 end
+        if bit.band(bit.rshift(word, shift), 1) == 1 then
+            acknowledged[#acknowledged + 1] = (largest - 1 - index) % 4294967296
+        end
+    end
+    local list = tree:add(F.acknowledged_count, tvb:range(12, 12), #acknowledged)
+    list:set_generated()
+    list:append_text(": " .. table.concat(acknowledged, ", ", 1, math.min(#acknowledged, 12)) ..
+        (#acknowledged > 12 and ", ..." or ""))
+    for _, packet_number in ipairs(acknowledged) do
+        list:add(F.acknowledged, tvb:range(12, 12), packet_number):set_generated()
+    end
+    field:append_text(" (" .. (#acknowledged - 1) .. " below the largest)")
+    return largest
+end
+
+local function add_checksum(tree, tvb)
+    local received = tvb:range(28, 4):uint()
+    local calculated = datagram_checksum(tvb)
+    local item = tree:add(F.checksum, tvb:range(28, 4))
+    local is_good = received == calculated
+    item:add(F.checksum_calculated, tvb:range(28, 4), calculated):set_generated()
+    item:add(F.checksum_status, tvb:range(28, 4), is_good and 1 or 0):set_generated()
+    if is_good then
+        item:append_text(" [correct]")
+    else
+        item:append_text(string.format(" [incorrect, should be 0x%08x]", calculated))
+        item:add_proto_expert_info(E.bad_checksum)
+    end
+    return is_good
+end
+
+local function dissect_cookie(tvb, tree, type_name)
+    if tvb:len() < HEADER_SIZE + COOKIE_SIZE then
+        tree:add_proto_expert_info(E.malformed, type_name .. " shorter than 48 bytes")
+        return ""
+    end
+    local range = tvb:range(HEADER_SIZE, COOKIE_SIZE)
+    local cookie = tree:add(F.cookie, range)
+    local is_empty = range:bytes():tohex() == string.rep("0", 32)
+    cookie:add(F.cookie_empty, range, is_empty):set_generated()
+    if is_empty then return " cookie empty" end
+    cookie:add(F.cookie_issue_time, tvb:range(HEADER_SIZE, 8))
+    cookie:add(F.cookie_mac, tvb:range(HEADER_SIZE + 8, 8))
+    return " cookie issued at " .. tostring(tvb:range(HEADER_SIZE, 8):uint64()) .. " ms"
+end
+
+local function dissect_data(tvb, pinfo, tree, root, direction, packet_number)
+    if tvb:len() < HEADER_SIZE + DATA_FIELDS_SIZE then
+        tree:add_proto_expert_info(E.malformed, "DATA shorter than 42 bytes")
+        return ""
+    end
+    local base = HEADER_SIZE
+    local data = {
+        channel = tvb:range(base, 1):uint(),
+        index = tvb:range(base + 2, 2):uint(),
+        message = tvb:range(base + 4, 4):uint(),
+        count = tvb:range(base + 8, 2):uint(),
+    }
+    local body = tree:add(tvb:range(base), "DATA body")
+    body:add(F.channel, tvb:range(base, 1))
+    body:add(F.data_reserved, tvb:range(base + 1, 1))
+    body:add(F.fragment_index, tvb:range(base + 2, 2))
+    body:add(F.message_number, tvb:range(base + 4, 4))
+    body:add(F.fragment_count, tvb:range(base + 8, 2))
+    local payload_length = tvb:len() - base - DATA_FIELDS_SIZE
+    body:add(F.payload_length, tvb:range(base + 8, 2), payload_length):set_generated()
+    if payload_length > 0 then body:add(F.payload, tvb:range(base + DATA_FIELDS_SIZE)) end
+    if channels[data.channel] == nil or data.count < 1 or data.count > 57 or data.index >= data.count then
+        body:add_proto_expert_info(E.malformed, "Channel, fragment index or fragment count out of range")
+        return string.format(" msg=%d (invalid)", data.message)
+    end
+    if payload_length > MAXIMUM_FRAGMENT_PAYLOAD or
+        (data.index < data.count - 1 and payload_length ~= MAXIMUM_FRAGMENT_PAYLOAD) then
+        body:add_proto_expert_info(E.malformed, "Fragment payload length breaks the rule: 1158 bytes except the last")
+        return string.format(" msg=%d (invalid fragment length)", data.message)
+    end
+
+    local note = analyse(pinfo, direction, packet_number, data)
+    if note.first then
+        local item = body:add(F.retransmission, tvb:range(base + 4, 4), true)
+        item:set_generated()
+        item:add_proto_expert_info(E.retransmission)
+        body:add(F.first_packet_number, tvb:range(base + 4, 4), note.first.packet_number):set_generated()
+        body:add(F.first_frame, tvb:range(base + 4, 4), note.first.frame):set_generated()
+    end
+
+    local summary = string.format(" ch=%d msg=%d", data.channel, data.message)
+    if data.count > 1 then summary = summary .. string.format(" frag %d/%d", data.index + 1, data.count) end
+    if note.first then summary = summary .. " [retransmission of pn " .. note.first.packet_number .. "]" end
+
+    local payload = payload_length > 0 and tvb:range(base + DATA_FIELDS_SIZE):bytes() or ByteArray.new()
+    local whole
+    if data.count == 1 then
+        whole = payload_length > 0 and tvb:range(base + DATA_FIELDS_SIZE):tvb() or ByteArray.new():tvb("Empty message")
+    else
+        local bytes = collect(pinfo, direction, data, payload)
+        if bytes then whole = bytes:tvb("Reassembled message") end
+    end
+    if whole then summary = summary .. " " .. dissect_chat(whole, pinfo, root) end
+    return summary
+end
+
+local function dissect_datagram(tvb, pinfo, root)
+    local length = tvb:len()
+    if length < HEADER_SIZE or tvb:range(0, 2):uint() ~= 0xDA7A then return 0 end
+    pinfo.cols.protocol = "Datagram"
+    local tree = root:add(dgram, tvb:range())
+    tree:add(F.magic, tvb:range(0, 2))
+    tree:add(F.version, tvb:range(2, 1))
+    local type_code = tvb:range(3, 1):uint()
+    local type_name = packet_types[type_code] or string.format("0x%02x", type_code)
+    tree:add(F.type, tvb:range(3, 1))
+    local connection_id = tvb:range(4, 4):uint()
+    tree:add(F.connection_id, tvb:range(4, 4))
+    local packet_number = tvb:range(8, 4):uint()
+    tree:add(F.packet_number, tvb:range(8, 4))
+    local flags = tvb:range(26, 1):uint()
+    local largest = add_acknowledgements(tree, tvb, flags)
+    local delay = tree:add(F.ack_delay, tvb:range(24, 2))
+    delay:add(F.ack_delay_us, tvb:range(24, 2), tvb:range(24, 2):uint() * 8):set_generated()
+    local flag_tree = tree:add(F.flags, tvb:range(26, 1))
+    flag_tree:add(F.flag_ack, tvb:range(26, 1))
+    flag_tree:add(F.flag_unused, tvb:range(26, 1))
+    tree:add(F.reserved, tvb:range(27, 1))
+    local is_good = add_checksum(tree, tvb)
+    tree:append_text(string.format(", %s, Conn %08x, PN %d", type_name, connection_id, packet_number))
+
+    local info = string.format("%s pn=%d conn=%08x", type_name, packet_number, connection_id)
+    if largest then info = info .. " ack=" .. largest end
+    if length > MAXIMUM_DATAGRAM then
+        tree:add_proto_expert_info(E.malformed, "Longer than 1200 bytes: a receiver drops it")
+    end
+    if tvb:range(2, 1):uint() ~= 1 then
+        tree:add_proto_expert_info(E.malformed, "Unsupported version: a receiver rejects it")
+        pinfo.cols.info = info .. " [unsupported version]"
+        return length
+    end
+    if not is_good then
+        pinfo.cols.info = info .. " [BAD CHECKSUM]"
+        return length
+    end
+
+    local direction = direction_key(pinfo, connection_id)
+    local note = {}
+    -- COOKIE and RESET carry packet number 0 outside any packet-number space (wire format 4).
+    local is_numbered = type_code ~= 0x11 and type_code ~= 0x05
+    if type_code ~= 0x01 and is_numbered then note = analyse(pinfo, direction, packet_number, nil) end
+    local body_size = 0
+    if type_code == 0x01 then
+        info = info .. dissect_data(tvb, pinfo, tree, root, direction, packet_number)
+        note = frame_notes[pinfo.number] or {}
+        body_size = length - HEADER_SIZE
+    elseif type_code == 0x10 or type_code == 0x11 then
+        info = info .. dissect_cookie(tvb, tree, type_name)
+        body_size = COOKIE_SIZE
+    elseif type_code == 0x04 then
+        if length > HEADER_SIZE then
+            tree:add(F.close_reason, tvb:range(HEADER_SIZE, 1))
+            local code = tvb:range(HEADER_SIZE, 1):uint()
+            info = info .. " reason=" .. (close_reasons[code] or tostring(code))
+        else
+            tree:add_proto_expert_info(E.malformed, "CLOSE without its reason byte")
+        end
+        body_size = 1
+    elseif packet_types[type_code] == nil then
+        tree:add_proto_expert_info(E.malformed, "Unknown packet type")
+        body_size = length - HEADER_SIZE
+    end
+    if length > HEADER_SIZE + body_size then
+        tree:add(F.trailing, tvb:range(HEADER_SIZE + body_size)):add_proto_expert_info(E.malformed,
+            "Bytes after the " .. type_name .. " body")
+    end
+    if note.duplicate_of then
+        local item = tree:add(F.duplicate, tvb:range(8, 4), true)
+        item:set_generated()
+        item:add_proto_expert_info(E.duplicate)
+        tree:add(F.duplicate_frame, tvb:range(8, 4), note.duplicate_of):set_generated()
+        info = info .. " [duplicate of frame " .. note.duplicate_of .. "]"
+    end
+    pinfo.cols.info = info
+    return length
+end
+
+function dgram.dissector(tvb, pinfo, tree)
+    return dissect_datagram(tvb, pinfo, tree)
+end
+
+local function heuristic(tvb, pinfo, tree)
+    if tvb:len() < HEADER_SIZE or tvb:range(0, 2):uint() ~= 0xDA7A or tvb:range(2, 1):uint() ~= 1 then
+        return false
+    end
+    dissect_datagram(tvb, pinfo, tree)
+    pinfo.conversation = dgram
+    return true
+end
+dgram:register_heuristic("udp", heuristic)
+
+-------------------------------------------------------------------------------- TCP framing
+local function frame_length(tvb, pinfo, offset)
+    local length = tvb:range(offset, 4):uint()
+    if length > MAXIMUM_FRAME_PAYLOAD then
+        return tvb:len() - offset          -- no frame boundary can be found after this: take the rest
+    end
+    return 4 + length
+end
+
+local function dissect_frame(tvb, pinfo, root)
+    pinfo.cols.protocol = "Chat/TCP"
+    local length = tvb:range(0, 4):uint()
+    local tree = root:add(dgramtcp, tvb:range())
+    local length_item = tree:add(T.length, tvb:range(0, 4))
+    local summary
+    if length > MAXIMUM_FRAME_PAYLOAD then
+        length_item:add_proto_expert_info(CE.too_large)
+        summary = "frame too large (" .. length .. " bytes)"
+    elseif length == 0 then
+        tree:add_proto_expert_info(CE.malformed, "Empty frame payload")
+        summary = "empty frame"
+    else
+        summary = dissect_chat(tvb:range(4, length):tvb(), pinfo, root)
+    end
+    tree:append_text(", " .. length .. " bytes")
+    -- One Info line per segment listing every frame it completes. TCP fences the column after a
+    -- reassembled PDU, so later frames of the same segment are appended, not set.
+    if pinfo.private["dgramtcp_frames"] == nil then
+        pinfo.private["dgramtcp_frames"] = "1"
+        pinfo.cols.info:set(summary)
+    else
+        pinfo.cols.info:append(" | " .. summary)
+    end
+    return tvb:len()
+end
+
+function dgramtcp.dissector(tvb, pinfo, tree)
+    dissect_tcp_pdus(tvb, tree, 4, frame_length, dissect_frame, true)
+    return tvb:len()
+end
+
+-- A chat stream on another port is recognised by its first frame: a client's HELLO with protocol
+-- version 1 (length, 0x01, 0x01). The rest of the conversation then comes here directly.
+local function tcp_heuristic(tvb, pinfo, tree)
+    if tvb:len() < 6 then return false end
+    local length = tvb:range(0, 4):uint()
+    if length < 12 or length > MAXIMUM_FRAME_PAYLOAD then return false end
+    if tvb:range(4, 1):uint() ~= 0x01 or tvb:range(5, 1):uint() ~= 1 then return false end
+    pinfo.conversation = dgramtcp
+    dgramtcp.dissector(tvb, pinfo, tree)
+    return true
+end
+dgramtcp:register_heuristic("tcp", tcp_heuristic)
+
+-------------------------------------------------------------------------------- registration
+local registered_port = nil
+
+local function register_port()
+    local udp_table, tcp_table = DissectorTable.get("udp.port"), DissectorTable.get("tcp.port")
+    if registered_port ~= nil then
+        udp_table:remove(registered_port, dgram)
+        tcp_table:remove(registered_port, dgramtcp)
+    end
+    registered_port = dgram.prefs.port
+    if registered_port ~= 0 then
+        udp_table:add(registered_port, dgram)
+        tcp_table:add(registered_port, dgramtcp)
+    end
+end
+
+function dgram.prefs_changed()
+    register_port()
+end
+
+register_port()

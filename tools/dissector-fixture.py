@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""Synthetic capture for tools/check-dissector.sh, and the assertions on what tshark decodes.
+
+  dissector-fixture.py write FILE.pcap     writes the capture (UDP and TCP on loopback)
+  dissector-fixture.py check FIELDS.tsv    checks tshark's field output (see FIELDS below)
+
+Every Datagram packet type, a retransmission (same message number, new packet number), a
+network duplicate, a two-fragment message, a bad checksum, both heuristics on other ports, and a
+TCP stream whose frames are split across segments and packed several to a segment. The chat
+payloads are the test vectors of Specs/chat-protocol.md section 7, plus a long PRIVATE.
+"""
+import struct
+import sys
+
+# ------------------------------------------------------------------------------ CRC-32C
+_TABLE = []
+for _i in range(256):
+    _v = _i
+    for _ in range(8):
+        _v = (_v >> 1) ^ 0x82F63B78 if _v & 1 else _v >> 1
+    _TABLE.append(_v)
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = (crc >> 8) ^ _TABLE[(crc ^ byte) & 0xFF]
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283  # the standard check value
+
+# ------------------------------------------------------------------------------ Datagram packets
+DATA, ACK, PING, CLOSE, RESET, HELLO, COOKIE, WELCOME = 0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x12
+
+
+def packet(kind, connection, number, body=b"", largest=None, bits=0, delay=0, corrupt=False):
+    flags = 0 if largest is None else 1
+    header = struct.pack(">HBBIIIQHBBI", 0xDA7A, 1, kind, connection, number, largest or 0, bits,
+                         delay, flags, 0, 0)
+    datagram = bytearray(header + body)
+    struct.pack_into(">I", datagram, 28, crc32c(datagram))
+    if corrupt:
+        datagram[-1] ^= 0x40
+    return bytes(datagram)
+
+
+def data_body(message, payload, channel=0, index=0, count=1):
+    return struct.pack(">BBHIH", channel, 0, index, message, count) + payload
+
+
+# ------------------------------------------------------------------------------ chat messages
+VECTORS = {  # Specs/chat-protocol.md, section 7
+    "HELLO": "01 01 01 23 45 67 89 ab cd ef 00 05 61 6c 69 63 65 01 00 06 23 6c 6f 62 62 79 00 08 63 68 61 74 20 31 2e 30",
+    "SAY": "02 00 06 23 6c 6f 62 62 79 00 00 00 00 00 00 00 01 00 00 05 68 65 6c 6c 6f",
+    "SAY_ACTION": "02 00 06 23 6c 6f 62 62 79 00 00 00 00 00 00 00 02 01 00 05 77 61 76 65 73",
+    "PRIVATE": "03 00 03 62 6f 62 00 00 00 00 00 00 00 03 00 00 04 70 73 73 74",
+    "JOIN_ROOM": "04 00 05 23 72 75 73 74",
+    "PART_ROOM": "05 00 05 23 72 75 73 74",
+    "LIST_ROOMS": "06",
+    "WHO": "07 00 00",
+    "NICK": "08 00 06 61 6c 69 63 65 32",
+    "QUIT": "09 00 03 62 79 65",
+    "HEARTBEAT": "0a 00 00 00 00 00 0f 42 40 00 00 09 c4",
+    "WELCOME": "81 00 05 61 6c 69 63 65 00 06 23 6c 6f 62 62 79 00 00 27 10",
+    "MESSAGE": "82 00 06 23 6c 6f 62 62 79 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00 02 68 69",
+    "PRIVATE_MESSAGE": "83 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 08 00 00 04 70 73 73 74",
+    "NOTICE": "84 01 00 03 62 6f 62 00 06 23 6c 6f 62 62 79 00 13 31 32 37 2e 30 2e 30 2e 31 3a 35 33 31 32 32 20 75 64 70 00 00",
+    "ERROR": "85 03 00 00 00 00 00 00 00 03 00 13 6e 6f 20 73 75 63 68 20 75 73 65 72 3a 20 63 61 72 6f 6c",
+    "ROOM_LIST": "86 00 01 00 06 23 6c 6f 62 62 79 00 00 00 02",
+    "WHO_LIST": "87 00 06 23 6c 6f 62 62 79 00 02 00 03 62 6f 62 00 00 0f 31 32 37 2e 30 2e 30 2e 31 3a 35 33 31"
+                " 32 32 00 00 04 d2 01 00 06 23 6c 6f 62 62 79 00 05 63 61 72 6f 6c 01 00 0f 31 32 37 2e 30 2e 30"
+                " 2e 31 3a 34 30 30 30 30 ff ff ff ff 02 00 06 23 6c 6f 62 62 79 00 05 23 72 75 73 74",
+    "HEARTBEAT_ECHO": "88 00 00 00 00 00 0f 42 40",
+    "RECEIVED": "89 00 00 00 00 00 00 00 08",
+}
+CHAT = {name: bytes.fromhex(text) for name, text in VECTORS.items()}
+LONG_TEXT = "".join("long line %04d. " % i for i in range(125))  # 2,000 bytes: two fragments
+
+
+def string(text):
+    raw = text.encode()
+    return struct.pack(">H", len(raw)) + raw
+
+
+CHAT["LONG_PRIVATE"] = b"\x03" + string("carol") + struct.pack(">QB", 4, 0) + string(LONG_TEXT)
+
+
+# Specs/wire-format.md section 9: the implementation's own vectors (connection id 0x1234ABCD).
+WIRE_VECTORS = [
+    ("HELLO", "da7a0110 1234abcd fffffffe 00000000 0000000000000000 0000 00 00 7af6a9a4"
+              "00000000000000000000000000000000"),
+    ("COOKIE", "da7a0111 1234abcd 00000000 fffffffe 0000000000000000 0000 01 00 f5ca4c72"
+               "0000000000002710 9682864ed4cb2b2b"),
+    ("WELCOME", "da7a0112 1234abcd 00000007 ffffffff 0000000000000001 0000 01 00 3d5a05a5"),
+    ("DATA", "da7a0101 1234abcd ffffffff 00000002 8000000000000003 0271 01 00 fef89b25"
+             "00 00 0000 fffffffe 0001 6869"),
+    ("ACK", "da7a0102 1234abcd 00000010 0000002a ffffffffffffffff 0005 01 00 009c4601"),
+    ("PING", "da7a0103 1234abcd 00000011 0000002a 0000000000000000 0000 01 00 5ebe3667"),
+    ("CLOSE", "da7a0104 1234abcd 00000012 00000000 0000000000000000 0000 00 00 9d3417ae 03"),
+    ("RESET", "da7a0105 1234abcd 00000000 00000000 0000000000000000 0000 00 00 c1d8b9a0"),
+]
+
+
+def frame(payload):
+    return struct.pack(">I", len(payload)) + payload
+
+
+# ------------------------------------------------------------------------------ pcap writing
+def ipv4(source_port, destination_port, protocol, transport):
+    total = 20 + len(transport)
+    header = struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, 0, 0x4000, 64, protocol, 0,
+                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+    checksum = 0
+    for i in range(0, 20, 2):
+        checksum += (header[i] << 8) | header[i + 1]
+    checksum = (checksum & 0xFFFF) + (checksum >> 16)
+    checksum = ~((checksum & 0xFFFF) + (checksum >> 16)) & 0xFFFF
+    header = header[:10] + struct.pack(">H", checksum) + header[12:]
+    return b"\x00" * 12 + b"\x08\x00" + header + transport
+
+
+def udp(source_port, destination_port, payload):
+    return ipv4(source_port, destination_port, 17,
+                struct.pack(">HHHH", source_port, destination_port, 8 + len(payload), 0) + payload)
+
+
+class TCPStream:
+    def __init__(self, client_port, server_port):
+        self.ports = (client_port, server_port)
+        self.sequence = [1000, 5000]  # next sequence number, client and server
+
+    def segment(self, from_client, payload=b"", flags=0x18):
+        side = 0 if from_client else 1
+        source, destination = self.ports if from_client else self.ports[::-1]
+        acknowledgement = self.sequence[1 - side] if flags & 0x10 else 0
+        header = struct.pack(">HHIIBBHHH", source, destination, self.sequence[side], acknowledgement,
+                             5 << 4, flags, 65535, 0, 0)
+        self.sequence[side] = (self.sequence[side] + len(payload) + (1 if flags & 0x03 else 0)) & 0xFFFFFFFF
+        return ipv4(source, destination, 6, header + payload)
+
+    def handshake(self):
+        self.sequence[0] -= 1
+        syn = self.segment(True, flags=0x02)
+        self.sequence[1] -= 1
+        syn_ack = self.segment(False, flags=0x12)
+        return [syn, syn_ack, self.segment(True, flags=0x10)]
+
+
+CLIENT, RELAY, OTHER = 50000, 9000, 7777
+CONNECTION = 0x0A0B0C0D
+
+
+def frames():
+    c = lambda payload: udp(CLIENT, RELAY, payload)    # client to relay
+    r = lambda payload: udp(RELAY, CLIENT, payload)    # relay to client
+    cookie = struct.pack(">QQ", 12345, 0x1122334455667788)
+    first, second = LONG_TEXT_FRAGMENTS = (CHAT["LONG_PRIVATE"][:1158], CHAT["LONG_PRIVATE"][1158:])
+    retransmitted = packet(DATA, CONNECTION, 5, data_body(1, CHAT["SAY"]), largest=4, bits=0b1)
+    out = [
+        c(packet(HELLO, CONNECTION, 0, b"\x00" * 16)),                                        # 1
+        r(packet(COOKIE, CONNECTION, 0, cookie)),                                             # 2
+        c(packet(HELLO, CONNECTION, 1, cookie)),                                              # 3
+        r(packet(WELCOME, CONNECTION, 1, largest=1, bits=0b1)),                               # 4
+        c(packet(DATA, CONNECTION, 2, data_body(0, CHAT["HELLO"]), largest=1, bits=0b1)),     # 5
+        r(packet(DATA, CONNECTION, 2, data_body(0, CHAT["WELCOME"]), largest=2, bits=0b11)),  # 6
+        r(packet(DATA, CONNECTION, 3, data_body(1, CHAT["NOTICE"]), largest=2, bits=0b11)),   # 7
+        c(packet(DATA, CONNECTION, 3, data_body(1, CHAT["SAY"]), largest=3, bits=0b11)),      # 8  lost
+        c(packet(DATA, CONNECTION, 4, data_body(2, CHAT["SAY_ACTION"]), largest=3, bits=0b11)),  # 9
+        r(packet(ACK, CONNECTION, 4, largest=4, bits=0b10, delay=3125)),                      # 10 acks 4, 2
+        c(retransmitted),                                                                     # 11 msg 1 again
+        c(retransmitted),                                                                     # 12 duplicate
+        c(packet(PING, CONNECTION, 6, largest=4, bits=0b1)),                                  # 13
+        r(packet(DATA, CONNECTION, 5, data_body(2, CHAT["MESSAGE"]), largest=6,
+                 bits=(1 << 0) | (1 << 1) | (1 << 3) | (1 << 40))),                          # 14
+        c(packet(DATA, CONNECTION, 7, data_body(3, first, index=0, count=2), largest=5)),     # 15
+        c(packet(DATA, CONNECTION, 8, data_body(3, second, index=1, count=2), largest=5)),    # 16
+        c(packet(DATA, CONNECTION, 9, data_body(0, CHAT["QUIT"], channel=1), largest=5)),     # 17
+        r(packet(DATA, CONNECTION, 6, data_body(3, CHAT["PRIVATE_MESSAGE"]), largest=9, bits=0b11)),  # 18
+        r(packet(DATA, CONNECTION, 7, data_body(4, CHAT["ERROR"]), largest=9)),               # 19
+        r(packet(DATA, CONNECTION, 8, data_body(5, CHAT["ROOM_LIST"]), largest=9)),           # 20
+        r(packet(DATA, CONNECTION, 9, data_body(6, CHAT["WHO_LIST"]), largest=9)),            # 21
+        r(packet(DATA, CONNECTION, 10, data_body(7, CHAT["SAY"]), largest=9, corrupt=True)),  # 22 bad checksum
+        c(packet(CLOSE, CONNECTION, 10, b"\x00", largest=8)),                                 # 23
+        r(packet(RESET, 0x99999999, 0)),                                                      # 24
+        udp(CLIENT + 1, OTHER, packet(PING, 0x42424242, 77)),                                 # 25 heuristic
+        r(packet(CLOSE, CONNECTION, 11, b"\x03", largest=10)),                                # 26
+    ]
+    tcp = TCPStream(50001, RELAY)
+    out += tcp.handshake()                                                                    # 27-29
+    client_stream = b"".join(frame(CHAT[name]) for name in
+                             ["PRIVATE", "JOIN_ROOM", "PART_ROOM", "LIST_ROOMS", "WHO", "NICK", "QUIT"])
+    out += [
+        tcp.segment(True, frame(CHAT["HELLO"]) + frame(CHAT["SAY"]) + frame(CHAT["SAY_ACTION"])),  # 30
+        tcp.segment(False, frame(CHAT["WELCOME"]) + frame(CHAT["RECEIVED"])),                   # 31
+        tcp.segment(True, client_stream[:6]),                                                 # 32 split
+        tcp.segment(True, client_stream[6:26]),                                               # 33
+        tcp.segment(True, client_stream[26:] + frame(CHAT["HEARTBEAT"])),                     # 34
+        tcp.segment(False, frame(CHAT["ROOM_LIST"]) + frame(CHAT["WHO_LIST"])[:30]),          # 35
+        tcp.segment(False, frame(CHAT["WHO_LIST"])[30:] + frame(CHAT["HEARTBEAT_ECHO"])
+                    + frame(CHAT["ERROR"]) + frame(CHAT["PRIVATE_MESSAGE"]) + frame(CHAT["MESSAGE"])
+                    + frame(CHAT["NOTICE"])),                                                 # 36
+        tcp.segment(True, frame(CHAT["LONG_PRIVATE"])[:1000]),                                # 37
+        tcp.segment(True, frame(CHAT["LONG_PRIVATE"])[1000:]),                                # 38
+    ]
+    bad = TCPStream(50002, RELAY)
+    out += bad.handshake()                                                                    # 39-41
+    out += [bad.segment(True, struct.pack(">I", 70000) + b"garbage")]                        # 42
+    for _, text in WIRE_VECTORS:                                                              # 43-50
+        out.append(udp(40000, RELAY, bytes.fromhex(text.replace(" ", ""))))
+    other = TCPStream(50003, OTHER + 1)                                                       # heuristic
+    out += other.handshake()                                                                  # 51-53
+    out += [other.segment(True, frame(CHAT["HELLO"]) + frame(CHAT["SAY"]))]                   # 54
+    out += [other.segment(False, frame(CHAT["WELCOME"]))]                                     # 55
+    return out
+
+
+def write(path):
+    with open(path, "wb") as output:
+        output.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for number, data in enumerate(frames()):
+            output.write(struct.pack("<IIII", 1_700_000_000, number * 1000, len(data), len(data)))
+            output.write(data)
+
+
+# ------------------------------------------------------------------------------ assertions
+# The order of the -e options check-dissector.sh passes to tshark.
+FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection_id",
+          "dgram.largest_acknowledged", "dgram.acknowledged", "dgram.ack_delay_us", "dgram.flags.ack",
+          "dgram.checksum.status", "dgram.data.channel", "dgram.data.message_number",
+          "dgram.data.fragment_index", "dgram.data.fragment_count", "dgram.data.retransmission",
+          "dgram.data.first_packet_number", "dgram.duplicate", "dgram.cookie.empty",
+          "dgram.cookie.issue_time", "dgram.close.reason", "dgramtcp.length", "dgchat.type",
+          "dgchat.name", "dgchat.room", "dgchat.text", "dgchat.to", "dgchat.from", "dgchat.session",
+          "dgchat.message_id", "dgchat.flags.action", "dgchat.notice_kind", "dgchat.endpoint",
+          "dgchat.error_code", "dgchat.transport", "dgchat.rtt", "dgchat.highest_id",
+          "dgchat.software", "dgchat.reason", "dgchat.new_name", "dgchat.peer_timeout",
+          "dgchat.member_count", "dgchat.timestamp", "_ws.expert.message", "_ws.malformed",
+          "_ws.col.Info"]
+
+
+class Checker:
+    def __init__(self, rows):
+        self.rows = rows
+        self.passed = 0
+        self.failed = []
+
+    def values(self, number, field):
+        text = self.rows.get(number, {}).get(field, "")
+        return [value for value in text.split("|")] if text else []
+
+    def expect(self, number, field, *expected):
+        got = self.values(number, field)
+        if got == [str(value) for value in expected]:
+            self.passed += 1
+        else:
+            self.failed.append("frame %d %s: expected %s, got %s" % (number, field, list(expected), got))
+
+    def expect_contains(self, number, field, value):
+        got = self.values(number, field)
+        if any(value in item for item in got):
+            self.passed += 1
+        else:
+            self.failed.append("frame %d %s: expected one containing %r, got %s" % (number, field, value, got))
+
+
+def spec_vectors(name, section):
+    """The hex blocks of a section of Specs/NAME, or None when the file is not there."""
+    import os
+    import re
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Specs", name)
+    if not os.path.exists(path):
+        return None
+    text = open(path, encoding="utf-8").read()
+    start = text.find(section)
+    blocks = re.findall(r"```\n([0-9a-f \n]+)```", text[start:] if start >= 0 else "")
+    return [bytes.fromhex(block.replace("\n", " ")) for block in blocks]
+
+
+def check_vectors_match_specs(k):
+    """The fixture's copies of the specs' vectors must still be the specs' vectors."""
+    for name, section, mine in [
+        ("chat-protocol.md", "## 7. Test vectors", set(CHAT.values())),
+        ("wire-format.md", "## 9. Test vectors",
+         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS}),
+    ]:
+        vectors = spec_vectors(name, section)
+        if vectors is None:
+            continue
+        missing = [vector.hex() for vector in vectors if vector not in mine]
+        if vectors and not missing:
+            k.passed += 1
+        else:
+            k.failed.append("Specs/%s: %d vectors, %d not in dissector-fixture.py (update it): %s"
+                            % (name, len(vectors), len(missing), missing[:2]))
+
+
+def check(path):
+    rows = {}
+    with open(path, encoding="utf-8") as table:
+        for line in table:
+            cells = line.rstrip("\n").split("\t")
+            cells += [""] * (len(FIELDS) - len(cells))
+            row = dict(zip(FIELDS, cells))
+            rows[int(row["frame.number"])] = row
+    k = Checker(rows)
+    # Header, every packet type, acknowledgement bitfield, checksum.
+    for number, kind in [(1, 0x10), (2, 0x11), (3, 0x10), (4, 0x12), (5, 1), (10, 2), (13, 3),
+                         (23, 4), (24, 5), (25, 3)]:
+        k.expect(number, "dgram.type", "0x%02x" % kind)
+    k.expect(1, "dgram.connection_id", "0x0a0b0c0d")
+    k.expect(1, "dgram.flags.ack", 0)
+    k.expect(1, "dgram.cookie.empty", 1)
+    k.expect(2, "dgram.cookie.issue_time", 12345)
+    k.expect(4, "dgram.acknowledged", 1, 0)
+    k.expect(6, "dgram.acknowledged", 2, 1, 0)
+    k.expect(10, "dgram.acknowledged", 4, 2)
+    k.expect(10, "dgram.ack_delay_us", 25000)
+    k.expect(14, "dgram.acknowledged", 6, 5, 4, 2, 4294967261)
+    k.expect(5, "dgram.checksum.status", 1)
+    k.expect(22, "dgram.checksum.status", 0)
+    k.expect_contains(22, "_ws.expert.message", "Bad checksum")
+    k.expect(23, "dgram.close.reason", 0)
+    k.expect(26, "dgram.close.reason", 3)
+    k.expect(24, "dgram.connection_id", "0x99999999")
+    k.expect(25, "dgram.packet_number", 77)                      # found by the heuristic on port 7777
+    # DATA bodies, retransmission and duplicate analysis.
+    k.expect(8, "dgram.data.message_number", 1)
+    k.expect(8, "dgram.data.retransmission")
+    k.expect(11, "dgram.data.message_number", 1)
+    k.expect(11, "dgram.packet_number", 5)
+    k.expect(11, "dgram.data.retransmission", 1)
+    k.expect(11, "dgram.data.first_packet_number", 3)
+    k.expect(12, "dgram.duplicate", 1)
+    k.expect(17, "dgram.data.channel", 1)
+    k.expect(15, "dgram.data.fragment_count", 2)
+    k.expect(16, "dgram.data.fragment_index", 1)
+    k.expect(15, "dgchat.type")                              # waits for its second fragment
+    k.expect(16, "dgchat.type", "0x03")
+    k.expect(16, "dgchat.text", LONG_TEXT)
+    k.expect(16, "dgchat.to", "carol")
+    # Chat messages inside DATA.
+    k.expect(5, "dgchat.type", "0x01")
+    k.expect(5, "dgchat.name", "alice")
+    k.expect(5, "dgchat.room", "#lobby")
+    k.expect(5, "dgchat.software", "chat 1.0")
+    k.expect(5, "dgchat.session", "0x0123456789abcdef")
+    k.expect(6, "dgchat.type", "0x81")
+    k.expect(6, "dgchat.peer_timeout", 10000)
+    k.expect(7, "dgchat.notice_kind", 1)
+    k.expect(7, "dgchat.endpoint", "127.0.0.1:53122 udp")
+    k.expect(8, "dgchat.text", "hello")
+    k.expect(9, "dgchat.text", "waves")
+    k.expect(9, "dgchat.flags.action", 1)
+    k.expect(11, "dgchat.text", "hello")                     # the retransmission carries it again
+    k.expect(12, "dgchat.text", "hello")
+    k.expect(14, "dgchat.from", "bob")
+    k.expect(14, "dgchat.text", "hi")
+    k.expect(14, "dgchat.message_id", 7)
+    k.expect(17, "dgchat.reason", "bye")
+    k.expect(18, "dgchat.type", "0x83")
+    k.expect(19, "dgchat.error_code", 3)
+    k.expect(19, "dgchat.text", "no such user: carol")
+    k.expect(20, "dgchat.member_count", 2)
+    k.expect(21, "dgchat.name", "bob", "carol")
+    k.expect(21, "dgchat.transport", 0, 1)
+    k.expect(21, "dgchat.rtt", 1234, 4294967295)
+    k.expect(21, "dgchat.room", "#lobby", "#lobby", "#lobby", "#rust")
+    k.expect(22, "dgchat.type")                              # bad checksum: not decoded further
+    # TCP framing: several frames per segment, frames split across segments.
+    k.expect(30, "dgramtcp.length", 36, 25, 25)
+    k.expect(30, "dgchat.type", "0x01", "0x02", "0x02")
+    k.expect(30, "dgchat.text", "hello", "waves")
+    k.expect(31, "dgchat.highest_id", 8)
+    k.expect(33, "dgchat.type", "0x03")
+    k.expect(33, "dgchat.to", "bob")
+    k.expect(34, "dgchat.type", "0x04", "0x05", "0x06", "0x07", "0x08", "0x09", "0x0a")
+    k.expect(34, "dgchat.new_name", "alice2")
+    k.expect(34, "dgchat.timestamp", 1000000)
+    k.expect(36, "dgchat.type", "0x87", "0x88", "0x85", "0x83", "0x82", "0x84")
+    k.expect(38, "dgchat.text", LONG_TEXT)
+    k.expect(42, "dgramtcp.length", 70000)
+    k.expect_contains(42, "_ws.expert.message", "over 65,536")
+    # The wire-format vectors: the dissector agrees with the implementation's bytes and CRCs.
+    for offset, (name, _) in enumerate(WIRE_VECTORS):
+        k.expect(43 + offset, "dgram.checksum.status", 1)
+        k.expect(43 + offset, "dgram.connection_id", "0x1234abcd")
+    k.expect(43, "dgram.packet_number", 4294967294)
+    k.expect(43, "dgram.cookie.empty", 1)
+    k.expect(44, "dgram.acknowledged", 4294967294)
+    k.expect(44, "dgram.cookie.issue_time", 10000)
+    k.expect(45, "dgram.acknowledged", 4294967295, 4294967294)
+    k.expect(46, "dgram.acknowledged", 2, 1, 0, 4294967234)
+    k.expect(46, "dgram.ack_delay_us", 5000)
+    k.expect(46, "dgram.data.message_number", 4294967294)
+    k.expect(47, "dgram.acknowledged", *[n % 2**32 for n in range(42, -23, -1)])
+    k.expect(47, "dgram.ack_delay_us", 40)
+    k.expect(48, "dgram.acknowledged", 42)
+    k.expect(49, "dgram.flags.ack", 0)
+    k.expect(49, "dgram.close.reason", 3)
+    k.expect(50, "dgram.type", "0x05")
+    k.expect(54, "dgchat.type", "0x01", "0x02")                   # TCP heuristic on port 7778
+    k.expect(55, "dgchat.type", "0x81")
+    check_vectors_match_specs(k)
+    malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
+    # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
+    if malformed != [42, 46]:
+        k.failed.append("frames with _ws.malformed: expected [42, 46], got %s" % malformed)
+    else:
+        k.passed += 1
+    for failure in k.failed:
+        print("FAIL " + failure)
+    print("synthetic capture: %d frames, %d assertions passed, %d failed"
+          % (len(rows), k.passed, len(k.failed)))
+    return 1 if k.failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "write":
+        write(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2]))
+    else:
+        sys.exit("usage: dissector-fixture.py write FILE.pcap | check FIELDS.tsv")
