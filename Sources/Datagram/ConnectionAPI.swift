@@ -39,7 +39,9 @@ public struct Configuration: Sendable, Hashable {
     /// Close with `.idleTimeout` after this long without receiving a valid packet. The timer runs from
     /// creation, so it also bounds a handshake that never gets an answer.
     public var idleTimeout: Duration = .seconds(10)
-    /// Close with `.probeTimeout` after this many consecutive probe timeouts go unanswered.
+    /// Close with `.probeTimeout` after this many consecutive probe timeouts go unanswered, provided
+    /// the last one had already backed off to `maximumProbeTimeout` (so a path with a tiny RTT is not
+    /// given up within a second).
     public var maximumProbeCount: Int = 8
     /// Messages may queue up to this many bytes (not yet acknowledged) before `send` pushes back.
     public var sendQueueLimit: Int = 1 << 20

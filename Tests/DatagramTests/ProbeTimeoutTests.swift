@@ -54,10 +54,11 @@ struct ProbeTimeoutTests {
         #expect(Script.transmitAll(&client, at: deadline).map { Script.packet($0).type } == [.ping])
     }
 
-    @Test("after maximumProbeCount unanswered probe timeouts the connection closes")
+    @Test("after maximumProbeCount unanswered probe timeouts, the last one fully backed off, it closes")
     func givesUp() {
         var configuration = Configuration.rfc9002
         configuration.maximumProbeCount = 3
+        configuration.maximumProbeTimeout = .milliseconds(1000)   // 325, 650, then capped at 1000
         var (client, _) = Script.establishedPair(configuration)
         try! client.send([1], at: .ms(100))
         _ = Script.transmitAll(&client, at: .ms(100))
@@ -120,5 +121,22 @@ struct ProbeTimeoutTests {
         #expect(client.nextDeadline == .ms(402))
         server.handleDatagram(data[0], at: .ms(150))
         #expect(server.nextDeadline == .ms(152), "a lone packet is acknowledged 2 ms later")
+    }
+
+    @Test("a path with a millisecond RTT is not given up after a second of silence")
+    func tinyRTTIsNotAbandonedQuickly() throws {
+        var client = Connection(role: .client, id: Script.id, now: .ms(0))
+        var server = Connection(role: .server, id: Script.id, now: .ms(0))
+        server.handleDatagram(client.pollTransmit(at: .ms(0))!, at: .ms(0.1))
+        client.handleDatagram(server.pollTransmit(at: .ms(0.1))!, at: .ms(0.2))
+        try client.send([1], at: .ms(1))
+        _ = Script.transmitAll(&client, at: .ms(1))
+        #expect(client.statistics.probeTimeout < .milliseconds(5))
+        while let deadline = client.nextDeadline, deadline < .ms(9_000) {
+            client.handleTimeout(at: deadline)
+            _ = Script.transmitAll(&client, at: deadline)
+        }
+        #expect(client.state == .established, "eight quick probes alone do not end it")
+        #expect(client.statistics.probeTimeouts >= 8)
     }
 }
