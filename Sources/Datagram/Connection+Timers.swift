@@ -54,12 +54,16 @@ extension Connection {
         if state == .established, self.now >= keepaliveDeadline { isPingPending = true }
     }
 
-    /// RFC 9002 section 6.2: the probe timer fired. After `maximumProbeCount` in a row the peer is
-    /// presumed gone; otherwise one probe goes out (a HELLO while the handshake is under way).
+    /// RFC 9002 section 6.2: the probe timer fired. One probe goes out (a HELLO while the handshake is
+    /// under way), unless the peer is presumed gone: `maximumProbeCount` probe timeouts in a row, the
+    /// last of them already backed off to `maximumProbeTimeout`. The second condition keeps a path
+    /// with a millisecond RTT (probe timeouts of a few ms) from being abandoned after a hiccup of a
+    /// second; such a connection usually meets its idle timeout first.
     private mutating func onProbeTimeout() {
+        let hasBackedOffFully = currentProbeTimeout >= configuration.maximumProbeTimeout
         consecutiveProbeTimeouts += 1
         counters.probeTimeouts += 1
-        if consecutiveProbeTimeouts >= configuration.maximumProbeCount {
+        if consecutiveProbeTimeouts >= configuration.maximumProbeCount, hasBackedOffFully {
             finish(.probeTimeout, closeCode: 1)
             return
         }

@@ -26,7 +26,7 @@ final class RandomBox: @unchecked Sendable {  // used by one test's thread only
 struct LossyPairTests {
     @Test(arguments: Array(UInt64(1)...40))
     func lossyDelivery(seed: UInt64) throws {
-        var configuration = Configuration()
+        var configuration = Configuration.rfc9002
         configuration.reorderBufferLimit = 64
         var pair = VirtualPair(configuration: configuration, delay: .milliseconds(20),
                                clientFirstPacketNumber: UInt32.max - 50, serverFirstPacketNumber: UInt32.max - 7)

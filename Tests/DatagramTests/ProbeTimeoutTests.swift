@@ -7,7 +7,7 @@ import Testing
 struct ProbeTimeoutTests {
     @Test("probe at PTO, not at PTO − 1 ms; doubled after; capped at the maximum")
     func probeEdges() {
-        var configuration = Configuration()
+        var configuration = Configuration.rfc9002
         configuration.maximumProbeTimeout = .milliseconds(1000)
         var (client, _) = Script.establishedPair(configuration)
         try! client.send([1, 2, 3], at: .ms(100))
@@ -54,10 +54,11 @@ struct ProbeTimeoutTests {
         #expect(Script.transmitAll(&client, at: deadline).map { Script.packet($0).type } == [.ping])
     }
 
-    @Test("after maximumProbeCount unanswered probe timeouts the connection closes")
+    @Test("after maximumProbeCount unanswered probe timeouts, the last one fully backed off, it closes")
     func givesUp() {
-        var configuration = Configuration()
+        var configuration = Configuration.rfc9002
         configuration.maximumProbeCount = 3
+        configuration.maximumProbeTimeout = .milliseconds(1000)   // 325, 650, then capped at 1000
         var (client, _) = Script.establishedPair(configuration)
         try! client.send([1], at: .ms(100))
         _ = Script.transmitAll(&client, at: .ms(100))
@@ -75,7 +76,7 @@ struct ProbeTimeoutTests {
 
     @Test("the client retries HELLO with backoff and gives up the same way")
     func handshakeRetry() {
-        var configuration = Configuration()
+        var configuration = Configuration.rfc9002
         configuration.maximumProbeCount = 4
         configuration.idleTimeout = .seconds(60)
         var client = Connection(role: .client, id: Script.id, configuration: configuration, now: .ms(0))
@@ -108,5 +109,34 @@ struct ProbeTimeoutTests {
         #expect(Script.events(&client) == [.closed(.idleTimeout)])
         #expect(sent.allSatisfy { $0 == .hello }, "HELLO retries only; no CLOSE to a server that never answered")
         #expect(client.statistics.probeTimeouts == 3, "PTOs at 1 s, 3 s and 7 s, then idle at 10 s")
+    }
+
+    @Test("the project's defaults: 2 ms ack delay and probe floor, so PTO = 100 + 200 + 2 ms here")
+    func projectDefaults() throws {
+        #expect(Configuration().maximumAckDelay == .milliseconds(2))
+        #expect(Configuration().minimumProbeTimeout == .milliseconds(2))
+        var (client, server) = Script.establishedPair(Configuration())
+        try client.send([1], at: .ms(100))
+        let data = Script.transmitAll(&client, at: .ms(100))
+        #expect(client.nextDeadline == .ms(402))
+        server.handleDatagram(data[0], at: .ms(150))
+        #expect(server.nextDeadline == .ms(152), "a lone packet is acknowledged 2 ms later")
+    }
+
+    @Test("a path with a millisecond RTT is not given up after a second of silence")
+    func tinyRTTIsNotAbandonedQuickly() throws {
+        var client = Connection(role: .client, id: Script.id, now: .ms(0))
+        var server = Connection(role: .server, id: Script.id, now: .ms(0))
+        server.handleDatagram(client.pollTransmit(at: .ms(0))!, at: .ms(0.1))
+        client.handleDatagram(server.pollTransmit(at: .ms(0.1))!, at: .ms(0.2))
+        try client.send([1], at: .ms(1))
+        _ = Script.transmitAll(&client, at: .ms(1))
+        #expect(client.statistics.probeTimeout < .milliseconds(5))
+        while let deadline = client.nextDeadline, deadline < .ms(9_000) {
+            client.handleTimeout(at: deadline)
+            _ = Script.transmitAll(&client, at: deadline)
+        }
+        #expect(client.state == .established, "eight quick probes alone do not end it")
+        #expect(client.statistics.probeTimeouts >= 8)
     }
 }

@@ -73,7 +73,7 @@ struct ReorderBufferTests {
 
     @Test("a connection drops a packet its full buffer cannot hold without acknowledging it")
     func connectionDoesNotAcknowledgeDroppedContent() {
-        var configuration = Configuration()
+        var configuration = Configuration.rfc9002
         configuration.reorderBufferLimit = 1
         var (client, server) = Script.establishedPair(configuration)
         for index in 0..<3 { try! client.send([UInt8(index)], at: .ms(100)) }

@@ -1,5 +1,16 @@
 @testable import Datagram
 
+extension Configuration {
+    /// RFC 9002's values for the two timers this project shortens by default (max_ack_delay 25 ms,
+    /// and a 10 ms probe timeout floor), so the scripted tests can use the RFC's round numbers.
+    static var rfc9002: Configuration {
+        var configuration = Configuration()
+        configuration.maximumAckDelay = .milliseconds(25)
+        configuration.minimumProbeTimeout = .milliseconds(10)
+        return configuration
+    }
+}
+
 extension Timestamp {
     /// Shorthand for scripted times in tests.
     static func ms(_ value: Double) -> Timestamp { Timestamp(sinceOrigin: .microseconds(Int64(value * 1000))) }
@@ -11,7 +22,7 @@ enum Script {
 
     /// A client and a server with a handshake scripted so the client's first RTT sample is 100 ms:
     /// HELLO at 0, WELCOME at 50, received at 100. The client's WELCOME is not yet acknowledged.
-    static func establishedPair(_ configuration: Configuration = Configuration(),
+    static func establishedPair(_ configuration: Configuration = .rfc9002,
                                 clientFirstPacketNumber: UInt32 = 0,
                                 serverFirstPacketNumber: UInt32 = 0) -> (client: Connection, server: Connection) {
         var client = Connection(role: .client, id: id, configuration: configuration, now: .ms(0),

@@ -34,7 +34,7 @@ struct VirtualPair {
     var clientEvents: [Event] = []
     var serverEvents: [Event] = []
 
-    init(configuration: Configuration = Configuration(), delay: Duration = .milliseconds(50),
+    init(configuration: Configuration = .rfc9002, delay: Duration = .milliseconds(50),
          start: Timestamp = .milliseconds(1000), clientFirstPacketNumber: UInt32 = 0,
          serverFirstPacketNumber: UInt32 = 0) {
         now = start
