@@ -14,20 +14,20 @@ private func say(_ id: UInt64) -> ClientMessage {
 
 @Test func acknowledgedMessagesAreKeptForTheRetentionTimeOnly() throws {
     var book = try ledger()
-    book.unacknowledged = [1, 2, 3].map { SentMessage(key: 100 + $0, chatID: $0, message: say($0)) }
-    book.acknowledge(at: .milliseconds(1000)) { $0.chatID <= 2 }
-    #expect(book.unacknowledged.map(\.chatID) == [3])
-    #expect(Set(book.recentlyAcknowledged.keys) == [1, 2])
+    for id: UInt64 in [1, 2, 3] { book.unacknowledged.append(SentMessage(key: 100 + id, chatID: id, message: say(id))) }
+    book.acknowledge(throughChatID: 2, at: .milliseconds(1000))
+    #expect(book.unacknowledged.all.map(\.chatID) == [3])
+    #expect(Set(book.recentlyAcknowledgedIDs) == [1, 2])
     #expect(!book.isAllAcknowledged)
-    book.acknowledge(at: .milliseconds(1000) + SessionLedger.retention) { $0.chatID == 3 }
-    #expect(Set(book.recentlyAcknowledged.keys) == [3], "entries as old as the retention are dropped")
+    book.acknowledge(key: 103, at: .milliseconds(1000) + SessionLedger.retention)
+    #expect(Set(book.recentlyAcknowledgedIDs) == [3], "entries as old as the retention are dropped")
     #expect(book.isAllAcknowledged)
 }
 
 @Test func requeuePutsRecentThenUndeliveredBeforeWhatWaitsInIdOrder() throws {
     var book = try ledger()
-    book.unacknowledged = [1, 2].map { SentMessage(key: $0, chatID: $0, message: say($0)) }
-    book.acknowledge(at: .milliseconds(10)) { $0.chatID == 2 }
+    for id: UInt64 in [1, 2] { book.unacknowledged.append(SentMessage(key: id, chatID: id, message: say(id))) }
+    book.acknowledge(key: 2, at: .milliseconds(10))
     book.held = [.joinRoom("#rust"), say(5)]
     let count = book.requeue(undelivered: [say(4), say(1), .hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice")),
                                            .partRoom("#old")], backlog: [say(3)])
@@ -49,4 +49,16 @@ private func say(_ id: UInt64) -> ClientMessage {
     #expect(book.statistics.duplicatesSuppressed == 1)
     _ = book.absorb(.notice(Notice(kind: .roomJoined, room: "#rust")))
     #expect(book.rooms == ["#rust"])
+}
+
+@Test func acknowledgementsOutOfOrderLeaveTheRestInSendOrder() throws {
+    var table = UnacknowledgedRequests()
+    for id: UInt64 in 1...300 { table.append(SentMessage(key: id, chatID: id, message: say(id))) }
+    for id: UInt64 in stride(from: 2, through: 300, by: 2) { #expect(table.remove(key: id)?.chatID == id) }
+    #expect(table.remove(key: 2) == nil, "an entry is removed once")
+    #expect(table.all.map(\.chatID) == Array(stride(from: 1, through: 299, by: 2)))
+    let front = table.removeFirst { $0.chatID <= 101 }
+    #expect(front.map(\.chatID) == Array(stride(from: 1, through: 101, by: 2)))
+    #expect(table.count == 99 && table.awaitedCount == 99)
+    #expect(table.all.first?.chatID == 103)
 }

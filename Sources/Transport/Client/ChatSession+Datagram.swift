@@ -103,7 +103,7 @@ extension ChatSession {
             case .message(let bytes, _):
                 core.handleRelayBytes(bytes, session: self, at: now)
             case .acknowledged(let id):
-                core.ledger.acknowledge(at: now) { $0.key == id.rawValue }
+                core.ledger.acknowledge(key: id.rawValue, at: now)
                 core.retryBacklog(session: self, at: now)
             case .closed(.local):
                 break

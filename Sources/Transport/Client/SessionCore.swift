@@ -116,7 +116,7 @@ struct SessionCore {
             ledger.events.append(.received(message))
             ledger.events.append(.connection(.refused(reason: text)))
         case let .received(upTo):
-            ledger.acknowledge(at: now) { $0.chatID != 0 && $0.chatID <= upTo }
+            ledger.acknowledge(throughChatID: upTo, at: now)
         case let .notice(notice) where notice.kind == .serverShutdown:
             ledger.shutdownNoticeAt = now
             ledger.events.append(.received(message))
@@ -159,7 +159,7 @@ struct SessionCore {
         }
         tearDownStream()
         if session.configuration.transport == .tcp {
-            ledger.requeue(undelivered: ledger.unacknowledged.map(\.message), backlog: backlog)
+            ledger.requeue(undelivered: ledger.unacknowledged.all.map(\.message), backlog: backlog)
         } else {
             ledger.held = backlog + ledger.held
         }
@@ -222,7 +222,7 @@ struct SessionCore {
 
     /// True when the QUIT sent by `leave` has reached the relay (UDP) or the kernel (TCP).
     private var isQuitDelivered: Bool {
-        let quitWaiting = ledger.unacknowledged.contains { if case .quit = $0.message { true } else { false } }
+        let quitWaiting = ledger.unacknowledged.all.contains { if case .quit = $0.message { true } else { false } }
         let streamWaiting = (stream?.stream.pendingOutputBytes ?? 0) > 0
         return isLinkEndedWhileLeaving || (!quitWaiting && !streamWaiting && backlog.isEmpty)
     }

@@ -34,11 +34,15 @@ struct SessionLedger {
     /// Requests that wait for the link: typed while connecting, or resent after a reconnection.
     var held: [ClientMessage] = []
     /// Requests on the current link without acknowledgement, oldest first.
-    var unacknowledged: [SentMessage] = []
+    var unacknowledged = UnacknowledgedRequests()
     /// SAY and PRIVATE messages the relay acknowledged in the last `retention`, by id. A relay that
     /// stops may not have passed them on to everyone, so they are sent again after a reconnection
     /// (receivers show only the ones they missed: `DuplicateFilter`).
-    var recentlyAcknowledged: [UInt64: (at: Timestamp, message: ClientMessage)] = [:]
+    /// Kept in acknowledgement order, which is also time order, so expiry pops from the front.
+    var recentlyAcknowledged: [(id: UInt64, at: Timestamp, message: ClientMessage)] = []
+    var recentlyAcknowledgedHead = 0
+    /// The ids of the recently acknowledged messages still kept, oldest first.
+    var recentlyAcknowledgedIDs: [UInt64] { recentlyAcknowledged[recentlyAcknowledgedHead...].map(\.id) }
     static let retention: Duration = .seconds(20)
     static let retentionLimit = 1024
     var duplicates = DuplicateFilter()
@@ -65,12 +69,12 @@ struct SessionLedger {
 
     /// Nothing waits to be sent and nothing sent waits for acknowledgement.
     var isAllAcknowledged: Bool {
-        held.isEmpty && !unacknowledged.contains { $0.chatID != 0 || !$0.message.isAcknowledgedByRelayReply }
+        held.isEmpty && unacknowledged.awaitedCount == 0
     }
 
     /// What was not delivered, oldest first, for an end-of-input report.
     var pendingMessages: [PendingMessage] {
-        let sent = unacknowledged.filter { !$0.message.isAcknowledgedByRelayReply }
+        let sent = unacknowledged.all.filter { !$0.message.isAcknowledgedByRelayReply }
             .map { PendingMessage(messageID: $0.chatID, summary: $0.message.summary) }
         return sent + held.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
     }
@@ -86,22 +90,32 @@ struct SessionLedger {
         return nextMessageID
     }
 
-    /// Removes acknowledged entries, keeps the SAY/PRIVATE among them as recent, and reports them.
-    mutating func acknowledge(at now: Timestamp, where isCovered: (SentMessage) -> Bool) {
-        var kept: [SentMessage] = []
-        for sent in unacknowledged {
-            guard isCovered(sent) else { kept.append(sent); continue }
-            if sent.chatID != 0 {
-                statistics.messagesAcknowledged += 1
-                recentlyAcknowledged[sent.chatID] = (now, sent.message)
-                events.append(.acknowledged(messageID: sent.chatID))
-            }
+    /// Removes the request the transport acknowledged by `key` (Datagram's `MessageID`).
+    mutating func acknowledge(key: UInt64, at now: Timestamp) {
+        if let sent = unacknowledged.remove(key: key) { recordAcknowledged(sent, at: now) }
+    }
+
+    /// Removes every chat message up to and including `chatID` (TCP's cumulative RECEIVED).
+    mutating func acknowledge(throughChatID chatID: UInt64, at now: Timestamp) {
+        let covered = unacknowledged.removeFirst { $0.chatID != 0 && $0.chatID <= chatID }
+        for sent in covered { recordAcknowledged(sent, at: now) }
+    }
+
+    /// Counts and reports one acknowledged request, keeps a chat message as recent, expires old ones.
+    private mutating func recordAcknowledged(_ sent: SentMessage, at now: Timestamp) {
+        if sent.chatID != 0 {
+            statistics.messagesAcknowledged += 1
+            recentlyAcknowledged.append((sent.chatID, now, sent.message))
+            events.append(.acknowledged(messageID: sent.chatID))
         }
-        unacknowledged = kept
-        recentlyAcknowledged = recentlyAcknowledged.filter { now - $0.value.at < Self.retention }
-        if recentlyAcknowledged.count > Self.retentionLimit {
-            let newest = recentlyAcknowledged.keys.sorted().suffix(Self.retentionLimit)
-            recentlyAcknowledged = recentlyAcknowledged.filter { newest.contains($0.key) }
+        while recentlyAcknowledgedHead < recentlyAcknowledged.count,
+              now - recentlyAcknowledged[recentlyAcknowledgedHead].at >= Self.retention
+                || recentlyAcknowledged.count - recentlyAcknowledgedHead > Self.retentionLimit {
+            recentlyAcknowledgedHead += 1
+        }
+        if recentlyAcknowledgedHead > 256, recentlyAcknowledgedHead * 2 > recentlyAcknowledged.count {
+            recentlyAcknowledged.removeFirst(recentlyAcknowledgedHead)
+            recentlyAcknowledgedHead = 0
         }
     }
 
@@ -112,13 +126,15 @@ struct SessionLedger {
     mutating func requeue(undelivered: [ClientMessage], backlog: [ClientMessage]) -> Int {
         let waiting = Set((held + backlog).compactMap(\.textMessageID))
         var again: [UInt64: ClientMessage] = [:]
-        for (id, entry) in recentlyAcknowledged where !waiting.contains(id) { again[id] = entry.message }
+        for entry in recentlyAcknowledged[recentlyAcknowledgedHead...] where !waiting.contains(entry.id) {
+            again[entry.id] = entry.message
+        }
         for message in undelivered {
             if let id = message.textMessageID, !waiting.contains(id) { again[id] = message }
         }
         let others = undelivered.filter { $0.textMessageID == nil && !$0.isPerConnection }
         held = again.keys.sorted().compactMap { again[$0] } + others + backlog + held
-        unacknowledged = []
+        unacknowledged.removeAll()
         return again.count
     }
 
