@@ -55,10 +55,17 @@ extension Connection {
         if let acknowledgement = packet.header.acknowledgement {
             handleAcknowledgement(acknowledgement)
         }
-        if case let .data(fragment, _) = packet.body, fragment.channel == .reliableOrdered,
-           reorderBuffer.admission(of: fragment) == .full {
-            counters.reorderBufferDropped += 1
-            return
+        if case let .data(fragment, _) = packet.body {
+            // Refused data is dropped before the packet is recorded, so it is never acknowledged and
+            // the sender sends it again; the acknowledgement it carried has already been used.
+            if !isAcceptingData {
+                counters.dataRefused += 1
+                return
+            }
+            if fragment.channel == .reliableOrdered, reorderBuffer.admission(of: fragment) == .full {
+                counters.reorderBufferDropped += 1
+                return
+            }
         }
         recordReceived(packet)
         if state == .connecting, role == .client, packet.type != .close {

@@ -120,6 +120,15 @@ public struct Connection: Sendable {
         set { isTracingEnabled = newValue }
     }
 
+    /// Whether DATA from the peer is taken in (receive-side flow control; true by default).
+    ///
+    /// While false, every DATA packet is refused the way a full reorder buffer refuses one: the
+    /// acknowledgements in its header are used, but the packet is not recorded, so it is never
+    /// acknowledged and the peer's loss recovery sends it again later, with its congestion controller
+    /// slowing down meanwhile. A relay turns this off for a sender whose messages go to a peer that
+    /// cannot keep up, instead of queueing without bound or dropping what it already acknowledged.
+    public var isAcceptingData = true
+
     /// True when every message sent has been acknowledged and nothing is waiting to go.
     public var isIdle: Bool { sendQueue.isEmpty }
 

@@ -149,6 +149,8 @@ public struct Statistics: Sendable, Hashable {
     public var duplicatesDropped = 0
     /// Fragments that arrived ahead of a gap and waited in the reorder buffer.
     public var outOfOrderBuffered = 0
+    /// DATA packets refused, unacknowledged, while `Connection.isAcceptingData` was false.
+    public var dataRefused = 0
     /// Datagrams whose checksum did not match.
     public var corruptDropped = 0
     /// Reliable DATA packets dropped unacknowledged because the reorder buffer was full (the sender

@@ -88,6 +88,10 @@ public struct RelayStatistics: Sendable, Hashable {
     public var peersRefused = 0
     /// Users disconnected because their send queue overflowed.
     public var sendQueueOverflows = 0
+    /// Times a peer's queue rose over half its cap, holding back the senders in its rooms.
+    public var congestionEpisodes = 0
+    /// DATA packets from held-back UDP senders refused unacknowledged (they are sent again later).
+    public var dataHeldBack = 0
 
     /// All zero.
     public init() {}

@@ -9,6 +9,7 @@ extension RelayCore {
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         if let id = peers[endpoint]?.connectionID, Self.connectionID(of: datagram) == id {
             let receivedBefore = connections[endpoint]?.statistics.packetsReceived ?? 0
+            applyBackpressure(to: endpoint, datagram: datagram)
             connections[endpoint]?.handleDatagram(datagram, at: now)
             if (connections[endpoint]?.statistics.packetsReceived ?? 0) > receivedBefore {
                 peers[endpoint]?.lastHeard = now
@@ -86,6 +87,9 @@ extension RelayCore {
             }
             while let bytes = connections[endpoint]?.pollTransmit(at: now) {
                 actions.append(.sendDatagram(bytes, to: endpoint))
+            }
+            if let queued = connections[endpoint]?.statistics.queuedBytes {
+                updateCongestion(of: endpoint, queuedBytes: queued)
             }
             if peers[endpoint]?.drainDeadline != nil, connections[endpoint]?.isIdle == true {
                 finishDraining(endpoint, at: now)

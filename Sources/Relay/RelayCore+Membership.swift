@@ -48,6 +48,7 @@ extension RelayCore {
         guard let peer = peers.removeValue(forKey: endpoint) else { return }
         pendingConnections.removeAll { $0 == endpoint }
         overflowedPeers.removeAll { $0 == endpoint }
+        congestedPeers.remove(endpoint)
         if !peer.name.isEmpty {
             let neighbours = leaveAllRooms(peer)
             if names[ChatNames.canonical(peer.name)] == endpoint { names[ChatNames.canonical(peer.name)] = nil }

@@ -53,10 +53,12 @@ extension RelayCore {
         flushConnections(at: now)
     }
 
-    /// After writing to a TCP stream, the driver reports how many bytes it still holds for it. Over
+    /// After writing to a TCP stream, and after each flush, the driver reports how many bytes it still
+    /// holds for it. Over half the limit the peer counts as congested (RelayCore+Backpressure.swift). Over
     /// `streamSendQueueLimit`, the user is disconnected with the notice "send queue overflow": a
     /// reader that cannot keep up never makes the relay's memory grow and never loses messages silently.
     public mutating func handleStreamBacklog(_ pendingBytes: Int, for endpoint: Endpoint, at now: Timestamp) {
+        updateCongestion(of: endpoint, queuedBytes: pendingBytes)
         guard peers[endpoint] != nil, pendingBytes > configuration.streamSendQueueLimit else { return }
         log(.warning, "\(endpoint): \(pendingBytes) bytes unwritten, over the limit of \(configuration.streamSendQueueLimit)")
         statistics.sendQueueOverflows += 1

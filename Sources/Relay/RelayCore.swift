@@ -46,6 +46,8 @@ public struct RelayCore: Sendable {
     var shutdownReason: String?
     /// Peers whose send queue overflowed, disconnected at the end of the current input.
     var overflowedPeers: [Endpoint] = []
+    /// Peers whose outgoing queue is over half its cap (see RelayCore+Backpressure.swift).
+    var congestedPeers: Set<Endpoint> = []
 
     /// Creates a relay. `cookieSecret` keys the handshake cookies: draw it from the system's random
     /// source at start. `now` is the driver's current time.

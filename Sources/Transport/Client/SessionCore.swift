@@ -91,7 +91,13 @@ struct SessionCore {
             let request = backlog.removeFirst()
             let before = backlog.count
             transmit(request, chatID: request.textMessageID ?? 0, session: session, at: now)
-            if backlog.count > before { break }
+            if backlog.count > before {
+                // Pushed back again: `transmit` appended it, but it must stay ahead of everything
+                // newer, or receivers (whose duplicate filter keeps the highest id per sender) would
+                // take it for a resend and drop it.
+                backlog.insert(backlog.removeLast(), at: 0)
+                break
+            }
         }
     }
 

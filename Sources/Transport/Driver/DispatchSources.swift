@@ -22,10 +22,23 @@ public final class ReadSource {
         source.resume()
     }
 
+    /// Whether the handler is called when the descriptor is readable (true from the start).
+    public private(set) var isEnabled = true
+
+    /// Pauses or resumes reading (backpressure: unread data stays in the kernel, and a TCP peer's
+    /// window closes); repeated calls with the same value do nothing.
+    public func setEnabled(_ enabled: Bool) {
+        guard !isCancelled, enabled != isEnabled else { return }
+        isEnabled = enabled
+        if enabled { source.resume() } else { source.suspend() }
+    }
+
     /// Stops watching; `handler` is not called after the cancellation is processed.
     public func cancel() {
         guard !isCancelled else { return }
         isCancelled = true
+        // A suspended source must be resumed for its cancellation to complete.
+        if !isEnabled { source.resume() }
         source.cancel()
     }
 

@@ -97,6 +97,8 @@ extension RelayHost {
             state.withLock { $0.streams[endpoint]?.writeSource.setEnabled(false) }
             if entry.isClosing { closeStream(endpoint) }
         }
+        // The core learns the backlog going down as well as up, so congestion ends when it drains.
+        step { core, now in core.handleStreamBacklog(pending, for: endpoint, at: now) }
         finishShutdownIfDone()
     }
 
@@ -167,6 +169,7 @@ extension RelayHost {
     func removeStream(_ endpoint: Endpoint) {
         state.withLock { host in
             guard let entry = host.streams.removeValue(forKey: endpoint) else { return }
+            host.pausedStreams.remove(endpoint)
             entry.writeSource.cancel()
             entry.readSource.cancel()
         }

@@ -106,6 +106,7 @@ public final class RelayHost: Sendable {
         let now = clock.now()
         let actions = state.withLock { host -> [RelayAction] in
             input(&host.core, now)
+            host.applyBackpressureToStreams()
             return host.drain(at: now)
         }
         perform(actions)
@@ -126,6 +127,20 @@ struct HostState {
 
     init(core: RelayCore) {
         self.core = core
+    }
+
+    /// Streams whose reading is paused because the core holds their sender back.
+    var pausedStreams: Set<Endpoint> = []
+
+    /// Pauses reading from TCP senders the core holds back, and resumes the others. Costs nothing
+    /// while no peer is congested and no stream is paused.
+    mutating func applyBackpressureToStreams() {
+        guard core.hasCongestion || !pausedStreams.isEmpty else { return }
+        for (endpoint, entry) in streams {
+            let isHeld = core.isHeldBack(endpoint)
+            entry.readSource.setEnabled(!isHeld)
+            if isHeld { pausedStreams.insert(endpoint) } else { pausedStreams.remove(endpoint) }
+        }
     }
 
     /// Takes the core's actions and re-arms the timer to the earliest deadline.

@@ -1,0 +1,54 @@
+import Chat
+import Datagram
+
+/// Backpressure: a relay between a fast sender and a slow receiver must neither queue without bound
+/// nor drop what it has acknowledged. It behaves like a router with an active queue instead.
+///
+/// A peer whose outgoing queue (UDP: its connection's unacknowledged bytes; TCP: bytes the host
+/// could not write yet) rises above half its cap is *congested*. While it is, every sender that shares
+/// a room with it is *held back*:
+///
+/// - a UDP sender's DATA packets are refused before they are acknowledged
+///   (`Connection.isAcceptingData`), so its own loss recovery sends them again later and its
+///   congestion controller slows down, exactly as if a router's queue had dropped them; the
+///   acknowledgements those packets carry are still used, so two senders holding each other back
+///   cannot deadlock;
+/// - a TCP sender's stream is not read (the host asks `isHeldBack`), so TCP's flow control pushes back.
+///
+/// When the congested peer's queue falls below half its cap again, the senders go on. The hard cap
+/// (disconnect with "send queue overflow") remains for a peer that stops reading altogether.
+extension RelayCore {
+    /// True while `sender` shares a room with a congested peer other than itself.
+    public func isHeldBack(_ sender: Endpoint) -> Bool {
+        guard !congestedPeers.isEmpty, let rooms = peers[sender]?.rooms, !rooms.isEmpty else { return false }
+        for congested in congestedPeers where congested != sender {
+            guard let theirRooms = peers[congested]?.rooms else { continue }
+            if theirRooms.contains(where: rooms.contains) { return true }
+        }
+        return false
+    }
+
+    /// True while any peer is congested (the host then re-checks which streams to read).
+    public var hasCongestion: Bool { !congestedPeers.isEmpty }
+
+    /// Records how many bytes wait for `endpoint` and whether that makes it congested.
+    mutating func updateCongestion(of endpoint: Endpoint, queuedBytes: Int) {
+        let limit = endpoint.transport == .udp
+            ? connectionConfiguration.sendQueueLimit : configuration.streamSendQueueLimit
+        if queuedBytes > limit / 2, peers[endpoint] != nil {
+            if congestedPeers.insert(endpoint).inserted {
+                statistics.congestionEpisodes += 1
+                log(.debug, "\(endpoint): \(queuedBytes) bytes queued; holding back senders in its rooms")
+            }
+        } else {
+            congestedPeers.remove(endpoint)
+        }
+    }
+
+    /// Sets whether a UDP sender's DATA is taken in now; counts what is refused.
+    mutating func applyBackpressure(to sender: Endpoint, datagram: [UInt8]) {
+        let isHeld = isHeldBack(sender)
+        connections[sender]?.isAcceptingData = !isHeld
+        if isHeld, datagram.count > 3, datagram[3] == 0x01 { statistics.dataHeldBack += 1 }
+    }
+}
