@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Datagram", "LinkSimulator"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,1 +1,79 @@
-print("not yet implemented")
+import Chat
+import CommandLineSupport
+import Datagram
+import Foundation
+import LinkSimulator
+import Transport
+
+let options: ClientOptions
+switch parseClientOptions(Array(CommandLine.arguments.dropFirst())) {
+case .showHelp(let text):
+    writeOut(text)
+    exit(0)
+case .usageError(let text):
+    writeOut(text, to: .standardError)
+    exit(usageExitStatus)
+case .run(let parsed):
+    options = parsed
+}
+
+let relay: SocketAddress
+do {
+    relay = try SocketAddress(host: options.relayHost, port: options.relayPort)
+} catch {
+    writeOut("Error: \(error)\n", to: .standardError)
+    exit(1)
+}
+
+var configuration = ChatSessionConfiguration(name: options.name, relay: relay,
+                                             transport: options.mode == .udp ? .udp : .tcp)
+configuration.rooms = [options.room]
+configuration.isTracing = options.isTracing
+configuration.linkSeed = options.seed ?? SystemRandom.seed()
+if options.lossPercent > 0 || options.delay > .zero {
+    var conditions = LinkConditions()
+    conditions.loss = options.lossPercent / 100
+    conditions.delay = options.delay
+    configuration.linkConditions = conditions
+}
+
+let terminal = Terminal()
+let interactiveConsole = terminal.map { InteractiveConsole(terminal: $0, prompt: "[\(options.room)] ") }
+let lineConsole = terminal == nil ? LineModeConsole() : nil
+let console: any ChatConsole = interactiveConsole ?? lineConsole!
+let logger = Logger(label: "chat", level: options.logLevel) { line in console.printDiagnostic(line) }
+let session = ChatSession(configuration: configuration)
+let app = ChatApp(options: options, session: session, console: console, logger: logger,
+                  isInteractive: interactiveConsole != nil)
+
+if configuration.linkConditions != nil {
+    let loss = options.lossPercent == options.lossPercent.rounded() ? "\(Int(options.lossPercent))" : "\(options.lossPercent)"
+    let delay = options.delay.wholeMicroseconds / 1000
+    console.printDiagnostic(ChatRenderer.status(
+        "Simulated link: \(loss) % loss, \(delay) ms delay, each direction; "
+            + "seed \(configuration.linkSeed) (rerun with --seed \(configuration.linkSeed))", time: WallClock.timeOfDay()))
+}
+
+do {
+    try session.start { event in app.handle(event) }
+} catch {
+    writeOut("Error: cannot open a UDP socket: \(error)\n", to: .standardError)
+    exit(1)
+}
+app.startStatusTimer()
+
+if let interactiveConsole {
+    interactiveConsole.start(onLine: { line in app.handleLine(line) },
+                             onQuit: { reason in app.leave(reason: reason, status: 0) })
+} else if let lineConsole {
+    lineConsole.start(onLine: { line in app.handleLine(line) }, onEndOfInput: { app.endOfInput() })
+    let signals = [SIGINT, SIGTERM, SIGHUP].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: session.queue)
+        source.setEventHandler { app.leave(reason: "signal \(number)", status: 128 + number) }
+        source.resume()
+        return source
+    }
+    withExtendedLifetime(signals) { dispatchMain() }
+}
+dispatchMain()

@@ -151,10 +151,13 @@ public struct LineEditor: Sendable {
 
     /// The prompt and the part of the text that fits in `width` columns (one column per character),
     /// and the column the cursor is drawn at. Long lines scroll horizontally to keep the cursor visible.
+    /// A prompt too long for the width is cut (with `…`) so that at least 8 columns stay for text.
     public func visibleLine(width: Int) -> (line: String, cursorColumn: Int) {
-        let room = max(8, width - prompt.count - 1)
+        let promptLimit = max(0, width - 9)
+        let shownPrompt = prompt.count <= promptLimit ? prompt : String(prompt.prefix(max(0, promptLimit - 2))) + "… "
+        let room = max(1, width - shownPrompt.count - 1)
         let start = max(0, min(cursor - room * 3 / 4, text.count - room))
         let shown = text[start..<min(text.count, start + room)]
-        return (prompt + String(shown), prompt.count + cursor - start)
+        return (shownPrompt + String(shown), shownPrompt.count + cursor - start)
     }
 }

@@ -1,7 +1,6 @@
-// PUBLIC API SKETCH written before the implementation so that other targets can compile against it.
-// The Datagram implementer replaces the stub bodies and may split this file; the public names and
-// shapes below are a contract with Transport, Relay and the simulation tests. Additions are fine;
-// changing a name here means changing every caller.
+// The public vocabulary of a connection: its configuration, errors, events and statistics.
+// `Connection` itself is in Connection.swift. These names are a contract with Transport, Relay and
+// the simulation tests.
 
 /// Which end of a connection this is.
 public enum Role: Sendable, Hashable {
@@ -31,7 +30,8 @@ public struct Configuration: Sendable, Hashable {
     public var maximumAckDelay: Duration = .milliseconds(25)
     /// Send a PING after this long without sending anything ack-eliciting.
     public var keepaliveInterval: Duration = .seconds(2)
-    /// Close with `.idleTimeout` after this long without receiving a valid packet.
+    /// Close with `.idleTimeout` after this long without receiving a valid packet. The timer runs from
+    /// creation, so it also bounds a handshake that never gets an answer.
     public var idleTimeout: Duration = .seconds(10)
     /// Close with `.probeTimeout` after this many consecutive probe timeouts go unanswered.
     public var maximumProbeCount: Int = 8
@@ -44,6 +44,7 @@ public struct Configuration: Sendable, Hashable {
     /// Emit `Event.trace` for every packet fate.
     public var isTracing: Bool = false
 
+/// The defaults above.
     public init() {}
 }
 
@@ -56,6 +57,7 @@ public enum SendError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The connection is closing or closed.
     case connectionClosed
 
+    /// A sentence for an error message.
     public var description: String {
         switch self {
         case let .messageTooLarge(size, limit): "message of \(size) bytes exceeds the maximum of \(limit) bytes"
@@ -121,9 +123,13 @@ public enum PacketFate: Sendable, Hashable {
 
 /// Counters and estimates for one connection. All byte counts are whole datagrams.
 public struct Statistics: Sendable, Hashable {
+    /// Datagrams handed out by `pollTransmit`.
     public var packetsSent = 0
+    /// Bytes of those datagrams.
     public var bytesSent = 0
+    /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included).
     public var packetsReceived = 0
+    /// Bytes of those datagrams.
     public var bytesReceived = 0
     /// Fragments sent again because the packet carrying them was declared lost.
     public var retransmissions = 0
@@ -137,95 +143,42 @@ public struct Statistics: Sendable, Hashable {
     public var outOfOrderBuffered = 0
     /// Datagrams whose checksum did not match.
     public var corruptDropped = 0
+    /// Reliable DATA packets dropped unacknowledged because the reorder buffer was full (the sender
+    /// retransmits them). A peer that follows the window rule never causes this.
+    public var reorderBufferDropped = 0
     /// Datagrams too short, of another protocol or version, or otherwise unparseable.
     public var malformedDropped = 0
+    /// Messages accepted by `send`.
     public var messagesSent = 0
+    /// Messages delivered as `Event.message`.
     public var messagesDelivered = 0
+    /// The smoothed RTT (RFC 9002 smoothed_rtt); the initial RTT before any sample.
     public var smoothedRTT: Duration = .zero
+    /// The smallest RTT sample seen (min_rtt); zero before any sample.
     public var minimumRTT: Duration = .zero
+    /// The RTT variation (rttvar).
     public var rttVariance: Duration = .zero
+    /// The most recent RTT sample (latest_rtt).
     public var latestRTT: Duration = .zero
     /// The probe timeout currently in force, backoff included.
     public var probeTimeout: Duration = .zero
+    /// The congestion window in bytes (very large when congestion control is disabled).
     public var congestionWindow = 0
+    /// Bytes of ack-eliciting packets sent and neither acknowledged nor lost.
     public var bytesInFlight = 0
     /// Bytes of messages accepted by `send` and not yet acknowledged.
     public var queuedBytes = 0
 
+/// All counters at zero.
     public init() {}
 }
 
 /// Where a connection is in its life.
 public enum ConnectionState: Sendable, Hashable {
+    /// The client's handshake is under way.
     case connecting
+    /// Messages flow.
     case established
+    /// The connection ended, for this reason; it ignores all further input.
     case closed(CloseReason)
-}
-
-/// A reliable-datagram connection as a pure state machine: the sans-IO core.
-///
-/// (Contract to be written here in full by the implementer: inputs `send`, `handleDatagram`,
-/// `handleTimeout`, `close`; outputs `pollTransmit`, `pollEvent`, `nextDeadline`; time never goes
-/// backwards; after any input, drain `pollTransmit` until nil and `pollEvent` until nil, then re-arm
-/// one timer to `nextDeadline`.)
-public struct Connection: Sendable {
-    /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO).
-    /// `firstPacketNumber` exists so tests can start near `UInt32.max`.
-    public init(role: Role, id: ConnectionID, configuration: Configuration = Configuration(),
-                now: Timestamp, firstPacketNumber: UInt32 = 0) {
-        fatalError("stub")
-    }
-
-    public var id: ConnectionID { fatalError("stub") }
-    public var role: Role { fatalError("stub") }
-    public var state: ConnectionState { fatalError("stub") }
-    public var statistics: Statistics { fatalError("stub") }
-    /// Tracing can be switched on and off at run time (`/trace on`).
-    public var isTracing: Bool {
-        get { fatalError("stub") }
-        set { fatalError("stub") }
-    }
-    /// True when every message sent has been acknowledged and nothing is waiting to go.
-    public var isIdle: Bool { fatalError("stub") }
-
-    /// Queues a message. Messages may be queued before the handshake finishes.
-    @discardableResult
-    public mutating func send(_ message: [UInt8], on channel: Channel = .reliableOrdered,
-                              at now: Timestamp) throws(SendError) -> MessageID {
-        fatalError("stub")
-    }
-
-    /// Feeds one received datagram. Garbage, corrupt, foreign and duplicate input is counted and dropped.
-    public mutating func handleDatagram(_ datagram: [UInt8], at now: Timestamp) {
-        fatalError("stub")
-    }
-
-    /// Tells the connection that time has reached `now` (call it at `nextDeadline`, early calls are harmless).
-    public mutating func handleTimeout(at now: Timestamp) {
-        fatalError("stub")
-    }
-
-    /// Closes at once: queues one CLOSE with `code` and moves to `.closed(.local)`.
-    public mutating func close(code: UInt8 = 0, at now: Timestamp) {
-        fatalError("stub")
-    }
-
-    /// The next datagram to put on the wire, or nil when there is nothing to send now.
-    public mutating func pollTransmit(at now: Timestamp) -> [UInt8]? {
-        fatalError("stub")
-    }
-
-    /// The next event for the application, or nil.
-    public mutating func pollEvent() -> Event? {
-        fatalError("stub")
-    }
-
-    /// When `handleTimeout` must next be called, or nil when no timer is armed.
-    public var nextDeadline: Timestamp? { fatalError("stub") }
-
-    /// After `.closed`: the reliable messages never acknowledged, oldest first, so an application can
-    /// send them again on a new connection. Empties the list.
-    public mutating func takeUnacknowledgedMessages() -> [[UInt8]] {
-        fatalError("stub")
-    }
 }

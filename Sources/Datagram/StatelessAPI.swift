@@ -1,4 +1,4 @@
-// PUBLIC API SKETCH (see ConnectionAPI.swift): the server side's stateless front door.
+// The server side's stateless front door (the cookie jar itself is in Handshake/CookieJar.swift).
 
 /// What a server does with a datagram from an endpoint it keeps no connection for.
 public enum StatelessResponse: Sendable, Hashable {
@@ -10,26 +10,16 @@ public enum StatelessResponse: Sendable, Hashable {
     case drop(reason: String)
 }
 
-/// Issues and checks handshake cookies without keeping any state per client (wire format, section 6).
-///
-/// The secret comes from the caller (the relay draws it from the system's random source at start);
-/// `address` is the client's IP address bytes followed by its port, as the server sees them.
-public struct CookieJar: Sendable {
-    public init(secret: (UInt64, UInt64), lifetime: Duration = .seconds(10)) {
-        fatalError("stub")
-    }
-
-    /// Decides what to do with `datagram`, which came from `address` for which there is no connection.
-    public func respond(to datagram: [UInt8], from address: [UInt8], at now: Timestamp) -> StatelessResponse {
-        fatalError("stub")
-    }
-}
-
 /// Protocol-wide constants (wire format, section 8).
 public enum Limits {
+    /// The largest datagram either end sends or accepts, in bytes.
     public static let maximumDatagramSize = 1200
+    /// The fixed header every packet starts with, in bytes.
     public static let headerSize = 32
+    /// The payload of every fragment but a message's last, in bytes.
     public static let maximumFragmentPayload = 1158
+    /// The most fragments one message may have.
     public static let maximumFragmentCount = 57
+    /// The largest message `send` accepts, in bytes.
     public static let maximumMessageSize = 65_536
 }

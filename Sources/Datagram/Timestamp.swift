@@ -25,9 +25,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         Timestamp(sinceOrigin: .microseconds(microseconds))
     }
 
+    /// Earlier timestamps order first.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.sinceOrigin < rhs.sinceOrigin }
+    /// The timestamp `rhs` after `lhs`.
     public static func + (lhs: Timestamp, rhs: Duration) -> Timestamp { Timestamp(sinceOrigin: lhs.sinceOrigin + rhs) }
+    /// The timestamp `rhs` before `lhs`.
     public static func - (lhs: Timestamp, rhs: Duration) -> Timestamp { Timestamp(sinceOrigin: lhs.sinceOrigin - rhs) }
+    /// The time from `rhs` to `lhs` (negative when `rhs` is later).
     public static func - (lhs: Timestamp, rhs: Timestamp) -> Duration { lhs.sinceOrigin - rhs.sinceOrigin }
 
     /// Whole microseconds since the origin, rounded towards zero.
@@ -36,6 +40,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 
+    /// `t=` and milliseconds with three decimals, for traces.
     public var description: String {
         let micros = microsecondsSinceOrigin
         return "t=\(micros / 1000).\(String(repeating: "0", count: 3 - String(abs(micros % 1000)).count))\(abs(micros % 1000))ms"

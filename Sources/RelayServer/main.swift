@@ -1,1 +1,52 @@
-print("not yet implemented")
+import CommandLineSupport
+import Foundation
+import Relay
+import Transport
+
+let options: RelayOptions
+switch parseRelayOptions(Array(CommandLine.arguments.dropFirst())) {
+case .showHelp(let text):
+    FileHandle.standardOutput.write(Data(text.utf8))
+    exit(0)
+case .usageError(let text):
+    FileHandle.standardError.write(Data(text.utf8))
+    exit(usageExitStatus)
+case .run(let parsed):
+    options = parsed
+}
+
+let logger = Logger(label: "relay", level: options.logLevel)
+let bindAddress: SocketAddress
+do {
+    bindAddress = try SocketAddress(host: options.bindAddress, port: options.port)
+} catch {
+    FileHandle.standardError.write(Data("Error: invalid --bind address: \(error)\n".utf8))
+    exit(usageExitStatus)
+}
+
+var configuration = RelayConfiguration()
+configuration.peerTimeout = options.peerTimeout
+configuration.maximumPeers = options.maximumPeers
+
+let host: RelayHost
+do {
+    host = try RelayHost(bindingTo: bindAddress, configuration: configuration, logger: logger)
+} catch {
+    FileHandle.standardError.write(Data("Error: cannot listen on \(bindAddress): \(error)\n".utf8))
+    exit(1)
+}
+
+host.start()
+FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp)\n".utf8))
+
+let signalSources = [SIGINT, SIGTERM].map { number in
+    signal(number, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: host.queue)
+    source.setEventHandler {
+        logger.info("received \(number == SIGINT ? "SIGINT" : "SIGTERM"); telling the clients and draining")
+        host.shutDown(reason: "relay restarting or stopping") { exit(0) }
+    }
+    source.resume()
+    return source
+}
+withExtendedLifetime(signalSources) { dispatchMain() }

@@ -73,3 +73,13 @@ private func type(_ text: String, into editor: inout LineEditor) -> [LineEditor.
     #expect(line.hasSuffix("END"))
     #expect(column == line.count)
 }
+
+@Test func aLongPromptIsCutToLeaveRoomForText() {
+    var editor = LineEditor(prompt: "[#lobby] (Last contact 17 seconds ago. Reconnecting…) ")
+    _ = type("hello", into: &editor)
+    let (line, column) = editor.visibleLine(width: 30)
+    #expect(line.count <= 29)
+    #expect(line.hasPrefix("[#lobby] (Last"))
+    #expect(line.hasSuffix("… hello"))
+    #expect(column == line.count)
+}

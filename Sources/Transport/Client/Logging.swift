@@ -55,7 +55,7 @@ public struct Logger: Sendable {
         guard level >= self.level else { return }
         let name = level.description
         let padded = name + String(repeating: " ", count: max(0, 7 - name.count))
-        sink("\(WallClock.timestamp()) \(padded) \(label): \(message())")
+        sink("\(LogClock.timestamp()) \(padded) \(label): \(message())")
     }
 
     /// Logs at `debug`.
@@ -88,10 +88,10 @@ func writeFully(_ fileDescriptor: Int32, _ bytes: [UInt8]) {
     }
 }
 
-/// Wall-clock time for people: log timestamps and chat line times. Never used for protocol timing.
-public enum WallClock {
+/// Wall-clock time for log lines (UTC, milliseconds). Never used for protocol timing.
+enum LogClock {
     /// Now in UTC as `2026-11-22T03:14:05.123Z`.
-    public static func timestamp() -> String {
+    static func timestamp() -> String {
         let (parts, nanoseconds) = now(local: false)
         let date = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))"
         let millis = String(nanoseconds / 1_000_000)
@@ -100,7 +100,7 @@ public enum WallClock {
     }
 
     /// Now in local time as `03:14:05`, the time column of chat lines.
-    public static func timeOfDay() -> String {
+    static func timeOfDay() -> String {
         let (parts, _) = now(local: true)
         return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }

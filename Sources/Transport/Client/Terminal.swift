@@ -74,19 +74,14 @@ public final class Terminal: Sendable {
 
 /// Calls a handler with every chunk read from a file descriptor (standard input), on a Dispatch queue.
 ///
-/// The descriptor is switched to non-blocking until `cancel()`. `onEndOfInput` is called once when the reader sees end
+/// `onEndOfInput` is called once when the reader sees end
 /// of file or an error, after which the source is cancelled.
 public final class InputReader: Sendable {
     private let source: Mutex<DispatchSourceRead?>
-    private let fileDescriptor: Int32
-    private let originalFlags: Int32
 
     /// Starts reading `fileDescriptor` on `queue`.
     public init(fileDescriptor: Int32 = 0, queue: DispatchQueue,
                 onBytes: @escaping @Sendable ([UInt8]) -> Void, onEndOfInput: @escaping @Sendable () -> Void) {
-        self.fileDescriptor = fileDescriptor
-        originalFlags = fcntl(fileDescriptor, F_GETFL)
-        _ = fcntl(fileDescriptor, F_SETFL, originalFlags | O_NONBLOCK)
         source = Mutex(nil)
         source.withLock { source in
             let reader = DispatchSource.makeReadSource(fileDescriptor: fileDescriptor, queue: queue)
@@ -98,29 +93,27 @@ public final class InputReader: Sendable {
         }
     }
 
+    /// One `read` per readiness event: the descriptor stays blocking (a terminal's descriptor is
+    /// shared with standard output and with the shell, which must not see it turned non-blocking).
     private func drain(_ fileDescriptor: Int32, onBytes: ([UInt8]) -> Void, onEndOfInput: () -> Void) {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
-            if count > 0 {
-                onBytes(Array(buffer[0..<count]))
-                continue
-            }
-            if count < 0, errno == EINTR { continue }
-            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
+        var count: Int
+        repeat {
+            count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
+        } while count < 0 && errno == EINTR
+        if count > 0 {
+            onBytes(Array(buffer[0..<count]))
+        } else if count == 0 || errno != EAGAIN {
             cancel()
             onEndOfInput()
-            return
         }
     }
 
-    /// Stops reading and puts the descriptor back in blocking mode (it is shared with the shell).
+    /// Stops reading.
     public func cancel() {
         source.withLock { source in
-            guard let reader = source else { return }
-            reader.cancel()
+            source?.cancel()
             source = nil
-            _ = fcntl(fileDescriptor, F_SETFL, originalFlags)
         }
     }
 }

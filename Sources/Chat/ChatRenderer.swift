@@ -1,0 +1,103 @@
+/// Turns relay messages into irssi-style lines for a terminal.
+///
+/// ```
+/// 12:00:01 <alice> hello
+/// 12:00:01 * alice waves
+/// 12:00:01 *bob* psst
+/// 12:00:01 -!- bob [127.0.0.1:53122 udp] has joined #lobby
+/// 12:00:01 -!- bob has quit [timeout]
+/// 12:00:01 -!- Error: No such user: carol
+/// ```
+///
+/// The caller formats the time (the renderer reads no clock). Every string that came from the network
+/// passes through `SafeText.sanitized` first. A message in a room other than `currentRoom` names it:
+/// `<alice:#rust> hi`. Messages with nothing to show (HEARTBEAT_ECHO, RECEIVED) give no lines.
+public enum ChatRenderer {
+    /// The lines to print for `message`, received at `time`, while `currentRoom` is the active room.
+    public static func render(_ message: RelayMessage, time: String, currentRoom: String?) -> [String] {
+        switch message {
+        case let .welcome(name, _, peerTimeout):
+            return [status("Connected as \(clean(name)); peers silent for \(seconds(peerTimeout)) time out", time: time)]
+        case let .message(room, from, _, _, flags, text):
+            let speaker = room == currentRoom ? clean(from) : "\(clean(from)):\(clean(room))"
+            return [spoken(speaker: speaker, text: text, flags: flags, time: time)]
+        case let .privateMessage(from, _, _, flags, text):
+            let line = flags.contains(.action) ? "* \(clean(from)) \(clean(text))" : "*\(clean(from))* \(clean(text))"
+            return ["\(time) \(line)"]
+        case let .notice(notice):
+            return [status(describe(notice), time: time)]
+        case let .error(code, _, text):
+            return [error(text.isEmpty ? "\(code)" : clean(text), time: time)]
+        case let .roomList(rooms):
+            guard !rooms.isEmpty else { return [status("No rooms", time: time)] }
+            return rooms.map { status("\(clean($0.name))  \($0.memberCount) \($0.memberCount == 1 ? "user" : "users")", time: time) }
+        case let .whoList(room, entries):
+            guard !entries.isEmpty else { return [status("Nobody in \(room.isEmpty ? "the relay" : clean(room))", time: time)] }
+            return entries.map { status(describe($0), time: time) }
+        case .heartbeatEcho, .received:
+            return []
+        }
+    }
+
+    /// The line for what this user just said (printed locally: the relay does not echo it).
+    public static func ownMessage(name: String, text: String, flags: MessageFlags, room: String,
+                                  currentRoom: String?, time: String) -> String {
+        spoken(speaker: room == currentRoom ? clean(name) : "\(clean(name)):\(clean(room))", text: text, flags: flags, time: time)
+    }
+
+    /// The line for a private message this user just sent: `12:00:01 ->*bob* psst`.
+    public static func ownPrivateMessage(to: String, text: String, time: String) -> String {
+        "\(time) ->*\(clean(to))* \(clean(text))"
+    }
+
+    /// A status line: `12:00:01 -!- text`.
+    public static func status(_ text: String, time: String) -> String {
+        "\(time) -!- \(text)"
+    }
+
+    /// An error line: `12:00:01 -!- Error: text`.
+    public static func error(_ text: String, time: String) -> String {
+        status("Error: \(text)", time: time)
+    }
+
+    private static func spoken(speaker: String, text: String, flags: MessageFlags, time: String) -> String {
+        flags.contains(.action) ? "\(time) * \(speaker) \(clean(text))" : "\(time) <\(speaker)> \(clean(text))"
+    }
+
+    private static func describe(_ notice: Notice) -> String {
+        let name = clean(notice.name), room = clean(notice.room)
+        let reason = notice.detail.isEmpty ? "" : " [\(clean(notice.detail))]"
+        switch notice.kind {
+        case .joined:
+            let endpoint = notice.endpoint.isEmpty ? "" : " [\(clean(notice.endpoint))]"
+            return "\(name)\(endpoint) has joined \(room)"
+        case .left: return "\(name) has left \(room)\(reason)"
+        case .quit: return "\(name) has quit\(reason)"
+        case .timedOut: return "\(name) has quit [timeout]"
+        case .nickChanged: return "\(name) is now known as \(clean(notice.detail))"
+        case .roomJoined: return "You are now in \(room)"
+        case .roomParted: return "You have left \(room)"
+        case .serverShutdown: return "The relay is shutting down\(reason); reconnecting will resend what it missed"
+        }
+    }
+
+    private static func describe(_ entry: WhoEntry) -> String {
+        let rtt = entry.roundTripTime.map { "rtt \(milliseconds($0)) ms" } ?? "rtt unknown"
+        let rooms = entry.rooms.map(clean).joined(separator: " ")
+        return "\(clean(entry.name))  \(entry.transport) \(clean(entry.endpoint))  \(rtt)  \(rooms)"
+    }
+
+    private static func clean(_ text: String) -> String { SafeText.sanitized(text) }
+
+    /// `1.234` for 1234 µs: three decimals without Foundation's formatter.
+    static func milliseconds(_ duration: Duration) -> String {
+        let micros = max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
+        let fraction = String(micros % 1000)
+        return "\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return millis % 1000 == 0 ? "\(millis / 1000) s" : "\(milliseconds(duration)) ms"
+    }
+}

@@ -1,0 +1,137 @@
+/// Which transport a user is connected over.
+public enum TransportKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// UDP with the Datagram reliability layer.
+    case udp = 0
+    /// TCP with 4-byte length-prefixed frames.
+    case tcp = 1
+    /// `udp` or `tcp`.
+    public var description: String { self == .udp ? "udp" : "tcp" }
+}
+
+/// What a NOTICE reports (Specs/chat-protocol.md, section 4.4).
+public enum NoticeKind: UInt8, Hashable, Sendable, CaseIterable {
+    /// `name` (at `endpoint`) joined `room`.
+    case joined = 1
+    /// `name` left `room`; `detail` is the reason, if any.
+    case left = 2
+    /// `name` left the relay; `detail` is the reason (`quit` text, `connection lost`, ...).
+    case quit = 3
+    /// `name` was silent longer than the peer timeout and was removed.
+    case timedOut = 4
+    /// `name` is now called `detail`.
+    case nickChanged = 5
+    /// You are now in `room`.
+    case roomJoined = 6
+    /// You are no longer in `room`.
+    case roomParted = 7
+    /// The relay is shutting down; `detail` is the reason. Reconnect and resend.
+    case serverShutdown = 8
+}
+
+/// A NOTICE: an event about a user or a room. Fields that do not apply to `kind` are empty.
+public struct Notice: Hashable, Sendable {
+    /// What happened.
+    public var kind: NoticeKind
+    /// The user it happened to (empty for `serverShutdown`).
+    public var name: String
+    /// The room it happened in, if any.
+    public var room: String
+    /// The user's endpoint as the relay sees it, `127.0.0.1:53122 udp` (sent with `joined`).
+    public var endpoint: String
+    /// The reason, or the new name for `nickChanged`.
+    public var detail: String
+
+    /// Creates a notice; unused fields default to empty.
+    public init(kind: NoticeKind, name: String = "", room: String = "", endpoint: String = "", detail: String = "") {
+        self.kind = kind
+        self.name = name
+        self.room = room
+        self.endpoint = endpoint
+        self.detail = detail
+    }
+}
+
+/// Why the relay refused a request (Specs/chat-protocol.md, section 4.5).
+public enum ErrorCode: UInt8, Hashable, Sendable, CaseIterable {
+    /// Another user has this name (names compare case-insensitively).
+    case nameTaken = 1
+    /// The name breaks the naming rules.
+    case invalidName = 2
+    /// No user has that name.
+    case noSuchUser = 3
+    /// You are not in that room.
+    case notInRoom = 4
+    /// The text or message is over the limit.
+    case messageTooLarge = 5
+    /// The relay has no room for another user.
+    case serverFull = 6
+    /// Only HELLO is accepted until the relay has sent WELCOME.
+    case notJoined = 7
+    /// The request makes no sense here (a second HELLO, a heartbeat over UDP, ...).
+    case badRequest = 8
+    /// The HELLO's protocol version is not supported.
+    case unsupportedVersion = 9
+    /// The room name breaks the naming rules.
+    case invalidRoom = 10
+    /// Joining would exceed `ChatLimits.maximumRoomsPerUser`.
+    case tooManyRooms = 11
+}
+
+/// One row of ROOM_LIST.
+public struct RoomSummary: Hashable, Sendable {
+    /// The room, with its `#`.
+    public var name: String
+    /// How many users are in it.
+    public var memberCount: Int
+    /// Creates a row.
+    public init(name: String, memberCount: Int) {
+        self.name = name
+        self.memberCount = memberCount
+    }
+}
+
+/// One row of WHO_LIST.
+public struct WhoEntry: Hashable, Sendable {
+    /// The user's name.
+    public var name: String
+    /// How the user is connected.
+    public var transport: TransportKind
+    /// The user's address and port as the relay sees them, `127.0.0.1:53122`.
+    public var endpoint: String
+    /// The relay's smoothed RTT to the user (UDP), or from heartbeat echoes (TCP); nil when unknown.
+    /// Sent in whole microseconds.
+    public var roundTripTime: Duration?
+    /// The rooms the user is in.
+    public var rooms: [String]
+    /// Creates a row.
+    public init(name: String, transport: TransportKind, endpoint: String, roundTripTime: Duration?, rooms: [String]) {
+        self.name = name
+        self.transport = transport
+        self.endpoint = endpoint
+        self.roundTripTime = roundTripTime
+        self.rooms = rooms
+    }
+}
+
+/// Everything the relay sends to a client. One value is one Datagram message or one TCP frame.
+public enum RelayMessage: Hashable, Sendable {
+    /// Type 0x81: HELLO accepted under `name`; peers silent for `peerTimeout` are removed
+    /// (sent in whole milliseconds). Room joins follow as NOTICE `roomJoined`.
+    case welcome(name: String, defaultRoom: String, peerTimeout: Duration)
+    /// Type 0x82: someone said something in a room you are in. Never echoed to its sender.
+    case message(room: String, from: String, fromSession: SessionID, messageID: UInt64, flags: MessageFlags, text: String)
+    /// Type 0x83: someone said something to you only.
+    case privateMessage(from: String, fromSession: SessionID, messageID: UInt64, flags: MessageFlags, text: String)
+    /// Type 0x84: an event about a user or room.
+    case notice(Notice)
+    /// Type 0x85: a request was refused; `messageID` names the SAY or PRIVATE refused, or is 0.
+    case error(code: ErrorCode, messageID: UInt64, text: String)
+    /// Type 0x86: the rooms that exist, with their member counts.
+    case roomList([RoomSummary])
+    /// Type 0x87: users of `room` (or everyone when `room` is empty); long lists come in several.
+    case whoList(room: String, entries: [WhoEntry])
+    /// Type 0x88: a HEARTBEAT's timestamp, returned unchanged.
+    case heartbeatEcho(timestamp: UInt64)
+    /// Type 0x89 (TCP only): the relay has handled every SAY and PRIVATE up to this message id.
+    case received(upTo: UInt64)
+}

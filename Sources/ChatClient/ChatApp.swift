@@ -1,0 +1,242 @@
+import Chat
+import Foundation
+import Transport
+
+/// The chat client: reads lines from a console, turns them into requests on a `ChatSession`, and
+/// prints what the session reports. Interactive on a terminal, line mode otherwise.
+final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
+    let options: ClientOptions
+    let session: ChatSession
+    let console: any ChatConsole
+    let logger: Logger
+    let isInteractive: Bool
+    private let lock = NSLock()
+    private var currentRoom: String
+    private var shownStatus: String?
+    private var isLeaving = false
+    private var statusTimer: DispatchSourceTimer?
+
+    init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
+        self.options = options
+        self.session = session
+        self.console = console
+        self.logger = logger
+        self.isInteractive = isInteractive
+        self.currentRoom = options.room
+    }
+
+    private var room: String {
+        lock.withLock { currentRoom }
+    }
+
+    private func time() -> String { WallClock.timeOfDay() }
+
+    // MARK: Events
+
+    func handle(_ event: ChatSessionEvent) {
+        switch event {
+        case .received(let message):
+            if case .notice(let notice) = message, notice.kind == .roomParted { roomParted(notice.room) }
+            for line in ChatRenderer.render(message, time: time(), currentRoom: room) { console.print(line) }
+        case .acknowledged:
+            break
+        case .connection(let change):
+            handle(change)
+        case .trace(let line):
+            console.print("\(time()) ~ \(line)")
+        case .warning(let text):
+            logger.warning(text)
+        }
+    }
+
+    private func handle(_ change: ConnectionChange) {
+        switch change {
+        case let .joined(name, isReconnection, resent):
+            logger.info("joined as \(name)")
+            if isReconnection {
+                status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
+                    + (resent > 0 ? "; sending the \(resent) message\(resent == 1 ? "" : "s") the relay had not received" : ""))
+            }
+        case .refused(let reason):
+            if isInteractive {
+                status("The relay refused the name: \(reason). Choose another with /nick NAME")
+            } else {
+                console.printDiagnostic("Error: the relay refused the name '\(options.name)': \(reason)")
+                finish(status: 1)
+            }
+        case .lost(let reason):
+            status("Connection lost: \(reason); reconnecting…")
+        case .attemptFailed(let reason):
+            logger.info("connection attempt failed: \(reason)")
+        case .reconnecting(let attempt):
+            logger.info("reconnecting (attempt \(attempt))")
+        case .closed:
+            break
+        }
+    }
+
+    private func status(_ text: String) {
+        let line = ChatRenderer.status(text, time: time())
+        if isInteractive { console.print(line) } else { console.printDiagnostic(line) }
+    }
+
+    private func roomParted(_ parted: String) {
+        lock.withLock {
+            if currentRoom == parted { currentRoom = session.rooms.last { $0 != parted } ?? options.room }
+        }
+        updatePrompt()
+    }
+
+    /// Shows the mosh-style status: in the prompt when interactive, on standard error otherwise.
+    func refreshStatus() {
+        let status = session.connectionStatus
+        let changed = lock.withLock { () -> Bool in
+            defer { shownStatus = status }
+            return shownStatus != status
+        }
+        guard changed else { return }
+        if isInteractive {
+            updatePrompt()
+        } else if let status {
+            console.printDiagnostic(ChatRenderer.status(status, time: time()))
+        }
+    }
+
+    private func updatePrompt() {
+        let (room, status) = lock.withLock { (currentRoom, shownStatus) }
+        console.setPrompt(status.map { "[\(room)] (\($0)) " } ?? "[\(room)] ")
+    }
+
+    /// Refreshes the connection status every half second.
+    func startStatusTimer() {
+        let timer = DispatchSource.makeTimerSource(queue: session.queue)
+        timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
+        timer.setEventHandler { [weak self] in self?.refreshStatus() }
+        timer.resume()
+        lock.withLock { statusTimer = timer }
+    }
+
+    // MARK: Input
+
+    func handleLine(_ line: String) {
+        let command: ClientCommand?
+        do {
+            command = try ClientCommand.parse(line)
+        } catch {
+            console.print(ChatRenderer.error(error.description, time: time()))
+            return
+        }
+        guard let command else { return }
+        perform(command)
+    }
+
+    private func perform(_ command: ClientCommand) {
+        switch command {
+        case .say(let text): say(text, isAction: false)
+        case .action(let text): say(text, isAction: true)
+        case let .privateMessage(to, text): sendPrivate(text, to: to)
+        case .join(let room):
+            session.send(.joinRoom(room))
+            lock.withLock { currentRoom = room }
+            updatePrompt()
+        case .part(let room):
+            session.send(.partRoom(room ?? self.room))
+        case .list: session.send(.listRooms)
+        case .who(let room): session.send(.who(room: room ?? ""))
+        case .nick(let name): session.send(.nick(name))
+        case .quit(let reason): quit(reason: reason ?? "leaving")
+        case .help: printHelp()
+        case .setLoss(let percent): setLoss(percent)
+        case .setTracing(let isOn): setTracing(isOn)
+        case .stats:
+            for line in PacketTrace.report(session.statistics, linkConditions: session.linkConditions) {
+                console.print("\(time()) -!- \(line)")
+            }
+        }
+    }
+
+    /// Own lines are printed before the request goes out, so they come before its packet trace.
+    private func say(_ text: String, isAction: Bool) {
+        let room = self.room
+        if isInteractive {
+            console.print(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
+                                                  room: room, currentRoom: room, time: time()))
+        }
+        do {
+            try session.say(text, in: room, isAction: isAction)
+        } catch {
+            console.print(ChatRenderer.error("not sent: \(error)", time: time()))
+        }
+    }
+
+    private func sendPrivate(_ text: String, to name: String) {
+        if isInteractive { console.print(ChatRenderer.ownPrivateMessage(to: name, text: text, time: time())) }
+        do {
+            try session.sendPrivate(text, to: name)
+        } catch {
+            console.print(ChatRenderer.error("not sent: \(error)", time: time()))
+        }
+    }
+
+    private func setLoss(_ percent: Double) {
+        guard session.setLoss(percent: percent) else {
+            status("/loss simulates loss under Datagram (udp mode). TCP hides loss inside the kernel; "
+                + "to make a TCP link lossy, the network itself must drop packets (see compare --kernel-loss)")
+            return
+        }
+        let formatted = percent == percent.rounded() ? String(Int(percent)) : String(percent)
+        status("Simulated loss now \(formatted) % in each direction (seed \(session.configuration.linkSeed))")
+    }
+
+    private func setTracing(_ isOn: Bool) {
+        guard session.setTracing(isOn) else {
+            status("/trace shows Datagram packet fates (udp mode); TCP's segments are the kernel's business "
+                + "(try tcpdump -i lo port \(options.relayPort))")
+            return
+        }
+        status(isOn ? "Tracing packets: sent, acked, LOST, resend, PTO, dup" : "Tracing off")
+    }
+
+    private func printHelp() {
+        for entry in ClientCommand.usage {
+            let padded = entry.usage + String(repeating: " ", count: max(1, 18 - entry.usage.count))
+            console.print("\(time()) -!- \(padded)\(entry.summary)")
+        }
+        console.print("\(time()) -!- Anything else is said in the current room (\(room)); //text says /text")
+    }
+
+    // MARK: Leaving
+
+    /// Line mode's end of input: wait for acknowledgements (bounded), leave, exit 0 or 1.
+    func endOfInput() {
+        session.waitUntilAllAcknowledged(timeout: options.drainTimeout) { [self] isDone in
+            if !isDone {
+                let pending = session.pendingMessages
+                console.printDiagnostic("Error: \(pending.count) message\(pending.count == 1 ? " was" : "s were") "
+                    + "not acknowledged by the relay within \(options.drainTimeout):")
+                for message in pending.prefix(20) { console.printDiagnostic("  \(message)") }
+            }
+            leave(reason: "end of input", status: isDone ? 0 : 1)
+        }
+    }
+
+    /// `/quit`: in line mode, first wait for acknowledgements like the end of input does.
+    func quit(reason: String) {
+        if isInteractive { leave(reason: reason, status: 0) } else { endOfInput() }
+    }
+
+    /// Sends QUIT, waits briefly for it to reach the relay, and exits with `status`.
+    func leave(reason: String, status: Int32) {
+        let isFirst = lock.withLock { () -> Bool in
+            defer { isLeaving = true }
+            return !isLeaving
+        }
+        guard isFirst else { return }
+        session.leave(reason: reason) { [self] in finish(status: status) }
+    }
+
+    func finish(status: Int32) {
+        console.shutDown()
+        exit(status)
+    }
+}

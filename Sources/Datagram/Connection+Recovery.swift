@@ -1,0 +1,163 @@
+/// Loss recovery (RFC 9002 sections 5-7): acknowledgements, RTT samples, loss detection, probes.
+extension Connection {
+    /// Packet reordering threshold (RFC 9002 kPacketThreshold).
+    static let packetThreshold: UInt32 = 3
+
+    /// Processes the acknowledgement fields of a packet from the peer.
+    mutating func handleAcknowledgement(_ acknowledgement: Acknowledgement) {
+        let largest = acknowledgement.largest
+        // An acknowledgement of a packet never sent is ignored (the peer is confused or forging).
+        guard largest.isSerialBefore(nextPacketNumber) else { return }
+        if largestAcknowledged.map({ largest.isSerialAfter($0) }) ?? true { largestAcknowledged = largest }
+
+        var newlyAcknowledgedBytes = 0
+        var newestSentTime: Timestamp?
+        var largestSentTime: Timestamp?
+        var includesAckEliciting = false
+        var bits = acknowledgement.bitfield
+        var next: UInt32? = largest
+        while let number = next {
+            if let packet = acknowledgePacket(number, isLargest: number == largest) {
+                if number == largest { largestSentTime = packet.sentTime }
+                if packet.isAckEliciting {
+                    includesAckEliciting = true
+                    newlyAcknowledgedBytes += packet.size
+                }
+                if newestSentTime.map({ packet.sentTime > $0 }) ?? true { newestSentTime = packet.sentTime }
+            }
+            next = nil
+            if bits != 0 {
+                next = largest &- 1 &- UInt32(bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+        guard let newestSentTime else { return }
+        if let largestSentTime {
+            var sample: Duration?
+            if includesAckEliciting {
+                let ackDelay = Swift.min(acknowledgement.delayDuration, configuration.maximumAckDelay)
+                rtt.update(latest: now - largestSentTime, ackDelay: state == .established ? ackDelay : .zero)
+                sample = rtt.latest
+            }
+            emit(.acknowledged(packetNumber: largest, rttSample: sample))
+        }
+        if newlyAcknowledgedBytes > 0 {
+            congestion.onPacketsAcknowledged(bytes: newlyAcknowledgedBytes, newestSentTime: newestSentTime,
+                                             isWindowLimited: isWindowLimited)
+            isWindowLimited = false
+        }
+        consecutiveProbeTimeouts = 0
+        hasPeerAcknowledged = true
+        detectLosses()
+        sentPackets.trimFront()
+    }
+
+    /// Marks one packet acknowledged if it was outstanding; returns it, or nil.
+    private mutating func acknowledgePacket(_ number: UInt32, isLargest: Bool) -> SentPacket? {
+        guard let index = sentPackets.index(of: number) else { return nil }
+        guard sentPackets[index].state == .outstanding else {
+            // Declared lost too early (reordering): its fragment still arrived, so stop resending it.
+            if sentPackets[index].state == .lost, case let .reliable(ordinal) = sentPackets[index].fragment {
+                sentPackets[index].state = .acknowledged
+                if let message = sendQueue.onAcknowledged(ordinal) { events.append(.acknowledged(message)) }
+            }
+            return nil
+        }
+        sentPackets[index].state = .acknowledged
+        let packet = sentPackets[index]
+        if packet.isAckEliciting {
+            bytesInFlight -= packet.size
+            ackElicitingInFlight -= 1
+        }
+        if !isLargest { emit(.acknowledged(packetNumber: number, rttSample: nil)) }
+        if case let .reliable(ordinal) = packet.fragment, let message = sendQueue.onAcknowledged(ordinal) {
+            events.append(.acknowledged(message))
+        }
+        return packet
+    }
+
+    /// Declares lost every outstanding packet before the largest acknowledged that is 3 or more
+    /// packets older, or was sent more than 9/8 RTT ago (RFC 9002 section 6.1), and arms the loss
+    /// timer for the first one that is neither yet.
+    mutating func detectLosses() {
+        lossTime = nil
+        guard let largestAcknowledged else { return }
+        let lossDelay = rtt.lossDelay
+        var oldestLost: Timestamp?
+        var newestLost: Timestamp?
+        var isContiguous = true
+        var index = 0
+        while index < sentPackets.count {
+            let packet = sentPackets[index]
+            index += 1
+            guard packet.state == .outstanding else {
+                if packet.state == .acknowledged, oldestLost != nil { isContiguous = false }
+                continue
+            }
+            guard packet.packetNumber.isSerialBefore(largestAcknowledged) else { break }
+            let reason: LossReason
+            if largestAcknowledged &- packet.packetNumber >= Connection.packetThreshold {
+                reason = .packetThreshold(largestAcknowledged: largestAcknowledged)
+            } else if now - packet.sentTime >= lossDelay {
+                reason = .timeThreshold(age: now - packet.sentTime, threshold: lossDelay)
+            } else {
+                lossTime = packet.sentTime + lossDelay
+                break
+            }
+            declareLost(at: index - 1, reason: reason)
+            if oldestLost == nil { oldestLost = packet.sentTime }
+            newestLost = packet.sentTime
+        }
+        sentPackets.trimFront()
+        guard let oldestLost, let newestLost else { return }
+        congestion.onCongestionEvent(sentTime: newestLost, now: now)
+        if isContiguous, rtt.hasSample, newestLost - oldestLost > persistentCongestionDuration {
+            congestion.onPersistentCongestion()
+        }
+    }
+
+    private mutating func declareLost(at index: Int, reason: LossReason) {
+        sentPackets[index].state = .lost
+        let packet = sentPackets[index]
+        bytesInFlight -= packet.size
+        ackElicitingInFlight -= 1
+        counters.packetsLost += 1
+        emit(.lost(packetNumber: packet.packetNumber, reason: reason))
+        guard case let .reliable(ordinal) = packet.fragment, sendQueue.onLost(ordinal) else { return }
+        if isTracingEnabled, let (message, fragment) = sendQueue.describe(ordinal) {
+            emit(.retransmitted(message: message, fragment: fragment, lostPacketNumber: packet.packetNumber))
+        }
+    }
+
+    /// RFC 9002 section 7.6.1: three probe timeouts without backoff.
+    var persistentCongestionDuration: Duration {
+        rtt.probeTimeout(maximumAckDelay: configuration.maximumAckDelay, floor: .zero) * 3
+    }
+
+    /// The probe timeout before backoff (RFC 9002 section 6.2.1). During the handshake the peer does
+    /// not delay its acknowledgement, so the maximum ack delay is left out.
+    var baseProbeTimeout: Duration {
+        let ackDelay = state == .established ? configuration.maximumAckDelay : .zero
+        return rtt.probeTimeout(maximumAckDelay: ackDelay, floor: configuration.minimumProbeTimeout)
+    }
+
+    /// The probe timeout in force: doubled per consecutive probe timeout, capped at the maximum.
+    var currentProbeTimeout: Duration {
+        probeTimeout(afterBackoff: consecutiveProbeTimeouts)
+    }
+
+    func probeTimeout(afterBackoff count: Int) -> Duration {
+        var timeout = baseProbeTimeout
+        for _ in 0..<Swift.min(count, 40) {
+            timeout = timeout * 2
+            if timeout >= configuration.maximumProbeTimeout { break }
+        }
+        return Swift.min(timeout, configuration.maximumProbeTimeout)
+    }
+
+    /// When the probe timer fires, nil when nothing ack-eliciting is in flight.
+    var probeDeadline: Timestamp? {
+        guard ackElicitingInFlight > 0, let sent = lastAckElicitingSentTime else { return nil }
+        return sent + currentProbeTimeout
+    }
+}

@@ -1,0 +1,69 @@
+/// The connection's timers, kept as deadlines and folded into one `nextDeadline` (quinn's timer table).
+///
+/// | timer      | armed while                               | fires at                                   |
+/// |------------|-------------------------------------------|--------------------------------------------|
+/// | loss       | an unacked packet is too young to be lost | its send time + 9/8 RTT                    |
+/// | probe      | ack-eliciting packets are in flight       | last ack-eliciting send + PTO · 2^count    |
+/// | ack        | an ack-eliciting packet awaits its ack    | its arrival + maximum ack delay            |
+/// | keepalive  | established                               | last ack-eliciting send + keepalive        |
+/// | idle       | always (from creation, as in QUIC)        | last valid packet received + idle timeout  |
+///
+/// The loss timer, when armed, replaces the probe timer (RFC 9002 section 6.2.1).
+extension Connection {
+    /// When `handleTimeout` must next be called, or nil when no timer is armed.
+    public var nextDeadline: Timestamp? {
+        guard !isClosed else { return nil }
+        var deadline = lossTime ?? probeDeadline
+        if !isAckDueNow, let ackDeadline { deadline = earliest(deadline, ackDeadline) }
+        if state == .established, !isPingPending { deadline = earliest(deadline, keepaliveDeadline) }
+        return earliest(deadline, idleDeadline)
+    }
+
+    private var isAckDueNow: Bool { isAckImmediate }
+
+    var keepaliveDeadline: Timestamp { keepaliveReference + configuration.keepaliveInterval }
+    var idleDeadline: Timestamp { lastReceiveTime + configuration.idleTimeout }
+
+    private func earliest(_ deadline: Timestamp?, _ other: Timestamp) -> Timestamp {
+        guard let deadline else { return other }
+        return Swift.min(deadline, other)
+    }
+
+    /// Tells the connection that time has reached `now` (call it at `nextDeadline`, early calls are harmless).
+    public mutating func handleTimeout(at now: Timestamp) {
+        advanceClock(to: now)
+        guard !isClosed else { return }
+        if self.now >= idleDeadline {
+            finish(.idleTimeout, closeCode: 1)
+            return
+        }
+        if let lossTime {
+            if self.now >= lossTime { detectLosses() }
+        } else if let probeDeadline, self.now >= probeDeadline {
+            onProbeTimeout()
+            if isClosed { return }
+        }
+        if let ackDeadline, self.now >= ackDeadline {
+            isAckImmediate = true
+            self.ackDeadline = nil
+        }
+        if state == .established, self.now >= keepaliveDeadline { isPingPending = true }
+    }
+
+    /// RFC 9002 section 6.2: the probe timer fired. After `maximumProbeCount` in a row the peer is
+    /// presumed gone; otherwise one probe goes out (a HELLO while the handshake is under way).
+    private mutating func onProbeTimeout() {
+        consecutiveProbeTimeouts += 1
+        counters.probeTimeouts += 1
+        if consecutiveProbeTimeouts >= configuration.maximumProbeCount {
+            finish(.probeTimeout, closeCode: 1)
+            return
+        }
+        emit(.probeTimeout(count: consecutiveProbeTimeouts, backoff: currentProbeTimeout))
+        if role == .client, state == .connecting {
+            isHelloPending = true
+        } else {
+            probesToSend = 1
+        }
+    }
+}

@@ -1,0 +1,192 @@
+/// A reliable-datagram connection as a pure state machine: the sans-IO core.
+///
+/// A `Connection` never touches a socket, a clock or a random source. Its driver (Transport over real
+/// UDP, or a simulated link in tests) feeds it input and drains its output:
+///
+/// - **Inputs.** `send(_:on:at:)` queues an application message. `handleDatagram(_:at:)` feeds one UDP
+///   payload that arrived from the peer. `handleTimeout(at:)` says that time has reached `nextDeadline`
+///   (calling it early, or when nothing is due, is harmless). `close(code:at:)` ends the connection.
+/// - **Outputs.** `pollTransmit(at:)` returns the next datagram to send, or nil when nothing may go now
+///   (nothing queued, or the congestion window is full). `pollEvent()` returns the next `Event`.
+///   `nextDeadline` is the one instant at which `handleTimeout` must next be called; nil means no timer.
+///
+/// After *every* input, the driver drains `pollTransmit` until it returns nil, then `pollEvent` until
+/// nil, then re-arms its single timer to `nextDeadline` (replacing, never adding to, the previous one).
+/// Reading `nextDeadline` before draining would miss deadlines that sending creates.
+///
+/// Every input carries the current `Timestamp`, and time never goes backwards: a timestamp earlier
+/// than one already seen is treated as that latest one. The connection reports every way it can end
+/// as an `Event.closed`; once closed it ignores input, `pollTransmit` yields at most one CLOSE, and
+/// `takeUnacknowledgedMessages()` hands back every reliable message the peer never acknowledged.
+///
+/// Inside, packets carry their own numbers, which are never reused (a retransmission is a fragment in
+/// a new packet), acknowledgements ride in every packet's header, and loss recovery follows RFC 9002.
+/// Specs/reliability.md walks through it; Specs/wire-format.md is the byte layout.
+public struct Connection: Sendable {
+    /// The connection's id on the wire.
+    public let id: ConnectionID
+    /// Which end this is.
+    public let role: Role
+    let configuration: Configuration
+    /// Where the connection is in its life.
+    public internal(set) var state: ConnectionState
+    var counters = Statistics()
+    var now: Timestamp
+
+    // Sending and loss recovery.
+    var nextPacketNumber: UInt32
+    var sentPackets = SentPacketTable()
+    var sendQueue = SendQueue()
+    var rtt: RTTEstimator
+    var congestion: any CongestionController
+    var bytesInFlight = 0
+    var ackElicitingInFlight = 0
+    var largestAcknowledged: UInt32?
+    var lastAckElicitingSentTime: Timestamp?
+    var lossTime: Timestamp?
+    var consecutiveProbeTimeouts = 0
+    var probesToSend = 0
+    var isWindowLimited = false
+    var hasPeerAcknowledged = false
+    var nextMessageID: UInt64 = 1
+
+    // Receiving and acknowledging.
+    var receivedPackets = ReceivedPackets()
+    var reorderBuffer: ReorderBuffer
+    var unreliableReassembly: UnreliableReassembly
+    var ackElicitingSinceAcknowledgement = 0
+    var ackDeadline: Timestamp?
+    var isAckImmediate = false
+    var lastReceiveTime: Timestamp
+    var deliveredScratch: [[UInt8]] = []
+
+    // Handshake, liveness and closing.
+    var cookie = [UInt8](repeating: 0, count: HeaderLayout.cookieSize)
+    var isHelloPending = false
+    var isWelcomePending = false
+    var isPingPending = false
+    var pendingCloseCode: UInt8?
+    var keepaliveReference: Timestamp
+    var events = Deque<Event>()
+
+    /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
+    /// a server is created established, emits `.connected`, and answers with WELCOME.
+    /// `firstPacketNumber` exists so tests can start near `UInt32.max`.
+    public init(role: Role, id: ConnectionID, configuration: Configuration = Configuration(),
+                now: Timestamp, firstPacketNumber: UInt32 = 0) {
+        self.id = id
+        self.role = role
+        self.configuration = configuration
+        self.now = now
+        nextPacketNumber = firstPacketNumber
+        rtt = RTTEstimator(initialRTT: configuration.initialRTT)
+        congestion = makeCongestionController(configuration.congestionControl)
+        reorderBuffer = ReorderBuffer(limit: configuration.reorderBufferLimit)
+        unreliableReassembly = UnreliableReassembly(limit: configuration.reorderBufferLimit)
+        lastReceiveTime = now
+        keepaliveReference = now
+        isTracingEnabled = configuration.isTracing
+        switch role {
+        case .client:
+            state = .connecting
+            isHelloPending = true
+        case .server:
+            state = .established
+            isWelcomePending = true
+            events.append(.connected)
+        }
+    }
+
+    var isTracingEnabled: Bool
+
+    /// Counters and current estimates.
+    public var statistics: Statistics {
+        var result = counters
+        result.smoothedRTT = rtt.smoothed
+        result.minimumRTT = rtt.minimum
+        result.rttVariance = rtt.variance
+        result.latestRTT = rtt.latest
+        result.probeTimeout = currentProbeTimeout
+        result.congestionWindow = congestion.window
+        result.bytesInFlight = bytesInFlight
+        result.queuedBytes = sendQueue.queuedBytes
+        return result
+    }
+
+    /// Tracing can be switched on and off at run time (`/trace on`).
+    public var isTracing: Bool {
+        get { isTracingEnabled }
+        set { isTracingEnabled = newValue }
+    }
+
+    /// True when every message sent has been acknowledged and nothing is waiting to go.
+    public var isIdle: Bool { sendQueue.isEmpty }
+
+    /// True once the connection has ended.
+    public var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    /// Queues a message. Messages may be queued before the handshake finishes. Messages of up to
+    /// `Limits.maximumMessageSize` bytes are split into fragments of `Limits.maximumFragmentPayload`.
+    @discardableResult
+    public mutating func send(_ message: [UInt8], on channel: Channel = .reliableOrdered,
+                              at now: Timestamp) throws(SendError) -> MessageID {
+        advanceClock(to: now)
+        guard !isClosed else { throw .connectionClosed }
+        guard message.count <= Limits.maximumMessageSize else {
+            throw .messageTooLarge(size: message.count, limit: Limits.maximumMessageSize)
+        }
+        let queued = sendQueue.queuedBytes
+        if queued > 0, queued + message.count > configuration.sendQueueLimit {
+            throw .sendQueueFull(queuedBytes: queued, limit: configuration.sendQueueLimit)
+        }
+        let id = MessageID(rawValue: nextMessageID)
+        nextMessageID += 1
+        sendQueue.enqueue(message, id: id, on: channel)
+        counters.messagesSent += 1
+        return id
+    }
+
+    /// The next event for the application, or nil.
+    public mutating func pollEvent() -> Event? {
+        events.popFirst()
+    }
+
+    /// After `.closed`: the reliable messages never acknowledged, oldest first, so an application can
+    /// send them again on a new connection. Empties the list.
+    public mutating func takeUnacknowledgedMessages() -> [[UInt8]] {
+        guard isClosed else { return [] }
+        return sendQueue.takeUnacknowledged()
+    }
+
+    mutating func advanceClock(to time: Timestamp) {
+        if time > now { now = time }
+    }
+
+    /// Queues a trace event when tracing is on (callers building costly fates check the flag first).
+    mutating func emit(_ fate: PacketFate) {
+        if isTracingEnabled { events.append(.trace(fate)) }
+    }
+
+    /// Ends the connection with `reason`, queuing a CLOSE with `code` when one should be sent.
+    mutating func finish(_ reason: CloseReason, closeCode: UInt8?) {
+        guard !isClosed else { return }
+        let wasEstablished = state == .established
+        state = .closed(reason)
+        if let closeCode, wasEstablished || role == .server { pendingCloseCode = closeCode }
+        sentPackets.removeAll()
+        bytesInFlight = 0
+        ackElicitingInFlight = 0
+        lossTime = nil
+        ackDeadline = nil
+        events.append(.closed(reason))
+    }
+
+    /// Closes at once: queues one CLOSE with `code` and moves to `.closed(.local)`.
+    public mutating func close(code: UInt8 = 0, at now: Timestamp) {
+        advanceClock(to: now)
+        finish(.local, closeCode: code)
+    }
+}

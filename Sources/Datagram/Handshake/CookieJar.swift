@@ -1,0 +1,103 @@
+/// Issues and checks handshake cookies without keeping any state per client (wire format, section 6).
+///
+/// A cookie is 16 bytes: the issue time in milliseconds since the server's time origin (8 bytes,
+/// big-endian), then a SipHash-2-4 MAC (8 bytes, big-endian) keyed with the server's secret over
+///
+/// ```
+/// address bytes (IP address, then port, as the caller gives them) | connection id (4) | issue time (8)
+/// ```
+///
+/// so a client must receive the COOKIE at the address it claims before it can create state. The secret
+/// comes from the caller (the relay draws it from the system's random source at start); `address` is the
+/// client's IP address bytes followed by its port, as the server sees them. Every reply is at most as
+/// large as the datagram that caused it, so the server cannot be used to amplify a spoofed flood.
+public struct CookieJar: Sendable {
+    private let secret: (UInt64, UInt64)
+    private let lifetime: Duration
+
+    /// A jar whose cookies are accepted for `lifetime` after issue.
+    public init(secret: (UInt64, UInt64), lifetime: Duration = .seconds(10)) {
+        self.secret = secret
+        self.lifetime = lifetime
+    }
+
+    /// Decides what to do with `datagram`, which came from `address` for which there is no connection.
+    ///
+    /// - a HELLO with a zero cookie field, or with a cookie that expired: `.reply(COOKIE)` (48 bytes);
+    /// - a HELLO with a valid cookie: `.accept(id)`;
+    /// - a HELLO with a forged cookie, a RESET, a COOKIE, or anything unparseable: `.drop`;
+    /// - any other packet: `.reply(RESET)` (32 bytes), since we hold no state for it.
+    public func respond(to datagram: [UInt8], from address: [UInt8], at now: Timestamp) -> StatelessResponse {
+        let packet: Packet
+        do {
+            packet = try Packet.parse(datagram)
+        } catch {
+            return .drop(reason: error.description)
+        }
+        let id = packet.header.connectionID
+        switch packet.body {
+        case .hello(let cookie):
+            return respondToHello(packet, cookie: cookie, from: address, at: now)
+        case .reset:
+            return .drop(reason: "RESET is never answered")
+        case .cookie:
+            return .drop(reason: "COOKIE sent to a server")
+        case .data, .ack, .ping, .close, .welcome:
+            let reset = Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .reset)
+            return .reply(reset.emit())
+        }
+    }
+
+    private func respondToHello(_ hello: Packet, cookie: [UInt8], from address: [UInt8],
+                                at now: Timestamp) -> StatelessResponse {
+        let id = hello.header.connectionID
+        if cookie.allSatisfy({ $0 == 0 }) {
+            return .reply(cookieReply(to: hello, from: address, at: now))
+        }
+        switch check(cookie, id: id, from: address, at: now) {
+        case .valid: return .accept(id)
+        case .expired: return .reply(cookieReply(to: hello, from: address, at: now))
+        case .forged: return .drop(reason: "forged cookie")
+        }
+    }
+
+    /// A COOKIE acknowledging the HELLO (so the client gets a first RTT sample), with packet number 0.
+    private func cookieReply(to hello: Packet, from address: [UInt8], at now: Timestamp) -> [UInt8] {
+        let id = hello.header.connectionID
+        let header = PacketHeader(connectionID: id, packetNumber: 0,
+                                  acknowledgement: Acknowledgement(largest: hello.header.packetNumber))
+        return Packet(header: header, body: .cookie(makeCookie(id: id, address: address, at: now))).emit()
+    }
+
+    enum Verdict { case valid, expired, forged }
+
+    /// The 16-byte cookie for this client at `now`.
+    func makeCookie(id: ConnectionID, address: [UInt8], at now: Timestamp) -> [UInt8] {
+        let issued = UInt64(clamping: now.microsecondsSinceOrigin / 1000)
+        var cookie = [UInt8]()
+        cookie.reserveCapacity(HeaderLayout.cookieSize)
+        cookie.appendBigEndian(issued)
+        cookie.appendBigEndian(mac(id: id, address: address, issued: issued))
+        return cookie
+    }
+
+    func check(_ cookie: [UInt8], id: ConnectionID, from address: [UInt8], at now: Timestamp) -> Verdict {
+        let view = PacketView(bytes: cookie)
+        let issued = view.readUInt64(at: 0)
+        guard view.readUInt64(at: 8) == mac(id: id, address: address, issued: issued) else { return .forged }
+        let nowMilliseconds = now.microsecondsSinceOrigin / 1000
+        guard issued <= UInt64(clamping: nowMilliseconds) else { return .forged }
+        let age = Duration.milliseconds(nowMilliseconds - Int64(issued))
+        return age <= lifetime ? .valid : .expired
+    }
+
+    private func mac(id: ConnectionID, address: [UInt8], issued: UInt64) -> UInt64 {
+        var hasher = SipHash24(key: secret)
+        hasher.append(address)
+        var tail = [UInt8]()
+        tail.appendBigEndian(id.rawValue)
+        tail.appendBigEndian(issued)
+        hasher.append(tail)
+        return hasher.finalize()
+    }
+}

@@ -1,0 +1,55 @@
+/// Round-trip time estimation as RFC 9002 section 5 describes it.
+///
+/// Before the first sample the smoothed RTT is the configured initial RTT and the variance half of it
+/// (section 5.3, "initial"). The first sample sets minimum and smoothed RTT to itself and the variance
+/// to half of it. Later samples update the minimum with the raw sample, subtract the peer's reported
+/// ack delay only when that does not take the sample below the minimum (section 5.3), and move the
+/// smoothed RTT by 1/8 and the variance by 1/4 towards the adjusted sample.
+struct RTTEstimator: Sendable {
+    private(set) var smoothed: Duration
+    private(set) var variance: Duration
+    private(set) var minimum: Duration = .zero
+    private(set) var latest: Duration = .zero
+    private(set) var hasSample = false
+
+    init(initialRTT: Duration) {
+        smoothed = initialRTT
+        variance = initialRTT / 2
+    }
+
+    /// Takes one sample: `latest` is now minus the send time of the largest newly acknowledged packet;
+    /// `ackDelay` is what the peer reported, already capped at the maximum ack delay.
+    mutating func update(latest sample: Duration, ackDelay: Duration) {
+        latest = sample
+        guard hasSample else {
+            hasSample = true
+            minimum = sample
+            smoothed = sample
+            variance = sample / 2
+            return
+        }
+        minimum = Swift.min(minimum, sample)
+        var adjusted = sample
+        if sample >= minimum + ackDelay {
+            adjusted = sample - ackDelay
+        }
+        let deviation = smoothed > adjusted ? smoothed - adjusted : adjusted - smoothed
+        variance = (variance * 3 + deviation) / 4
+        smoothed = (smoothed * 7 + adjusted) / 8
+    }
+
+    /// The probe timeout before backoff (section 6.2.1): smoothed + max(4·variance, granularity) +
+    /// `maximumAckDelay`, never below `floor`.
+    func probeTimeout(maximumAckDelay: Duration, floor: Duration) -> Duration {
+        let timeout = smoothed + Swift.max(variance * 4, RTTEstimator.granularity) + maximumAckDelay
+        return Swift.max(timeout, floor)
+    }
+
+    /// The loss-detection time threshold (section 6.1.2): 9/8 of max(smoothed, latest), at least 1 ms.
+    var lossDelay: Duration {
+        Swift.max(Swift.max(smoothed, latest) * 9 / 8, RTTEstimator.granularity)
+    }
+
+    /// The timer granularity RFC 9002 recommends (`kGranularity`).
+    static let granularity: Duration = .milliseconds(1)
+}

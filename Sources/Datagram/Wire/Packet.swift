@@ -1,0 +1,194 @@
+/// The fields of a DATA body before its payload (wire format, section 5).
+public struct FragmentHeader: Sendable, Hashable {
+    /// The channel the message travels on.
+    public var channel: Channel
+    /// The per-channel message number.
+    public var messageNumber: UInt32
+    /// This fragment's 0-based index within the message.
+    public var fragmentIndex: UInt16
+    /// How many fragments the message has, 1 to `Limits.maximumFragmentCount`.
+    public var fragmentCount: UInt16
+
+    /// Creates the fields of a DATA body.
+    public init(channel: Channel, messageNumber: UInt32, fragmentIndex: UInt16, fragmentCount: UInt16) {
+        self.channel = channel
+        self.messageNumber = messageNumber
+        self.fragmentIndex = fragmentIndex
+        self.fragmentCount = fragmentCount
+    }
+}
+
+/// The type-dependent part of a packet (wire format, section 3).
+public enum PacketBody: Sendable, Hashable {
+    /// One message fragment (section 5).
+    case data(FragmentHeader, payload: ArraySlice<UInt8>)
+    /// Only the header's acknowledgement fields.
+    case ack
+    /// Asks for an acknowledgement (keepalive, probe).
+    case ping
+    /// The sender closed, with a reason code (section 7).
+    case close(code: UInt8)
+    /// The server has no state for this connection id.
+    case reset
+    /// The 16-byte cookie field; all zeros on the first HELLO.
+    case hello(cookie: [UInt8])
+    /// The 16-byte cookie the client must echo.
+    case cookie([UInt8])
+    /// The server accepted the handshake.
+    case welcome
+
+    /// The type byte that goes with this body.
+    public var type: PacketType {
+        switch self {
+        case .data: .data
+        case .ack: .ack
+        case .ping: .ping
+        case .close: .close
+        case .reset: .reset
+        case .hello: .hello
+        case .cookie: .cookie
+        case .welcome: .welcome
+        }
+    }
+}
+
+/// A validated packet: what `parse` accepts and `emit` writes, byte for byte (wire format, sections 2-7).
+public struct Packet: Sendable, Hashable {
+    /// The header fields.
+    public var header: PacketHeader
+    /// The body, which also determines the type byte.
+    public var body: PacketBody
+
+    /// Creates a packet from its parts.
+    public init(header: PacketHeader, body: PacketBody) {
+        self.header = header
+        self.body = body
+    }
+
+    /// The packet's type.
+    public var type: PacketType { body.type }
+
+    /// Reads one datagram. Checks, in order: length and magic, checksum, version, type, body.
+    public static func parse(_ datagram: [UInt8]) throws(WireError) -> Packet {
+        guard datagram.count >= 2 else { throw .truncated }
+        let view = PacketView(bytes: datagram)
+        guard view.magic == HeaderLayout.magic else { throw .badMagic }
+        guard datagram.count >= HeaderLayout.size else { throw .truncated }
+        guard datagram.count <= Limits.maximumDatagramSize else { throw .invalidField("datagram length") }
+        guard view.checksum == CRC32C.datagramChecksum(datagram) else { throw .checksumMismatch }
+        guard view.version == HeaderLayout.version else { throw .unsupportedVersion(view.version) }
+        guard let type = PacketType(rawValue: view.typeCode) else { throw .unknownType(view.typeCode) }
+        var acknowledgement: Acknowledgement?
+        if view.flags & HeaderLayout.ackFlag != 0 {
+            acknowledgement = Acknowledgement(largest: view.largestAcknowledged, bitfield: view.bitfield,
+                                              delay: view.ackDelay)
+        }
+        let header = PacketHeader(connectionID: ConnectionID(rawValue: view.connectionID),
+                                  packetNumber: view.packetNumber, acknowledgement: acknowledgement)
+        return Packet(header: header, body: try parseBody(type, view))
+    }
+
+    private static func parseBody(_ type: PacketType, _ view: PacketView) throws(WireError) -> PacketBody {
+        let body = view.body
+        switch type {
+        case .data: return try parseData(view)
+        case .ack, .ping, .reset, .welcome:
+            guard body.isEmpty else { throw .invalidField("body length") }
+            switch type {
+            case .ack: return .ack
+            case .ping: return .ping
+            case .reset: return .reset
+            default: return .welcome
+            }
+        case .close:
+            guard body.count >= 1 else { throw .truncated }
+            guard body.count == 1 else { throw .invalidField("body length") }
+            return .close(code: body[body.startIndex])
+        case .hello, .cookie:
+            guard body.count >= HeaderLayout.cookieSize else { throw .truncated }
+            guard body.count == HeaderLayout.cookieSize else { throw .invalidField("body length") }
+            return type == .hello ? .hello(cookie: Array(body)) : .cookie(Array(body))
+        }
+    }
+
+    private static func parseData(_ view: PacketView) throws(WireError) -> PacketBody {
+        let base = HeaderLayout.size
+        guard view.bytes.count >= base + HeaderLayout.dataFieldsSize else { throw .truncated }
+        guard let channel = Channel(rawValue: view.bytes[base]) else { throw .invalidField("channel") }
+        let index = view.readUInt16(at: base + 2)
+        let number = view.readUInt32(at: base + 4)
+        let count = view.readUInt16(at: base + 8)
+        guard count >= 1, Int(count) <= Limits.maximumFragmentCount else { throw .invalidField("fragment count") }
+        guard index < count else { throw .invalidField("fragment index") }
+        let payload = view.bytes[(base + HeaderLayout.dataFieldsSize)...]
+        let isLast = index == count - 1
+        guard isLast ? payload.count <= Limits.maximumFragmentPayload
+                     : payload.count == Limits.maximumFragmentPayload else {
+            throw .invalidField("payload length")
+        }
+        let fragment = FragmentHeader(channel: channel, messageNumber: number, fragmentIndex: index, fragmentCount: count)
+        return .data(fragment, payload: payload)
+    }
+
+    /// Writes the packet as one datagram, checksum included.
+    public func emit() -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(HeaderLayout.size + bodySize)
+        emitHeader(into: &bytes)
+        emitBody(into: &bytes)
+        Packet.sealChecksum(&bytes)
+        return bytes
+    }
+
+    private var bodySize: Int {
+        switch body {
+        case .data(_, let payload): HeaderLayout.dataFieldsSize + payload.count
+        case .close: 1
+        case .hello, .cookie: HeaderLayout.cookieSize
+        case .ack, .ping, .reset, .welcome: 0
+        }
+    }
+
+    private func emitHeader(into bytes: inout [UInt8]) {
+        bytes.appendBigEndian(HeaderLayout.magic)
+        bytes.append(HeaderLayout.version)
+        bytes.append(type.rawValue)
+        bytes.appendBigEndian(header.connectionID.rawValue)
+        bytes.appendBigEndian(header.packetNumber)
+        let ack = header.acknowledgement
+        bytes.appendBigEndian(ack?.largest ?? 0)
+        bytes.appendBigEndian(ack?.bitfield ?? 0)
+        bytes.appendBigEndian(ack?.delay ?? 0)
+        bytes.append(ack == nil ? 0 : HeaderLayout.ackFlag)
+        bytes.append(0)
+        bytes.appendBigEndian(UInt32(0))
+    }
+
+    private func emitBody(into bytes: inout [UInt8]) {
+        switch body {
+        case let .data(fragment, payload):
+            bytes.append(fragment.channel.rawValue)
+            bytes.append(0)
+            bytes.appendBigEndian(fragment.fragmentIndex)
+            bytes.appendBigEndian(fragment.messageNumber)
+            bytes.appendBigEndian(fragment.fragmentCount)
+            bytes.append(contentsOf: payload)
+        case .close(let code):
+            bytes.append(code)
+        case .hello(let cookie), .cookie(let cookie):
+            precondition(cookie.count == HeaderLayout.cookieSize, "a cookie field is 16 bytes")
+            bytes.append(contentsOf: cookie)
+        case .ack, .ping, .reset, .welcome:
+            break
+        }
+    }
+
+    /// Computes the checksum of a complete datagram and writes it into bytes 28..<32.
+    static func sealChecksum(_ bytes: inout [UInt8]) {
+        let checksum = CRC32C.datagramChecksum(bytes)
+        bytes[28] = UInt8(truncatingIfNeeded: checksum >> 24)
+        bytes[29] = UInt8(truncatingIfNeeded: checksum >> 16)
+        bytes[30] = UInt8(truncatingIfNeeded: checksum >> 8)
+        bytes[31] = UInt8(truncatingIfNeeded: checksum)
+    }
+}

@@ -1,0 +1,104 @@
+import Chat
+import Datagram
+
+/// One connection in the relay's table, keyed by its endpoint.
+struct Peer: Sendable {
+    enum Phase: Sendable, Hashable {
+        /// Connected; only HELLO is accepted.
+        case awaitingHello
+        /// WELCOME sent: a user with a name and rooms.
+        case joined
+    }
+
+    let endpoint: Endpoint
+    /// Creation order, so that iteration over peers is deterministic.
+    let serial: Int
+    var phase: Phase = .awaitingHello
+    /// Set by `beginShutdown`: NOTICE sent; the peer is closed once its connection is idle, or at this time.
+    var drainDeadline: Timestamp?
+    var name = ""
+    var sessionID = SessionID(rawValue: 0)
+    /// Canonical room keys, in join order.
+    var rooms: [String] = []
+    var lastHeard: Timestamp
+    /// UDP only: the Datagram connection's id (the connection itself lives in `RelayCore.connections`,
+    /// so that copying a `Peer` never copies, or forces a copy-on-write of, a connection's buffers).
+    var connectionID: ConnectionID?
+    /// TCP only: the stream's frame decoder.
+    var frames: FrameDecoder?
+    /// TCP only: the RTT the client last reported in HEARTBEAT.
+    var reportedRoundTripTime: Duration?
+    /// TCP only: the highest SAY/PRIVATE id handled, acknowledged with RECEIVED.
+    var highestHandledMessageID: UInt64 = 0
+    var messagesReceived = 0
+    var messagesSent = 0
+
+    var isJoined: Bool { phase == .joined }
+
+    /// UDP: the connection's smoothed RTT once it has a sample (before that the estimator still holds
+    /// `initialRTT`, with no latest sample); TCP: the client's last report.
+    func roundTripTime(connection: Statistics?, initialRTT: Duration) -> Duration? {
+        guard let statistics = connection else { return reportedRoundTripTime }
+        let hasSample = statistics.latestRTT != .zero || statistics.smoothedRTT != initialRTT
+        return hasSample ? statistics.smoothedRTT : nil
+    }
+}
+
+/// Why a user left, which decides the notice the others get.
+enum Departure: Sendable, Hashable, CustomStringConvertible {
+    /// The user sent QUIT (with this reason).
+    case quit(String)
+    /// Silent longer than the peer timeout.
+    case timedOut
+    /// The stream closed, the connection was reset or gave up, the peer closed.
+    case connectionLost
+    /// The user's send queue overflowed.
+    case sendQueueOverflow
+    /// The stream sent something that is not a frame.
+    case protocolError(String)
+    /// A new connection with the same session id took this user's name.
+    case replaced
+    /// The relay shut down.
+    case shutdown
+
+    /// How the relay's log says it.
+    var description: String {
+        switch self {
+        case let .quit(reason): reason.isEmpty ? "quit" : "quit (\(reason))"
+        case .timedOut: "timed out"
+        case .connectionLost: "connection lost"
+        case .sendQueueOverflow: "send queue overflow"
+        case let .protocolError(problem): "protocol error: \(problem)"
+        case .replaced: "replaced by a new connection of the same session"
+        case .shutdown: "relay shut down"
+        }
+    }
+
+    /// The Datagram CLOSE code (wire format, section 7) for this departure.
+    var closeCode: UInt8 {
+        switch self {
+        case .quit, .replaced, .sendQueueOverflow, .connectionLost: 0
+        case .timedOut: 1
+        case .protocolError: 2
+        case .shutdown: 3
+        }
+    }
+
+    /// The NOTICE the others get, or nil when they are not told.
+    func notice(name: String) -> Notice? {
+        switch self {
+        case let .quit(reason): Notice(kind: .quit, name: name, detail: reason.isEmpty ? "quit" : reason)
+        case .timedOut: Notice(kind: .timedOut, name: name)
+        case .connectionLost: Notice(kind: .quit, name: name, detail: "connection lost")
+        case .sendQueueOverflow: Notice(kind: .quit, name: name, detail: "send queue overflow")
+        case let .protocolError(problem): Notice(kind: .quit, name: name, detail: "protocol error: \(problem)")
+        case .replaced, .shutdown: nil
+        }
+    }
+}
+
+/// A room: its name as first spelled, and its members in join order.
+struct Room: Sendable {
+    var name: String
+    var members: [Endpoint] = []
+}

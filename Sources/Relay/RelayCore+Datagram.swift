@@ -1,0 +1,124 @@
+import Chat
+import Datagram
+
+extension RelayCore {
+    /// One UDP datagram arrived from `endpoint` (whose transport must be `.udp`).
+    ///
+    /// A datagram for a known connection goes to it; anything else goes to the stateless `CookieJar`,
+    /// which answers with a COOKIE or RESET, drops it, or accepts a HELLO with a valid cookie.
+    public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
+        if let id = peers[endpoint]?.connectionID, Self.connectionID(of: datagram) == id {
+            let receivedBefore = connections[endpoint]?.statistics.packetsReceived ?? 0
+            connections[endpoint]?.handleDatagram(datagram, at: now)
+            if (connections[endpoint]?.statistics.packetsReceived ?? 0) > receivedBefore {
+                peers[endpoint]?.lastHeard = now
+            }
+            markPending(endpoint)
+        } else {
+            respondStatelessly(to: datagram, from: endpoint, at: now)
+        }
+        flushConnections(at: now)
+    }
+
+    /// The connection id of a datagram that is long enough to have one (wire format, section 2).
+    static func connectionID(of datagram: [UInt8]) -> ConnectionID? {
+        guard datagram.count >= Limits.headerSize else { return nil }
+        let raw = datagram[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return ConnectionID(rawValue: raw)
+    }
+
+    private mutating func respondStatelessly(to datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
+        switch cookieJar.respond(to: datagram, from: endpoint.cookieAddress, at: now) {
+        case let .reply(bytes):
+            if bytes.count > 3, bytes[3] == 0x05 { statistics.resetsSent += 1 } else { statistics.cookiesIssued += 1 }
+            actions.append(.sendDatagram(bytes, to: endpoint))
+        case let .drop(reason):
+            statistics.statelessDropped += 1
+            log(.debug, "\(endpoint): dropped datagram of \(datagram.count) bytes: \(reason)")
+        case let .accept(id):
+            acceptConnection(id, datagram: datagram, from: endpoint, at: now)
+        }
+    }
+
+    private mutating func acceptConnection(_ id: ConnectionID, datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
+        if peers[endpoint] != nil {
+            // Same address and port, new connection id: the client restarted; the old one is gone.
+            removePeer(endpoint, departure: .connectionLost, at: now)
+        }
+        var connection = Connection(role: .server, id: id, configuration: connectionConfiguration, now: now)
+        connection.handleDatagram(datagram, at: now)
+        if let refusal = refusalReason() {
+            statistics.peersRefused += 1
+            log(.warning, "\(endpoint): refused (\(refusal))")
+            connection.close(code: isShuttingDown ? 3 : 4, at: now)
+            while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
+            return
+        }
+        addPeer(endpoint, connection: connection, connectionID: id, at: now)
+        log(.debug, "\(endpoint): connection \(id) accepted")
+        markPending(endpoint)
+    }
+
+    /// Why a new connection must be refused now, or nil.
+    func refusalReason() -> String? {
+        if isShuttingDown { return "shutting down" }
+        if peers.count >= configuration.maximumPeers { return "server full: \(peers.count) peers" }
+        return nil
+    }
+
+    mutating func markPending(_ endpoint: Endpoint) {
+        if !pendingConnections.contains(endpoint) { pendingConnections.append(endpoint) }
+    }
+
+    /// Drains every touched connection: its events first (which may touch others), then its datagrams.
+    mutating func flushConnections(at now: Timestamp) {
+        repeat {
+            disconnectOverflowedPeers(at: now)
+            drainPendingConnections(at: now)
+        } while !overflowedPeers.isEmpty
+    }
+
+    private mutating func drainPendingConnections(at now: Timestamp) {
+        while !pendingConnections.isEmpty {
+            let endpoint = pendingConnections.removeFirst()
+            while peers[endpoint] != nil, let event = connections[endpoint]?.pollEvent() {
+                handleConnectionEvent(event, from: endpoint, at: now)
+            }
+            while let bytes = connections[endpoint]?.pollTransmit(at: now) {
+                actions.append(.sendDatagram(bytes, to: endpoint))
+            }
+            if peers[endpoint]?.drainDeadline != nil, connections[endpoint]?.isIdle == true {
+                finishDraining(endpoint, at: now)
+            }
+        }
+    }
+
+    private mutating func handleConnectionEvent(_ event: Event, from endpoint: Endpoint, at now: Timestamp) {
+        switch event {
+        case let .message(bytes, _):
+            handleChatMessage(bytes, from: endpoint, at: now)
+        case let .closed(reason):
+            let departure: Departure = reason == .idleTimeout ? .timedOut : .connectionLost
+            log(.debug, "\(endpoint): connection closed (\(reason))")
+            removePeer(endpoint, departure: departure, at: now)
+        case .connected, .acknowledged, .trace:
+            break
+        }
+    }
+
+    /// Decodes one chat message from a UDP or TCP peer and acts on it; undecodable input is counted,
+    /// answered with ERROR badRequest, and dropped.
+    mutating func handleChatMessage(_ bytes: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
+        guard peers[endpoint] != nil else { return }
+        peers[endpoint]?.lastHeard = now
+        peers[endpoint]?.messagesReceived += 1
+        do {
+            let message = try ClientMessage(decoding: bytes)
+            handleClientMessage(message, from: endpoint, at: now)
+        } catch {
+            statistics.malformedDropped += 1
+            log(.debug, "\(endpoint): malformed chat message of \(bytes.count) bytes: \(error)")
+            sendError(.badRequest, "Malformed message: \(error)", to: endpoint, at: now)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Chat
+import Datagram
+
+extension RelayCore {
+    /// Queues `message` for one peer. A UDP peer whose queue is full is disconnected after the current
+    /// input with the notice "send queue overflow"; nothing is dropped silently.
+    mutating func send(_ message: RelayMessage, to endpoint: Endpoint, at now: Timestamp) {
+        send(encoded: message.encoded(), to: endpoint, at: now)
+    }
+
+    /// Queues an already encoded relay message for one peer (a room message is encoded once).
+    mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp) {
+        guard peers[endpoint] != nil, !overflowedPeers.contains(endpoint) else { return }
+        peers[endpoint]?.messagesSent += 1
+        guard endpoint.transport == .udp else {
+            actions.append(.sendStream(Framing.frame(bytes), to: endpoint))
+            return
+        }
+        do {
+            try connections[endpoint]?.send(bytes, at: now)
+            markPending(endpoint)
+        } catch .sendQueueFull(let queued, let limit) {
+            log(.warning, "\(endpoint): send queue full (\(queued) of \(limit) bytes)")
+            overflowedPeers.append(endpoint)
+        } catch {
+            log(.debug, "\(endpoint): message not sent: \(error)")
+        }
+    }
+
+    mutating func sendError(_ code: ErrorCode, _ text: String, messageID: UInt64 = 0, to endpoint: Endpoint, at now: Timestamp) {
+        statistics.errorsSent += 1
+        log(.debug, "\(endpoint): error \(code): \(text)")
+        send(.error(code: code, messageID: messageID, text: text), to: endpoint, at: now)
+    }
+
+    /// Disconnects the peers whose send queue overflowed during this input.
+    mutating func disconnectOverflowedPeers(at now: Timestamp) {
+        while !overflowedPeers.isEmpty {
+            let endpoint = overflowedPeers.removeFirst()
+            statistics.sendQueueOverflows += 1
+            removePeer(endpoint, departure: .sendQueueOverflow, at: now)
+        }
+    }
+
+    /// Removes a peer: frees its name, leaves its rooms, tells the users who shared a room with it
+    /// (per `departure`), and closes its connection (CLOSE) or stream.
+    mutating func removePeer(_ endpoint: Endpoint, departure: Departure, at now: Timestamp, isStreamOpen: Bool = true) {
+        guard let peer = peers.removeValue(forKey: endpoint) else { return }
+        pendingConnections.removeAll { $0 == endpoint }
+        overflowedPeers.removeAll { $0 == endpoint }
+        if !peer.name.isEmpty {
+            let neighbours = leaveAllRooms(peer)
+            if names[ChatNames.canonical(peer.name)] == endpoint { names[ChatNames.canonical(peer.name)] = nil }
+            if let notice = departure.notice(name: peer.name) {
+                for neighbour in neighbours { send(.notice(notice), to: neighbour, at: now) }
+            }
+            log(.info, "\(peer.name) [\(endpoint)] left: \(departure)")
+        }
+        if var connection = connections.removeValue(forKey: endpoint) {
+            if case .closed = connection.state {} else { connection.close(code: departure.closeCode, at: now) }
+            while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
+        } else if isStreamOpen {
+            actions.append(.closeStream(endpoint))
+        }
+        statistics.peers = peers.count
+        statistics.joinedPeers = peers.values.count(where: \.isJoined)
+    }
+
+    /// Takes `peer` out of all its rooms (deleting rooms left empty) and returns the other members of
+    /// those rooms, each once, in connection order.
+    private mutating func leaveAllRooms(_ peer: Peer) -> [Endpoint] {
+        var neighbours: Set<Endpoint> = []
+        for key in peer.rooms {
+            rooms[key]?.members.removeAll { $0 == peer.endpoint }
+            neighbours.formUnion(rooms[key]?.members ?? [])
+            if rooms[key]?.members.isEmpty == true { rooms[key] = nil }
+        }
+        return neighbours.compactMap { peers[$0] }.sorted { $0.serial < $1.serial }.map(\.endpoint)
+    }
+
+    mutating func evictSilentPeer(_ endpoint: Endpoint, at now: Timestamp) {
+        guard let peer = peers[endpoint] else { return }
+        statistics.peersTimedOut += 1
+        log(.info, "\(peer.isJoined ? peer.name : "unjoined peer") [\(endpoint)] silent for \(now - peer.lastHeard): timed out")
+        removePeer(endpoint, departure: .timedOut, at: now)
+    }
+
+    /// Ends a shutdown drain: closes the peer with CLOSE code 3 (UDP) or closes its stream (TCP).
+    mutating func finishDraining(_ endpoint: Endpoint, at now: Timestamp) {
+        removePeer(endpoint, departure: .shutdown, at: now)
+    }
+
+    /// Puts a joined peer in `roomName` (already validated), creating the room, and tells it and the
+    /// members. Joining a room one is already in just confirms it.
+    mutating func join(_ endpoint: Endpoint, room roomName: String, at now: Timestamp) {
+        guard let peer = peers[endpoint] else { return }
+        let key = ChatNames.canonical(roomName)
+        if peer.rooms.contains(key) {
+            send(.notice(Notice(kind: .roomJoined, room: rooms[key]?.name ?? roomName)), to: endpoint, at: now)
+            return
+        }
+        guard peer.rooms.count < ChatLimits.maximumRoomsPerUser else {
+            sendError(.tooManyRooms, "You are already in \(ChatLimits.maximumRoomsPerUser) rooms", to: endpoint, at: now)
+            return
+        }
+        let members = rooms[key]?.members ?? []
+        rooms[key, default: Room(name: roomName)].members.append(endpoint)
+        peers[endpoint]?.rooms.append(key)
+        let name = rooms[key]?.name ?? roomName
+        send(.notice(Notice(kind: .roomJoined, room: name)), to: endpoint, at: now)
+        let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.description)
+        for member in members { send(.notice(notice), to: member, at: now) }
+    }
+
+    /// Takes a joined peer out of a room it is in, and tells it and the members left.
+    mutating func part(_ endpoint: Endpoint, roomKey key: String, reason: String, at now: Timestamp) {
+        guard let peer = peers[endpoint], let room = rooms[key] else { return }
+        peers[endpoint]?.rooms.removeAll { $0 == key }
+        rooms[key]?.members.removeAll { $0 == endpoint }
+        if rooms[key]?.members.isEmpty == true { rooms[key] = nil }
+        send(.notice(Notice(kind: .roomParted, room: room.name)), to: endpoint, at: now)
+        let notice = Notice(kind: .left, name: peer.name, room: room.name, detail: reason)
+        for member in room.members where member != endpoint { send(.notice(notice), to: member, at: now) }
+    }
+}

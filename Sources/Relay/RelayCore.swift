@@ -1,0 +1,162 @@
+import Chat
+import Datagram
+
+/// The relay as a pure state machine: peers, names, rooms and routing, for UDP and TCP users at once.
+///
+/// It never touches a socket, a clock or a random source. The driver (one serial queue) feeds it
+/// inputs and carries out the actions it asks for:
+///
+/// - **Inputs.** `handleDatagram(_:from:at:)` for every UDP datagram received;
+///   `handleStreamOpened(_:at:)`, `handleStreamBytes(_:from:at:)` and `handleStreamClosed(_:at:)` for
+///   TCP streams; `handleStreamBacklog(_:for:at:)` after writing to a stream, with what is still
+///   unwritten; `handleTimeout(at:)` when `nextDeadline` is reached; `beginShutdown(reason:at:)` once,
+///   on SIGINT or SIGTERM.
+/// - **Outputs.** After every input, call `pollAction()` until it returns nil and perform each action
+///   in order (send a datagram, append to a stream, close a stream, log a line). Then re-arm the one
+///   timer to `nextDeadline` (nil: no timer). Early `handleTimeout` calls are harmless.
+/// - **Time** never goes backwards between calls. Every UDP peer's Datagram connection is driven from
+///   inside: its transmissions become `.sendDatagram` actions and its timers are folded into
+///   `nextDeadline`, so the driver keeps one timer for everything.
+/// - **Shutdown.** After `beginShutdown`, keep driving until `isFinished`, then exit.
+///
+/// UDP endpoints without a connection are answered statelessly by a `CookieJar` (COOKIE or RESET);
+/// a HELLO with a valid cookie creates one `Connection` per peer. TCP streams carry length-prefixed
+/// frames (`FrameDecoder`). Malformed input is counted and dropped and never disturbs another peer;
+/// a stream whose framing breaks is closed alone.
+public struct RelayCore: Sendable {
+    /// The limits this relay runs with.
+    public let configuration: RelayConfiguration
+    /// Relay-wide counters.
+    public internal(set) var statistics = RelayStatistics()
+
+    let cookieJar: CookieJar
+    let connectionConfiguration: Configuration
+    var peers: [Endpoint: Peer] = [:]
+    /// The Datagram connection of every UDP peer, by endpoint.
+    var connections: [Endpoint: Connection] = [:]
+    /// Canonical user name → the endpoint holding it.
+    var names: [String: Endpoint] = [:]
+    /// Canonical room name → the room.
+    var rooms: [String: Room] = [:]
+    var actions: [RelayAction] = []
+    var nextActionIndex = 0
+    /// UDP peers whose connection may have events or datagrams waiting, in the order touched.
+    var pendingConnections: [Endpoint] = []
+    var nextSerial = 0
+    var shutdownReason: String?
+    /// Peers whose send queue overflowed, disconnected at the end of the current input.
+    var overflowedPeers: [Endpoint] = []
+
+    /// Creates a relay. `cookieSecret` keys the handshake cookies: draw it from the system's random
+    /// source at start. `now` is the driver's current time.
+    public init(configuration: RelayConfiguration = RelayConfiguration(), cookieSecret: (UInt64, UInt64), at now: Timestamp) {
+        self.configuration = configuration
+        self.cookieJar = CookieJar(secret: cookieSecret)
+        var connection = configuration.connection
+        connection.idleTimeout = max(connection.idleTimeout, configuration.peerTimeout * 2)
+        self.connectionConfiguration = connection
+    }
+
+    /// True once `beginShutdown` was called.
+    public var isShuttingDown: Bool { shutdownReason != nil }
+
+    /// True once shutdown has closed every peer: the driver may exit.
+    public var isFinished: Bool { isShuttingDown && peers.isEmpty }
+
+    /// The next action for the driver, or nil when there is nothing to do.
+    public mutating func pollAction() -> RelayAction? {
+        guard nextActionIndex < actions.count else {
+            actions.removeAll(keepingCapacity: true)
+            nextActionIndex = 0
+            return nil
+        }
+        defer { nextActionIndex += 1 }
+        return actions[nextActionIndex]
+    }
+
+    /// When `handleTimeout` must next be called: the earliest of every peer's eviction time, every
+    /// UDP connection's own timers, and the shutdown drain deadline.
+    public var nextDeadline: Timestamp? {
+        var earliest: Timestamp?
+        func consider(_ candidate: Timestamp?) {
+            guard let candidate else { return }
+            if earliest.map({ candidate < $0 }) ?? true { earliest = candidate }
+        }
+        for peer in peers.values {
+            consider(peer.lastHeard + configuration.peerTimeout)
+            consider(connections[peer.endpoint]?.nextDeadline)
+            consider(peer.drainDeadline)
+        }
+        return earliest
+    }
+
+    /// Time has reached `now`: runs connection timers, evicts silent peers, ends overdue drains.
+    public mutating func handleTimeout(at now: Timestamp) {
+        for endpoint in orderedEndpoints() {
+            guard let deadline = connections[endpoint]?.nextDeadline, deadline <= now else { continue }
+            connections[endpoint]?.handleTimeout(at: now)
+            markPending(endpoint)
+        }
+        flushConnections(at: now)
+        for endpoint in orderedEndpoints() {
+            guard let peer = peers[endpoint] else { continue }
+            if let deadline = peer.drainDeadline {
+                if deadline <= now { finishDraining(endpoint, at: now) }
+            } else if now - peer.lastHeard >= configuration.peerTimeout {
+                evictSilentPeer(endpoint, at: now)
+            }
+        }
+        flushConnections(at: now)
+    }
+
+    /// Starts a graceful shutdown: every peer gets NOTICE serverShutdown; UDP peers are closed (CLOSE
+    /// code 3) once they have acknowledged everything or `shutdownDrainTimeout` has passed, TCP
+    /// streams are closed after the notice. New connections and HELLOs are refused from now on; what
+    /// draining UDP users still say is routed as usual, so nothing acknowledged is lost.
+    public mutating func beginShutdown(reason: String = "", at now: Timestamp) {
+        guard shutdownReason == nil else { return }
+        shutdownReason = reason
+        log(.info, "shutting down\(reason.isEmpty ? "" : " (\(reason))"): \(peers.count) peers to close")
+        let deadline = now + configuration.shutdownDrainTimeout
+        for endpoint in orderedEndpoints() {
+            send(.notice(Notice(kind: .serverShutdown, detail: reason)), to: endpoint, at: now)
+            peers[endpoint]?.drainDeadline = deadline
+        }
+        flushConnections(at: now)
+        for endpoint in orderedEndpoints() where endpoint.transport == .tcp || connections[endpoint]?.isIdle == true {
+            finishDraining(endpoint, at: now)
+        }
+        flushConnections(at: now)
+    }
+
+    /// The joined users, in connection order, as WHO shows them.
+    public var users: [WhoEntry] {
+        orderedEndpoints().compactMap { peers[$0] }.filter(\.isJoined).map(whoEntry)
+    }
+
+    // MARK: - Shared plumbing
+
+    func orderedEndpoints() -> [Endpoint] {
+        peers.values.sorted { $0.serial < $1.serial }.map(\.endpoint)
+    }
+
+    mutating func log(_ level: LogLevel, _ line: String) {
+        actions.append(.log(level, line))
+    }
+
+    mutating func addPeer(_ endpoint: Endpoint, connection: Connection?, connectionID: ConnectionID?, at now: Timestamp) {
+        var peer = Peer(endpoint: endpoint, serial: nextSerial, lastHeard: now)
+        connections[endpoint] = connection
+        peer.connectionID = connectionID
+        if endpoint.transport == .tcp { peer.frames = FrameDecoder() }
+        nextSerial += 1
+        peers[endpoint] = peer
+        statistics.peers = peers.count
+    }
+
+    func whoEntry(_ peer: Peer) -> WhoEntry {
+        WhoEntry(name: peer.name, transport: peer.endpoint.transport, endpoint: peer.endpoint.addressDescription,
+                 roundTripTime: peer.roundTripTime(connection: connections[peer.endpoint]?.statistics,
+                                                    initialRTT: connectionConfiguration.initialRTT), rooms: peer.rooms.compactMap { rooms[$0]?.name })
+    }
+}

@@ -1,0 +1,168 @@
+import Chat
+import Datagram
+
+/// Where a session is in its life.
+enum SessionPhase: Equatable {
+    /// Not started yet.
+    case idle
+    /// A connection attempt is under way (handshake, TCP connect, or HELLO sent) since `since`.
+    case connecting(since: Timestamp)
+    /// WELCOME received: requests go straight out (unless a rejoin grace holds them).
+    case joined
+    /// The link was lost; the next attempt starts at `at`.
+    case waitingToReconnect(at: Timestamp)
+    /// `close()` was called; nothing more happens.
+    case closed
+}
+
+/// A message sent on the current link and not yet acknowledged.
+struct SentMessage {
+    /// UDP: the Datagram `MessageID`; TCP: the chat message id.
+    var key: UInt64
+    /// The SAY/PRIVATE message id, or 0 for other requests.
+    var chatID: UInt64
+    var message: ClientMessage
+}
+
+/// The bookkeeping of a chat session that does not depend on the transport: who we are, where we
+/// are, what waits to be sent, what waits for acknowledgement, what was already shown.
+struct SessionLedger {
+    var name: String
+    /// The rooms we are in, in the order we joined them (rejoined by HELLO after a reconnect).
+    var rooms: [String]
+    var nextMessageID: UInt64 = 1
+    /// Requests that wait for the link: typed while connecting, or resent after a reconnection.
+    var held: [ClientMessage] = []
+    /// Requests on the current link without acknowledgement, oldest first.
+    var unacknowledged: [SentMessage] = []
+    var duplicates = DuplicateFilter()
+    var phase = SessionPhase.idle
+    var hasJoinedBefore = false
+    /// While set, held messages wait until this time after a rejoin.
+    var holdUntil: Timestamp?
+    var lastContact: Timestamp?
+    var startedAt: Timestamp?
+    var reconnectAttempt = 0
+    var statistics: ChatSessionStatistics
+    var events: [ChatSessionEvent] = []
+
+    init(configuration: ChatSessionConfiguration) {
+        name = configuration.name
+        rooms = configuration.rooms
+        statistics = ChatSessionStatistics(transport: configuration.transport)
+    }
+
+    /// True when requests may go out now rather than wait in `held`.
+    var isSending: Bool { phase == .joined && holdUntil == nil }
+
+    /// Nothing waits to be sent and nothing sent waits for acknowledgement.
+    var isAllAcknowledged: Bool {
+        held.isEmpty && !unacknowledged.contains { $0.chatID != 0 || !$0.message.isAcknowledgedByRelayReply }
+    }
+
+    /// What was not delivered, oldest first, for an end-of-input report.
+    var pendingMessages: [PendingMessage] {
+        let sent = unacknowledged.map { PendingMessage(messageID: $0.chatID, summary: $0.message.summary) }
+        return sent + held.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
+    }
+
+    /// The HELLO for the next connection: same session id, current name, current rooms.
+    func hello(_ configuration: ChatSessionConfiguration) -> ClientMessage {
+        .hello(Hello(sessionID: configuration.sessionID, name: name, rooms: rooms, software: configuration.software))
+    }
+
+    /// Takes a new SAY or PRIVATE message id.
+    mutating func takeMessageID() -> UInt64 {
+        defer { nextMessageID += 1 }
+        return nextMessageID
+    }
+
+    /// Removes acknowledged entries and reports each SAY/PRIVATE among them.
+    mutating func acknowledge(where isCovered: (SentMessage) -> Bool) {
+        var kept: [SentMessage] = []
+        for sent in unacknowledged {
+            guard isCovered(sent) else { kept.append(sent); continue }
+            if sent.chatID != 0 {
+                statistics.messagesAcknowledged += 1
+                events.append(.acknowledged(messageID: sent.chatID))
+            }
+        }
+        unacknowledged = kept
+    }
+
+    /// Updates names, rooms and the duplicate filter for a message from the relay; returns false
+    /// when it is a resend already shown.
+    mutating func absorb(_ message: RelayMessage) -> Bool {
+        switch message {
+        case let .welcome(name, _, _):
+            self.name = name
+        case let .message(_, _, session, id, _, _), let .privateMessage(_, session, id, _, _):
+            guard duplicates.isNew(messageID: id, from: session) else {
+                statistics.duplicatesSuppressed += 1
+                return false
+            }
+            statistics.messagesReceived += 1
+        case let .notice(notice):
+            absorb(notice)
+        default:
+            break
+        }
+        return true
+    }
+
+    private mutating func absorb(_ notice: Notice) {
+        switch notice.kind {
+        case .roomJoined:
+            if !rooms.contains(notice.room) { rooms.append(notice.room) }
+        case .roomParted:
+            rooms.removeAll { $0 == notice.room }
+        case .nickChanged where notice.name == name:
+            name = notice.detail
+        default:
+            break
+        }
+    }
+}
+
+extension ClientMessage {
+    /// The SAY or PRIVATE message id, or nil for other requests.
+    var textMessageID: UInt64? {
+        switch self {
+        case let .say(_, id, _, _), let .privateMessage(_, id, _, _): id
+        default: nil
+        }
+    }
+
+    /// True for requests that are not resent after a reconnection: HELLO starts every connection
+    /// anew, HEARTBEAT is per connection, QUIT ends it.
+    var isPerConnection: Bool {
+        switch self {
+        case .hello, .heartbeat, .quit: true
+        default: false
+        }
+    }
+
+    /// Requests whose acknowledgement nobody waits for at end of input (queries and HELLO).
+    var isAcknowledgedByRelayReply: Bool {
+        switch self {
+        case .hello, .heartbeat, .listRooms, .who: true
+        default: false
+        }
+    }
+
+    /// A short description for reports: `SAY #lobby "hello"`.
+    var summary: String {
+        switch self {
+        case let .say(room, _, _, text): "SAY \(room) \"\(SafeText.sanitized(text))\""
+        case let .privateMessage(to, _, _, text): "PRIVATE to \(to) \"\(SafeText.sanitized(text))\""
+        case let .joinRoom(room): "JOIN_ROOM \(room)"
+        case let .partRoom(room): "PART_ROOM \(room)"
+        case .listRooms: "LIST_ROOMS"
+        case let .who(room): "WHO \(room)"
+        case let .nick(name): "NICK \(name)"
+        case let .quit(reason): "QUIT \(reason)"
+        case .hello: "HELLO"
+        case .heartbeat: "HEARTBEAT"
+        }
+    }
+}

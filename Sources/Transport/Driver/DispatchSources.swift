@@ -1,0 +1,122 @@
+import Datagram
+import Dispatch
+
+/// A dispatch source that calls `handler` on `queue` whenever a descriptor is readable (or, with
+/// `WriteSource`, writable).
+///
+/// Not Sendable: create it, cancel it and toggle it on one serial queue (a driver keeps it inside
+/// its `Mutex` state). The source is level-triggered: it fires again as long as data is waiting, so
+/// a handler may stop reading after a batch without losing anything. `cancel()` is idempotent;
+/// `onCancel` runs on `queue` once the source is gone, which is the moment it is safe to close the
+/// descriptor.
+public final class ReadSource {
+    private let source: DispatchSourceRead
+    private var isCancelled = false
+
+    /// Starts watching `fileDescriptor` at once.
+    public init(fileDescriptor: Int32, queue: DispatchQueue,
+                onCancel: (@Sendable () -> Void)? = nil, handler: @escaping @Sendable () -> Void) {
+        source = DispatchSource.makeReadSource(fileDescriptor: fileDescriptor, queue: queue)
+        source.setEventHandler(handler: handler)
+        if let onCancel { source.setCancelHandler(handler: onCancel) }
+        source.resume()
+    }
+
+    /// Stops watching; `handler` is not called after the cancellation is processed.
+    public func cancel() {
+        guard !isCancelled else { return }
+        isCancelled = true
+        source.cancel()
+    }
+
+    deinit {
+        cancel()
+    }
+}
+
+/// A dispatch source that calls `handler` on `queue` while a descriptor is writable and the source
+/// is enabled; for flushing a `TCPStream`'s outgoing buffer and finishing a non-blocking connect.
+///
+/// Starts disabled (a writable socket would otherwise fire without pause). Not Sendable: use it on
+/// one serial queue. Suspension is counted by Dispatch, so the wrapper tracks `isEnabled` itself.
+public final class WriteSource {
+    private let source: DispatchSourceWrite
+    private var isCancelled = false
+
+    /// Whether the handler is being called while the descriptor is writable.
+    public private(set) var isEnabled = false
+
+    /// Creates a disabled source on `fileDescriptor`.
+    public init(fileDescriptor: Int32, queue: DispatchQueue,
+                onCancel: (@Sendable () -> Void)? = nil, handler: @escaping @Sendable () -> Void) {
+        source = DispatchSource.makeWriteSource(fileDescriptor: fileDescriptor, queue: queue)
+        source.setEventHandler(handler: handler)
+        if let onCancel { source.setCancelHandler(handler: onCancel) }
+    }
+
+    /// Starts or stops calling the handler; repeated calls with the same value do nothing.
+    public func setEnabled(_ enabled: Bool) {
+        guard !isCancelled, enabled != isEnabled else { return }
+        isEnabled = enabled
+        if enabled { source.resume() } else { source.suspend() }
+    }
+
+    /// Stops watching for good.
+    public func cancel() {
+        guard !isCancelled else { return }
+        isCancelled = true
+        // A suspended source must be resumed for its cancellation to complete.
+        if !isEnabled { source.resume() }
+        source.cancel()
+    }
+
+    deinit {
+        cancel()
+    }
+}
+
+/// The one timer of a driver: re-armed to a new deadline after every input, never one timer per packet.
+///
+/// Not Sendable: create, arm and cancel it on one serial queue. `arm(at:now:)` replaces any earlier
+/// deadline; `arm(at: nil, ...)` disarms. The handler may run a little late (never early by more
+/// than Dispatch's leeway), so the handler reads the clock itself.
+public final class RearmableTimer {
+    private let source: DispatchSourceTimer
+    private var isCancelled = false
+
+    /// The deadline most recently armed, if any (it stays set after the timer fired).
+    public private(set) var deadline: Timestamp?
+
+    /// Creates a disarmed timer whose `handler` runs on `queue`.
+    public init(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
+        source = DispatchSource.makeTimerSource(flags: .strict, queue: queue)
+        source.setEventHandler(handler: handler)
+        source.schedule(deadline: .distantFuture, leeway: .nanoseconds(0))
+        source.resume()
+    }
+
+    /// Arms the timer for `deadline` (a timestamp of the same clock as `now`), or disarms it when nil.
+    /// A deadline at or before `now` fires as soon as the queue is free.
+    public func arm(at deadline: Timestamp?, now: Timestamp) {
+        guard !isCancelled else { return }
+        self.deadline = deadline
+        guard let deadline else {
+            source.schedule(deadline: .distantFuture, leeway: .nanoseconds(0))
+            return
+        }
+        let delay = max(Duration.zero, deadline - now)
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        source.schedule(deadline: .now() + .nanoseconds(Int(nanoseconds)), leeway: .microseconds(100))
+    }
+
+    /// Stops the timer for good.
+    public func cancel() {
+        guard !isCancelled else { return }
+        isCancelled = true
+        source.cancel()
+    }
+
+    deinit {
+        cancel()
+    }
+}

@@ -1,0 +1,112 @@
+/// An IPv4 or IPv6 address with a port: where a datagram came from or goes to.
+///
+/// A plain value (Hashable, Sendable), so a relay can key its peer table by it. Text forms are
+/// `127.0.0.1:9000` and `[::1]:9000`, both for `description` and for `init(parsing:)`, which also
+/// accepts host names (`localhost:9000`).
+public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
+    /// The address family.
+    public enum Family: Sendable, Hashable {
+        /// IPv4: 4-byte addresses.
+        case ipv4
+        /// IPv6: 16-byte addresses.
+        case ipv6
+    }
+
+    /// The IP address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+    public let ipBytes: [UInt8]
+    /// The port, in host byte order.
+    public let port: UInt16
+
+    /// Creates an address from its IP bytes (4 or 16, network order) and a port.
+    ///
+    /// - Precondition: `ipBytes.count` is 4 or 16.
+    public init(ipBytes: [UInt8], port: UInt16) {
+        precondition(ipBytes.count == 4 || ipBytes.count == 16, "an IP address is 4 or 16 bytes")
+        self.ipBytes = ipBytes
+        self.port = port
+    }
+
+    /// The family, from the length of the IP address.
+    public var family: Family {
+        ipBytes.count == 4 ? .ipv4 : .ipv6
+    }
+
+    /// The IP address bytes followed by the port's 2 bytes (big-endian): what `CookieJar.respond`
+    /// takes as `address`. 6 bytes for IPv4, 18 for IPv6.
+    public var addressBytes: [UInt8] {
+        ipBytes + [UInt8(port >> 8), UInt8(port & 0xFF)]
+    }
+
+    /// `127.0.0.1:9000` or `[::1]:9000`; `init(parsing:)` reads it back.
+    public var description: String {
+        switch family {
+        case .ipv4: "\(ipText):\(port)"
+        case .ipv6: "[\(ipText)]:\(port)"
+        }
+    }
+
+    /// The IP address alone, without brackets or port (`127.0.0.1`, `::1`).
+    public var ipText: String {
+        switch family {
+        case .ipv4: ipBytes.map(String.init).joined(separator: ".")
+        case .ipv6: SocketAddress.formatIPv6(ipBytes)
+        }
+    }
+
+    /// True for 127.0.0.0/8 and ::1.
+    public var isLoopback: Bool {
+        switch family {
+        case .ipv4: ipBytes[0] == 127
+        case .ipv6: ipBytes == SocketAddress.loopbackIPv6(port: 0).ipBytes
+        }
+    }
+
+    /// The same IP address with another port.
+    public func withPort(_ port: UInt16) -> SocketAddress {
+        SocketAddress(ipBytes: ipBytes, port: port)
+    }
+
+    /// `127.0.0.1:port`.
+    public static func loopbackIPv4(port: UInt16) -> SocketAddress {
+        SocketAddress(ipBytes: [127, 0, 0, 1], port: port)
+    }
+
+    /// `[::1]:port`.
+    public static func loopbackIPv6(port: UInt16) -> SocketAddress {
+        SocketAddress(ipBytes: [UInt8](repeating: 0, count: 15) + [1], port: port)
+    }
+
+    /// `0.0.0.0:port`: every IPv4 interface, for binding.
+    public static func anyIPv4(port: UInt16) -> SocketAddress {
+        SocketAddress(ipBytes: [0, 0, 0, 0], port: port)
+    }
+
+    /// `[::]:port`: every IPv6 interface, for binding.
+    public static func anyIPv6(port: UInt16) -> SocketAddress {
+        SocketAddress(ipBytes: [UInt8](repeating: 0, count: 16), port: port)
+    }
+
+    /// The wildcard address of `family`, for binding.
+    public static func any(_ family: Family, port: UInt16 = 0) -> SocketAddress {
+        family == .ipv4 ? anyIPv4(port: port) : anyIPv6(port: port)
+    }
+
+    /// RFC 5952 text: lowercase hex, leading zeros dropped, the longest run (2+) of zero groups as `::`.
+    static func formatIPv6(_ bytes: [UInt8]) -> String {
+        let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
+        var best = (start: -1, length: 0)
+        var index = 0
+        while index < 8 {
+            guard groups[index] == 0 else { index += 1; continue }
+            var end = index
+            while end < 8 && groups[end] == 0 { end += 1 }
+            if end - index > best.length && end - index >= 2 { best = (index, end - index) }
+            index = end
+        }
+        let hex = groups.map { String($0, radix: 16) }
+        guard best.start >= 0 else { return hex.joined(separator: ":") }
+        let head = hex[..<best.start].joined(separator: ":")
+        let tail = hex[(best.start + best.length)...].joined(separator: ":")
+        return head + "::" + tail
+    }
+}

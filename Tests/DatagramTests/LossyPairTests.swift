@@ -1,0 +1,50 @@
+import Testing
+@testable import Datagram
+
+/// A tiny seeded generator for tests (SplitMix64).
+struct TestRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func chance(_ probability: Double) -> Bool {
+        Double(next() % 1_000_000) < probability * 1_000_000
+    }
+}
+
+/// A shared box so the pair's closures can draw from one generator per direction.
+final class RandomBox: @unchecked Sendable {  // used by one test's thread only
+    var generator: TestRandom
+    init(seed: UInt64) { generator = TestRandom(state: seed) }
+}
+
+@Suite("A lossy, reordering virtual pair still delivers exactly once, in order")
+struct LossyPairTests {
+    @Test(arguments: Array(UInt64(1)...40))
+    func lossyDelivery(seed: UInt64) throws {
+        var configuration = Configuration()
+        configuration.reorderBufferLimit = 64
+        var pair = VirtualPair(configuration: configuration, delay: .milliseconds(20),
+                               clientFirstPacketNumber: UInt32.max - 50, serverFirstPacketNumber: UInt32.max - 7)
+        let losses = RandomBox(seed: seed)
+        let jitters = RandomBox(seed: seed &* 7919)
+        pair.drop = { _, _ in losses.generator.chance(0.2) }
+        pair.jitter = { _, _ in .microseconds(Int64(jitters.generator.next() % 30_000)) }
+        var expected: [[UInt8]] = []
+        for index in 0..<120 {
+            let size = Int(losses.generator.next() % 4000)
+            let message = [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: size)
+            try pair.client.send(message, at: pair.now)
+            expected.append(message)
+        }
+        pair.run(until: Timestamp(sinceOrigin: .seconds(300))) { $0.serverMessages.count < expected.count && !$0.client.isClosed }
+        #expect(pair.serverMessages == expected, "seed \(seed)")
+        pair.run(until: pair.now + .seconds(5)) { !$0.client.isIdle }
+        #expect(pair.client.isIdle, "seed \(seed)")
+        #expect(pair.server?.statistics.reorderBufferDropped == 0, "seed \(seed)")
+    }
+}

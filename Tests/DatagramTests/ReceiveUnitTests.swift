@@ -1,0 +1,80 @@
+import Testing
+@testable import Datagram
+
+@Suite("Duplicate suppression and acknowledgement bits")
+struct ReceivedPacketsTests {
+    @Test("new, duplicate and too-old packets across the wrap; the bitfield mirrors arrivals")
+    func slidingWindow() {
+        var received = ReceivedPackets()
+        let start = UInt32.max - 2
+        received.insert(start, at: .ms(0))
+        received.insert(start &+ 2, at: .ms(1))
+        received.insert(start &+ 5, at: .ms(2))      // = 2, past the wrap
+        #expect(received.status(of: start) == .duplicate)
+        #expect(received.status(of: start &+ 1) == .new)
+        #expect(received.status(of: start &+ 5) == .duplicate)
+        let ack = received.acknowledgement(at: .ms(3))!
+        #expect(ack.largest == 2)
+        #expect(ack.acknowledgedPacketNumbers == [2, UInt32.max - 0, UInt32.max - 2])
+        #expect(ack.delayDuration == .milliseconds(1))
+        received.insert(start &+ 1, at: .ms(4))
+        #expect(received.acknowledgement(at: .ms(4))!.bitfield == 0b11100)
+        received.insert(start &+ 5 &+ 2000, at: .ms(5))
+        #expect(received.status(of: start &+ 5) == .tooOld)
+        #expect(received.acknowledgement(at: .ms(5))!.bitfield == 0)
+    }
+}
+
+@Suite("Reorder buffer: bounded, in order, never acknowledging what it drops")
+struct ReorderBufferTests {
+    func fragment(_ number: UInt32, _ index: UInt16 = 0, of count: UInt16 = 1) -> FragmentHeader {
+        FragmentHeader(channel: .reliableOrdered, messageNumber: number, fragmentIndex: index, fragmentCount: count)
+    }
+
+    @Test("early messages wait and come out in order")
+    func ordering() {
+        var buffer = ReorderBuffer(limit: 8)
+        var delivered: [[UInt8]] = []
+        #expect(buffer.insert(fragment(2), payload: [2], delivering: &delivered))
+        #expect(buffer.insert(fragment(1, 1, of: 2), payload: [11], delivering: &delivered))
+        #expect(delivered.isEmpty)
+        buffer.insert(fragment(0), payload: [0], delivering: &delivered)
+        #expect(delivered == [[0]])
+        buffer.insert(fragment(1, 0, of: 2), payload: [10], delivering: &delivered)
+        #expect(delivered == [[0], [10, 11], [2]])
+        #expect(buffer.outOfOrderFragments == 0)
+        #expect(buffer.admission(of: fragment(1)) == .alreadyDelivered)
+    }
+
+    @Test("when full, later messages are refused but the head is always admitted")
+    func full() {
+        var buffer = ReorderBuffer(limit: 2)
+        var delivered: [[UInt8]] = []
+        buffer.insert(fragment(1), payload: [1], delivering: &delivered)
+        buffer.insert(fragment(2), payload: [2], delivering: &delivered)
+        #expect(buffer.admission(of: fragment(3)) == .full)
+        #expect(buffer.admission(of: fragment(2)) == .accept, "a duplicate of a held fragment")
+        #expect(buffer.admission(of: fragment(0)) == .accept)
+    }
+
+    @Test("a connection drops a packet its full buffer cannot hold without acknowledging it")
+    func connectionDoesNotAcknowledgeDroppedContent() {
+        var configuration = Configuration()
+        configuration.reorderBufferLimit = 1
+        var (client, server) = Script.establishedPair(configuration)
+        for index in 0..<3 { try! client.send([UInt8(index)], at: .ms(100)) }
+        // The window rule lets the client send only one fragment beyond the oldest unacknowledged.
+        let data = Script.transmitAll(&client, at: .ms(100))
+        #expect(data.count == 1)
+        // A non-conforming sender: forge messages 1 and 2 arriving before message 0.
+        let early = [1, 2].map { number in
+            Packet(header: PacketHeader(connectionID: Script.id, packetNumber: 100 + number),
+                   body: .data(fragment(UInt32(number)), payload: [UInt8(number)][...])).emit()
+        }
+        server.handleDatagram(early[0], at: .ms(150))
+        server.handleDatagram(early[1], at: .ms(150))
+        #expect(server.statistics.reorderBufferDropped == 1)
+        let ack = Script.transmitAll(&server, at: .ms(150)).last.map { Script.packet($0).header.acknowledgement }
+        #expect(ack??.largest == 101, "packet 102 was dropped, so it is not acknowledged")
+    }
+}

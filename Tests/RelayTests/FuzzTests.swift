@@ -1,0 +1,47 @@
+import Chat
+import Datagram
+import Relay
+import Testing
+
+/// SplitMix64, for reproducible garbage.
+private struct Generator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+    mutating func bytes(upTo limit: Int) -> [UInt8] {
+        (0..<Int(next() % UInt64(limit))).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+}
+
+@Test(arguments: [1, 2, 3, 0xFEED] as [UInt64])
+func garbageFromStrangersNeverDisturbsAConversation(seed: UInt64) {
+    var generator = Generator(state: seed)
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.takeUDP(alice)
+    for round in 0..<300 {
+        let port = UInt16(6000 + generator.next() % 20)
+        if generator.next() % 2 == 0 {
+            relay.core.handleDatagram(generator.bytes(upTo: 80), from: RelayHarness.udp(port), at: relay.now)
+        } else {
+            let stranger = RelayHarness.tcp(port)
+            if round % 7 == 0 { relay.core.handleStreamOpened(stranger, at: relay.now) }
+            var payload = generator.bytes(upTo: 40)
+            if generator.next() % 3 == 0, !payload.isEmpty { payload[0] = UInt8(1 + generator.next() % 10) }
+            relay.core.handleStreamBytes(Framing.frame(payload), from: stranger, at: relay.now)
+        }
+        relay.collect()
+    }
+    relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "still here"), from: alice)
+    #expect(relay.take(bob).last == .message(room: "#lobby", from: "alice", fromSession: SessionID(rawValue: 5001), messageID: 1,
+                                            flags: [], text: "still here"), "seed \(seed)")
+    relay.send(.say(room: "#lobby", messageID: 1, flags: [], text: "me too"), from: bob)
+    #expect(relay.takeUDP(alice).last == .message(room: "#lobby", from: "bob", fromSession: SessionID(rawValue: 4002), messageID: 1,
+                                                 flags: [], text: "me too"), "seed \(seed)")
+}

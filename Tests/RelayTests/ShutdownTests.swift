@@ -1,0 +1,65 @@
+import Chat
+import Datagram
+import Relay
+import Testing
+
+@Test func shutdownTellsEveryoneThenClosesOnceDrained() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.takeUDP(alice)
+    relay.core.beginShutdown(reason: "restart", at: relay.now)
+    let notice = RelayMessage.notice(Notice(kind: .serverShutdown, detail: "restart"))
+    #expect(relay.take(bob) == [notice])
+    #expect(relay.closedStreams == [bob])
+    #expect(relay.takeUDP(alice) == [notice])
+    relay.run(for: .milliseconds(100))
+    #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
+    #expect(relay.core.isFinished)
+    #expect(relay.core.nextDeadline == nil)
+}
+
+@Test func shutdownGivesUpOnAnUnresponsiveUDPPeerAfterTheDrainTimeout() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    relay.udp.silenced.insert(alice)
+    let start = relay.now
+    relay.core.beginShutdown(at: relay.now)
+    relay.run(for: .seconds(2) - .milliseconds(1))
+    #expect(!relay.core.isFinished)
+    relay.run(for: .milliseconds(1))
+    #expect(relay.now == start + .seconds(2))
+    #expect(relay.core.isFinished)
+}
+
+@Test func newConnectionsAreRefusedDuringShutdown() {
+    var relay = RelayHarness()
+    relay.joinUDP("alice", port: 5001)
+    relay.core.beginShutdown(at: relay.now)
+    let late = RelayHarness.tcp(4009)
+    relay.open(late)
+    #expect(relay.take(late) == [.notice(Notice(kind: .serverShutdown))])
+    #expect(relay.closedStreams == [late])
+    let udpLate = relay.connectUDP(port: 5009)
+    #expect(relay.udp.closeReasons[udpLate] == .peer(code: 3))
+}
+
+@Test func whatAUDPUserSaysDuringTheDrainIsStillRouted() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    let bob = relay.joinUDP("bob", port: 5002)
+    _ = relay.takeUDP(alice)
+    relay.udp.silenced = [alice, bob]
+    relay.core.beginShutdown(at: relay.now)
+    relay.udp.silenced = [alice]
+    relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "one more"), from: bob)
+    relay.udp.silenced = []
+    relay.run(for: .seconds(1))
+    #expect(relay.takeUDP(alice) == [
+        .notice(Notice(kind: .serverShutdown)),
+        .message(room: "#lobby", from: "bob", fromSession: SessionID(rawValue: 5002), messageID: 1, flags: [], text: "one more"),
+    ])
+    #expect(relay.core.isFinished)
+    #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
+    #expect(relay.udp.closeReasons[bob] == .peer(code: 3))
+}

@@ -1,0 +1,163 @@
+import Chat
+import Datagram
+import Relay
+import Testing
+
+@Test func helloIsWelcomedIntoTheLobby() {
+    var relay = RelayHarness()
+    let alice = RelayHarness.tcp(4001)
+    relay.open(alice)
+    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice")), from: alice)
+    #expect(relay.take(alice) == [
+        .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10)),
+        .notice(Notice(kind: .roomJoined, room: "#lobby")),
+    ])
+    #expect(relay.core.statistics.joinedPeers == 1)
+}
+
+@Test func othersSeeAJoinWithTheEndpoint() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    relay.joinTCP("bob", port: 4002)
+    #expect(relay.take(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#lobby", endpoint: "127.0.0.1:4002 tcp"))])
+}
+
+@Test func sayReachesTheOthersAndIsAcknowledgedToTheSender() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.take(alice)
+    relay.send(.say(room: "#lobby", messageID: 1, flags: [], text: "hello"), from: alice)
+    #expect(relay.take(bob) == [.message(room: "#lobby", from: "alice", fromSession: SessionID(rawValue: 4001), messageID: 1, flags: [], text: "hello")])
+    #expect(relay.take(alice) == [.received(upTo: 1)])
+    #expect(relay.core.statistics.messagesRouted == 1)
+}
+
+@Test func namesAreUniqueIgnoringCase() {
+    var relay = RelayHarness()
+    relay.joinTCP("alice", port: 4001)
+    let impostor = RelayHarness.tcp(4002)
+    relay.open(impostor)
+    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 9), name: "ALICE")), from: impostor)
+    #expect(relay.take(impostor).map(\.errorCode) == [.nameTaken])
+    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 9), name: "bad name")), from: impostor)
+    #expect(relay.take(impostor).map(\.errorCode) == [.invalidName])
+    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 9), name: "alice2")), from: impostor)
+    #expect(relay.take(impostor).first == .welcome(name: "alice2", defaultRoom: "#lobby", peerTimeout: .seconds(10)))
+    #expect(relay.closedStreams.isEmpty)
+}
+
+@Test func theSameSessionTakesItsNameBack() {
+    var relay = RelayHarness()
+    let old = relay.joinTCP("alice", port: 4001, session: 77)
+    let bob = relay.joinTCP("bob", port: 4002)
+    let new = relay.joinTCP("Alice", port: 4003, session: 77)
+    #expect(relay.closedStreams == [old])
+    #expect(relay.take(bob) == [.notice(Notice(kind: .joined, name: "Alice", room: "#lobby", endpoint: "127.0.0.1:4003 tcp"))])
+    relay.send(.privateMessage(to: "alice", messageID: 1, flags: [], text: "back?"), from: bob)
+    #expect(relay.take(new).count == 1)
+}
+
+@Test func requestsBeforeHelloAreRefused() {
+    var relay = RelayHarness()
+    let stranger = RelayHarness.tcp(4001)
+    relay.open(stranger)
+    relay.send(.say(room: "#lobby", messageID: 1, flags: [], text: "hi"), from: stranger)
+    #expect(relay.take(stranger).map(\.errorCode) == [.notJoined])
+}
+
+@Test func roomsJoinPartAndList() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.take(alice)
+    relay.send(.joinRoom("#rust"), from: alice)
+    #expect(relay.take(alice) == [.notice(Notice(kind: .roomJoined, room: "#rust"))])
+    relay.send(.joinRoom("#Rust"), from: bob)
+    #expect(relay.take(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#rust", endpoint: "127.0.0.1:4002 tcp"))])
+    #expect(relay.take(bob) == [.notice(Notice(kind: .roomJoined, room: "#rust"))])
+    relay.send(.listRooms, from: bob)
+    #expect(relay.take(bob) == [.roomList([RoomSummary(name: "#lobby", memberCount: 2), RoomSummary(name: "#rust", memberCount: 2)])])
+    relay.send(.partRoom("#rust"), from: bob)
+    #expect(relay.take(bob) == [.notice(Notice(kind: .roomParted, room: "#rust"))])
+    #expect(relay.take(alice) == [.notice(Notice(kind: .left, name: "bob", room: "#rust"))])
+    relay.send(.say(room: "#rust", messageID: 1, flags: [], text: "still here?"), from: bob)
+    #expect(relay.take(bob).map(\.errorCode) == [.notInRoom, nil])
+    relay.send(.joinRoom("no-hash"), from: bob)
+    #expect(relay.take(bob).map(\.errorCode) == [.invalidRoom])
+}
+
+@Test func privateMessageToAnAbsentUserIsAnError() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    relay.send(.privateMessage(to: "carol", messageID: 3, flags: [], text: "psst"), from: alice)
+    #expect(relay.take(alice) == [.error(code: .noSuchUser, messageID: 3, text: "No such user: carol"), .received(upTo: 3)])
+}
+
+@Test func privateMessageReachesOnlyItsRecipient() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    let carol = relay.joinTCP("carol", port: 4003)
+    _ = (relay.take(alice), relay.take(bob))
+    relay.send(.privateMessage(to: "BOB", messageID: 1, flags: .action, text: "winks"), from: alice)
+    #expect(relay.take(bob) == [.privateMessage(from: "alice", fromSession: SessionID(rawValue: 4001), messageID: 1, flags: .action, text: "winks")])
+    #expect(relay.take(carol).isEmpty)
+}
+
+@Test func nickChangesTheNameForEveryone() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.take(alice)
+    relay.send(.nick("bob"), from: alice)
+    #expect(relay.take(alice).map(\.errorCode) == [.nameTaken])
+    relay.send(.nick("alicia"), from: alice)
+    let notice = RelayMessage.notice(Notice(kind: .nickChanged, name: "alice", detail: "alicia"))
+    #expect(relay.take(alice) == [notice])
+    #expect(relay.take(bob) == [notice])
+    relay.send(.privateMessage(to: "alicia", messageID: 1, flags: [], text: "hi"), from: bob)
+    #expect(relay.take(alice).count == 1)
+    #expect(relay.take(bob) == [.received(upTo: 1)])
+    relay.send(.privateMessage(to: "alice", messageID: 2, flags: [], text: "hi"), from: bob)
+    #expect(relay.take(bob).map(\.errorCode) == [.noSuchUser, nil])
+}
+
+@Test func whoShowsTransportEndpointAndReportedRTT() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    relay.send(.heartbeat(timestamp: 42, roundTripTime: .microseconds(1500)), from: alice)
+    #expect(relay.take(alice) == [.heartbeatEcho(timestamp: 42)])
+    relay.joinTCP("bob", port: 4002, rooms: ["#rust"])
+    _ = relay.take(alice)
+    relay.send(.who(room: ""), from: alice)
+    #expect(relay.take(alice) == [.whoList(room: "", entries: [
+        WhoEntry(name: "alice", transport: .tcp, endpoint: "127.0.0.1:4001", roundTripTime: .microseconds(1500), rooms: ["#lobby"]),
+        WhoEntry(name: "bob", transport: .tcp, endpoint: "127.0.0.1:4002", roundTripTime: nil, rooms: ["#rust"]),
+    ])])
+    relay.send(.who(room: "#rust"), from: alice)
+    #expect(relay.take(alice).first.map { if case let .whoList(_, entries) = $0 { entries.map(\.name) } else { [] } } == ["bob"])
+}
+
+@Test func quitTellsTheOthersAndClosesTheStream() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.take(alice)
+    relay.send(.quit(reason: "lunch"), from: bob)
+    #expect(relay.take(alice) == [.notice(Notice(kind: .quit, name: "bob", detail: "lunch"))])
+    #expect(relay.closedStreams == [bob])
+    relay.core.handleStreamClosed(bob, at: relay.now)
+    #expect(relay.take(alice).isEmpty)
+}
+
+@Test func aClosedStreamIsAConnectionLost() {
+    var relay = RelayHarness()
+    let alice = relay.joinTCP("alice", port: 4001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.take(alice)
+    relay.core.handleStreamClosed(bob, at: relay.now)
+    #expect(relay.take(alice) == [.notice(Notice(kind: .quit, name: "bob", detail: "connection lost"))])
+    #expect(relay.closedStreams.isEmpty)
+    #expect(relay.core.statistics.peers == 1)
+}

@@ -1,0 +1,87 @@
+import Chat
+import Datagram
+import Relay
+import Testing
+
+@Test func handshakeGoesThroughTheCookieJar() {
+    var relay = RelayHarness()
+    let alice = relay.connectUDP(port: 5001)
+    #expect(relay.core.statistics.cookiesIssued == 1)
+    #expect(relay.core.statistics.peers == 1)
+    #expect(relay.udp.connections[alice]?.state == .established)
+    relay.sendUDP(.hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice")), from: alice)
+    #expect(relay.takeUDP(alice) == [
+        .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10)),
+        .notice(Notice(kind: .roomJoined, room: "#lobby")),
+    ])
+}
+
+@Test func aUDPAndATCPUserChatThroughOneRelay() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    #expect(relay.takeUDP(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#lobby", endpoint: "127.0.0.1:4002 tcp"))])
+    relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "over udp"), from: alice)
+    #expect(relay.take(bob) == [.message(room: "#lobby", from: "alice", fromSession: SessionID(rawValue: 5001), messageID: 1, flags: [], text: "over udp")])
+    relay.send(.say(room: "#lobby", messageID: 1, flags: .action, text: "waves over tcp"), from: bob)
+    #expect(relay.takeUDP(alice) == [.message(room: "#lobby", from: "bob", fromSession: SessionID(rawValue: 4002), messageID: 1, flags: .action, text: "waves over tcp")])
+    #expect(relay.take(bob) == [.received(upTo: 1)])
+    #expect(relay.takeUDP(alice).isEmpty)
+}
+
+@Test func whoShowsTheUDPConnectionsSmoothedRTT() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    relay.run(for: .seconds(3))
+    relay.sendUDP(.who(room: "#lobby"), from: alice)
+    let reply = relay.takeUDP(alice)
+    guard case let .whoList(_, entries)? = reply.first else { Issue.record("no WHO_LIST: \(reply)"); return }
+    #expect(entries.map(\.name) == ["alice"])
+    #expect(entries.first?.transport == .udp)
+    #expect(entries.first?.endpoint == "127.0.0.1:5001")
+    #expect(entries.first?.roundTripTime != nil)
+}
+
+@Test func aSilentUDPUserTimesOutAtExactlyThePeerTimeout() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "last words"), from: alice)
+    let lastHeard = relay.now
+    relay.udp.silenced.insert(alice)
+    _ = relay.take(bob)
+    relay.run(for: .seconds(5))
+    relay.send(.heartbeat(timestamp: 1, roundTripTime: nil), from: bob)
+    relay.run(for: .seconds(5) - .milliseconds(1))
+    #expect(relay.take(bob) == [.heartbeatEcho(timestamp: 1)])
+    #expect(relay.core.statistics.joinedPeers == 2)
+    relay.run(for: .milliseconds(1))
+    #expect(relay.now == lastHeard + .seconds(10))
+    #expect(relay.take(bob) == [.notice(Notice(kind: .timedOut, name: "alice"))])
+    #expect(relay.core.statistics.peersTimedOut == 1)
+}
+
+@Test func aClientRestartOnTheSamePortReplacesTheOldConnection() {
+    var relay = RelayHarness()
+    relay.joinUDP("alice", port: 5001, session: 7)
+    let bob = relay.joinTCP("bob", port: 4002)
+    relay.udp.connections[RelayHarness.udp(5001)] = nil
+    relay.joinUDP("alice", port: 5001, id: 0xBEEF, session: 7)
+    let notices = relay.take(bob).compactMap(\.notice).map(\.kind)
+    #expect(notices == [.quit, .joined])
+    #expect(relay.core.statistics.joinedPeers == 2)
+}
+
+@Test func garbageDatagramsAreCountedAndDropped() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    relay.core.handleDatagram([0x00, 0x01, 0x02], from: RelayHarness.udp(6000), at: relay.now)
+    relay.core.handleDatagram(Array(repeating: 0xFF, count: 200), from: alice, at: relay.now)
+    relay.collect()
+    #expect(relay.core.statistics.statelessDropped == 2)
+    _ = try? relay.udp.connections[alice]?.send([0x7F, 0x00], at: relay.now)
+    #expect(relay.takeUDP(alice).map(\.errorCode) == [.badRequest])
+    #expect(relay.core.statistics.malformedDropped == 1)
+    relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "still fine"), from: alice)
+    #expect(relay.udp.connections[alice]?.state == .established)
+}
