@@ -71,6 +71,7 @@ extension Connection {
 
     private mutating func handleCookie(_ packet: Packet, _ newCookie: [UInt8]) {
         guard role == .client, state == .connecting else { return }
+        lastReceiveTime = now
         if let acknowledgement = packet.header.acknowledgement {
             handleAcknowledgement(acknowledgement)
         }

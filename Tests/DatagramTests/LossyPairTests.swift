@@ -22,7 +22,7 @@ final class RandomBox: @unchecked Sendable {  // used by one test's thread only
     init(seed: UInt64) { generator = TestRandom(state: seed) }
 }
 
-@Suite("A lossy, reordering virtual pair still delivers exactly once, in order")
+@Suite("A lossy, reordering, duplicating, corrupting virtual pair still delivers exactly once, in order")
 struct LossyPairTests {
     @Test(arguments: Array(UInt64(1)...40))
     func lossyDelivery(seed: UInt64) throws {
@@ -34,6 +34,8 @@ struct LossyPairTests {
         let jitters = RandomBox(seed: seed &* 7919)
         pair.drop = { _, _ in losses.generator.chance(0.2) }
         pair.jitter = { _, _ in .microseconds(Int64(jitters.generator.next() % 30_000)) }
+        pair.duplicate = { _, _ in jitters.generator.chance(0.05) }
+        pair.corrupt = { _, _ in jitters.generator.chance(0.02) ? Int(jitters.generator.next() % 1200) : nil }
         var expected: [[UInt8]] = []
         for index in 0..<120 {
             let size = Int(losses.generator.next() % 4000)

@@ -22,6 +22,10 @@ struct VirtualPair {
     let clientAddress: [UInt8] = [127, 0, 0, 1, 0xC3, 0x50]
     var delay: Duration
     var drop: (Direction, Int) -> Bool = { _, _ in false }
+    /// Deliver this datagram twice.
+    var duplicate: (Direction, Int) -> Bool = { _, _ in false }
+    /// Flip a byte of this datagram (at the returned index, modulo its length).
+    var corrupt: (Direction, Int) -> Int? = { _, _ in nil }
     /// Extra delay per datagram (for reordering), on top of `delay`.
     var jitter: (Direction, Int) -> Duration = { _, _ in .zero }
     var inFlight: [InFlight] = []
@@ -66,8 +70,16 @@ struct VirtualPair {
         let index = sentCount[direction]!
         sentCount[direction] = index + 1
         if drop(direction, index) { return }
-        inFlight.append(InFlight(arrival: now + delay + jitter(direction, index), sequence: sequence, direction: direction, bytes: datagram))
+        var bytes = datagram
+        if let position = corrupt(direction, index) { bytes[position % bytes.count] ^= 0x20 }
+        inFlight.append(InFlight(arrival: now + delay + jitter(direction, index), sequence: sequence,
+                                 direction: direction, bytes: bytes))
         sequence += 1
+        if duplicate(direction, index) {
+            inFlight.append(InFlight(arrival: now + delay + jitter(direction, index), sequence: sequence,
+                                     direction: direction, bytes: bytes))
+            sequence += 1
+        }
     }
 
     /// The earliest thing that will happen, or nil when nothing will.
