@@ -1,5 +1,6 @@
 import Datagram
 import Dispatch
+import Glibc
 import LinkSimulator
 import Synchronization
 
@@ -53,13 +54,18 @@ public final class ConnectionDriver: Sendable {
     }
 
     /// Starts reading and timing; `onEvent` receives every connection event on `queue`, in order.
-    /// A second call does nothing.
+    /// A second call does nothing; so does a call on a closed socket (counted in `statistics`).
     public func start(onEvent: @escaping @Sendable (Datagram.Event) -> Void) {
         let started = state.withLock { state -> Bool in
             guard state.readSource == nil, !state.isStopped else { return false }
+            let descriptor = socket.fileDescriptor
+            guard descriptor >= 0 else {
+                state.record(SystemError(call: "start", code: EBADF))
+                return false
+            }
             state.onEvent = onEvent
             let closer = socketCloser
-            state.readSource = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue,
+            state.readSource = ReadSource(fileDescriptor: descriptor, queue: queue,
                                           onCancel: { closer.closeIfRequested() }) { [weak self] in
                 self?.handleReadable()
             }
@@ -128,7 +134,9 @@ public final class ConnectionDriver: Sendable {
 
     /// Starts a new client handshake with connection id `id` on the same socket (after
     /// `.closed(.reset)`, for example) and returns the old connection's unacknowledged messages,
-    /// oldest first, for the caller to `send` again.
+    /// oldest first, for the caller to `send` again. Call it from the event callback (on `queue`),
+    /// and have the application send from `queue` too, so no new message slips in between the old
+    /// ones and their resending.
     public func reconnect(id: ConnectionID, configuration: Configuration = Configuration()) -> [[UInt8]] {
         let now = clock.now()
         var old = replaceConnection(Connection(role: .client, id: id, configuration: configuration, now: now))

@@ -5,7 +5,7 @@ import LinkSimulator
 /// datagrams going out, one for datagrams coming in. A direction without conditions passes
 /// datagrams straight through.
 ///
-/// Each direction has its own generator, seeded from one seed (outgoing: `seed`, incoming:
+/// Each direction has its own generator, seeded from one seed (`outgoingSeed`,
 /// `incomingSeed`), so traffic in one direction never shifts the other's losses.
 /// Changing conditions at run time keeps the datagrams already in flight on a link.
 public struct SimulatedPath: Sendable {
@@ -24,14 +24,18 @@ public struct SimulatedPath: Sendable {
     /// Sets the conditions of each direction. Nil makes a simulated direction perfect (no loss, no
     /// delay) while still delivering what it holds; a direction never simulated stays a pass-through.
     public mutating func setConditions(outgoing: LinkConditions?, incoming: LinkConditions?) {
-        SimulatedPath.update(&self.outgoing, to: outgoing, seed: seed)
+        SimulatedPath.update(&self.outgoing, to: outgoing, seed: outgoingSeed)
         SimulatedPath.update(&self.incoming, to: incoming, seed: incomingSeed)
     }
 
-    /// The incoming direction's seed: the first output of SplitMix64 seeded with `seed`.
+    /// The outgoing direction's seed: `SimulatedLink.seed(for: seed, direction: 0)`.
+    public var outgoingSeed: UInt64 {
+        SimulatedLink.seed(for: seed, direction: 0)
+    }
+
+    /// The incoming direction's seed: `SimulatedLink.seed(for: seed, direction: 1)`.
     public var incomingSeed: UInt64 {
-        var generator = SplitMix64(seed: seed)
-        return generator.next()
+        SimulatedLink.seed(for: seed, direction: 1)
     }
 
     /// Statistics of each direction (nil when that direction was never simulated).
