@@ -7,16 +7,18 @@ enum Baselines {
     static func chat(_ mode: Mode, options: Options) throws -> ChatFigures {
         let schedule = PacedSchedule(count: options.messageCount, interval: .seconds(1) / options.rate,
                                      size: options.size, warmUp: 10, drainTimeout: .seconds(3))
+        let before = NetworkCounters.read()
         let sample = mode == .udpEcho
             ? try EchoBaseline.measureUDPRoundTrips(schedule)
             : try EchoBaseline.measureTCPRoundTrips(schedule)
+        let traffic = before.flatMap { earlier in NetworkCounters.read()?.since(earlier) }
         let milliseconds = sample.roundTrips.map(\.milliseconds)
-        // A plain UDP message crosses loopback twice (there and back) with 28 bytes of IPv4 and UDP headers.
-        let udpWire = 2 * Double(schedule.size + 28) / Double(schedule.size)
+        // The warm-up's traffic is included; it is small beside the run and the same for every mode.
         return ChatFigures(sent: sample.sent, delivered: sample.roundTrips.count,
                            latency: LatencySummary(milliseconds: milliseconds),
-                           retransmissions: mode == .udpEcho ? 0 : nil,
-                           wireBytesPerPayloadByte: mode == .udpEcho ? udpWire : nil)
+                           retransmissions: mode == .udpEcho ? 0 : traffic?.tcpSegmentsRetransmitted,
+                           wireBytesPerPayloadByte: RelayedModes.wirePerPayload(
+                               traffic, payload: (sample.roundTrips.count + schedule.warmUp) * schedule.size))
     }
 
     /// A bulk transfer of `options.bulkBytes` into a counting sink.
@@ -29,8 +31,8 @@ enum Baselines {
         return figures
     }
 
-    /// Plain UDP sends datagrams as large as a Datagram fragment's payload, so both move the same bytes per packet.
-    static let bulkDatagramSize = 1158
+    /// Plain UDP sends datagrams as large as the modes' bulk messages, so all move the same payload per packet.
+    static let bulkDatagramSize = RelayedModes.bulkMessageSize
 }
 
 extension BulkFigures {

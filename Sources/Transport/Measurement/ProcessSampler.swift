@@ -48,7 +48,7 @@ public struct ProcessSample: Sendable, Hashable {
         return nil
     }
 
-    private static func readProcFile(_ path: String) -> String? {
+    static func readProcFile(_ path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
