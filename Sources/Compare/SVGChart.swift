@@ -7,7 +7,7 @@ import Foundation
 struct SVGChart {
     var report: Report
 
-    private let width = 980.0
+    private let width = 1010.0
     private let height = 560.0
     private let plotLeft = 80.0
     private let plotRight = 780.0
