@@ -1,0 +1,185 @@
+import Chat
+import Datagram
+import Foundation
+import LinkSimulator
+import Transport
+
+/// One in-process relay with a sender and a receiver session, for one measured run of one mode.
+///
+/// Both sessions and the relay run on their own Dispatch queues in this process and read the same
+/// `MonotonicClock.process`, so a timestamp written into a message by the sender can be subtracted
+/// from the receiver's clock reading without any clock offset.
+final class RelayedRun {
+    static let room = ChatLimits.defaultRoom
+    let relay: RelayHost
+    let sender: ChatSession
+    let receiver: ChatSession
+    let inbox = Inbox()
+    let clock = MonotonicClock.process
+
+    /// Binds a relay on a free loopback port and starts both sessions in `mode` (`.udp` or `.tcp`).
+    /// `simulatedLoss` (0...1) is applied in both directions of both udp-mode sessions.
+    init(mode: Mode, simulatedLoss: Double, seed: UInt64) throws {
+        let quiet = Logger(label: "relay", level: .error) { _ in }
+        relay = try RelayHost(bindingTo: .loopbackIPv4(port: 0), logger: quiet)
+        relay.start()
+        sender = ChatSession(configuration: Self.configuration("sender", mode: mode, relay: relay.localAddress,
+                                                               loss: simulatedLoss, seed: seed))
+        receiver = ChatSession(configuration: Self.configuration("receiver", mode: mode, relay: relay.localAddress,
+                                                                 loss: simulatedLoss, seed: seed &+ 1))
+        try receiver.start { [inbox, clock] event in inbox.handle(event, at: clock.now(), isReceiver: true) }
+        try sender.start { [inbox, clock] event in inbox.handle(event, at: clock.now(), isReceiver: false) }
+    }
+
+    private static func configuration(_ name: String, mode: Mode, relay: SocketAddress, loss: Double,
+                                      seed: UInt64) -> ChatSessionConfiguration {
+        var configuration = ChatSessionConfiguration(name: name, relay: relay, transport: mode == .tcp ? .tcp : .udp)
+        configuration.software = "compare"
+        if loss > 0 {
+            var conditions = LinkConditions()
+            conditions.loss = loss
+            configuration.linkConditions = conditions
+            configuration.linkSeed = seed
+        }
+        return configuration
+    }
+
+    /// Waits until both sessions have joined, or throws after `timeout`.
+    func waitUntilJoined(timeout: Duration) throws {
+        guard inbox.wait(until: { $0.joinedCount >= 2 }, timeout: timeout) else {
+            throw RunFailure("the sessions did not join the relay within \(formatSignificant(timeout.seconds)) s")
+        }
+    }
+
+    /// Says `text` in the room, waiting for room in the send queue when the session pushes back.
+    func say(_ text: String, deadline: Timestamp) throws {
+        while true {
+            do {
+                try sender.say(text, in: Self.room)
+                return
+            } catch .queueFull {
+                guard clock.now() < deadline else { throw RunFailure("the send queue stayed full until the deadline") }
+                _ = inbox.wait(until: { $0.acknowledgements > 0 }, timeout: .milliseconds(5), consuming: true)
+            } catch {
+                throw RunFailure("say failed: \(error)")
+            }
+        }
+    }
+
+    /// Sleeps the calling thread until `time` on the shared clock.
+    func sleep(until time: Timestamp) {
+        let remaining = time - clock.now()
+        if remaining > .zero { Thread.sleep(forTimeInterval: remaining.seconds) }
+    }
+
+    /// Retransmitted fragments of both udp-mode client connections (the relay's own are not visible).
+    var datagramRetransmissions: Int {
+        (sender.statistics.connection?.retransmissions ?? 0) + (receiver.statistics.connection?.retransmissions ?? 0)
+    }
+
+    /// Closes both sessions and shuts the relay down, waiting (bounded) for it to finish.
+    func close() {
+        sender.close()
+        receiver.close()
+        let done = inbox
+        relay.shutDown(reason: "compare finished") { done.markRelayStopped() }
+        _ = inbox.wait(until: { $0.isRelayStopped }, timeout: .seconds(5))
+    }
+}
+
+/// What the receiver has seen, filled in on the sessions' queues and read by the measuring thread.
+// @unchecked Sendable: every stored property is guarded by `condition`.
+final class Inbox: @unchecked Sendable {
+    struct Contents {
+        var joinedCount = 0
+        var acknowledgements = 0
+        /// Latency in milliseconds by sequence number, for messages that carry a send time.
+        var latencies: [Int: Double] = [:]
+        var messagesReceived = 0
+        var bytesReceived = 0
+        var lastArrival: Timestamp?
+        var isRelayStopped = false
+    }
+
+    private let condition = NSCondition()
+    private var contents = Contents()
+
+    func handle(_ event: ChatSessionEvent, at now: Timestamp, isReceiver: Bool) {
+        condition.lock()
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        switch event {
+        case .connection(.joined):
+            contents.joinedCount += 1
+        case .acknowledged:
+            contents.acknowledgements += 1
+        case let .received(.message(_, from, _, _, _, text)) where isReceiver && from == "sender":
+            record(text, at: now)
+        default:
+            break
+        }
+    }
+
+    func markRelayStopped() {
+        condition.lock()
+        contents.isRelayStopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func record(_ text: String, at now: Timestamp) {
+        contents.messagesReceived += 1
+        contents.bytesReceived += text.utf8.count
+        contents.lastArrival = now
+        guard let stamp = MessageStamp(parsing: text), stamp.sentAtMicroseconds > 0 else { return }
+        let latency = Double(now.microsecondsSinceOrigin - stamp.sentAtMicroseconds) / 1000
+        contents.latencies[stamp.sequence] = latency
+    }
+
+    /// A copy of what has been seen so far.
+    var snapshot: Contents {
+        condition.lock()
+        defer { condition.unlock() }
+        return contents
+    }
+
+    /// Waits until `isSatisfied` holds or `timeout` passes; true when it holds. With `consuming`,
+    /// acknowledgements seen are reset to zero (used to wake a sender blocked on a full queue).
+    func wait(until isSatisfied: (Contents) -> Bool, timeout: Duration, consuming: Bool = false) -> Bool {
+        let limit = Date().addingTimeInterval(timeout.seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !isSatisfied(contents) {
+            guard condition.wait(until: limit) else { return isSatisfied(contents) }
+        }
+        if consuming { contents.acknowledgements = 0 }
+        return true
+    }
+}
+
+/// The sequence number and send time a measurement message starts with: `123 4567890 xxxx...`.
+struct MessageStamp: Equatable {
+    var sequence: Int
+    /// Microseconds on `MonotonicClock.process`; 0 when the message is not timed (bulk).
+    var sentAtMicroseconds: Int64
+
+    init(sequence: Int, sentAtMicroseconds: Int64) {
+        self.sequence = sequence
+        self.sentAtMicroseconds = sentAtMicroseconds
+    }
+
+    init?(parsing text: String) {
+        let fields = text.utf8.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count >= 2, let sequence = Int(Substring(fields[0])),
+              let sent = Int64(Substring(fields[1])) else { return nil }
+        self.init(sequence: sequence, sentAtMicroseconds: sent)
+    }
+
+    /// The message text, padded with `x` to `size` bytes (longer if the stamp itself does not fit).
+    func text(size: Int) -> String {
+        let head = "\(sequence) \(sentAtMicroseconds) "
+        return head + String(repeating: "x", count: max(0, size - head.utf8.count))
+    }
+}

@@ -1,0 +1,104 @@
+/// One of issue 4's performance targets, checked against figures measured in the same run.
+struct TargetCheck: Codable, Equatable {
+    /// What is compared, for example `udp p99 / tcp p99 at 5 % kernel loss`.
+    var name: String
+    /// The measured ratio; nil when this run did not measure both sides.
+    var ratio: Double?
+    /// The ratio the target allows.
+    var limit: Double
+    /// True when the ratio must be at most `limit`, false when at least.
+    var isUpperBound: Bool
+    /// The two figures behind the ratio, for the reader.
+    var detail: String
+
+    /// PASS, MISS, or n/a when not measured.
+    var verdict: String {
+        guard let ratio else { return "n/a" }
+        return isPassed(ratio) ? "PASS" : "MISS"
+    }
+
+    func isPassed(_ ratio: Double) -> Bool { isUpperBound ? ratio <= limit : ratio >= limit }
+}
+
+extension Report {
+    /// Checks the targets that a `compare` run can measure (the relay-scale one belongs to `bench`).
+    func checkTargets() -> [TargetCheck] {
+        [p99UnderLoss(), p50AtZeroLoss(), bulkAtZeroLoss(), bulkUnderLoss()]
+    }
+
+    private func level(_ percent: Int) -> LevelResult? { levels.first { $0.lossPercent == percent } }
+
+    private func p99UnderLoss() -> TargetCheck {
+        var check = TargetCheck(name: "udp p99 / tcp p99 at 5 % kernel loss", limit: 1.0 / 20,
+                                isUpperBound: true, detail: "needs --kernel-loss with a 5 % level")
+        guard lossKind == .kernel, let level = level(5),
+              let udp = level.result(.udp)?.chat?.latency, let tcp = level.result(.tcp)?.chat?.latency,
+              tcp.p99 > 0 else { return check }
+        check.ratio = udp.p99 / tcp.p99
+        check.detail = "\(formatMilliseconds(udp.p99)) vs \(formatMilliseconds(tcp.p99))"
+        return check
+    }
+
+    private func p50AtZeroLoss() -> TargetCheck {
+        var check = TargetCheck(name: "udp p50 / plain UDP echo p50 at 0 % loss", limit: 3,
+                                isUpperBound: true, detail: "needs a 0 % level")
+        guard let level = level(0), let udp = level.result(.udp)?.chat?.latency,
+              let echo = level.result(.udpEcho)?.chat?.latency, echo.p50 > 0 else { return check }
+        check.ratio = udp.p50 / echo.p50
+        check.detail = "\(formatMilliseconds(udp.p50)) vs \(formatMilliseconds(echo.p50))"
+        return check
+    }
+
+    private func bulkAtZeroLoss() -> TargetCheck {
+        var check = TargetCheck(name: "udp bulk / plain UDP send rate at 0 % loss", limit: 0.5,
+                                isUpperBound: false, detail: "needs a 0 % level")
+        guard let level = level(0), let udp = level.result(.udp)?.bulk,
+              let echo = level.result(.udpEcho)?.bulk else { return check }
+        let floor = echo.sendMegabytesPerSecond ?? echo.megabytesPerSecond
+        guard floor > 0 else { return check }
+        check.ratio = udp.megabytesPerSecond / floor
+        check.detail = "\(formatRate(udp.megabytesPerSecond)) vs \(formatRate(floor))"
+        return check
+    }
+
+    private func bulkUnderLoss() -> TargetCheck {
+        var check = TargetCheck(name: "udp bulk / tcp bulk at 5 % kernel loss", limit: 1,
+                                isUpperBound: false, detail: "needs --kernel-loss with a 5 % level")
+        guard lossKind == .kernel, let level = level(5), let udp = level.result(.udp)?.bulk,
+              let tcp = level.result(.tcp)?.bulk, tcp.megabytesPerSecond > 0 else { return check }
+        check.ratio = udp.megabytesPerSecond / tcp.megabytesPerSecond
+        check.detail = "\(formatRate(udp.megabytesPerSecond)) vs \(formatRate(tcp.megabytesPerSecond))"
+        return check
+    }
+}
+
+/// `12.3 ms`, `0.084 ms`, `1530 ms`: three significant figures or so.
+func formatMilliseconds(_ milliseconds: Double) -> String {
+    "\(formatSignificant(milliseconds)) ms"
+}
+
+/// `41.2 MB/s`.
+func formatRate(_ megabytesPerSecond: Double) -> String {
+    "\(formatSignificant(megabytesPerSecond)) MB/s"
+}
+
+/// A number with about three significant figures and no exponent.
+func formatSignificant(_ value: Double) -> String {
+    let magnitude = abs(value)
+    let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 3
+    return formatFixed(value, decimals: decimals)
+}
+
+/// `value` rounded to `decimals` places, without Foundation.
+func formatFixed(_ value: Double, decimals: Int) -> String {
+    guard value.isFinite else { return "-" }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = (abs(value) * scale).rounded()
+    let whole = Int(scaled / scale)
+    let fraction = Int(scaled - Double(whole) * scale)
+    let sign = value < 0 && scaled > 0 ? "-" : ""
+    guard decimals > 0 else { return "\(sign)\(whole)" }
+    let digits = String(fraction)
+    return "\(sign)\(whole).\(String(repeating: "0", count: decimals - digits.count))\(digits)"
+}
