@@ -61,7 +61,12 @@ extension Connection {
         if role == .server, !hasPeerAcknowledged, sendQueue.oldestUnacknowledgedSent() == nil {
             return (.welcome, nil)
         }
-        if let fragment = sendQueue.oldestUnacknowledgedSent() ?? sendQueue.popNewReliable(window: reorderWindow) {
+        if let fragment = sendQueue.oldestUnacknowledgedSent() {
+            // The same fragment again, in a new packet: a retransmission, though nothing was declared lost.
+            counters.retransmissions += 1
+            return (.data(fragment.header, payload: fragment.payload), fragment)
+        }
+        if let fragment = sendQueue.popNewReliable(window: reorderWindow) {
             return (.data(fragment.header, payload: fragment.payload), fragment)
         }
         return (.ping, nil)

@@ -139,7 +139,7 @@ public struct Statistics: Sendable, Hashable {
     public var packetsReceived = 0
     /// Bytes of those datagrams.
     public var bytesReceived = 0
-    /// Fragments sent again because the packet carrying them was declared lost.
+    /// Fragments sent again: because the packet carrying them was declared lost, or as a probe.
     public var retransmissions = 0
     /// Packets declared lost (by packet or time threshold).
     public var packetsLost = 0
