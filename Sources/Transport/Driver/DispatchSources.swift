@@ -1,8 +1,36 @@
 import Datagram
 import Dispatch
 
-/// A dispatch source that calls `handler` on `queue` whenever a descriptor is readable (or, with
-/// `WriteSource`, writable).
+/// Pausing, resuming and cancelling one dispatch source, shared by `ReadSource` and `WriteSource`.
+///
+/// Dispatch counts suspensions, so the switch tracks `isEnabled` itself and ignores repeated calls;
+/// a suspended source is resumed before it is cancelled, or its cancellation would never complete.
+private final class SourceSwitch {
+    let source: any DispatchSourceProtocol
+    private(set) var isEnabled: Bool
+    private var isCancelled = false
+
+    init(_ source: any DispatchSourceProtocol, isEnabled: Bool) {
+        self.source = source
+        self.isEnabled = isEnabled
+        if isEnabled { source.resume() }
+    }
+
+    func setEnabled(_ enabled: Bool) {
+        guard !isCancelled, enabled != isEnabled else { return }
+        isEnabled = enabled
+        if enabled { source.resume() } else { source.suspend() }
+    }
+
+    func cancel() {
+        guard !isCancelled else { return }
+        isCancelled = true
+        if !isEnabled { source.resume() }
+        source.cancel()
+    }
+}
+
+/// A dispatch source that calls `handler` on `queue` whenever a descriptor is readable.
 ///
 /// Not Sendable: create it, cancel it and toggle it on one serial queue (a driver keeps it inside
 /// its `Mutex` state). The source is level-triggered: it fires again as long as data is waiting, so
@@ -10,82 +38,57 @@ import Dispatch
 /// `onCancel` runs on `queue` once the source is gone, which is the moment it is safe to close the
 /// descriptor.
 public final class ReadSource {
-    private let source: DispatchSourceRead
-    private var isCancelled = false
+    private let control: SourceSwitch
 
     /// Starts watching `fileDescriptor` at once.
     public init(fileDescriptor: Int32, queue: DispatchQueue,
                 onCancel: (@Sendable () -> Void)? = nil, handler: @escaping @Sendable () -> Void) {
-        source = DispatchSource.makeReadSource(fileDescriptor: fileDescriptor, queue: queue)
+        let source = DispatchSource.makeReadSource(fileDescriptor: fileDescriptor, queue: queue)
         source.setEventHandler(handler: handler)
         if let onCancel { source.setCancelHandler(handler: onCancel) }
-        source.resume()
+        control = SourceSwitch(source, isEnabled: true)
     }
 
     /// Whether the handler is called when the descriptor is readable (true from the start).
-    public private(set) var isEnabled = true
+    public var isEnabled: Bool { control.isEnabled }
 
     /// Pauses or resumes reading (backpressure: unread data stays in the kernel, and a TCP peer's
     /// window closes); repeated calls with the same value do nothing.
-    public func setEnabled(_ enabled: Bool) {
-        guard !isCancelled, enabled != isEnabled else { return }
-        isEnabled = enabled
-        if enabled { source.resume() } else { source.suspend() }
-    }
+    public func setEnabled(_ enabled: Bool) { control.setEnabled(enabled) }
 
     /// Stops watching; `handler` is not called after the cancellation is processed.
-    public func cancel() {
-        guard !isCancelled else { return }
-        isCancelled = true
-        // A suspended source must be resumed for its cancellation to complete.
-        if !isEnabled { source.resume() }
-        source.cancel()
-    }
+    public func cancel() { control.cancel() }
 
-    deinit {
-        cancel()
-    }
+    deinit { control.cancel() }
 }
 
 /// A dispatch source that calls `handler` on `queue` while a descriptor is writable and the source
 /// is enabled; for flushing a `TCPStream`'s outgoing buffer and finishing a non-blocking connect.
 ///
 /// Starts disabled (a writable socket would otherwise fire without pause). Not Sendable: use it on
-/// one serial queue. Suspension is counted by Dispatch, so the wrapper tracks `isEnabled` itself.
+/// one serial queue.
 public final class WriteSource {
-    private let source: DispatchSourceWrite
-    private var isCancelled = false
-
-    /// Whether the handler is being called while the descriptor is writable.
-    public private(set) var isEnabled = false
+    private let control: SourceSwitch
 
     /// Creates a disabled source on `fileDescriptor`.
     public init(fileDescriptor: Int32, queue: DispatchQueue,
                 onCancel: (@Sendable () -> Void)? = nil, handler: @escaping @Sendable () -> Void) {
-        source = DispatchSource.makeWriteSource(fileDescriptor: fileDescriptor, queue: queue)
+        let source = DispatchSource.makeWriteSource(fileDescriptor: fileDescriptor, queue: queue)
         source.setEventHandler(handler: handler)
         if let onCancel { source.setCancelHandler(handler: onCancel) }
+        control = SourceSwitch(source, isEnabled: false)
     }
+
+    /// Whether the handler is being called while the descriptor is writable.
+    public var isEnabled: Bool { control.isEnabled }
 
     /// Starts or stops calling the handler; repeated calls with the same value do nothing.
-    public func setEnabled(_ enabled: Bool) {
-        guard !isCancelled, enabled != isEnabled else { return }
-        isEnabled = enabled
-        if enabled { source.resume() } else { source.suspend() }
-    }
+    public func setEnabled(_ enabled: Bool) { control.setEnabled(enabled) }
 
     /// Stops watching for good.
-    public func cancel() {
-        guard !isCancelled else { return }
-        isCancelled = true
-        // A suspended source must be resumed for its cancellation to complete.
-        if !isEnabled { source.resume() }
-        source.cancel()
-    }
+    public func cancel() { control.cancel() }
 
-    deinit {
-        cancel()
-    }
+    deinit { control.cancel() }
 }
 
 /// The one timer of a driver: re-armed to a new deadline after every input, never one timer per packet.
