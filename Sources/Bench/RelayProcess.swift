@@ -1,0 +1,66 @@
+import Foundation
+import Transport
+
+/// The real `relay` executable, started as a child process on 127.0.0.1 with an ephemeral port.
+///
+/// It is found next to the running `bench` binary (the directory of `/proc/self/exe`), which is where
+/// `swift build` puts every product of the package. Its log (stderr) is inherited.
+final class RelayProcess {
+    let process = Process()
+    /// The address the relay printed ("listening on ADDRESS (udp+tcp)").
+    private(set) var address = SocketAddress.loopbackIPv4(port: 0)
+
+    /// The relay's process id, for `ProcessSample.read`.
+    var processID: Int32 { process.processIdentifier }
+
+    /// Where the relay binary is expected.
+    static var executablePath: String {
+        let bench = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: bench).deletingLastPathComponent().appendingPathComponent("relay").path
+    }
+
+    /// Starts the relay with room for `maximumPeers` and waits for its listening line.
+    init(maximumPeers: Int) throws {
+        let path = Self.executablePath
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw BenchError("no relay executable at \(path); build it first (swift build -c release)")
+        }
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers),
+                             "--log-level", "warning"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        address = try Self.readListeningAddress(from: output.fileHandleForReading)
+    }
+
+    /// Sends SIGTERM and waits for the relay to exit (it tells its clients first, up to 2 s).
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    private static func readListeningAddress(from handle: FileHandle) throws -> SocketAddress {
+        var text = ""
+        while !text.contains("\n") {
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else { throw BenchError("the relay exited before printing its address") }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        // "listening on 127.0.0.1:54321 (udp+tcp)"
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }),
+              let addressText = line.dropFirst("listening on ".count).split(separator: " ").first,
+              let colon = addressText.lastIndex(of: ":"),
+              let port = UInt16(addressText[addressText.index(after: colon)...]) else {
+            throw BenchError("unexpected output from the relay: \(text)")
+        }
+        return .loopbackIPv4(port: port)
+    }
+}
+
+/// A failure that ends a benchmark, with a sentence for the user.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
