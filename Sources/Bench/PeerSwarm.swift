@@ -29,8 +29,14 @@ final class PeerSwarm {
     private var datagram: [UInt8] = []
     /// Peers whose WELCOME has arrived.
     private(set) var joinedCount = 0
-    /// Peers whose connection closed (idle timeout, reset, refusal).
-    private(set) var closedCount = 0
+    /// Peers whose connection closed before their WELCOME arrived (handshake or join failed).
+    private(set) var failedBeforeJoinCount = 0
+    /// Joined peers whose connection closed later (idle timeout, reset, relay shutdown).
+    private(set) var lostAfterJoinCount = 0
+    /// Peers started and neither joined nor failed yet.
+    var joiningCount: Int { peers.count - joinedCount - failedBeforeJoinCount }
+    /// Joined peers whose connection is still up.
+    var connectedCount: Int { joinedCount - lostAfterJoinCount }
     /// Datagrams the kernel refused to send (send buffer full), counted as losses.
     private(set) var sendsRefused = 0
     /// Called for every chat message the relay sends to peer `index`.
@@ -132,7 +138,7 @@ final class PeerSwarm {
             }
             onMessage(index, message)
         case .closed:
-            closedCount += 1
+            if peers[index].isJoined { lostAfterJoinCount += 1 } else { failedBeforeJoinCount += 1 }
         default:
             break
         }

@@ -17,7 +17,8 @@ struct RelayScaleResult: Codable {
     var peers: Int
     var joined: Int
     var joinSeconds: Double
-    var closedDuringRun: Int
+    var failedJoins: Int
+    var lostDuringRun: Int
     var sendsRefused: Int
     var samples: [ScaleSample]
 
@@ -48,34 +49,33 @@ struct RelayScale {
         defer { swarm.closeAll() }
 
         let joinSeconds = try rampUp(swarm)
-        let closedBefore = swarm.closedCount
+        let lostBefore = swarm.lostAfterJoinCount
         let samples = try measure(swarm, relayID: relay.processID)
         return RelayScaleResult(machine: MachineDescription.current, peers: options.peers, joined: swarm.joinedCount,
-                                joinSeconds: joinSeconds, closedDuringRun: swarm.closedCount - closedBefore,
+                                joinSeconds: joinSeconds, failedJoins: swarm.failedBeforeJoinCount,
+                                lostDuringRun: swarm.lostAfterJoinCount - lostBefore,
                                 sendsRefused: swarm.sendsRefused, samples: samples)
     }
 
-    /// Starts peers in batches every 100 ms and waits until all have joined (or a bound passes).
+    /// Starts peers in batches every 100 ms, never more than one batch still handshaking, and waits
+    /// until all have joined or joins stop making progress for 20 s.
     private func rampUp(_ swarm: PeerSwarm) throws -> Double {
         let clock = swarm.clock
         let start = clock.now()
-        let rampTime = Duration.milliseconds(Int64(100 * (options.peers / options.batchSize + 1)))
-        let giveUp = start + rampTime + .seconds(30)
         var nextBatch = start
         var nextProgress = start + .seconds(1)
-        var added = 0
-        while swarm.joinedCount < options.peers, clock.now() < giveUp {
+        var lastProgress = (time: start, joined: 0)
+        while swarm.joinedCount + swarm.failedBeforeJoinCount < options.peers {
             let now = clock.now()
-            if added < options.peers, now >= nextBatch {
-                for _ in 0..<min(options.batchSize, options.peers - added) {
-                    let room = "#idle\(added / options.roomSize)"
-                    try swarm.addPeer(name: "peer\(added)", rooms: [room])
-                    added += 1
-                }
-                nextBatch = nextBatch + .milliseconds(100)
+            if swarm.joinedCount > lastProgress.joined { lastProgress = (now, swarm.joinedCount) }
+            guard now - lastProgress.time < .seconds(20) else { break }
+            if swarm.peers.count < options.peers, now >= nextBatch, swarm.joiningCount < options.batchSize {
+                try startBatch(swarm)
+                nextBatch = now + .milliseconds(100)
             }
             if now >= nextProgress {
-                Progress.line("  started \(added), joined \(swarm.joinedCount)/\(options.peers), closed \(swarm.closedCount)")
+                Progress.line("  started \(swarm.peers.count), joined \(swarm.joinedCount)/\(options.peers), "
+                    + "failed \(swarm.failedBeforeJoinCount)")
                 nextProgress = nextProgress + .seconds(1)
             }
             swarm.runPass(maximumWait: .milliseconds(5))
@@ -83,6 +83,13 @@ struct RelayScale {
         let seconds = (clock.now() - start).seconds
         Progress.line("  joined \(swarm.joinedCount)/\(options.peers) in \(formatFixed(seconds, decimals: 1)) s")
         return seconds
+    }
+
+    private func startBatch(_ swarm: PeerSwarm) throws {
+        for _ in 0..<min(options.batchSize, options.peers - swarm.peers.count) {
+            let number = swarm.peers.count
+            try swarm.addPeer(name: "peer\(number)", rooms: ["#idle\(number / options.roomSize)"])
+        }
     }
 
     /// Lets the peers idle for the duration, sampling the relay and this process once a second.
@@ -109,7 +116,7 @@ struct RelayScale {
                 relayCorePercent: ProcessSample.corePercent(from: relayBefore, to: relayNow, elapsed: elapsed),
                 relayResidentMegabytes: Double(relayNow.residentBytes) / 1_048_576,
                 benchCorePercent: ProcessSample.corePercent(from: selfBefore, to: selfNow, elapsed: elapsed),
-                connectedPeers: swarm.joinedCount - swarm.closedCount)
+                connectedPeers: swarm.connectedCount)
             samples.append(sample)
             Progress.line("  [\(sample.second) s] relay \(formatFixed(sample.relayCorePercent, decimals: 1)) % CPU, "
                 + "\(formatFixed(sample.relayResidentMegabytes, decimals: 1)) MB; bench \(formatFixed(sample.benchCorePercent, decimals: 1)) % CPU")

@@ -21,7 +21,7 @@ struct ScaleReport {
         lines.append("Summary (\(result.samples.count) s of idle heartbeating):")
         lines.append("  " + rightPad("peers joined", 28) + "\(result.joined)/\(result.peers) in "
             + formatFixed(result.joinSeconds, decimals: 1) + " s")
-        lines.append("  " + rightPad("connections lost", 28) + "\(result.closedDuringRun) during the idle phase")
+        lines.append("  " + rightPad("connections closed", 28) + "\(result.failedJoins) before joining, \(result.lostDuringRun) during the idle phase")
         lines.append("  " + rightPad("relay CPU (one core)", 28) + "mean " + formatFixed(result.relayCPUMean, decimals: 1)
             + " %, max " + formatFixed(result.relayCPUMax, decimals: 1) + " %   (target < 25 %)   "
             + verdict(result.isCPUTargetMet))
