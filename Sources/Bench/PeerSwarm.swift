@@ -94,6 +94,14 @@ final class PeerSwarm {
         }
     }
 
+    /// Datagrams sent and received by all peers' connections so far.
+    var datagramCounts: (sent: Int, received: Int) {
+        peers.reduce((0, 0)) { total, peer in
+            let statistics = peer.connection.statistics
+            return (total.0 + statistics.packetsSent, total.1 + statistics.packetsReceived)
+        }
+    }
+
     /// Closes every socket (without telling the relay; its peer timeout cleans up).
     func closeAll() {
         for peer in peers { peer.socket.close() }

@@ -20,6 +20,10 @@ struct RelayScaleResult: Codable {
     var failedJoins: Int
     var lostDuringRun: Int
     var sendsRefused: Int
+    /// Datagrams per second all peers sent to the relay during the idle phase (keepalives and acks).
+    var peerDatagramsSentPerSecond: Double
+    /// Datagrams per second all peers received from the relay during the idle phase.
+    var peerDatagramsReceivedPerSecond: Double
     var samples: [ScaleSample]
 
     var relayCPUMean: Double { mean(samples.map(\.relayCorePercent)) }
@@ -50,11 +54,18 @@ struct RelayScale {
 
         let joinSeconds = try rampUp(swarm)
         let lostBefore = swarm.lostAfterJoinCount
+        let countsBefore = swarm.datagramCounts
+        let measureStart = swarm.clock.now()
         let samples = try measure(swarm, relayID: relay.processID)
+        let measured = (swarm.clock.now() - measureStart).seconds
+        let countsAfter = swarm.datagramCounts
         return RelayScaleResult(machine: MachineDescription.current, peers: options.peers, joined: swarm.joinedCount,
                                 joinSeconds: joinSeconds, failedJoins: swarm.failedBeforeJoinCount,
                                 lostDuringRun: swarm.lostAfterJoinCount - lostBefore,
-                                sendsRefused: swarm.sendsRefused, samples: samples)
+                                sendsRefused: swarm.sendsRefused,
+                                peerDatagramsSentPerSecond: Double(countsAfter.sent - countsBefore.sent) / measured,
+                                peerDatagramsReceivedPerSecond: Double(countsAfter.received - countsBefore.received) / measured,
+                                samples: samples)
     }
 
     /// Starts peers in batches every 100 ms, never more than one batch still handshaking, and waits

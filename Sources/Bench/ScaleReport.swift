@@ -22,6 +22,9 @@ struct ScaleReport {
         lines.append("  " + rightPad("peers joined", 28) + "\(result.joined)/\(result.peers) in "
             + formatFixed(result.joinSeconds, decimals: 1) + " s")
         lines.append("  " + rightPad("connections closed", 28) + "\(result.failedJoins) before joining, \(result.lostDuringRun) during the idle phase")
+        lines.append("  " + rightPad("peer datagrams per second", 28) + formatFixed(result.peerDatagramsSentPerSecond, decimals: 0)
+            + " to the relay, " + formatFixed(result.peerDatagramsReceivedPerSecond, decimals: 0) + " back"
+            + (result.sendsRefused > 0 ? " (\(result.sendsRefused) sends refused by a full socket buffer)" : ""))
         lines.append("  " + rightPad("relay CPU (one core)", 28) + "mean " + formatFixed(result.relayCPUMean, decimals: 1)
             + " %, max " + formatFixed(result.relayCPUMax, decimals: 1) + " %   (target < 25 %)   "
             + verdict(result.isCPUTargetMet))
@@ -29,6 +32,9 @@ struct ScaleReport {
             + " MB                (target < 100 MB)  " + verdict(result.isMemoryTargetMet))
         lines.append("  " + rightPad("bench CPU (load generator)", 28) + "mean " + formatFixed(result.benchCPUMean, decimals: 1)
             + " % of one core")
+        if result.relayCPUMax >= 90 {
+            lines.append("  note: the relay was saturated (one core), so keepalives queued and the figures are a floor.")
+        }
         if result.joined < result.peers {
             lines.append("  note: only \(result.joined) of \(result.peers) peers joined; the figures are for those.")
         }
