@@ -31,7 +31,23 @@ final class RelayProcess {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
+        Self.stopOnInterrupt(process.processIdentifier)
         address = try Self.readListeningAddress(from: output.fileHandleForReading)
+    }
+
+    // Written only on the main thread before the handlers below are installed; read by them.
+    nonisolated(unsafe) private static var interruptedChildID: Int32 = 0
+
+    /// On SIGINT or SIGTERM, stops the relay child too (`kill` and `_exit` are async-signal-safe), so a
+    /// Ctrl-C during a benchmark leaves no relay running.
+    private static func stopOnInterrupt(_ childID: Int32) {
+        interruptedChildID = childID
+        for number in [SIGINT, SIGTERM] {
+            signal(number) { received in
+                if RelayProcess.interruptedChildID > 0 { kill(RelayProcess.interruptedChildID, SIGTERM) }
+                _exit(128 + received)
+            }
+        }
     }
 
     /// Sends SIGTERM and waits for the relay to exit (it tells its clients first, up to 2 s).

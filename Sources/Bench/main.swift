@@ -49,7 +49,7 @@ case "relay-scale":
     let options = outcome(RelayScaleOptions.parse(rest))
     do {
         let result = try RelayScale(options: options).run()
-        print(options.isJSON ? jsonText(result) : ScaleReport(result: result, options: options).render(), terminator: "")
+        print(options.isJSON ? jsonText(ScaleJSON(result)) : ScaleReport(result: result, options: options).render(), terminator: "")
     } catch {
         failure(error)
     }
@@ -57,7 +57,7 @@ case "fanout":
     let options = outcome(FanoutOptions.parse(rest))
     do {
         let result = try Fanout(options: options).run()
-        print(options.isJSON ? jsonText(result) : FanoutReport(result: result).render(), terminator: "")
+        print(options.isJSON ? jsonText(FanoutJSON(result)) : FanoutReport(result: result).render(), terminator: "")
     } catch {
         failure(error)
     }
