@@ -19,7 +19,7 @@ final class RelayProcess {
         return URL(fileURLWithPath: bench).deletingLastPathComponent().appendingPathComponent("relay").path
     }
 
-    /// Starts the relay with room for `maximumPeers` and waits for its listening line.
+    /// Starts the relay with room for `maximumPeers` and waits (up to 10 s) for its listening line.
     init(maximumPeers: Int) throws {
         let path = Self.executablePath
         guard FileManager.default.isExecutableFile(atPath: path) else {
@@ -60,6 +60,8 @@ final class RelayProcess {
     private static func readListeningAddress(from handle: FileHandle) throws -> SocketAddress {
         var text = ""
         while !text.contains("\n") {
+            var ready = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 10_000) > 0 else { throw BenchError("the relay printed no address within 10 s") }
             let chunk = handle.availableData
             guard !chunk.isEmpty else { throw BenchError("the relay exited before printing its address") }
             text += String(decoding: chunk, as: UTF8.self)
