@@ -118,13 +118,18 @@ final class PeerSwarm {
 
     /// Sends what the connection has to send, handles its events, and re-reads its deadline.
     private func flush(_ index: Int, at now: Timestamp) {
-        while peers[index].connection.pollTransmit(into: &datagram, at: now) {
-            if (try? peers[index].socket.send(datagram, to: relay)) != true { sendsRefused += 1 }
-        }
+        transmitAll(index, at: now)
         while let event = peers[index].connection.pollEvent() {
             handle(event, of: index, at: now)
         }
         peers[index].deadline = peers[index].connection.nextDeadline
+    }
+
+    /// Sends every datagram peer `index`'s connection has ready; a full socket buffer counts as a loss.
+    private func transmitAll(_ index: Int, at now: Timestamp) {
+        while peers[index].connection.pollTransmit(into: &datagram, at: now) {
+            if (try? peers[index].socket.send(datagram, to: relay)) != true { sendsRefused += 1 }
+        }
     }
 
     private func handle(_ event: Event, of index: Int, at now: Timestamp) {
@@ -135,9 +140,7 @@ final class PeerSwarm {
                               rooms: peers[index].rooms, software: "bench")
             _ = try? peers[index].connection.send(ClientMessage.hello(hello).encoded(), at: now)
             // The HELLO was queued after this flush's transmit loop; send it now.
-            while peers[index].connection.pollTransmit(into: &datagram, at: now) {
-                if (try? peers[index].socket.send(datagram, to: relay)) != true { sendsRefused += 1 }
-            }
+            transmitAll(index, at: now)
         case let .message(bytes, _):
             guard let message = try? RelayMessage(decoding: bytes) else { return }
             if case .welcome = message, !peers[index].isJoined {
