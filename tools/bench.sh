@@ -12,7 +12,7 @@ swift build -c release --product relay >&2
 swift build -c release --product bench >&2
 bench=.build/release/bench
 
-echo "\$ bench relay-scale $*"
+echo "\$ bench relay-scale${*:+ $*}"
 "$bench" relay-scale "$@"
 echo
 echo "\$ bench fanout"
