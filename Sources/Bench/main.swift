@@ -1,1 +1,66 @@
-print("not yet implemented")
+import CommandLineSupport
+import Foundation
+
+// bench: relay benchmarks (idle-peer scale, room fan-out) against the real relay on loopback.
+
+let overview = """
+    OVERVIEW: Relay benchmarks for Datagram Chat, on loopback against the real relay executable.
+
+    Usage: bench <subcommand> [options]
+
+    SUBCOMMANDS:
+      relay-scale   N idle UDP peers heartbeating at 1 Hz; the relay's CPU and RSS (target < 25 %, < 100 MB)
+      fanout        One sender, M receivers in #lobby; deliveries per second, exactly once and in order
+
+    See 'bench <subcommand> --help' for its options. Progress goes to stderr, the report to stdout.
+    Exit status: 0 when the run completed, 1 when it failed, 64 on a bad command line.
+
+    """
+
+func usageFailure(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("Error: \(message)\nUsage: bench <subcommand> [options]\nSee 'bench --help' for more information.\n".utf8))
+    exit(usageExitStatus)
+}
+
+func outcome<Options>(_ parsed: CommandLineOutcome<Options>) -> Options {
+    switch parsed {
+    case .run(let options): return options
+    case .showHelp(let text):
+        print(text, terminator: "")
+        exit(0)
+    case .usageError(let text):
+        FileHandle.standardError.write(Data(text.utf8))
+        exit(usageExitStatus)
+    }
+}
+
+func failure(_ error: any Error) -> Never {
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    exit(1)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let subcommand = arguments.first else { usageFailure("missing subcommand") }
+let rest = Array(arguments.dropFirst())
+switch subcommand {
+case "--help", "-h", "help":
+    print(overview, terminator: "")
+case "relay-scale":
+    let options = outcome(RelayScaleOptions.parse(rest))
+    do {
+        let result = try RelayScale(options: options).run()
+        print(options.isJSON ? jsonText(ScaleJSON(result)) : ScaleReport(result: result, options: options).render(), terminator: "")
+    } catch {
+        failure(error)
+    }
+case "fanout":
+    let options = outcome(FanoutOptions.parse(rest))
+    do {
+        let result = try Fanout(options: options).run()
+        print(options.isJSON ? jsonText(FanoutJSON(result)) : FanoutReport(result: result).render(), terminator: "")
+    } catch {
+        failure(error)
+    }
+default:
+    usageFailure("unknown subcommand '\(subcommand)'")
+}

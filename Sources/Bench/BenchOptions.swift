@@ -1,0 +1,77 @@
+import CommandLineSupport
+
+/// What `relay-scale` was asked to do.
+struct RelayScaleOptions {
+    var peers = 10_000
+    var duration: Duration = .seconds(20)
+    var roomSize = 10
+    var batchSize = 500
+    var isJSON = false
+
+    static let specification = CommandSpecification(
+        toolName: "bench relay-scale",
+        abstract: "Start the relay, bring up N idle UDP peers heartbeating at 1 Hz, and measure the relay's CPU and RSS.",
+        options: [
+            .option("peers", valueName: "N", default: "10000", help: "Idle peers to connect and join."),
+            .option("duration", valueName: "SECONDS", default: "20", help: "How long to measure once all have joined."),
+            .option("room-size", valueName: "N", default: "10", help: "Peers per room (joins notify every member)."),
+            .option("batch", valueName: "N", default: "500", help: "Peers started every 100 ms while ramping up."),
+            .flag("json", help: "Print the results as JSON on stdout instead of the table."),
+        ],
+        discussion: """
+        The relay runs as a child process (the `relay` binary next to `bench`) on 127.0.0.1 with an
+        ephemeral port. Every peer has its own socket and Datagram connection with a 1 s keepalive, all
+        driven by one loop in this process. Target: under 25 % of one core and 100 MB RSS for the relay.
+
+        EXAMPLES:
+          swift run -c release bench relay-scale --peers 1000 --duration 10
+        """)
+
+    static func parse(_ arguments: [String]) -> CommandLineOutcome<RelayScaleOptions> {
+        specification.parse(arguments) { (parsed) throws(UsageError) in
+            var options = RelayScaleOptions()
+            options.peers = try parsed.integer("peers", in: 1...19_000)!
+            options.duration = .milliseconds(Int64(try parsed.number("duration", in: 1...3600)! * 1000))
+            options.roomSize = try parsed.integer("room-size", in: 1...10_000)!
+            options.batchSize = try parsed.integer("batch", in: 1...10_000)!
+            options.isJSON = parsed.isSet("json")
+            return options
+        }
+    }
+}
+
+/// What `fanout` was asked to do.
+struct FanoutOptions {
+    var receivers = 50
+    var messages = 2000
+    var size = 100
+    var isJSON = false
+
+    static let specification = CommandSpecification(
+        toolName: "bench fanout",
+        abstract: "One sender and M receivers in #lobby through the relay: deliveries per second and exactly-once, in-order checks.",
+        options: [
+            .option("receivers", valueName: "M", default: "50", help: "Receivers in the room."),
+            .option("messages", valueName: "N", default: "2000", help: "Messages the sender says."),
+            .option("size", valueName: "BYTES", default: "100", help: "Text size of each message."),
+            .flag("json", help: "Print the results as JSON on stdout instead of the table."),
+        ],
+        discussion: """
+        The sender says messages as fast as its send queue allows (push-back, not loss). Every receiver
+        must get every message exactly once and in order.
+
+        EXAMPLES:
+          swift run -c release bench fanout --receivers 100 --messages 5000
+        """)
+
+    static func parse(_ arguments: [String]) -> CommandLineOutcome<FanoutOptions> {
+        specification.parse(arguments) { (parsed) throws(UsageError) in
+            var options = FanoutOptions()
+            options.receivers = try parsed.integer("receivers", in: 1...5000)!
+            options.messages = try parsed.integer("messages", in: 1...1_000_000)!
+            options.size = try parsed.integer("size", in: 12...4000)!
+            options.isJSON = parsed.isSet("json")
+            return options
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Transport
+
+/// The real `relay` executable, started as a child process on 127.0.0.1 with an ephemeral port.
+///
+/// It is found next to the running `bench` binary (the directory of `/proc/self/exe`), which is where
+/// `swift build` puts every product of the package. Its log (stderr) is inherited.
+final class RelayProcess {
+    let process = Process()
+    /// The address the relay printed ("listening on ADDRESS (udp+tcp)").
+    private(set) var address = SocketAddress.loopbackIPv4(port: 0)
+
+    /// The relay's process id, for `ProcessSample.read`.
+    var processID: Int32 { process.processIdentifier }
+
+    /// Where the relay binary is expected.
+    static var executablePath: String {
+        let bench = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: bench).deletingLastPathComponent().appendingPathComponent("relay").path
+    }
+
+    /// Starts the relay with room for `maximumPeers` and waits (up to 10 s) for its listening line.
+    init(maximumPeers: Int) throws {
+        let path = Self.executablePath
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw BenchError("no relay executable at \(path); build it first (swift build -c release)")
+        }
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers),
+                             "--log-level", "warning"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        Self.stopOnInterrupt(process.processIdentifier)
+        address = try Self.readListeningAddress(from: output.fileHandleForReading)
+    }
+
+    // Written only on the main thread before the handlers below are installed; read by them.
+    nonisolated(unsafe) private static var interruptedChildID: Int32 = 0
+
+    /// On SIGINT or SIGTERM, stops the relay child too (`kill` and `_exit` are async-signal-safe), so a
+    /// Ctrl-C during a benchmark leaves no relay running.
+    private static func stopOnInterrupt(_ childID: Int32) {
+        interruptedChildID = childID
+        for number in [SIGINT, SIGTERM] {
+            signal(number) { received in
+                if RelayProcess.interruptedChildID > 0 { kill(RelayProcess.interruptedChildID, SIGTERM) }
+                _exit(128 + received)
+            }
+        }
+    }
+
+    /// Sends SIGTERM and waits for the relay to exit (it tells its clients first, up to 2 s).
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    private static func readListeningAddress(from handle: FileHandle) throws -> SocketAddress {
+        var text = ""
+        while !text.contains("\n") {
+            var ready = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 10_000) > 0 else { throw BenchError("the relay printed no address within 10 s") }
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else { throw BenchError("the relay exited before printing its address") }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        // "listening on 127.0.0.1:54321 (udp+tcp)"
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }),
+              let addressText = line.dropFirst("listening on ".count).split(separator: " ").first,
+              let colon = addressText.lastIndex(of: ":"),
+              let port = UInt16(addressText[addressText.index(after: colon)...]) else {
+            throw BenchError("unexpected output from the relay: \(text)")
+        }
+        return .loopbackIPv4(port: port)
+    }
+}
+
+/// A failure that ends a benchmark, with a sentence for the user.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,43 @@
+/// Renders a `RelayScaleResult` as rows per second, a rule, and a summary with the targets.
+struct ScaleReport {
+    var result: RelayScaleResult
+    var options: RelayScaleOptions
+
+    func render() -> String {
+        var lines = [
+            "Relay scale: \(result.peers) idle UDP peers (Datagram keepalive 1 s), rooms of \(options.roomSize), relay as a child process; loopback",
+            "Machine: \(result.machine)",
+            "",
+            "[ Time]  Relay CPU   Relay RSS   Bench CPU   Connected",
+        ]
+        for sample in result.samples {
+            lines.append("[\(leftPad("\(sample.second) s", 5))]  "
+                + leftPad(formatFixed(sample.relayCorePercent, decimals: 1) + " %", 9) + "   "
+                + leftPad(formatFixed(sample.relayResidentMegabytes, decimals: 1) + " MB", 9) + "   "
+                + leftPad(formatFixed(sample.benchCorePercent, decimals: 1) + " %", 9) + "   "
+                + leftPad("\(sample.connectedPeers)", 9))
+        }
+        lines.append(ruleLine)
+        lines.append("Summary (\(result.samples.count) s of idle heartbeating):")
+        lines.append("  " + rightPad("peers joined", 28) + "\(result.joined)/\(result.peers) in "
+            + formatFixed(result.joinSeconds, decimals: 1) + " s")
+        lines.append("  " + rightPad("connections closed", 28) + "\(result.failedJoins) before joining, \(result.lostDuringRun) during the idle phase")
+        lines.append("  " + rightPad("peer datagrams per second", 28) + formatFixed(result.peerDatagramsSentPerSecond, decimals: 0)
+            + " to the relay, " + formatFixed(result.peerDatagramsReceivedPerSecond, decimals: 0) + " back"
+            + (result.sendsRefused > 0 ? " (\(result.sendsRefused) sends refused by a full socket buffer)" : ""))
+        lines.append("  " + rightPad("relay CPU (one core)", 28) + "mean " + formatFixed(result.relayCPUMean, decimals: 1)
+            + " %, max " + formatFixed(result.relayCPUMax, decimals: 1) + " %   (target < 25 %)   "
+            + verdict(result.isCPUTargetMet))
+        lines.append("  " + rightPad("relay RSS", 28) + "max " + formatFixed(result.relayRSSMax, decimals: 1)
+            + " MB                (target < 100 MB)  " + verdict(result.isMemoryTargetMet))
+        lines.append("  " + rightPad("bench CPU (load generator)", 28) + "mean " + formatFixed(result.benchCPUMean, decimals: 1)
+            + " % of one core")
+        if result.relayCPUMax >= 90 {
+            lines.append("  note: the relay was saturated (one core), so keepalives queued and the figures are a floor.")
+        }
+        if result.joined < result.peers {
+            lines.append("  note: only \(result.joined) of \(result.peers) peers joined; the figures are for those.")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
