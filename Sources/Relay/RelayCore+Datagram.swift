@@ -68,7 +68,7 @@ extension RelayCore {
     }
 
     mutating func markPending(_ endpoint: Endpoint) {
-        if !pendingConnections.contains(endpoint) { pendingConnections.append(endpoint) }
+        pendingConnections.insert(endpoint)
     }
 
     /// Drains every touched connection: its events first (which may touch others), then its datagrams.
@@ -77,11 +77,11 @@ extension RelayCore {
             disconnectOverflowedPeers(at: now)
             drainPendingConnections(at: now)
         } while !overflowedPeers.isEmpty
+        pruneStaleWakeUps()
     }
 
     private mutating func drainPendingConnections(at now: Timestamp) {
-        while !pendingConnections.isEmpty {
-            let endpoint = pendingConnections.removeFirst()
+        while let endpoint = pendingConnections.popFirst() {
             while peers[endpoint] != nil, let event = connections[endpoint]?.pollEvent() {
                 handleConnectionEvent(event, from: endpoint, at: now)
             }
@@ -94,6 +94,7 @@ extension RelayCore {
             if peers[endpoint]?.drainDeadline != nil, connections[endpoint]?.isIdle == true {
                 finishDraining(endpoint, at: now)
             }
+            reschedule(endpoint)
         }
     }
 
@@ -116,6 +117,7 @@ extension RelayCore {
         guard peers[endpoint] != nil else { return }
         peers[endpoint]?.lastHeard = now
         peers[endpoint]?.messagesReceived += 1
+        if endpoint.transport == .tcp { reschedule(endpoint) }
         do {
             let message = try ClientMessage(decoding: bytes)
             handleClientMessage(message, from: endpoint, at: now)

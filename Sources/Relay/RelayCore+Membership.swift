@@ -46,9 +46,10 @@ extension RelayCore {
     /// (per `departure`), and closes its connection (CLOSE) or stream.
     mutating func removePeer(_ endpoint: Endpoint, departure: Departure, at now: Timestamp, isStreamOpen: Bool = true) {
         guard let peer = peers.removeValue(forKey: endpoint) else { return }
-        pendingConnections.removeAll { $0 == endpoint }
+        pendingConnections.remove(endpoint)
         overflowedPeers.removeAll { $0 == endpoint }
         congestedPeers.remove(endpoint)
+        wakeTimes[endpoint] = nil
         if !peer.name.isEmpty {
             let neighbours = leaveAllRooms(peer)
             if names[ChatNames.canonical(peer.name)] == endpoint { names[ChatNames.canonical(peer.name)] = nil }

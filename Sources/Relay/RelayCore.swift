@@ -41,13 +41,16 @@ public struct RelayCore: Sendable {
     var actions: [RelayAction] = []
     var nextActionIndex = 0
     /// UDP peers whose connection may have events or datagrams waiting, in the order touched.
-    var pendingConnections: [Endpoint] = []
+    var pendingConnections = PendingEndpoints()
     var nextSerial = 0
     var shutdownReason: String?
     /// Peers whose send queue overflowed, disconnected at the end of the current input.
     var overflowedPeers: [Endpoint] = []
     /// Peers whose outgoing queue is over half its cap (see RelayCore+Backpressure.swift).
     var congestedPeers: Set<Endpoint> = []
+    /// Each peer's current wake time, and the heap that orders them (RelayCore+Timers.swift).
+    var wakeTimes: [Endpoint: Timestamp] = [:]
+    var wakeQueue = WakeQueue()
 
     /// Creates a relay. `cookieSecret` keys the handshake cookies: draw it from the system's random
     /// source at start. `now` is the driver's current time.
@@ -79,28 +82,20 @@ public struct RelayCore: Sendable {
     /// When `handleTimeout` must next be called: the earliest of every peer's eviction time, every
     /// UDP connection's own timers, and the shutdown drain deadline.
     public var nextDeadline: Timestamp? {
-        var earliest: Timestamp?
-        func consider(_ candidate: Timestamp?) {
-            guard let candidate else { return }
-            if earliest.map({ candidate < $0 }) ?? true { earliest = candidate }
-        }
-        for peer in peers.values {
-            consider(peer.lastHeard + configuration.peerTimeout)
-            consider(connections[peer.endpoint]?.nextDeadline)
-            consider(peer.drainDeadline)
-        }
-        return earliest
+        wakeQueue.first?.time
     }
 
     /// Time has reached `now`: runs connection timers, evicts silent peers, ends overdue drains.
+    /// Only the peers whose wake time has come are looked at.
     public mutating func handleTimeout(at now: Timestamp) {
-        for endpoint in orderedEndpoints() {
+        let due = takeDueEndpoints(at: now)
+        for endpoint in due {
             guard let deadline = connections[endpoint]?.nextDeadline, deadline <= now else { continue }
             connections[endpoint]?.handleTimeout(at: now)
             markPending(endpoint)
         }
         flushConnections(at: now)
-        for endpoint in orderedEndpoints() {
+        for endpoint in due {
             guard let peer = peers[endpoint] else { continue }
             if let deadline = peer.drainDeadline {
                 if deadline <= now { finishDraining(endpoint, at: now) }
@@ -109,6 +104,8 @@ public struct RelayCore: Sendable {
             }
         }
         flushConnections(at: now)
+        for endpoint in due { reschedule(endpoint) }
+        pruneStaleWakeUps()
     }
 
     /// Starts a graceful shutdown: every peer gets NOTICE serverShutdown; UDP peers are closed (CLOSE
@@ -123,6 +120,7 @@ public struct RelayCore: Sendable {
         for endpoint in orderedEndpoints() {
             send(.notice(Notice(kind: .serverShutdown, detail: reason)), to: endpoint, at: now)
             peers[endpoint]?.drainDeadline = deadline
+            reschedule(endpoint)
         }
         flushConnections(at: now)
         for endpoint in orderedEndpoints() where endpoint.transport == .tcp || connections[endpoint]?.isIdle == true {
@@ -154,6 +152,7 @@ public struct RelayCore: Sendable {
         nextSerial += 1
         peers[endpoint] = peer
         statistics.peers = peers.count
+        reschedule(endpoint)
     }
 
     func whoEntry(_ peer: Peer) -> WhoEntry {
