@@ -20,12 +20,12 @@ enum KernelLoss {
     static func missingRequirement() -> String? {
         for (tool, package) in [("unshare", "util-linux"), ("ip", "iproute2"), ("nft", "nftables")]
         where executablePath(tool) == nil {
-            return "--kernel-loss needs '\(tool)', which is not installed (apt-get install \(package))"
+            return "kernel loss needs '\(tool)', which is not installed (apt-get install \(package))"
         }
         guard let unshare = executablePath("unshare"),
               let outcome = try? ChildProcess.run(unshare, ["-rn", "true"], captureOutput: false),
               outcome.status == 0 else {
-            return "--kernel-loss needs user namespaces: 'unshare -rn true' failed. Run as root, or enable them "
+            return "kernel loss needs user namespaces: 'unshare -rn true' failed. Run as root, or enable them "
                 + "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)."
         }
         return nil

@@ -4,8 +4,8 @@ import CommandLineSupport
 struct Options: Equatable {
     /// Loss levels in percent, in the order given.
     var lossPercents: [Int] = [0, 1, 5, 10]
-    /// Drop packets in the kernel (nftables in a private network namespace) instead of in-process.
-    var isKernelLoss = false
+    /// Where loss comes from: the kernel when it can (the default), or as asked.
+    var lossChoice: LossChoice = .automatic
     /// How long each chat-latency run lasts, when `messages` is not given.
     var duration: Duration = .seconds(5)
     /// Messages per chat-latency run; overrides `duration` when set.
@@ -41,6 +41,16 @@ struct Options: Equatable {
     }
 }
 
+/// Where `compare`'s loss comes from.
+enum LossChoice: Equatable {
+    /// Kernel loss when this machine can, simulated loss (with the reason printed) otherwise.
+    case automatic
+    /// Kernel loss or nothing (`--kernel-loss`).
+    case kernel
+    /// In-process loss in udp mode only (`--simulated-loss`).
+    case simulated
+}
+
 extension Options {
     /// The command line `compare` accepts, with its help text.
     static let specification = CommandSpecification(
@@ -49,8 +59,11 @@ extension Options {
             + "side by side under the same loss, with plain UDP and TCP echo over loopback as the floor.",
         options: [
             .option("loss", valueName: "LIST", default: "0,1,5,10", help: "Loss levels in percent, comma-separated."),
-            .flag("kernel-loss", help: "Drop packets in the kernel: each level runs in a private network namespace "
-                + "(unshare -rn) with an nftables rule on loopback input, so udp and tcp face the same loss."),
+            .flag("kernel-loss", help: "Require kernel loss (the default whenever it works here): each level runs in a "
+                + "private network namespace (unshare -rn) with an nftables rule on loopback input, so every mode faces "
+                + "the same loss. Exits 69 when it cannot run."),
+            .flag("simulated-loss", help: "Simulate loss in-process instead. It reaches udp mode only, so no udp-vs-tcp "
+                + "ratio is printed for a lossy level."),
             .option("duration", valueName: "SECONDS", default: "5", help: "Length of each chat-latency run."),
             .option("messages", valueName: "N", help: "Messages per chat-latency run (overrides --duration)."),
             .option("rate", valueName: "N", default: "50", help: "Chat messages per second."),
@@ -65,15 +78,17 @@ extension Options {
         Everything runs in this process on loopback: an in-process relay, a sender and a receiver sharing
         one clock. Per loss level and mode it measures chat latency (fixed-rate messages, one-way from
         sender to receiver through the relay) and bulk goodput (messages as fast as the mode allows).
-        Without --kernel-loss, loss is simulated in-process and reaches udp mode only. --kernel-loss needs
-        unshare, ip and nft (apt-get install nftables) and user namespaces (or root).
+        Loss comes from the kernel whenever unshare, ip and nft (apt-get install nftables) and user
+        namespaces (or root) are available, so udp and tcp face the same loss; otherwise compare says why
+        on its first line and simulates loss in-process, which reaches udp mode only.
 
         Progress goes to stderr; the table or JSON to stdout. Exit status: 0 when every run completed,
         1 when a run failed, 64 on a bad command line, 69 when --kernel-loss cannot run here.
 
         EXAMPLES:
           swift run -c release compare
-          swift run -c release compare --kernel-loss --svg latency.svg
+          swift run -c release compare --svg latency.svg
+          swift run -c release compare --simulated-loss --seed 7
           swift run compare --quick --json
         """)
 
@@ -82,7 +97,13 @@ extension Options {
         specification.parse(arguments) { (parsed) throws(UsageError) -> Options in
             var options = Options()
             options.lossPercents = try parseLossList(parsed.requiredString("loss"))
-            options.isKernelLoss = parsed.isSet("kernel-loss")
+            switch (parsed.isSet("kernel-loss"), parsed.isSet("simulated-loss")) {
+            case (true, true):
+                throw UsageError("'--kernel-loss' and '--simulated-loss' exclude each other: give at most one")
+            case (true, false): options.lossChoice = .kernel
+            case (false, true): options.lossChoice = .simulated
+            case (false, false): options.lossChoice = .automatic
+            }
             let seconds = try parsed.number("duration", in: 0.1...3600) ?? 5
             options.duration = .milliseconds(Int64(seconds * 1000))
             options.messages = try parsed.integer("messages", in: 1...1_000_000)

@@ -65,8 +65,13 @@ struct TableReport {
     }
 
     private func overheadLine(_ level: LevelResult) -> String? {
-        guard let udp = level.result(.udp)?.chat?.latency, let tcp = level.result(.tcp)?.chat?.latency,
+        guard let udpResult = level.result(.udp), let tcpResult = level.result(.tcp),
+              let udp = udpResult.chat?.latency, let tcp = tcpResult.chat?.latency,
               tcp.p99 > 0, udp.p99 > 0 else { return nil }
+        // A ratio is only honest when both modes faced the same loss.
+        guard level.lossPercent == 0 || (udpResult.isLossApplied && tcpResult.isLossApplied) else {
+            return "  at \(level.lossPercent)% loss: no udp-vs-tcp ratio (tcp faced no loss; simulated loss reaches udp only)"
+        }
         let ratio = tcp.p99 / udp.p99
         return "  at \(level.lossPercent)% loss: tcp p99 is \(formatSignificant(ratio))x udp p99"
             + " (\(formatMilliseconds(tcp.p99)) vs \(formatMilliseconds(udp.p99)))"
@@ -76,7 +81,8 @@ struct TableReport {
         var lines: [String] = []
         if report.lossKind == .simulated && report.levels.contains(where: { $0.lossPercent > 0 }) {
             lines.append("* Simulated loss is applied inside udp mode's sockets only; tcp and the echo baselines")
-            lines.append("  ran without loss. Use --kernel-loss so every mode faces the same loss.")
+            lines.append("  ran without loss, so no ratio between them is printed. Kernel loss (the default where")
+            lines.append("  unshare and nft work; apt-get install nftables) makes every mode face the same loss.")
         }
         for level in report.levels {
             for result in level.results {

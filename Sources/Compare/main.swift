@@ -37,17 +37,31 @@ if let level = KernelLoss.namespaceLevel {
     exit(0)
 }
 
-if options.isKernelLoss, let missing = KernelLoss.missingRequirement() {
-    exitWith(missing, status: unavailableExitStatus)
+let lossKind: LossKind
+let lossReason: String
+switch options.lossChoice {
+case .kernel:
+    if let missing = KernelLoss.missingRequirement() { exitWith(missing, status: unavailableExitStatus) }
+    lossKind = .kernel
+    lossReason = "as asked (--kernel-loss)"
+case .simulated:
+    lossKind = .simulated
+    lossReason = "as asked (--simulated-loss); it reaches udp mode only"
+case .automatic:
+    if let missing = KernelLoss.missingRequirement() {
+        lossKind = .simulated
+        lossReason = "because kernel loss cannot run here: \(missing); it reaches udp mode only"
+    } else {
+        lossKind = .kernel
+        lossReason = "in private network namespaces, so every mode faces the same loss"
+    }
 }
-
-let lossKind: LossKind = options.isKernelLoss ? .kernel : .simulated
 var report = Report(lossKind: lossKind, seed: seed, rate: options.rate, size: options.size,
                     messages: options.messageCount, bulkBytes: options.bulkBytes,
                     machine: MachineDescription.current, levels: [])
-Progress.line("compare: \(lossKind.rawValue) loss at \(options.lossPercents.map { "\($0)%" }.joined(separator: ", ")), seed \(seed)")
+Progress.line("compare: \(lossKind.rawValue) loss \(lossReason); levels \(options.lossPercents.map { "\($0)%" }.joined(separator: ", ")), seed \(seed)")
 for level in options.lossPercents {
-    if options.isKernelLoss {
+    if lossKind == .kernel {
         do {
             report.levels.append(try KernelLoss.measureLevel(level, options: options, seed: seed))
         } catch {
