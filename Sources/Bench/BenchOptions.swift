@@ -75,3 +75,62 @@ struct FanoutOptions {
         }
     }
 }
+
+/// What `attack` was asked to do.
+struct AttackOptions {
+    var scenarios = AttackScenario.allCases
+    var duration: Duration = .seconds(8)
+    var rate = 20
+    var seed: UInt64 = 1
+    var relayArguments: [String] = []
+    var isJSON = false
+
+    static let specification = CommandSpecification(
+        toolName: "bench attack",
+        abstract: "Replay the attacks of issue 8 against the real relay while alice (udp) and carol (tcp) keep chatting.",
+        options: [
+            .option("scenario", valueName: "LIST", default: "all",
+                    help: "Comma-separated: \(AttackScenario.allCases.map(\.rawValue).joined(separator: ", ")), or all."),
+            .option("duration", valueName: "SECONDS", default: "8", help: "How long each attack lasts."),
+            .option("rate", valueName: "N", default: "20", help: "Lines per second each of alice and carol says during the attack."),
+            .option("seed", valueName: "N", default: "1", help: "Seed for the attack's random bytes."),
+            .option("relay-args", valueName: "ARGS", help: "Extra arguments for the relay, space-separated (for example '--rate 100')."),
+            .flag("json", help: "Print the results as JSON on stdout instead of the table."),
+        ],
+        discussion: """
+        Each scenario starts a fresh relay (the `relay` binary next to `bench`) on 127.0.0.1. alice and carol
+        join #lobby from 127.0.0.1 and say numbered lines for the whole attack; afterwards every line must
+        have arrived exactly once and in order, with neither of them disconnected. Attackers use other
+        loopback addresses (127.0.0.2 and up) unless the attack is about the users' own address. The
+        relay's resident memory is sampled throughout; the table shows its peak.
+
+        Exit status: 0 when every scenario passed, 1 when one failed, 64 on a bad command line.
+
+        EXAMPLES:
+          swift run -c release bench attack
+          swift run -c release bench attack --scenario fragments,flood --duration 20
+        """)
+
+    static func parse(_ arguments: [String]) -> CommandLineOutcome<AttackOptions> {
+        specification.parse(arguments) { (parsed) throws(UsageError) in
+            var options = AttackOptions()
+            let list = parsed.string("scenario") ?? "all"
+            if list != "all" {
+                options.scenarios = []
+                for name in list.split(separator: ",") {
+                    guard let scenario = AttackScenario(rawValue: String(name)) else {
+                        throw UsageError("invalid value '\(name)' for '--scenario': expected one of "
+                            + AttackScenario.allCases.map(\.rawValue).joined(separator: ", ") + ", or all")
+                    }
+                    options.scenarios.append(scenario)
+                }
+            }
+            options.duration = .milliseconds(Int64(try parsed.number("duration", in: 1...3600)! * 1000))
+            options.rate = try parsed.integer("rate", in: 1...1000)!
+            options.seed = try parsed.unsignedInteger("seed") ?? 1
+            options.relayArguments = (parsed.string("relay-args") ?? "").split(separator: " ").map(String.init)
+            options.isJSON = parsed.isSet("json")
+            return options
+        }
+    }
+}

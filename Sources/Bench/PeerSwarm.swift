@@ -18,6 +18,10 @@ final class PeerSwarm {
         var rooms: [String]
         var deadline: Timestamp?
         var isHelloSent = false
+        /// False for an attacker that completes the handshake and then never joins.
+        var sendsHello = true
+        /// The last packet number this peer's connection sent (read back from its datagrams).
+        var lastPacketNumber: UInt32?
         var isJoined = false
     }
 
@@ -49,11 +53,14 @@ final class PeerSwarm {
 
     /// Opens a socket on 127.0.0.1 and starts a client handshake; the chat HELLO follows on `.connected`.
     @discardableResult
-    func addPeer(name: String, rooms: [String]) throws -> Int {
-        let socket = try UDPSocket(bindingTo: .loopbackIPv4(port: 0))
+    func addPeer(name: String, rooms: [String], bindingTo local: SocketAddress = .loopbackIPv4(port: 0),
+                 sendsHello: Bool = true) throws -> Int {
+        let socket = try UDPSocket(bindingTo: local)
         let now = clock.now()
         let connection = Connection(role: .client, id: SystemRandom.connectionID(), configuration: configuration, now: now)
-        peers.append(Peer(socket: socket, connection: connection, name: name, rooms: rooms))
+        var peer = Peer(socket: socket, connection: connection, name: name, rooms: rooms)
+        peer.sendsHello = sendsHello
+        peers.append(peer)
         descriptors.append(pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0))
         flush(peers.count - 1, at: now)
         return peers.count - 1
@@ -94,6 +101,16 @@ final class PeerSwarm {
         }
     }
 
+    /// Sends bytes the connection did not make (a crafted packet) from peer `index`'s socket.
+    func sendRaw(_ datagram: [UInt8], from index: Int) -> Bool {
+        (try? peers[index].socket.send(datagram, to: relay)) == true
+    }
+
+    /// True while peer `index`'s connection has completed its handshake and not closed.
+    func isConnected(_ index: Int) -> Bool {
+        peers[index].isHelloSent && !peers[index].connection.isClosed
+    }
+
     /// Datagrams sent and received by all peers' connections so far.
     var datagramCounts: (sent: Int, received: Int) {
         peers.reduce((0, 0)) { total, peer in
@@ -128,6 +145,7 @@ final class PeerSwarm {
     /// Sends every datagram peer `index`'s connection has ready; a full socket buffer counts as a loss.
     private func transmitAll(_ index: Int, at now: Timestamp) {
         while peers[index].connection.pollTransmit(into: &datagram, at: now) {
+            if let packet = try? Packet.parse(datagram) { peers[index].lastPacketNumber = packet.header.packetNumber }
             if (try? peers[index].socket.send(datagram, to: relay)) != true { sendsRefused += 1 }
         }
     }
@@ -136,6 +154,7 @@ final class PeerSwarm {
         switch event {
         case .connected where !peers[index].isHelloSent:
             peers[index].isHelloSent = true
+            guard peers[index].sendsHello else { return }
             let hello = Hello(sessionID: SessionID(rawValue: SystemRandom.uint64()), name: peers[index].name,
                               rooms: peers[index].rooms, software: "bench")
             _ = try? peers[index].connection.send(ClientMessage.hello(hello).encoded(), at: now)

@@ -20,14 +20,14 @@ final class RelayProcess {
     }
 
     /// Starts the relay with room for `maximumPeers` and waits (up to 10 s) for its listening line.
-    init(maximumPeers: Int) throws {
+    init(maximumPeers: Int, extraArguments: [String] = []) throws {
         let path = Self.executablePath
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw BenchError("no relay executable at \(path); build it first (swift build -c release)")
         }
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers),
-                             "--log-level", "warning"]
+                             "--log-level", "warning"] + extraArguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()

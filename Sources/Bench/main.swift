@@ -11,6 +11,7 @@ let overview = """
     SUBCOMMANDS:
       relay-scale   N idle UDP peers heartbeating at 1 Hz; the relay's CPU and RSS (target < 25 %, < 100 MB)
       fanout        One sender, M receivers in #lobby; deliveries per second, exactly once and in order
+      attack        The attacks of issue 8 against the relay while two users chat; nothing may be lost
 
     See 'bench <subcommand> --help' for its options. Progress goes to stderr, the report to stdout.
     Exit status: 0 when the run completed, 1 when it failed, 64 on a bad command line.
@@ -58,6 +59,15 @@ case "fanout":
     do {
         let result = try Fanout(options: options).run()
         print(options.isJSON ? jsonText(FanoutJSON(result)) : FanoutReport(result: result).render(), terminator: "")
+    } catch {
+        failure(error)
+    }
+case "attack":
+    let options = outcome(AttackOptions.parse(rest))
+    do {
+        let outcomes = try Attack(options: options).run()
+        print(options.isJSON ? jsonText(outcomes) : AttackReport(outcomes: outcomes).render(), terminator: "")
+        exit(outcomes.allSatisfy(\.isPassed) ? 0 : 1)
     } catch {
         failure(error)
     }
