@@ -29,7 +29,7 @@ extension RelayCore {
 
     mutating func sendError(_ code: ErrorCode, _ text: String, messageID: UInt64 = 0, to endpoint: Endpoint, at now: Timestamp) {
         statistics.errorsSent += 1
-        log(.debug, .error, at: now, "\(endpoint): error \(code): \(text)")
+        log(.debug, .error, at: now, "\(endpoint): error \(code): \(SafeText.loggable(text, limit: 200))")
         send(.error(code: code, messageID: messageID, text: text), to: endpoint, at: now)
     }
 
