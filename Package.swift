@@ -10,6 +10,7 @@
 //   Chat            pure: the chat protocol, TCP framing, commands, safe text
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
 //   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
+//   LibCrypto       the only target that links OpenSSL 3's libcrypto (through CLibCrypto): SHA-256
 //   Transport       the only target that imports Glibc, Dispatch or Synchronization
 //   relay, chat, compare, bench   thin executables
 import PackageDescription
@@ -30,7 +31,9 @@ let package = Package(
         .target(name: "Chat", dependencies: ["Datagram"]),
         .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
         .target(name: "CommandLineSupport"),
-        .target(name: "Transport", dependencies: ["Datagram", "LinkSimulator", "Chat", "Relay"]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "LibCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "Transport", dependencies: ["Datagram", "LinkSimulator", "Chat", "Relay", "LibCrypto"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "Transport", "Relay", "Chat", "Datagram"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "Transport", "Chat", "Datagram", "LinkSimulator"]),
         .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
@@ -39,7 +42,8 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Datagram", "LinkSimulator"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LibCrypto"]),
+        .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto", "Chat"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],

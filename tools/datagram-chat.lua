@@ -38,7 +38,7 @@ local chat_types = {
 }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
-    [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown",
+    [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown", [9] = "sessionResumed",
 }
 local error_codes = {
     [1] = "nameTaken", [2] = "invalidName", [3] = "noSuchUser", [4] = "notInRoom",
@@ -108,7 +108,7 @@ dgramtcp.fields = T
 local C = {
     type = ProtoField.uint8("dgchat.type", "Type", base.HEX, chat_types),
     version = ProtoField.uint8("dgchat.version", "Protocol version", base.DEC),
-    session = ProtoField.uint64("dgchat.session", "Session", base.HEX),
+    session_secret = ProtoField.uint64("dgchat.session_secret", "Session secret (client to relay only)", base.HEX),
     name = ProtoField.string("dgchat.name", "Name"),
     room = ProtoField.string("dgchat.room", "Room"),
     rooms = ProtoField.uint8("dgchat.rooms", "Rooms", base.DEC),
@@ -119,7 +119,7 @@ local C = {
     text = ProtoField.string("dgchat.text", "Text"),
     to = ProtoField.string("dgchat.to", "To"),
     from = ProtoField.string("dgchat.from", "From"),
-    from_session = ProtoField.uint64("dgchat.from_session", "From session", base.HEX),
+    sender_id = ProtoField.uint64("dgchat.sender_id", "Sender ID (relay-assigned)", base.HEX),
     reason = ProtoField.string("dgchat.reason", "Reason"),
     timestamp = ProtoField.uint64("dgchat.timestamp", "Timestamp (us, client clock)", base.DEC),
     rtt = ProtoField.uint32("dgchat.rtt", "RTT (us, 0xFFFFFFFF unknown)", base.DEC),
@@ -265,7 +265,7 @@ end
 -- Each decoder reads its fields in the order of chat-protocol.md section 4 and returns a summary.
 local chat_decoders = {
     [0x01] = function(r)
-        r:uint(C.version, 1); r:uint(C.session, 8)
+        r:uint(C.version, 1); r:uint(C.session_secret, 8)
         local name = r:string(C.name)
         local rooms = r:string_list(C.room, C.rooms)
         r:string(C.software)
@@ -293,13 +293,13 @@ local chat_decoders = {
         return (name or "?") .. " in " .. (room or "?")
     end,
     [0x82] = function(r)
-        local room = r:string(C.room); local from = r:string(C.from); r:uint(C.from_session, 8)
+        local room = r:string(C.room); local from = r:string(C.from); r:uint(C.sender_id, 8)
         r:uint(C.message_id, 8); local flags = r:flags(); local text = r:string(C.text)
         if flags and flags % 2 == 1 then return (room or "?") .. " * " .. (from or "?") .. " " .. quoted(text) end
         return (room or "?") .. " <" .. (from or "?") .. "> " .. quoted(text)
     end,
     [0x83] = function(r)
-        local from = r:string(C.from); r:uint(C.from_session, 8); r:uint(C.message_id, 8)
+        local from = r:string(C.from); r:uint(C.sender_id, 8); r:uint(C.message_id, 8)
         r:flags(); local text = r:string(C.text)
         return "<" .. (from or "?") .. "> " .. quoted(text)
     end,

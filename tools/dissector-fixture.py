@@ -65,12 +65,12 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
     "WELCOME": "81 00 05 61 6c 69 63 65 00 06 23 6c 6f 62 62 79 00 00 27 10",
     "MESSAGE": "82 00 06 23 6c 6f 62 62 79 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00 02 68 69",
     "PRIVATE_MESSAGE": "83 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 08 00 00 04 70 73 73 74",
-    "NOTICE": "84 01 00 03 62 6f 62 00 06 23 6c 6f 62 62 79 00 13 31 32 37 2e 30 2e 30 2e 31 3a 35 33 31 32 32 20 75 64 70 00 00",
+    "NOTICE": "84 01 00 03 62 6f 62 00 06 23 6c 6f 62 62 79 00 03 75 64 70 00 00",
     "ERROR": "85 03 00 00 00 00 00 00 00 03 00 13 6e 6f 20 73 75 63 68 20 75 73 65 72 3a 20 63 61 72 6f 6c",
     "ROOM_LIST": "86 00 01 00 06 23 6c 6f 62 62 79 00 00 00 02",
     "WHO_LIST": "87 00 06 23 6c 6f 62 62 79 00 02 00 03 62 6f 62 00 00 0f 31 32 37 2e 30 2e 30 2e 31 3a 35 33 31"
-                " 32 32 00 00 04 d2 01 00 06 23 6c 6f 62 62 79 00 05 63 61 72 6f 6c 01 00 0f 31 32 37 2e 30 2e 30"
-                " 2e 31 3a 34 30 30 30 30 ff ff ff ff 02 00 06 23 6c 6f 62 62 79 00 05 23 72 75 73 74",
+                " 32 32 00 00 04 d2 01 00 06 23 6c 6f 62 62 79 00 05 63 61 72 6f 6c 01 00 00 ff ff ff ff 02 00 06"
+                " 23 6c 6f 62 62 79 00 05 23 72 75 73 74",
     "HEARTBEAT_ECHO": "88 00 00 00 00 00 0f 42 40",
     "RECEIVED": "89 00 00 00 00 00 00 00 08",
 }
@@ -231,7 +231,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgram.data.fragment_index", "dgram.data.fragment_count", "dgram.data.retransmission",
           "dgram.data.first_packet_number", "dgram.duplicate", "dgram.cookie.empty",
           "dgram.cookie.issue_time", "dgram.close.reason", "dgramtcp.length", "dgchat.type",
-          "dgchat.name", "dgchat.room", "dgchat.text", "dgchat.to", "dgchat.from", "dgchat.session",
+          "dgchat.name", "dgchat.room", "dgchat.text", "dgchat.to", "dgchat.from", "dgchat.session_secret", "dgchat.sender_id",
           "dgchat.message_id", "dgchat.flags.action", "dgchat.notice_kind", "dgchat.endpoint",
           "dgchat.error_code", "dgchat.transport", "dgchat.rtt", "dgchat.highest_id",
           "dgchat.software", "dgchat.reason", "dgchat.new_name", "dgchat.peer_timeout",
@@ -344,11 +344,11 @@ def check(path):
     k.expect(5, "dgchat.name", "alice")
     k.expect(5, "dgchat.room", "#lobby")
     k.expect(5, "dgchat.software", "chat 1.0")
-    k.expect(5, "dgchat.session", "0x0123456789abcdef")
+    k.expect(5, "dgchat.session_secret", "0x0123456789abcdef")
     k.expect(6, "dgchat.type", "0x81")
     k.expect(6, "dgchat.peer_timeout", 10000)
     k.expect(7, "dgchat.notice_kind", 1)
-    k.expect(7, "dgchat.endpoint", "127.0.0.1:53122 udp")
+    k.expect(7, "dgchat.endpoint", "udp")
     k.expect(8, "dgchat.text", "hello")
     k.expect(9, "dgchat.text", "waves")
     k.expect(9, "dgchat.flags.action", 1)
@@ -357,6 +357,7 @@ def check(path):
     k.expect(14, "dgchat.from", "bob")
     k.expect(14, "dgchat.text", "hi")
     k.expect(14, "dgchat.message_id", 7)
+    k.expect(14, "dgchat.sender_id", "0x1111222233334444")
     k.expect(17, "dgchat.reason", "bye")
     k.expect(18, "dgchat.type", "0x83")
     k.expect(19, "dgchat.error_code", 3)

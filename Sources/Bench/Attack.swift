@@ -154,7 +154,7 @@ struct Attack {
             if passes == 50 {
                 // A newcomer from the users' address must still get in while the squatters hold on.
                 newcomer = try? RawTCPClient(relay: relay)
-                newcomer?.send(.hello(Hello(sessionID: SessionID(rawValue: 0x5EED), name: "dave", software: "bench attack")))
+                newcomer?.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0x5EED), name: "dave", software: "bench attack")))
             }
             if let newcomer, !newcomerJoined {
                 newcomerJoined = newcomer.receive().contains { if case .welcome = $0 { true } else { false } }
@@ -208,7 +208,7 @@ struct Attack {
         let mallory = try swarm.addPeer(name: "mallory", rooms: [Self.room], bindingTo: .loopback(0, 0, 3))
         let trent = try RawTCPClient(relay: relay)
         defer { trent.close() }
-        trent.send(.hello(Hello(sessionID: SessionID(rawValue: 0x7E47), name: "trent", rooms: [Self.room], software: "bench attack")))
+        trent.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0x7E47), name: "trent", rooms: [Self.room], software: "bench attack")))
         var udpLines = 0
         var tcpLines = 0
         var nextID: UInt64 = 1
@@ -235,7 +235,7 @@ struct Attack {
     private func frozenReader(_ relay: SocketAddress, until deadline: Date, sample: () -> Void) throws -> (String, String, Bool) {
         let zed = try RawTCPClient(relay: relay, receiveBuffer: 4096)
         defer { zed.close() }
-        zed.send(.hello(Hello(sessionID: SessionID(rawValue: 0x2ED), name: "zed", rooms: [Self.room], software: "bench attack")))
+        zed.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0x2ED), name: "zed", rooms: [Self.room], software: "bench attack")))
         // A busy but well-behaved udp user fills zed's queue on the relay.
         let swarm = PeerSwarm(relay: relay, configuration: Configuration())
         defer { swarm.closeAll() }
@@ -262,7 +262,7 @@ struct Attack {
         var requested = 0
         for index in 0..<20 {
             guard let builder = try? RawTCPClient(relay: relay) else { continue }
-            builder.send(.hello(Hello(sessionID: SessionID(rawValue: 0xB0 + UInt64(index)), name: "builder\(index)", software: "bench attack")))
+            builder.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xB0 + UInt64(index)), name: "builder\(index)", software: "bench attack")))
             builders.append(builder)
         }
         for (index, builder) in builders.enumerated() {
@@ -299,7 +299,7 @@ struct Attack {
                         sample: () -> Void) throws -> (String, String, Bool) {
         let eve = try RawTCPClient(relay: relay)
         defer { eve.close() }
-        eve.send(.hello(Hello(sessionID: SessionID(rawValue: 0xE7E), name: "eve", rooms: [Self.room], software: "bench attack")))
+        eve.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xE7E), name: "eve", rooms: [Self.room], software: "bench attack")))
         // What alice's lines carry to every member is all eve needs if it is her secret.
         let seen = eve.waitFor(timeout: 5) { if case let .message(_, from, _, _, _, _) = $0 { from == "alice" } else { false } }
         guard case let .message(_, _, carried, _, _, _)? = seen else {
@@ -307,7 +307,7 @@ struct Attack {
         }
         let impostor = try RawTCPClient(relay: relay)
         defer { impostor.close() }
-        impostor.send(.hello(Hello(sessionID: carried, name: "alice", rooms: [Self.room], software: "bench attack")))
+        impostor.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: carried.rawValue), name: "alice", rooms: [Self.room], software: "bench attack")))
         let answer = impostor.waitFor(timeout: 3) { message in
             switch message {
             case .welcome, .error: true

@@ -155,7 +155,7 @@ final class PeerSwarm {
         case .connected where !peers[index].isHelloSent:
             peers[index].isHelloSent = true
             guard peers[index].sendsHello else { return }
-            let hello = Hello(sessionID: SessionID(rawValue: SystemRandom.uint64()), name: peers[index].name,
+            let hello = Hello(sessionSecret: SessionSecret(rawValue: SystemRandom.uint64()), name: peers[index].name,
                               rooms: peers[index].rooms, software: "bench")
             _ = try? peers[index].connection.send(ClientMessage.hello(hello).encoded(), at: now)
             // The HELLO was queued after this flush's transmit loop; send it now.

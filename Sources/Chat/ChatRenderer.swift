@@ -78,13 +78,15 @@ public enum ChatRenderer {
         case .roomJoined: return "You are now in \(room)"
         case .roomParted: return "You have left \(room)"
         case .serverShutdown: return "The relay is shutting down\(reason); reconnecting will resend what it missed"
+        case .sessionResumed: return "Your session \(name) was resumed by another connection; this one is closed"
         }
     }
 
     private static func describe(_ entry: WhoEntry) -> String {
         let rtt = entry.roundTripTime.map { "rtt \(milliseconds($0)) ms" } ?? "rtt unknown"
         let rooms = entry.rooms.map(clean).joined(separator: " ")
-        return "\(clean(entry.name))  \(entry.transport) \(clean(entry.endpoint))  \(rtt)  \(rooms)"
+        let endpoint = entry.endpoint.isEmpty ? "" : " \(clean(entry.endpoint))"
+        return "\(clean(entry.name))  \(entry.transport)\(endpoint)  \(rtt)  \(rooms)"
     }
 
     private static func clean(_ text: String) -> String { SafeText.sanitized(text) }

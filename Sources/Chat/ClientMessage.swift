@@ -1,14 +1,46 @@
 import Datagram
 
-/// A client's random 64-bit identity for one run of the chat program.
+/// A client's random 64-bit session secret, drawn once per run of the chat program.
 ///
-/// It survives reconnections (a relay restart, a timeout), so the relay can recognise a returning
-/// user and receivers can suppress messages resent under it (`DuplicateFilter`).
-public struct SessionID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+/// It goes only to the relay, in HELLO, and the relay never sends it to anyone nor logs it: whoever
+/// presents it resumes the session (its name and rooms, after a relay restart or a new address). What
+/// other users see instead is the `SenderID` the relay derives from it.
+public struct SessionSecret: RawRepresentable, Hashable, Sendable {
     /// The 64 bits as sent on the wire.
     public var rawValue: UInt64
-    /// Wraps a raw 64-bit session id.
+    /// Wraps a raw 64-bit session secret.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
+    /// The 8 bytes as sent in HELLO (big-endian).
+    public var bytes: [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: rawValue >> (56 - 8 * $0)) } }
+}
+
+/// Who said a MESSAGE or PRIVATE_MESSAGE, as the relay names the sender's session to others.
+///
+/// Only the relay assigns it: the first 8 bytes of SHA-256 over `SenderID.label` and the session
+/// secret (Specs/chat-protocol.md, section 4.6). It is the same across relay restarts, so receivers can
+/// hide the doubles a client resends (`DuplicateFilter`), but it cannot be turned back into a secret
+/// that claims the session.
+public struct SenderID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The 64 bits as sent on the wire.
+    public var rawValue: UInt64
+    /// Wraps a raw 64-bit sender id.
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// The domain-separation label hashed before the secret: the 26 ASCII bytes
+    /// `datagram-chat sender id v1` followed by one zero byte.
+    public static let label: [UInt8] = Array("datagram-chat sender id v1".utf8) + [0]
+
+    /// The bytes SHA-256 runs over: `label`, then the secret's 8 bytes, big-endian (35 bytes).
+    public static func derivationInput(_ secret: SessionSecret) -> [UInt8] { label + secret.bytes }
+
+    /// The sender id of `secret`: the first 8 bytes of `sha256(derivationInput(secret))`, big-endian.
+    /// `sha256` must return a 32-byte SHA-256 digest (the relay passes libcrypto's).
+    public init(deriving secret: SessionSecret, sha256: ([UInt8]) -> [UInt8]) {
+        let digest = sha256(Self.derivationInput(secret))
+        precondition(digest.count >= 8, "a SHA-256 digest has 32 bytes")
+        rawValue = digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
     /// Sixteen lower-case hex digits.
     public var description: String {
         let hex = String(rawValue, radix: 16)
@@ -32,8 +64,8 @@ public struct MessageFlags: OptionSet, Hashable, Sendable {
 public struct Hello: Hashable, Sendable {
     /// `ChatLimits.protocolVersion`; the relay answers any other with ERROR `unsupportedVersion`.
     public var protocolVersion: UInt8
-    /// The client's session id, the same on every reconnection of one run.
-    public var sessionID: SessionID
+    /// The client's session secret, the same on every reconnection of one run. Sent to the relay only.
+    public var sessionSecret: SessionSecret
     /// The name asked for.
     public var name: String
     /// Rooms to join (or rejoin after a reconnect); empty means the default room.
@@ -42,10 +74,10 @@ public struct Hello: Hashable, Sendable {
     public var software: String
 
     /// Creates a HELLO; `protocolVersion` defaults to this build's version.
-    public init(sessionID: SessionID, name: String, rooms: [String] = [], software: String = "",
+    public init(sessionSecret: SessionSecret, name: String, rooms: [String] = [], software: String = "",
                 protocolVersion: UInt8 = ChatLimits.protocolVersion) {
         self.protocolVersion = protocolVersion
-        self.sessionID = sessionID
+        self.sessionSecret = sessionSecret
         self.name = name
         self.rooms = rooms
         self.software = software
@@ -90,7 +122,7 @@ extension ClientMessage {
         case let .hello(hello):
             var writer = ByteWriter(type: ClientMessageType.hello.rawValue)
             writer.write(hello.protocolVersion)
-            writer.write(hello.sessionID.rawValue)
+            writer.write(hello.sessionSecret.rawValue)
             writer.write(hello.name)
             writer.write(hello.rooms)
             writer.write(hello.software)
@@ -121,11 +153,11 @@ extension ClientMessage {
         switch type {
         case .hello:
             let version = try reader.readUInt8("protocol version")
-            let session = SessionID(rawValue: try reader.readUInt64("session id"))
+            let secret = SessionSecret(rawValue: try reader.readUInt64("session secret"))
             let name = try reader.readString("name")
             let rooms = try reader.readStrings("rooms")
             let software = try reader.readString("software")
-            self = .hello(Hello(sessionID: session, name: name, rooms: rooms, software: software,
+            self = .hello(Hello(sessionSecret: secret, name: name, rooms: rooms, software: software,
                                 protocolVersion: version))
         case .say, .privateMessage:
             let target = try reader.readString(type == .say ? "room" : "to")

@@ -2,18 +2,21 @@
 ///
 /// A sender numbers its SAY and PRIVATE messages 1, 2, 3, ... for the whole run of its session, and
 /// the path sender → relay → receiver keeps them in order. So a receiver only has to remember, per
-/// sender session, the highest message id it has shown: anything at or below it is a resend.
+/// sender, the highest message id it has shown: anything at or below it is a resend.
 ///
 /// ```
-/// session 1111...: highest 7      id 5 → duplicate   id 7 → duplicate   id 8 → new (highest 8)
+/// sender 1111...: highest 7      id 5 → duplicate   id 7 → duplicate   id 8 → new (highest 8)
 /// ```
 ///
-/// Memory is bounded: beyond `sessionLimit` sessions, the one heard from least recently is forgotten
+/// The key is the relay-assigned `SenderID`, never anything a client chose, so no other client can
+/// claim a sender's ids (Specs/chat-protocol.md, section 4.6).
+///
+/// Memory is bounded: beyond `sessionLimit` senders, the one heard from least recently is forgotten
 /// (a resend from it would then be shown a second time, never lost).
 public struct DuplicateFilter: Sendable {
     /// The most sender sessions remembered.
     public let sessionLimit: Int
-    private var highest: [SessionID: (messageID: UInt64, lastUse: UInt64)] = [:]
+    private var highest: [SenderID: (messageID: UInt64, lastUse: UInt64)] = [:]
     private var clock: UInt64 = 0
 
     /// Creates an empty filter remembering at most `sessionLimit` sessions.
@@ -25,18 +28,18 @@ public struct DuplicateFilter: Sendable {
     /// The number of sessions remembered now.
     public var sessionCount: Int { highest.count }
 
-    /// True, and remembered, when `messageID` from `session` has not been shown; false for a resend.
-    public mutating func isNew(messageID: UInt64, from session: SessionID) -> Bool {
+    /// True, and remembered, when `messageID` from `sender` has not been shown; false for a resend.
+    public mutating func isNew(messageID: UInt64, from sender: SenderID) -> Bool {
         clock += 1
-        if let entry = highest[session] {
+        if let entry = highest[sender] {
             guard messageID > entry.messageID else {
-                highest[session] = (entry.messageID, clock)
+                highest[sender] = (entry.messageID, clock)
                 return false
             }
         } else if highest.count >= sessionLimit {
             forgetLeastRecentlyUsed()
         }
-        highest[session] = (messageID, clock)
+        highest[sender] = (messageID, clock)
         return true
     }
 

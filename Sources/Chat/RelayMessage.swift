@@ -10,7 +10,7 @@ public enum TransportKind: UInt8, Hashable, Sendable, CaseIterable, CustomString
 
 /// What a NOTICE reports (Specs/chat-protocol.md, section 4.4).
 public enum NoticeKind: UInt8, Hashable, Sendable, CaseIterable {
-    /// `name` (at `endpoint`) joined `room`.
+    /// `name` joined `room`; `endpoint` is the newcomer's transport only (`udp` or `tcp`).
     case joined = 1
     /// `name` left `room`; `detail` is the reason, if any.
     case left = 2
@@ -26,6 +26,9 @@ public enum NoticeKind: UInt8, Hashable, Sendable, CaseIterable {
     case roomParted = 7
     /// The relay is shutting down; `detail` is the reason. Reconnect and resend.
     case serverShutdown = 8
+    /// Sent to a connection just before the relay closes it because another connection presented the
+    /// same session secret and resumed the session (`name`). The client must not reconnect on its own.
+    case sessionResumed = 9
 }
 
 /// A NOTICE: an event about a user or a room. Fields that do not apply to `kind` are empty.
@@ -36,7 +39,7 @@ public struct Notice: Hashable, Sendable {
     public var name: String
     /// The room it happened in, if any.
     public var room: String
-    /// The user's endpoint as the relay sees it, `127.0.0.1:53122 udp` (sent with `joined`).
+    /// With `joined`: the newcomer's transport, `udp` or `tcp` (never another user's address).
     public var endpoint: String
     /// The reason, or the new name for `nickChanged`.
     public var detail: String
@@ -96,7 +99,8 @@ public struct WhoEntry: Hashable, Sendable {
     public var name: String
     /// How the user is connected.
     public var transport: TransportKind
-    /// The user's address and port as the relay sees them, `127.0.0.1:53122`.
+    /// The user's address and port as the relay sees them, `127.0.0.1:53122` or `[::1]:53122`, in the row
+    /// of the user who asked; empty in everyone else's row (Specs/chat-protocol.md, section 4.7).
     public var endpoint: String
     /// The relay's smoothed RTT to the user (UDP), or from heartbeat echoes (TCP); nil when unknown.
     /// Sent in whole microseconds.
@@ -119,9 +123,10 @@ public enum RelayMessage: Hashable, Sendable {
     /// (sent in whole milliseconds). Room joins follow as NOTICE `roomJoined`.
     case welcome(name: String, defaultRoom: String, peerTimeout: Duration)
     /// Type 0x82: someone said something in a room you are in. Never echoed to its sender.
-    case message(room: String, from: String, fromSession: SessionID, messageID: UInt64, flags: MessageFlags, text: String)
+    /// `sender` is the relay-assigned id of the sender's session (never its secret).
+    case message(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String)
     /// Type 0x83: someone said something to you only.
-    case privateMessage(from: String, fromSession: SessionID, messageID: UInt64, flags: MessageFlags, text: String)
+    case privateMessage(from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String)
     /// Type 0x84: an event about a user or room.
     case notice(Notice)
     /// Type 0x85: a request was refused; `messageID` names the SAY or PRIVATE refused, or is 0.

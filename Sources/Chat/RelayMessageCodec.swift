@@ -35,14 +35,14 @@ extension RelayMessage {
             writer.write(defaultRoom)
             writer.write(UInt32(clamping: peerTimeout.wholeMicroseconds / 1000))
             return writer.bytes
-        case let .message(room, from, session, messageID, flags, text):
+        case let .message(room, from, sender, messageID, flags, text):
             var writer = ByteWriter(type: RelayMessageType.message.rawValue)
             writer.write(room)
-            Self.writeSpoken(&writer, from: from, session: session, messageID: messageID, flags: flags, text: text)
+            Self.writeSpoken(&writer, from: from, sender: sender, messageID: messageID, flags: flags, text: text)
             return writer.bytes
-        case let .privateMessage(from, session, messageID, flags, text):
+        case let .privateMessage(from, sender, messageID, flags, text):
             var writer = ByteWriter(type: RelayMessageType.privateMessage.rawValue)
-            Self.writeSpoken(&writer, from: from, session: session, messageID: messageID, flags: flags, text: text)
+            Self.writeSpoken(&writer, from: from, sender: sender, messageID: messageID, flags: flags, text: text)
             return writer.bytes
         case let .notice(notice):
             var writer = ByteWriter(type: RelayMessageType.notice.rawValue)
@@ -84,11 +84,11 @@ extension RelayMessage {
         case .message:
             let room = try reader.readString("room")
             let spoken = try Self.readSpoken(&reader)
-            self = .message(room: room, from: spoken.from, fromSession: spoken.session, messageID: spoken.messageID,
+            self = .message(room: room, from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
                             flags: spoken.flags, text: spoken.text)
         case .privateMessage:
             let spoken = try Self.readSpoken(&reader)
-            self = .privateMessage(from: spoken.from, fromSession: spoken.session, messageID: spoken.messageID,
+            self = .privateMessage(from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
                                    flags: spoken.flags, text: spoken.text)
         case .notice:
             self = .notice(try Self.readNotice(&reader))
@@ -109,22 +109,22 @@ extension RelayMessage {
         try reader.finish()
     }
 
-    private static func writeSpoken(_ writer: inout ByteWriter, from: String, session: SessionID, messageID: UInt64,
+    private static func writeSpoken(_ writer: inout ByteWriter, from: String, sender: SenderID, messageID: UInt64,
                                     flags: MessageFlags, text: String) {
         writer.write(from)
-        writer.write(session.rawValue)
+        writer.write(sender.rawValue)
         writer.write(messageID)
         writer.write(flags.rawValue)
         writer.write(text)
     }
 
     private static func readSpoken(_ reader: inout ByteReader) throws(ChatDecodingError)
-        -> (from: String, session: SessionID, messageID: UInt64, flags: MessageFlags, text: String) {
+        -> (from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String) {
         let from = try reader.readString("from")
-        let session = SessionID(rawValue: try reader.readUInt64("from session"))
+        let sender = SenderID(rawValue: try reader.readUInt64("sender id"))
         let messageID = try reader.readUInt64("message id")
         let flags = MessageFlags(rawValue: try reader.readUInt8("flags")).intersection(.defined)
-        return (from, session, messageID, flags, try reader.readString("text"))
+        return (from, sender, messageID, flags, try reader.readString("text"))
     }
 
     private static func readNotice(_ reader: inout ByteReader) throws(ChatDecodingError) -> Notice {

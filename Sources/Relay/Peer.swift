@@ -17,7 +17,11 @@ struct Peer: Sendable {
     /// Set by `beginShutdown`: NOTICE sent; the peer is closed once its connection is idle, or at this time.
     var drainDeadline: Timestamp?
     var name = ""
-    var sessionID = SessionID(rawValue: 0)
+    /// The secret HELLO presented: only a HELLO with the same secret resumes this session. Never sent
+    /// to anyone and never logged.
+    var sessionSecret = SessionSecret(rawValue: 0)
+    /// What others see as the sender of this user's messages: derived from the secret by the relay.
+    var senderID = SenderID(rawValue: 0)
     /// Canonical room keys, in join order.
     var rooms: [String] = []
     var lastHeard: Timestamp
@@ -56,7 +60,7 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
     case sendQueueOverflow
     /// The stream sent something that is not a frame.
     case protocolError(String)
-    /// A new connection with the same session id took this user's name.
+    /// A new connection presented the same session secret and resumed this user's session.
     case replaced
     /// The relay shut down.
     case shutdown
@@ -64,12 +68,12 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
     /// How the relay's log says it.
     var description: String {
         switch self {
-        case let .quit(reason): reason.isEmpty ? "quit" : "quit (\(reason))"
+        case let .quit(reason): reason.isEmpty ? "quit" : "quit (\(SafeText.loggable(reason)))"
         case .timedOut: "timed out"
         case .connectionLost: "connection lost"
         case .sendQueueOverflow: "send queue overflow"
         case let .protocolError(problem): "protocol error: \(problem)"
-        case .replaced: "replaced by a new connection of the same session"
+        case .replaced: "session resumed by a new connection"
         case .shutdown: "relay shut down"
         }
     }

@@ -35,7 +35,7 @@ extension RelayCore {
             actions.append(.sendDatagram(bytes, to: endpoint))
         case let .drop(reason):
             statistics.statelessDropped += 1
-            log(.debug, "\(endpoint): dropped datagram of \(datagram.count) bytes: \(reason)")
+            log(.debug, .statelessDrop, at: now, "\(endpoint): dropped datagram of \(datagram.count) bytes: \(reason)")
         case let .accept(id):
             acceptConnection(id, datagram: datagram, from: endpoint, at: now)
         }
@@ -50,7 +50,7 @@ extension RelayCore {
         connection.handleDatagram(datagram, at: now)
         if let refusal = refusalReason() {
             statistics.peersRefused += 1
-            log(.warning, "\(endpoint): refused (\(refusal))")
+            log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
             connection.close(code: isShuttingDown ? 3 : 4, at: now)
             while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
             return
@@ -100,7 +100,12 @@ extension RelayCore {
 
     private mutating func handleConnectionEvent(_ event: Event, from endpoint: Endpoint, at now: Timestamp) {
         switch event {
-        case let .message(bytes, _):
+        case let .message(bytes, channel):
+            // Chat travels on the reliable-ordered channel only (Specs/chat-protocol.md, section 1).
+            guard channel == .reliableOrdered else {
+                statistics.malformedDropped += 1
+                return log(.debug, .malformed, at: now, "\(endpoint): chat message on the \(channel) channel dropped")
+            }
             handleChatMessage(bytes, from: endpoint, at: now)
         case let .closed(reason):
             let departure: Departure = reason == .idleTimeout ? .timedOut : .connectionLost
@@ -111,8 +116,8 @@ extension RelayCore {
         }
     }
 
-    /// Decodes one chat message from a UDP or TCP peer and acts on it; undecodable input is counted,
-    /// answered with ERROR badRequest, and dropped.
+    /// Decodes one chat message from a UDP or TCP peer and acts on it; undecodable input is counted and
+    /// dropped, with no answer (Specs/chat-protocol.md, section 2).
     mutating func handleChatMessage(_ bytes: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         guard peers[endpoint] != nil else { return }
         peers[endpoint]?.lastHeard = now
@@ -123,8 +128,7 @@ extension RelayCore {
             handleClientMessage(message, from: endpoint, at: now)
         } catch {
             statistics.malformedDropped += 1
-            log(.debug, "\(endpoint): malformed chat message of \(bytes.count) bytes: \(error)")
-            sendError(.badRequest, "Malformed message: \(error)", to: endpoint, at: now)
+            log(.debug, .malformed, at: now, "\(endpoint): malformed chat message of \(bytes.count) bytes dropped: \(error)")
         }
     }
 }

@@ -29,7 +29,7 @@ extension RelayCore {
 
     mutating func sendError(_ code: ErrorCode, _ text: String, messageID: UInt64 = 0, to endpoint: Endpoint, at now: Timestamp) {
         statistics.errorsSent += 1
-        log(.debug, "\(endpoint): error \(code): \(text)")
+        log(.debug, .error, at: now, "\(endpoint): error \(code): \(SafeText.loggable(text, limit: 200))")
         send(.error(code: code, messageID: messageID, text: text), to: endpoint, at: now)
     }
 
@@ -52,11 +52,11 @@ extension RelayCore {
         wakeTimes[endpoint] = nil
         if !peer.name.isEmpty {
             let neighbours = leaveAllRooms(peer)
-            if names[ChatNames.canonical(peer.name)] == endpoint { names[ChatNames.canonical(peer.name)] = nil }
+            if names[ChatNames.skeleton(peer.name)] == endpoint { names[ChatNames.skeleton(peer.name)] = nil }
             if let notice = departure.notice(name: peer.name) {
                 for neighbour in neighbours { send(.notice(notice), to: neighbour, at: now) }
             }
-            log(.info, "\(peer.name) [\(endpoint)] left: \(departure)")
+            log(.info, .membership, at: now, "\(quoted(peer.name)) [\(endpoint)] left: \(departure)")
         }
         if var connection = connections.removeValue(forKey: endpoint) {
             if case .closed = connection.state {} else { connection.close(code: departure.closeCode, at: now) }
@@ -83,7 +83,7 @@ extension RelayCore {
     mutating func evictSilentPeer(_ endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint] else { return }
         statistics.peersTimedOut += 1
-        log(.info, "\(peer.isJoined ? peer.name : "unjoined peer") [\(endpoint)] silent for \(now - peer.lastHeard): timed out")
+        log(.info, .membership, at: now, "\(peer.isJoined ? quoted(peer.name) : "unjoined peer") [\(endpoint)] silent for \(now - peer.lastHeard): timed out")
         removePeer(endpoint, departure: .timedOut, at: now)
     }
 
@@ -110,7 +110,8 @@ extension RelayCore {
         peers[endpoint]?.rooms.append(key)
         let name = rooms[key]?.name ?? roomName
         send(.notice(Notice(kind: .roomJoined, room: name)), to: endpoint, at: now)
-        let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.description)
+        // The others see the newcomer's transport, never its address (section 4.7).
+        let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.transport.description)
         for member in members { send(.notice(notice), to: member, at: now) }
     }
 

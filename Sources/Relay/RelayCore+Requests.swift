@@ -6,11 +6,13 @@ extension RelayCore {
     mutating func handleClientMessage(_ message: ClientMessage, from endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint] else { return }
         if case let .hello(hello) = message {
-            guard !isShuttingDown else { return }
+            // HELLO errors, first that applies wins (section 4.3, "HELLO errors").
             guard !peer.isJoined else { return sendError(.badRequest, "Already joined as \(peer.name)", to: endpoint, at: now) }
+            guard !isShuttingDown else { return }
             return handleHello(hello, from: endpoint, at: now)
         }
         if case let .heartbeat(timestamp, roundTripTime) = message {
+            // Answered in every phase, before WELCOME too: liveness, not a request (section 4.3).
             if endpoint.transport == .tcp { peers[endpoint]?.reportedRoundTripTime = roundTripTime }
             return send(.heartbeatEcho(timestamp: timestamp), to: endpoint, at: now)
         }
@@ -27,11 +29,11 @@ extension RelayCore {
                 try ChatNames.validateRoomName(room)
                 join(endpoint, room: room, at: now)
             } catch {
-                sendError(.invalidRoom, "Invalid room name '\(room)': \(error)", to: endpoint, at: now)
+                sendError(.invalidRoom, "Invalid room name \(quoted(room)): \(error)", to: endpoint, at: now)
             }
         case let .partRoom(room):
             let key = ChatNames.canonical(room)
-            guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(room)", to: endpoint, at: now) }
+            guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
             part(endpoint, roomKey: key, reason: "", at: now)
         case .listRooms:
             let list = rooms.values.map { RoomSummary(name: $0.name, memberCount: $0.members.count) }
@@ -41,8 +43,14 @@ extension RelayCore {
         case let .nick(name):
             handleNick(name, from: endpoint, at: now)
         case let .quit(reason):
-            log(.info, "\(peer.name) [\(endpoint)] quit: \(reason)")
-            removePeer(endpoint, departure: .quit(String(reason.utf8.prefix(ChatLimits.maximumReasonLength)) ?? ""), at: now)
+            // A reason over the limit is refused and the user stays; a QUIT that is carried out closes
+            // the transport after the notices (section 4.3, item 4).
+            guard reason.utf8.count <= ChatLimits.maximumReasonLength else {
+                return sendError(.messageTooLarge, "Quit reason of \(reason.utf8.count) bytes exceeds the limit of "
+                                 + "\(ChatLimits.maximumReasonLength) bytes", to: endpoint, at: now)
+            }
+            log(.info, .membership, at: now, "\(quoted(peer.name)) [\(endpoint)] quit: \(quoted(reason))")
+            removePeer(endpoint, departure: .quit(reason), at: now)
         case .hello, .heartbeat:
             break
         }
@@ -56,27 +64,45 @@ extension RelayCore {
         do throws(NameError) {
             try ChatNames.validateUserName(hello.name)
         } catch {
-            return sendError(.invalidName, "Invalid name '\(hello.name)': \(error)", to: endpoint, at: now)
+            return sendError(.invalidName, "Invalid name \(quoted(hello.name)): \(error)", to: endpoint, at: now)
         }
-        let key = ChatNames.canonical(hello.name)
-        if let holder = names[key], holder != endpoint {
-            guard peers[holder]?.sessionID == hello.sessionID else {
-                return sendError(.nameTaken, "The name \(hello.name) is taken", to: endpoint, at: now)
+        let key = ChatNames.skeleton(hello.name)
+        let senderID = senderIDs(hello.sessionSecret)
+        if let holder = names[key], holder != endpoint, let current = peers[holder] {
+            // Only the same secret resumes a session; a look-alike or an equal name under another
+            // secret is taken. The secret itself is never logged: the sender id stands for it.
+            guard current.sessionSecret == hello.sessionSecret else {
+                return sendError(.nameTaken, nameTakenText(hello.name, holder: current.name), to: endpoint, at: now)
             }
-            log(.info, "\(hello.name): session \(hello.sessionID) moved from \(holder) to \(endpoint)")
+            log(.info, .membership, at: now, "\(quoted(hello.name)): session \(senderID) resumed, moved from \(holder) to \(endpoint)")
+            send(.notice(Notice(kind: .sessionResumed, name: current.name)), to: holder, at: now)
+            transmitNow(holder, at: now)
             removePeer(holder, departure: .replaced, at: now)
         }
-        admit(hello, key: key, from: endpoint, at: now)
+        admit(hello, key: key, senderID: senderID, from: endpoint, at: now)
     }
 
-    private mutating func admit(_ hello: Hello, key: String, from endpoint: Endpoint, at now: Timestamp) {
+    /// Best effort before a close: hands a UDP peer's queued datagrams to the driver now (a Datagram
+    /// CLOSE discards what is still queued).
+    private mutating func transmitNow(_ endpoint: Endpoint, at now: Timestamp) {
+        while let bytes = connections[endpoint]?.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
+    }
+
+    private func nameTakenText(_ name: String, holder: String) -> String {
+        ChatNames.canonical(name) == ChatNames.canonical(holder)
+            ? "The name \(quoted(name)) is taken"
+            : "The name \(quoted(name)) is taken: it looks like \(quoted(holder))"
+    }
+
+    private mutating func admit(_ hello: Hello, key: String, senderID: SenderID, from endpoint: Endpoint, at now: Timestamp) {
         peers[endpoint]?.phase = .joined
         peers[endpoint]?.name = hello.name
-        peers[endpoint]?.sessionID = hello.sessionID
+        peers[endpoint]?.sessionSecret = hello.sessionSecret
+        peers[endpoint]?.senderID = senderID
         names[key] = endpoint
         statistics.joinsAccepted += 1
         statistics.joinedPeers = peers.values.count(where: \.isJoined)
-        log(.info, "\(hello.name) [\(endpoint)] joined (session \(hello.sessionID)\(hello.software.isEmpty ? "" : ", \(hello.software)"))")
+        log(.info, .membership, at: now, "\(quoted(hello.name)) [\(endpoint)] joined (sender \(senderID), software \(quoted(hello.software)))")
         send(.welcome(name: hello.name, defaultRoom: configuration.defaultRoom, peerTimeout: configuration.peerTimeout), to: endpoint, at: now)
         var wanted: [String] = []
         if hello.rooms.count > ChatLimits.maximumRoomsPerUser {
@@ -88,7 +114,7 @@ extension RelayCore {
                 try ChatNames.validateRoomName(room)
                 wanted.append(room)
             } catch {
-                sendError(.invalidRoom, "Invalid room name '\(room)': \(error)", to: endpoint, at: now)
+                sendError(.invalidRoom, "Invalid room name \(quoted(room)): \(error)", to: endpoint, at: now)
             }
         }
         for room in wanted.isEmpty ? [configuration.defaultRoom] : wanted { join(endpoint, room: room, at: now) }
@@ -99,10 +125,10 @@ extension RelayCore {
         guard let peer = peers[endpoint], checkTextLength(text, messageID: messageID, from: endpoint, at: now) else { return }
         let key = ChatNames.canonical(room)
         guard peer.rooms.contains(key), let members = rooms[key]?.members else {
-            return sendError(.notInRoom, "You are not in \(room)", messageID: messageID, to: endpoint, at: now)
+            return sendError(.notInRoom, "You are not in \(quoted(room))", messageID: messageID, to: endpoint, at: now)
         }
         statistics.messagesRouted += 1
-        let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, fromSession: peer.sessionID,
+        let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, sender: peer.senderID,
                                            messageID: messageID, flags: flags, text: text).encoded()
         for member in members where member != endpoint {
             statistics.deliveries += 1
@@ -113,12 +139,14 @@ extension RelayCore {
     private mutating func handlePrivate(to target: String, messageID: UInt64, flags: MessageFlags, text: String,
                                         from endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint], checkTextLength(text, messageID: messageID, from: endpoint, at: now) else { return }
-        guard let recipient = names[ChatNames.canonical(target)] else {
-            return sendError(.noSuchUser, "No such user: \(target)", messageID: messageID, to: endpoint, at: now)
+        // The name table is keyed by skeleton; a look-alike of a user's name is not that user.
+        guard let recipient = names[ChatNames.skeleton(target)],
+              let holder = peers[recipient], ChatNames.canonical(holder.name) == ChatNames.canonical(target) else {
+            return sendError(.noSuchUser, "No such user: \(quoted(target))", messageID: messageID, to: endpoint, at: now)
         }
         statistics.privateMessagesRouted += 1
         statistics.deliveries += 1
-        send(.privateMessage(from: peer.name, fromSession: peer.sessionID, messageID: messageID, flags: flags, text: text),
+        send(.privateMessage(from: peer.name, sender: peer.senderID, messageID: messageID, flags: flags, text: text),
              to: recipient, at: now)
     }
 
@@ -141,7 +169,7 @@ extension RelayCore {
         let everyone = orderedEndpoints().compactMap { peers[$0] }.filter(\.isJoined)
         let key = ChatNames.canonical(room)
         let listed = room.isEmpty ? everyone : everyone.filter { $0.rooms.contains(key) }
-        let entries = listed.map(whoEntry)
+        let entries = listed.map { whoEntry($0, for: endpoint) }
         let chunk = max(1, configuration.maximumWhoEntriesPerMessage)
         guard !entries.isEmpty else { return send(.whoList(room: room, entries: []), to: endpoint, at: now) }
         for start in stride(from: 0, to: entries.count, by: chunk) {
@@ -149,21 +177,23 @@ extension RelayCore {
         }
     }
 
+    /// NICK: refused (invalidName, nameTaken) or carried out; the renamer and every member of its rooms
+    /// get NOTICE nickChanged, each once (section 4.3, item 8).
     private mutating func handleNick(_ name: String, from endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint] else { return }
         do throws(NameError) {
             try ChatNames.validateUserName(name)
         } catch {
-            return sendError(.invalidName, "Invalid name '\(name)': \(error)", to: endpoint, at: now)
+            return sendError(.invalidName, "Invalid name \(quoted(name)): \(error)", to: endpoint, at: now)
         }
-        let key = ChatNames.canonical(name), oldKey = ChatNames.canonical(peer.name)
+        let key = ChatNames.skeleton(name), oldKey = ChatNames.skeleton(peer.name)
         if let holder = names[key], holder != endpoint {
-            return sendError(.nameTaken, "The name \(name) is taken", to: endpoint, at: now)
+            return sendError(.nameTaken, nameTakenText(name, holder: peers[holder]?.name ?? name), to: endpoint, at: now)
         }
         names[oldKey] = nil
         names[key] = endpoint
         peers[endpoint]?.name = name
-        log(.info, "\(peer.name) [\(endpoint)] is now \(name)")
+        log(.info, .membership, at: now, "\(quoted(peer.name)) [\(endpoint)] is now \(quoted(name))")
         let notice = RelayMessage.notice(Notice(kind: .nickChanged, name: peer.name, detail: name))
         var told: Set<Endpoint> = [endpoint]
         send(notice, to: endpoint, at: now)

@@ -7,7 +7,7 @@ extension RelayCore {
         if peers[endpoint] != nil { removePeer(endpoint, departure: .connectionLost, at: now) }
         if let refusal = refusalReason() {
             statistics.peersRefused += 1
-            log(.warning, "\(endpoint): refused (\(refusal))")
+            log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
             let message: RelayMessage = isShuttingDown
                 ? .notice(Notice(kind: .serverShutdown, detail: shutdownReason ?? ""))
                 : .error(code: .serverFull, messageID: 0, text: "The relay is full (\(peers.count) users)")

@@ -30,6 +30,11 @@ public struct RelayCore: Sendable {
     public internal(set) var statistics = RelayStatistics()
 
     let cookieJar: CookieJar
+    /// Derives a user's `SenderID` from its session secret (SHA-256, injected: the relay's host passes
+    /// libcrypto's; this target stays pure).
+    let senderIDs: @Sendable (SessionSecret) -> SenderID
+    /// Caps repeated log lines (RelayLogLimiter.swift).
+    var logLimiter = LogLimiter()
     let connectionConfiguration: Configuration
     var peers: [Endpoint: Peer] = [:]
     /// The Datagram connection of every UDP peer, by endpoint.
@@ -53,9 +58,13 @@ public struct RelayCore: Sendable {
     var wakeQueue = WakeQueue()
 
     /// Creates a relay. `cookieSecret` keys the handshake cookies: draw it from the system's random
-    /// source at start. `now` is the driver's current time.
-    public init(configuration: RelayConfiguration = RelayConfiguration(), cookieSecret: (UInt64, UInt64), at now: Timestamp) {
+    /// source at start. `senderIDs` derives the sender id users see from a session secret (Specs/
+    /// chat-protocol.md, section 4.6: `SenderID(deriving:sha256:)` with libcrypto's SHA-256). `now` is
+    /// the driver's current time.
+    public init(configuration: RelayConfiguration = RelayConfiguration(), cookieSecret: (UInt64, UInt64),
+                senderIDs: @escaping @Sendable (SessionSecret) -> SenderID, at now: Timestamp) {
         self.configuration = configuration
+        self.senderIDs = senderIDs
         self.cookieJar = CookieJar(secret: cookieSecret)
         var connection = configuration.connection
         connection.idleTimeout = max(connection.idleTimeout, configuration.peerTimeout * 2)
@@ -131,7 +140,7 @@ public struct RelayCore: Sendable {
 
     /// The joined users, in connection order, as WHO shows them.
     public var users: [WhoEntry] {
-        orderedEndpoints().compactMap { peers[$0] }.filter(\.isJoined).map(whoEntry)
+        orderedEndpoints().compactMap { peers[$0] }.filter(\.isJoined).map { whoEntry($0) }
     }
 
     // MARK: - Shared plumbing
@@ -155,8 +164,11 @@ public struct RelayCore: Sendable {
         reschedule(endpoint)
     }
 
-    func whoEntry(_ peer: Peer) -> WhoEntry {
-        WhoEntry(name: peer.name, transport: peer.endpoint.transport, endpoint: peer.endpoint.addressDescription,
+    /// `peer`'s WHO row as `viewer` sees it: the address only in the viewer's own row (nil: the
+    /// relay's own view, with every address).
+    func whoEntry(_ peer: Peer, for viewer: Endpoint? = nil) -> WhoEntry {
+        let endpoint = viewer == nil || viewer == peer.endpoint ? peer.endpoint.addressDescription : ""
+        return WhoEntry(name: peer.name, transport: peer.endpoint.transport, endpoint: endpoint,
                  roundTripTime: peer.roundTripTime(connection: connections[peer.endpoint]?.statistics,
                                                     initialRTT: connectionConfiguration.initialRTT), rooms: peer.rooms.compactMap { rooms[$0]?.name })
     }

@@ -1,20 +1,20 @@
 import Chat
 import Testing
 
-private let bob = SessionID(rawValue: 2)
+private let bob = SenderID(rawValue: 2)
 
 private func render(_ message: RelayMessage) -> [String] {
     ChatRenderer.render(message, time: "12:00:01", currentRoom: "#lobby")
 }
 
 @Test func spokenLines() {
-    #expect(render(.message(room: "#lobby", from: "alice", fromSession: bob, messageID: 1, flags: [], text: "hello"))
+    #expect(render(.message(room: "#lobby", from: "alice", sender: bob, messageID: 1, flags: [], text: "hello"))
         == ["12:00:01 <alice> hello"])
-    #expect(render(.message(room: "#lobby", from: "alice", fromSession: bob, messageID: 1, flags: .action, text: "waves"))
+    #expect(render(.message(room: "#lobby", from: "alice", sender: bob, messageID: 1, flags: .action, text: "waves"))
         == ["12:00:01 * alice waves"])
-    #expect(render(.message(room: "#rust", from: "alice", fromSession: bob, messageID: 1, flags: [], text: "hi"))
+    #expect(render(.message(room: "#rust", from: "alice", sender: bob, messageID: 1, flags: [], text: "hi"))
         == ["12:00:01 <alice:#rust> hi"])
-    #expect(render(.privateMessage(from: "bob", fromSession: bob, messageID: 1, flags: [], text: "psst"))
+    #expect(render(.privateMessage(from: "bob", sender: bob, messageID: 1, flags: [], text: "psst"))
         == ["12:00:01 *bob* psst"])
     #expect(ChatRenderer.ownPrivateMessage(to: "bob", text: "psst", time: "12:00:01") == "12:00:01 ->*bob* psst")
     #expect(ChatRenderer.ownMessage(name: "me", text: "hi", flags: [], room: "#lobby", currentRoom: "#lobby", time: "t")
@@ -43,7 +43,7 @@ private func render(_ message: RelayMessage) -> [String] {
 }
 
 @Test func hostileTextIsNeutralised() {
-    let line = render(.message(room: "#lobby", from: "ev\u{1B}[2Jil", fromSession: bob, messageID: 1, flags: [],
+    let line = render(.message(room: "#lobby", from: "ev\u{1B}[2Jil", sender: bob, messageID: 1, flags: [],
                                text: "\u{1B}]0;owned\u{07}hi\u{202E}"))
     #expect(line == ["12:00:01 <evil> hi"])
 }

@@ -35,17 +35,17 @@ import Testing
 
 @Test func duplicateFilterShowsEachMessageOnce() {
     var filter = DuplicateFilter()
-    let bob = SessionID(rawValue: 1), carol = SessionID(rawValue: 2)
-    let arrivals: [(UInt64, SessionID)] = [(1, bob), (2, bob), (2, bob), (1, bob), (1, carol), (5, bob), (4, bob)]
+    let bob = SenderID(rawValue: 1), carol = SenderID(rawValue: 2)
+    let arrivals: [(UInt64, SenderID)] = [(1, bob), (2, bob), (2, bob), (1, bob), (1, carol), (5, bob), (4, bob)]
     let shown = arrivals.map { filter.isNew(messageID: $0.0, from: $0.1) }
     #expect(shown == [true, true, false, false, true, true, false])
 }
 
 @Test func duplicateFilterForgetsTheLeastRecentlyUsedSession() {
     var filter = DuplicateFilter(sessionLimit: 2)
-    let first = SessionID(rawValue: 1), second = SessionID(rawValue: 2), third = SessionID(rawValue: 3)
+    let first = SenderID(rawValue: 1), second = SenderID(rawValue: 2), third = SenderID(rawValue: 3)
     // `second` is the least recently used when `third` arrives, so its 9 is forgotten and shown again.
-    let arrivals: [(UInt64, SessionID)] = [(9, first), (9, second), (9, first), (1, third), (9, first), (9, second)]
+    let arrivals: [(UInt64, SenderID)] = [(9, first), (9, second), (9, first), (1, third), (9, first), (9, second)]
     let shown = arrivals.map { filter.isNew(messageID: $0.0, from: $0.1) }
     #expect(shown == [true, true, false, true, false, true])
     #expect(filter.sessionCount == 2)

@@ -29,7 +29,7 @@ private func say(_ id: UInt64) -> ClientMessage {
     for id: UInt64 in [1, 2] { book.unacknowledged.append(SentMessage(key: id, chatID: id, message: say(id))) }
     book.acknowledge(key: 2, at: .milliseconds(10))
     book.held = [.joinRoom("#rust"), say(5)]
-    let count = book.requeue(undelivered: [say(4), say(1), .hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice")),
+    let count = book.requeue(undelivered: [say(4), say(1), .hello(Hello(sessionSecret: SessionSecret(rawValue: 1), name: "alice")),
                                            .partRoom("#old")], backlog: [say(3)])
     #expect(count == 3)
     #expect(book.held == [say(1), say(2), say(4), .partRoom("#old"), say(3), .joinRoom("#rust"), say(5)])
@@ -41,8 +41,8 @@ private func say(_ id: UInt64) -> ClientMessage {
 
 @Test func resendsFromOthersAreShownOnce() throws {
     var book = try ledger()
-    let bob = SessionID(rawValue: 0xB0B)
-    let first = RelayMessage.message(room: "#lobby", from: "bob", fromSession: bob, messageID: 7, flags: [], text: "hi")
+    let bob = SenderID(rawValue: 0xB0B)
+    let first = RelayMessage.message(room: "#lobby", from: "bob", sender: bob, messageID: 7, flags: [], text: "hi")
     let shown = book.absorb(first)
     let shownAgain = book.absorb(first)
     #expect(shown && !shownAgain)

@@ -1,5 +1,6 @@
 import Chat
 import Datagram
+import LibCrypto
 import Relay
 
 /// Drives a `RelayCore` with scripted time and decodes what it sends, per endpoint.
@@ -18,8 +19,14 @@ struct RelayHarness {
     private var decoders: [Endpoint: FrameDecoder] = [:]
 
     init(configuration: RelayConfiguration = RelayConfiguration()) {
-        core = RelayCore(configuration: configuration, cookieSecret: (0x0123, 0x4567), at: now)
+        core = RelayCore(configuration: configuration, cookieSecret: (0x0123, 0x4567), senderIDs: Self.senderIDs, at: now)
     }
+
+    /// The relay's real derivation (libcrypto's SHA-256), as the relay executable passes it.
+    static let senderIDs: @Sendable (SessionSecret) -> SenderID = { SenderID(deriving: $0, sha256: SHA256.hash) }
+
+    /// The sender id others see for the session with secret `secret`.
+    static func sender(_ secret: UInt64) -> SenderID { senderIDs(SessionSecret(rawValue: secret)) }
 
     static func tcp(_ port: UInt16) -> Endpoint { Endpoint(transport: .tcp, address: [127, 0, 0, 1], port: port) }
     static func udp(_ port: UInt16) -> Endpoint { Endpoint(transport: .udp, address: [127, 0, 0, 1], port: port) }
@@ -67,7 +74,7 @@ struct RelayHarness {
     mutating func joinTCP(_ name: String, port: UInt16, session: UInt64? = nil, rooms: [String] = []) -> Endpoint {
         let endpoint = Self.tcp(port)
         open(endpoint)
-        send(.hello(Hello(sessionID: SessionID(rawValue: session ?? UInt64(port)), name: name, rooms: rooms)), from: endpoint)
+        send(.hello(Hello(sessionSecret: SessionSecret(rawValue: session ?? UInt64(port)), name: name, rooms: rooms)), from: endpoint)
         _ = take(endpoint)
         return endpoint
     }

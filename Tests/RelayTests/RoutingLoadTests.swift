@@ -37,7 +37,7 @@ import Testing
     var relay = RelayHarness()
     let alice = RelayHarness.tcp(4001)
     relay.open(alice)
-    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice", rooms: (0..<17).map { "#r\($0)" })), from: alice)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 1), name: "alice", rooms: (0..<17).map { "#r\($0)" })), from: alice)
     let replies = relay.take(alice)
     #expect(replies.compactMap(\.errorCode) == [.tooManyRooms])
     #expect(replies.compactMap(\.notice).filter { $0.kind == .roomJoined }.count == 16)

@@ -57,7 +57,7 @@ import Testing
     relay.run(for: .seconds(1))
     #expect(relay.takeUDP(alice) == [
         .notice(Notice(kind: .serverShutdown)),
-        .message(room: "#lobby", from: "bob", fromSession: SessionID(rawValue: 5002), messageID: 1, flags: [], text: "one more"),
+        .message(room: "#lobby", from: "bob", sender: RelayHarness.sender(5002), messageID: 1, flags: [], text: "one more"),
     ])
     #expect(relay.core.isFinished)
     #expect(relay.udp.closeReasons[alice] == .peer(code: 3))

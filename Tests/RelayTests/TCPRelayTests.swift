@@ -7,7 +7,7 @@ import Testing
     var relay = RelayHarness()
     let alice = RelayHarness.tcp(4001)
     relay.open(alice)
-    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice")), from: alice)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 1), name: "alice")), from: alice)
     #expect(relay.take(alice) == [
         .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10)),
         .notice(Notice(kind: .roomJoined, room: "#lobby")),
@@ -15,11 +15,12 @@ import Testing
     #expect(relay.core.statistics.joinedPeers == 1)
 }
 
-@Test func othersSeeAJoinWithTheEndpoint() {
+/// Specs/chat-protocol.md, section 4.7: others see the newcomer's transport, not its address.
+@Test func othersSeeAJoinWithTheTransportOnly() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
     relay.joinTCP("bob", port: 4002)
-    #expect(relay.take(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#lobby", endpoint: "127.0.0.1:4002 tcp"))])
+    #expect(relay.take(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#lobby", endpoint: "tcp"))])
 }
 
 @Test func sayReachesTheOthersAndIsAcknowledgedToTheSender() {
@@ -28,7 +29,7 @@ import Testing
     let bob = relay.joinTCP("bob", port: 4002)
     _ = relay.take(alice)
     relay.send(.say(room: "#lobby", messageID: 1, flags: [], text: "hello"), from: alice)
-    #expect(relay.take(bob) == [.message(room: "#lobby", from: "alice", fromSession: SessionID(rawValue: 4001), messageID: 1, flags: [], text: "hello")])
+    #expect(relay.take(bob) == [.message(room: "#lobby", from: "alice", sender: RelayHarness.sender(4001), messageID: 1, flags: [], text: "hello")])
     #expect(relay.take(alice) == [.received(upTo: 1)])
     #expect(relay.core.statistics.messagesRouted == 1)
 }
@@ -38,11 +39,11 @@ import Testing
     relay.joinTCP("alice", port: 4001)
     let impostor = RelayHarness.tcp(4002)
     relay.open(impostor)
-    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 9), name: "ALICE")), from: impostor)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 9), name: "ALICE")), from: impostor)
     #expect(relay.take(impostor).map(\.errorCode) == [.nameTaken])
-    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 9), name: "bad name")), from: impostor)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 9), name: "bad name")), from: impostor)
     #expect(relay.take(impostor).map(\.errorCode) == [.invalidName])
-    relay.send(.hello(Hello(sessionID: SessionID(rawValue: 9), name: "alice2")), from: impostor)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 9), name: "alice2")), from: impostor)
     #expect(relay.take(impostor).first == .welcome(name: "alice2", defaultRoom: "#lobby", peerTimeout: .seconds(10)))
     #expect(relay.closedStreams.isEmpty)
 }
@@ -53,7 +54,7 @@ import Testing
     let bob = relay.joinTCP("bob", port: 4002)
     let new = relay.joinTCP("Alice", port: 4003, session: 77)
     #expect(relay.closedStreams == [old])
-    #expect(relay.take(bob) == [.notice(Notice(kind: .joined, name: "Alice", room: "#lobby", endpoint: "127.0.0.1:4003 tcp"))])
+    #expect(relay.take(bob) == [.notice(Notice(kind: .joined, name: "Alice", room: "#lobby", endpoint: "tcp"))])
     relay.send(.privateMessage(to: "alice", messageID: 1, flags: [], text: "back?"), from: bob)
     #expect(relay.take(new).count == 1)
 }
@@ -74,7 +75,7 @@ import Testing
     relay.send(.joinRoom("#rust"), from: alice)
     #expect(relay.take(alice) == [.notice(Notice(kind: .roomJoined, room: "#rust"))])
     relay.send(.joinRoom("#Rust"), from: bob)
-    #expect(relay.take(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#rust", endpoint: "127.0.0.1:4002 tcp"))])
+    #expect(relay.take(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#rust", endpoint: "tcp"))])
     #expect(relay.take(bob) == [.notice(Notice(kind: .roomJoined, room: "#rust"))])
     relay.send(.listRooms, from: bob)
     #expect(relay.take(bob) == [.roomList([RoomSummary(name: "#lobby", memberCount: 2), RoomSummary(name: "#rust", memberCount: 2)])])
@@ -91,7 +92,7 @@ import Testing
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
     relay.send(.privateMessage(to: "carol", messageID: 3, flags: [], text: "psst"), from: alice)
-    #expect(relay.take(alice) == [.error(code: .noSuchUser, messageID: 3, text: "No such user: carol"), .received(upTo: 3)])
+    #expect(relay.take(alice) == [.error(code: .noSuchUser, messageID: 3, text: "No such user: \"carol\""), .received(upTo: 3)])
 }
 
 @Test func privateMessageReachesOnlyItsRecipient() {
@@ -101,7 +102,7 @@ import Testing
     let carol = relay.joinTCP("carol", port: 4003)
     _ = (relay.take(alice), relay.take(bob))
     relay.send(.privateMessage(to: "BOB", messageID: 1, flags: .action, text: "winks"), from: alice)
-    #expect(relay.take(bob) == [.privateMessage(from: "alice", fromSession: SessionID(rawValue: 4001), messageID: 1, flags: .action, text: "winks")])
+    #expect(relay.take(bob) == [.privateMessage(from: "alice", sender: RelayHarness.sender(4001), messageID: 1, flags: .action, text: "winks")])
     #expect(relay.take(carol).isEmpty)
 }
 
@@ -123,7 +124,8 @@ import Testing
     #expect(relay.take(bob).map(\.errorCode) == [.noSuchUser, nil])
 }
 
-@Test func whoShowsTransportEndpointAndReportedRTT() {
+/// Specs/chat-protocol.md, sections 4.7 and 5: the asker's own endpoint, everyone's transport and RTT.
+@Test func whoShowsTransportReportedRTTAndOnlyTheAskersEndpoint() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
     relay.send(.heartbeat(timestamp: 42, roundTripTime: .microseconds(1500)), from: alice)
@@ -133,7 +135,7 @@ import Testing
     relay.send(.who(room: ""), from: alice)
     #expect(relay.take(alice) == [.whoList(room: "", entries: [
         WhoEntry(name: "alice", transport: .tcp, endpoint: "127.0.0.1:4001", roundTripTime: .microseconds(1500), rooms: ["#lobby"]),
-        WhoEntry(name: "bob", transport: .tcp, endpoint: "127.0.0.1:4002", roundTripTime: nil, rooms: ["#rust"]),
+        WhoEntry(name: "bob", transport: .tcp, endpoint: "", roundTripTime: nil, rooms: ["#rust"]),
     ])])
     relay.send(.who(room: "#rust"), from: alice)
     #expect(relay.take(alice).first.map { if case let .whoList(_, entries) = $0 { entries.map(\.name) } else { [] } } == ["bob"])

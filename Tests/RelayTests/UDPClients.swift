@@ -27,7 +27,7 @@ extension RelayHarness {
     @discardableResult
     mutating func joinUDP(_ name: String, port: UInt16, id: UInt32? = nil, session: UInt64? = nil, rooms: [String] = []) -> Endpoint {
         let endpoint = connectUDP(port: port, id: id)
-        sendUDP(.hello(Hello(sessionID: SessionID(rawValue: session ?? UInt64(port)), name: name, rooms: rooms)), from: endpoint)
+        sendUDP(.hello(Hello(sessionSecret: SessionSecret(rawValue: session ?? UInt64(port)), name: name, rooms: rooms)), from: endpoint)
         _ = takeUDP(endpoint)
         return endpoint
     }

@@ -9,7 +9,7 @@ import Testing
     #expect(relay.core.statistics.cookiesIssued == 1)
     #expect(relay.core.statistics.peers == 1)
     #expect(relay.udp.connections[alice]?.state == .established)
-    relay.sendUDP(.hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice")), from: alice)
+    relay.sendUDP(.hello(Hello(sessionSecret: SessionSecret(rawValue: 1), name: "alice")), from: alice)
     #expect(relay.takeUDP(alice) == [
         .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10)),
         .notice(Notice(kind: .roomJoined, room: "#lobby")),
@@ -20,11 +20,11 @@ import Testing
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)
     let bob = relay.joinTCP("bob", port: 4002)
-    #expect(relay.takeUDP(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#lobby", endpoint: "127.0.0.1:4002 tcp"))])
+    #expect(relay.takeUDP(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#lobby", endpoint: "tcp"))])
     relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "over udp"), from: alice)
-    #expect(relay.take(bob) == [.message(room: "#lobby", from: "alice", fromSession: SessionID(rawValue: 5001), messageID: 1, flags: [], text: "over udp")])
+    #expect(relay.take(bob) == [.message(room: "#lobby", from: "alice", sender: RelayHarness.sender(5001), messageID: 1, flags: [], text: "over udp")])
     relay.send(.say(room: "#lobby", messageID: 1, flags: .action, text: "waves over tcp"), from: bob)
-    #expect(relay.takeUDP(alice) == [.message(room: "#lobby", from: "bob", fromSession: SessionID(rawValue: 4002), messageID: 1, flags: .action, text: "waves over tcp")])
+    #expect(relay.takeUDP(alice) == [.message(room: "#lobby", from: "bob", sender: RelayHarness.sender(4002), messageID: 1, flags: .action, text: "waves over tcp")])
     #expect(relay.take(bob) == [.received(upTo: 1)])
     #expect(relay.takeUDP(alice).isEmpty)
 }
@@ -80,7 +80,7 @@ import Testing
     relay.collect()
     #expect(relay.core.statistics.statelessDropped == 2)
     _ = try? relay.udp.connections[alice]?.send([0x7F, 0x00], at: relay.now)
-    #expect(relay.takeUDP(alice).map(\.errorCode) == [.badRequest])
+    #expect(relay.takeUDP(alice).isEmpty, "section 2: an undecodable message gets no answer")
     #expect(relay.core.statistics.malformedDropped == 1)
     relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "still fine"), from: alice)
     #expect(relay.udp.connections[alice]?.state == .established)

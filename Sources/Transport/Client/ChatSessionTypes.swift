@@ -12,8 +12,8 @@ public struct ChatSessionConfiguration: Sendable {
     public var transport: TransportKind
     /// The rooms to join first; empty means the relay's default room.
     public var rooms: [String] = []
-    /// This run's session id, kept across reconnections; random by default.
-    public var sessionID = SessionID(rawValue: SystemRandom.uint64())
+    /// This run's session secret, kept across reconnections and sent to the relay only; random by default.
+    public var sessionSecret = SessionSecret(rawValue: SystemRandom.uint64())
     /// Simulated conditions applied to both directions (UDP only); nil for a perfect path.
     public var linkConditions: LinkConditions?
     /// The seed of the simulated link.

@@ -81,7 +81,7 @@ struct SessionLedger {
 
     /// The HELLO for the next connection: same session id, current name, current rooms.
     func hello(_ configuration: ChatSessionConfiguration) -> ClientMessage {
-        .hello(Hello(sessionID: configuration.sessionID, name: name, rooms: rooms, software: configuration.software))
+        .hello(Hello(sessionSecret: configuration.sessionSecret, name: name, rooms: rooms, software: configuration.software))
     }
 
     /// Takes a new SAY or PRIVATE message id.
@@ -144,8 +144,8 @@ struct SessionLedger {
         switch message {
         case let .welcome(name, _, _):
             self.name = name
-        case let .message(_, _, session, id, _, _), let .privateMessage(_, session, id, _, _):
-            guard duplicates.isNew(messageID: id, from: session) else {
+        case let .message(_, _, sender, id, _, _), let .privateMessage(_, sender, id, _, _):
+            guard duplicates.isNew(messageID: id, from: sender) else {
                 statistics.duplicatesSuppressed += 1
                 return false
             }

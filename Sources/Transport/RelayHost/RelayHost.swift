@@ -36,7 +36,8 @@ public final class RelayHost: Sendable {
         self.clock = clock
         self.logger = logger
         queue = DispatchQueue(label: "relay.host")
-        let core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(), at: clock.now())
+        let core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(),
+                             senderIDs: SenderIDDerivation.sha256, at: clock.now())
         state = Mutex(HostState(core: core))
     }
 
