@@ -26,8 +26,11 @@ final class RelayProcess {
             throw BenchError("no relay executable at \(path); build it first (swift build -c release)")
         }
         process.executableURL = URL(fileURLWithPath: path)
+        // Every benchmark client comes from 127.0.0.1 and sends as fast as it can: lift the
+        // per-address limits and the rate limit, which are there for real users on many hosts.
         process.arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers),
-                             "--log-level", "warning"]
+                             "--max-per-address", String(maximumPeers), "--max-handshakes-per-address", String(maximumPeers),
+                             "--rate", "off", "--log-level", "warning"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -78,6 +78,7 @@ public enum ChatRenderer {
         case .roomJoined: return "You are now in \(room)"
         case .roomParted: return "You have left \(room)"
         case .serverShutdown: return "The relay is shutting down\(reason); reconnecting will resend what it missed"
+        case .rateLimited: return "You are sending too fast\(reason); the relay is slowing you down (nothing is lost)"
         }
     }
 

@@ -26,6 +26,9 @@ public enum NoticeKind: UInt8, Hashable, Sendable, CaseIterable {
     case roomParted = 7
     /// The relay is shutting down; `detail` is the reason. Reconnect and resend.
     case serverShutdown = 8
+    /// You are sending faster than the relay's rate limit (`detail` says it); the relay reads your
+    /// messages more slowly from now on and loses none. Sent once per connection.
+    case rateLimited = 9
 }
 
 /// A NOTICE: an event about a user or a room. Fields that do not apply to `kind` are empty.

@@ -27,15 +27,14 @@ extension RelayCore {
                 try ChatNames.validateRoomName(room)
                 join(endpoint, room: room, at: now)
             } catch {
-                sendError(.invalidRoom, "Invalid room name '\(room)': \(error)", to: endpoint, at: now)
+                sendError(.invalidRoom, "Invalid room name '\(Self.echo(room))': \(error)", to: endpoint, at: now)
             }
         case let .partRoom(room):
             let key = ChatNames.canonical(room)
-            guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(room)", to: endpoint, at: now) }
+            guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(Self.echo(room))", to: endpoint, at: now) }
             part(endpoint, roomKey: key, reason: "", at: now)
         case .listRooms:
-            let list = rooms.values.map { RoomSummary(name: $0.name, memberCount: $0.members.count) }
-            send(.roomList(list.sorted { $0.name < $1.name }), to: endpoint, at: now)
+            sendRoomList(to: endpoint, at: now)
         case let .who(room):
             handleWho(room: room, from: endpoint, at: now)
         case let .nick(name):
@@ -56,7 +55,7 @@ extension RelayCore {
         do throws(NameError) {
             try ChatNames.validateUserName(hello.name)
         } catch {
-            return sendError(.invalidName, "Invalid name '\(hello.name)': \(error)", to: endpoint, at: now)
+            return sendError(.invalidName, "Invalid name '\(Self.echo(hello.name))': \(error)", to: endpoint, at: now)
         }
         let key = ChatNames.canonical(hello.name)
         if let holder = names[key], holder != endpoint {
@@ -88,7 +87,7 @@ extension RelayCore {
                 try ChatNames.validateRoomName(room)
                 wanted.append(room)
             } catch {
-                sendError(.invalidRoom, "Invalid room name '\(room)': \(error)", to: endpoint, at: now)
+                sendError(.invalidRoom, "Invalid room name '\(Self.echo(room))': \(error)", to: endpoint, at: now)
             }
         }
         for room in wanted.isEmpty ? [configuration.defaultRoom] : wanted { join(endpoint, room: room, at: now) }
@@ -99,7 +98,7 @@ extension RelayCore {
         guard let peer = peers[endpoint], checkTextLength(text, messageID: messageID, from: endpoint, at: now) else { return }
         let key = ChatNames.canonical(room)
         guard peer.rooms.contains(key), let members = rooms[key]?.members else {
-            return sendError(.notInRoom, "You are not in \(room)", messageID: messageID, to: endpoint, at: now)
+            return sendError(.notInRoom, "You are not in \(Self.echo(room))", messageID: messageID, to: endpoint, at: now)
         }
         statistics.messagesRouted += 1
         let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, fromSession: peer.sessionID,
@@ -114,7 +113,7 @@ extension RelayCore {
                                         from endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint], checkTextLength(text, messageID: messageID, from: endpoint, at: now) else { return }
         guard let recipient = names[ChatNames.canonical(target)] else {
-            return sendError(.noSuchUser, "No such user: \(target)", messageID: messageID, to: endpoint, at: now)
+            return sendError(.noSuchUser, "No such user: \(Self.echo(target))", messageID: messageID, to: endpoint, at: now)
         }
         statistics.privateMessagesRouted += 1
         statistics.deliveries += 1
@@ -141,12 +140,7 @@ extension RelayCore {
         let everyone = orderedEndpoints().compactMap { peers[$0] }.filter(\.isJoined)
         let key = ChatNames.canonical(room)
         let listed = room.isEmpty ? everyone : everyone.filter { $0.rooms.contains(key) }
-        let entries = listed.map(whoEntry)
-        let chunk = max(1, configuration.maximumWhoEntriesPerMessage)
-        guard !entries.isEmpty else { return send(.whoList(room: room, entries: []), to: endpoint, at: now) }
-        for start in stride(from: 0, to: entries.count, by: chunk) {
-            send(.whoList(room: room, entries: Array(entries[start..<min(entries.count, start + chunk)])), to: endpoint, at: now)
-        }
+        sendWhoList(room: room, entries: listed.map(whoEntry), to: endpoint, at: now)
     }
 
     private mutating func handleNick(_ name: String, from endpoint: Endpoint, at now: Timestamp) {
@@ -154,7 +148,7 @@ extension RelayCore {
         do throws(NameError) {
             try ChatNames.validateUserName(name)
         } catch {
-            return sendError(.invalidName, "Invalid name '\(name)': \(error)", to: endpoint, at: now)
+            return sendError(.invalidName, "Invalid name '\(Self.echo(name))': \(error)", to: endpoint, at: now)
         }
         let key = ChatNames.canonical(name), oldKey = ChatNames.canonical(peer.name)
         if let holder = names[key], holder != endpoint {
