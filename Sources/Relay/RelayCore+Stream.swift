@@ -51,6 +51,7 @@ extension RelayCore {
             guard let frame else { break }
             handleChatMessage(frame, from: endpoint, at: now)
         }
+        reschedule(endpoint)
     }
 
     /// The TCP stream from `endpoint` ended (closed by the client, reset, or failed).
