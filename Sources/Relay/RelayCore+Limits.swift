@@ -48,7 +48,8 @@ extension RelayCore {
         if let limit = configuration.maximumConnectionsPerAddress, connected.count >= limit {
             return "too many connections from \(key): \(connected.count)"
         }
-        if let limit = configuration.maximumHandshakesPerAddress {
+        // Counting handshakes walks this address's connections, so only when they could reach the limit.
+        if let limit = configuration.maximumHandshakesPerAddress, connected.count >= limit {
             let handshakes = connected.count { peers[$0]?.isJoined == false }
             if handshakes >= limit { return "too many handshakes in progress from \(key): \(handshakes)" }
         }
@@ -73,12 +74,14 @@ extension RelayCore {
     }
 
     /// The earliest time a limit needs to look at `endpoint` again, or nil.
+    /// (Called on every reschedule, so it allocates nothing and skips what cannot apply.)
     func limitWakeTime(of peer: Peer) -> Timestamp? {
-        var times: [Timestamp] = []
-        if !peer.isJoined, peer.drainDeadline == nil, let deadline = helloDeadlines[peer.endpoint] { times.append(deadline) }
-        if let since = congestedSince[peer.endpoint] { times.append(since + configuration.stalledReceiverTimeout) }
-        if let until = rateLimitedUntil[peer.endpoint] { times.append(until) }
-        return times.min()
+        var earliest: Timestamp?
+        func consider(_ time: Timestamp) { if earliest.map({ time < $0 }) ?? true { earliest = time } }
+        if !peer.isJoined, peer.drainDeadline == nil, let deadline = helloDeadlines[peer.endpoint] { consider(deadline) }
+        if !congestedSince.isEmpty, let since = congestedSince[peer.endpoint] { consider(since + configuration.stalledReceiverTimeout) }
+        if !rateLimitedUntil.isEmpty, let until = rateLimitedUntil[peer.endpoint] { consider(until) }
+        return earliest
     }
 
     /// Runs the limits' timers for a peer that is due: releases an expired rate limit (and reads on
