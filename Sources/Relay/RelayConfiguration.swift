@@ -40,7 +40,8 @@ public struct RelayConfiguration: Sendable {
     /// The most rooms on the relay; JOIN_ROOM that would create one more gets ERROR tooManyRooms.
     public var maximumRooms = 1_024
     /// A congested receiver (RelayCore+Backpressure.swift) that holds back the senders in its rooms
-    /// longer than this is disconnected, with a notice to it and to its rooms, and the others resume.
+    /// and drains less than a quarter of its queue cap in this long has stopped reading: it is
+    /// disconnected, with a notice to it and to its rooms, and the others resume.
     public var stalledReceiverTimeout: Duration = .seconds(5)
     /// Each sender's rate limit, or nil for none (the `relay` command's default is
     /// `RateLimit.commandLineDefault`).

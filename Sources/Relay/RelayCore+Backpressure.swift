@@ -34,16 +34,24 @@ extension RelayCore {
     public var hasCongestion: Bool { !congestedPeers.isEmpty || !rateLimitedUntil.isEmpty }
 
     /// Records how many bytes wait for `endpoint` and whether that makes it congested.
-    /// A peer congested longer than `stalledReceiverTimeout` while it holds others back is
-    /// disconnected (RelayCore+Limits.swift).
+    ///
+    /// A congested peer that makes no progress (drains less than a quarter of its cap) for
+    /// `stalledReceiverTimeout` while it holds others back has stopped reading, and is disconnected
+    /// (RelayCore+Limits.swift); a slow reader that keeps draining only slows its rooms down.
     mutating func updateCongestion(of endpoint: Endpoint, queuedBytes: Int, at now: Timestamp) {
         let limit = endpoint.transport == .udp
             ? connectionConfiguration.sendQueueLimit : configuration.streamSendQueueLimit
         if queuedBytes > limit / 2, peers[endpoint] != nil {
             if congestedPeers.insert(endpoint).inserted {
-                congestedSince[endpoint] = now
+                congestedSince[endpoint] = CongestionMark(since: now, queuedBytes: queuedBytes)
                 statistics.congestionEpisodes += 1
                 log(.debug, "\(endpoint): \(queuedBytes) bytes queued; holding back senders in its rooms")
+            } else if let mark = congestedSince[endpoint] {
+                if queuedBytes <= mark.queuedBytes - limit / 4 {
+                    congestedSince[endpoint] = CongestionMark(since: now, queuedBytes: queuedBytes)
+                } else if queuedBytes > mark.queuedBytes {
+                    congestedSince[endpoint]?.queuedBytes = queuedBytes
+                }
             }
         } else if congestedPeers.remove(endpoint) != nil {
             congestedSince[endpoint] = nil

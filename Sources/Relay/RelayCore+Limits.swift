@@ -12,8 +12,9 @@ import Datagram
 /// - **Replies fit.** ROOM_LIST and WHO_LIST are paged so that every message fits
 ///   `ChatLimits.maximumMessageSize`, and an ERROR never echoes more than `echoLimit` bytes of a
 ///   field it was sent, nor carries more than `errorTextLimit` bytes of text.
-/// - **Stalled receivers.** A congested receiver that holds back the senders in its rooms longer
-///   than `stalledReceiverTimeout` is disconnected, so one reader that stops cannot freeze its rooms.
+/// - **Stalled receivers.** A congested receiver that holds back the senders in its rooms and makes
+///   no progress (drains less than a quarter of its cap) for `stalledReceiverTimeout` is
+///   disconnected, so one reader that stops cannot freeze its rooms.
 /// - **Rate limit.** Each sender has a token bucket (`RateLimit`); one that runs dry is pushed back
 ///   like a held-back sender until it has refilled, told once with NOTICE rateLimited.
 extension RelayCore {
@@ -79,7 +80,7 @@ extension RelayCore {
         var earliest: Timestamp?
         func consider(_ time: Timestamp) { if earliest.map({ time < $0 }) ?? true { earliest = time } }
         if !peer.isJoined, peer.drainDeadline == nil, let deadline = helloDeadlines[peer.endpoint] { consider(deadline) }
-        if !congestedSince.isEmpty, let since = congestedSince[peer.endpoint] { consider(since + configuration.stalledReceiverTimeout) }
+        if !congestedSince.isEmpty, let mark = congestedSince[peer.endpoint] { consider(mark.since + configuration.stalledReceiverTimeout) }
         if !rateLimitedUntil.isEmpty, let until = rateLimitedUntil[peer.endpoint] { consider(until) }
         return earliest
     }
@@ -100,9 +101,9 @@ extension RelayCore {
             removePeer(endpoint, departure: .noHello(configuration.helloTimeout), at: now)
             return
         }
-        if let since = congestedSince[endpoint], since + configuration.stalledReceiverTimeout <= now {
+        if let mark = congestedSince[endpoint], mark.since + configuration.stalledReceiverTimeout <= now {
             guard holdsOthersBack(endpoint) else {
-                congestedSince[endpoint] = now
+                congestedSince[endpoint]?.since = now
                 return
             }
             disconnectStalledReceiver(endpoint, at: now)
@@ -262,6 +263,13 @@ struct AddressKey: Hashable, Sendable, CustomStringConvertible {
         let groups = stride(from: 0, to: bytes.count - 1, by: 2).map { String(Int(bytes[$0]) << 8 | Int(bytes[$0 + 1]), radix: 16) }
         return groups.joined(separator: ":") + "::/64"
     }
+}
+
+/// When a congested peer last made progress (drained a quarter of its cap), and its queue then (or
+/// the highest since).
+struct CongestionMark: Sendable {
+    var since: Timestamp
+    var queuedBytes: Int
 }
 
 /// One sender's token buckets, in millionths of a message and of a byte.

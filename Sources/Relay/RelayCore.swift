@@ -55,7 +55,7 @@ public struct RelayCore: Sendable {
     /// congested peer became congested, each sender's rate bucket, and who is pushed back by it.
     var addressPeers: [AddressKey: Set<Endpoint>] = [:]
     var helloDeadlines: [Endpoint: Timestamp] = [:]
-    var congestedSince: [Endpoint: Timestamp] = [:]
+    var congestedSince: [Endpoint: CongestionMark] = [:]
     var senderBuckets: [Endpoint: SenderBucket] = [:]
     var rateLimitedUntil: [Endpoint: Timestamp] = [:]
 

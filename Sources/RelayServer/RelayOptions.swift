@@ -30,7 +30,7 @@ let relaySpecification = CommandSpecification(
         .option("max-rooms-per-user", valueName: "N", default: "16",
                 help: "Refuse to let one user join more rooms than this (at most 16)."),
         .option("stall-timeout", valueName: "SECONDS", default: "5",
-                help: "Disconnect a user that stops reading and holds back its rooms for this long."),
+                help: "Disconnect a user that stops reading (its queue holds back its rooms and does not drain) for this long."),
         .option("rate", valueName: "MSGS[/BYTES]", default: "50/200000",
                 help: "Each user's rate limit: messages (and bytes) per second, with 4 seconds of burst; 'off' for none."),
     ],

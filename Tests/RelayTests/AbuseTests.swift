@@ -65,6 +65,32 @@ struct AbuseTests {
         #expect(relay.core.statistics.sendQueueOverflows == 0)
     }
 
+    /// Slow is not stopped: a receiver that keeps draining (a quarter of its cap per timeout) only
+    /// slows its rooms down; once it stops draining, it is disconnected one timeout later.
+    @Test func aSlowReaderThatKeepsDrainingKeepsItsPlaceUntilItStops() {
+        var relay = RelayHarness()
+        let alice = relay.joinTCP("alice", port: 4001)
+        let bob = relay.joinTCP("bob", port: 4002)
+        let start = relay.now
+        func report(_ bytes: Int, at offset: Duration) {
+            relay.now = start + offset
+            relay.timeout()
+            relay.core.handleStreamBacklog(bytes, for: bob, at: relay.now)
+            relay.send(.heartbeat(timestamp: 1, roundTripTime: nil), from: bob)
+            relay.send(.heartbeat(timestamp: 1, roundTripTime: nil), from: alice)
+        }
+        report(1_000_000, at: .zero)
+        report(700_000, at: .seconds(4))        // drained 300 KB: progress
+        report(1_000_000, at: .seconds(8))      // more queued for it
+        report(720_000, at: .milliseconds(8_500)) // drained 280 KB: progress again
+        report(720_000, at: .seconds(13))
+        #expect(relay.core.users.map(\.name) == ["alice", "bob"])
+        relay.now = start + .milliseconds(13_500)
+        relay.timeout()
+        #expect(relay.core.users.map(\.name) == ["alice"])
+        #expect(relay.core.statistics.stalledReceiversDisconnected == 1)
+    }
+
     @Test func aCongestedReceiverAloneInItsRoomsIsNotDisconnected() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 4001, rooms: ["#quiet"])
