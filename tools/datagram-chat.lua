@@ -38,7 +38,7 @@ local chat_types = {
 }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
-    [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown", [9] = "sessionResumed",
+    [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown", [9] = "sessionResumed", [10] = "rateLimited",
 }
 local error_codes = {
     [1] = "nameTaken", [2] = "invalidName", [3] = "noSuchUser", [4] = "notInRoom",

@@ -63,7 +63,7 @@ struct Attack {
     }
 
     private func run(_ scenario: AttackScenario) throws -> AttackOutcome {
-        let relay = try RelayProcess(maximumPeers: 256, extraArguments: options.relayArguments)
+        let relay = try RelayProcess(maximumPeers: 256, isLimited: true, extraArguments: options.relayArguments)
         defer { relay.stop() }
         Progress.line("attack \(scenario.rawValue): relay pid \(relay.processID) on \(relay.address); \(scenario.summary)")
         let pair = try LegitimatePair(relay: relay.address)

@@ -20,14 +20,22 @@ final class RelayProcess {
     }
 
     /// Starts the relay with room for `maximumPeers` and waits (up to 10 s) for its listening line.
-    init(maximumPeers: Int, extraArguments: [String] = []) throws {
+    init(maximumPeers: Int, isLimited: Bool = false, extraArguments: [String] = []) throws {
         let path = Self.executablePath
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw BenchError("no relay executable at \(path); build it first (swift build -c release)")
         }
         process.executableURL = URL(fileURLWithPath: path)
+        // Every benchmark client comes from 127.0.0.1 and sends as fast as it can: lift the
+        // per-address limits and the rate limit, which are there for real users on many hosts,
+        // unless the benchmark is about them (`bench attack`).
         process.arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers),
-                             "--log-level", "warning"] + extraArguments
+                             "--log-level", "warning"]
+        if !isLimited {
+            process.arguments! += ["--max-per-address", String(maximumPeers), "--max-handshakes-per-address", String(maximumPeers),
+                                   "--rate", "off"]
+        }
+        process.arguments! += extraArguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()

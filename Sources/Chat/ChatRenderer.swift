@@ -79,6 +79,7 @@ public enum ChatRenderer {
         case .roomParted: return "You have left \(room)"
         case .serverShutdown: return "The relay is shutting down\(reason); reconnecting will resend what it missed"
         case .sessionResumed: return "Your session \(name) was resumed by another connection; this one is closed"
+        case .rateLimited: return "You are sending too fast\(reason); the relay is slowing you down (nothing is lost)"
         }
     }
 

@@ -29,6 +29,9 @@ public enum NoticeKind: UInt8, Hashable, Sendable, CaseIterable {
     /// Sent to a connection just before the relay closes it because another connection presented the
     /// same session secret and resumed the session (`name`). The client must not reconnect on its own.
     case sessionResumed = 9
+    /// You are sending faster than the relay's rate limit (`detail` says it); the relay reads your
+    /// messages more slowly from now on and loses none. Sent once per connection.
+    case rateLimited = 10
 }
 
 /// A NOTICE: an event about a user or a room. Fields that do not apply to `kind` are empty.

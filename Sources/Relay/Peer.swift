@@ -64,6 +64,10 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
     case replaced
     /// The relay shut down.
     case shutdown
+    /// A congested receiver held back its rooms longer than the stalled-receiver timeout.
+    case stalled(Duration)
+    /// No accepted HELLO within the hello timeout.
+    case noHello(Duration)
 
     /// How the relay's log says it.
     var description: String {
@@ -75,15 +79,17 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
         case let .protocolError(problem): "protocol error: \(problem)"
         case .replaced: "session resumed by a new connection"
         case .shutdown: "relay shut down"
+        case let .stalled(time): "too slow: stopped reading for \(RelayCore.describe(time))"
+        case let .noHello(time): "no HELLO within \(RelayCore.describe(time))"
         }
     }
 
     /// The Datagram CLOSE code (wire format, section 7) for this departure.
     var closeCode: UInt8 {
         switch self {
-        case .quit, .replaced, .sendQueueOverflow, .connectionLost: 0
+        case .quit, .replaced, .sendQueueOverflow, .connectionLost, .stalled: 0
         case .timedOut: 1
-        case .protocolError: 2
+        case .protocolError, .noHello: 2
         case .shutdown: 3
         }
     }
@@ -96,7 +102,8 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
         case .connectionLost: Notice(kind: .quit, name: name, detail: "connection lost")
         case .sendQueueOverflow: Notice(kind: .quit, name: name, detail: "send queue overflow")
         case let .protocolError(problem): Notice(kind: .quit, name: name, detail: "protocol error: \(problem)")
-        case .replaced, .shutdown: nil
+        case let .stalled(time): Notice(kind: .quit, name: name, detail: "too slow: stopped reading for \(RelayCore.describe(time))")
+        case .replaced, .shutdown, .noHello: nil
         }
     }
 }

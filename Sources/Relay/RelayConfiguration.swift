@@ -18,11 +18,61 @@ public struct RelayConfiguration: Sendable {
     public var streamSendQueueLimit = 1 << 20
     /// How long `beginShutdown` waits for UDP peers to acknowledge everything before closing anyway.
     public var shutdownDrainTimeout: Duration = .seconds(2)
-    /// The most WHO_LIST entries in one message; longer lists are sent in several.
+    /// The most WHO_LIST entries in one message; longer lists are sent in several. Every ROOM_LIST and
+    /// WHO_LIST message is also kept under `ChatLimits.maximumMessageSize`, whatever this says.
     public var maximumWhoEntriesPerMessage = 64
+
+    // MARK: Limits that hold under attack (RelayCore+Limits.swift)
+
+    /// The most connections (UDP and TCP, joined or not) from one address: one IPv4 address, or one
+    /// IPv6 /64. More are refused like a full relay (UDP: CLOSE code 4; TCP: ERROR serverFull). nil:
+    /// no limit (the `relay` command's default is 32).
+    public var maximumConnectionsPerAddress: Int?
+    /// The most connections from one address that have not been welcomed yet (handshakes in
+    /// progress). nil: no limit (the `relay` command's default is 8).
+    public var maximumHandshakesPerAddress: Int?
+    /// A connection that has not sent an accepted HELLO this long after it was set up (UDP: the
+    /// cookie handshake completed; TCP: the stream accepted) gets ERROR notJoined and is closed
+    /// (UDP: CLOSE code 2).
+    public var helloTimeout: Duration = .seconds(5)
+    /// The most rooms one user may be in (at most `ChatLimits.maximumRoomsPerUser`).
+    public var maximumRoomsPerUser = ChatLimits.maximumRoomsPerUser
+    /// The most rooms on the relay; JOIN_ROOM that would create one more gets ERROR tooManyRooms.
+    public var maximumRooms = 1_024
+    /// A congested receiver (RelayCore+Backpressure.swift) that holds back the senders in its rooms
+    /// and drains less than a quarter of its queue cap in this long has stopped reading: it is
+    /// disconnected, with a notice to it and to its rooms, and the others resume.
+    public var stalledReceiverTimeout: Duration = .seconds(5)
+    /// Each sender's rate limit, or nil for none (the `relay` command's default is
+    /// `RateLimit.commandLineDefault`).
+    public var rateLimit: RateLimit?
 
     /// The defaults.
     public init() {}
+}
+
+/// A token bucket per sender: messages and bytes of chat messages per second, with a burst.
+///
+/// HEARTBEAT is not counted. A sender whose bucket runs dry is pushed back like a held-back sender
+/// (RelayCore+Backpressure.swift) until it has refilled; what it already sent is handled, not dropped.
+public struct RateLimit: Sendable, Hashable {
+    /// Messages per second, refilled continuously.
+    public var messagesPerSecond: Int
+    /// Bytes (of encoded chat messages) per second.
+    public var bytesPerSecond: Int
+    /// How many seconds of rate the bucket holds when full (the burst a quiet sender may send at once).
+    public var burstSeconds: Int
+
+    /// A limit of `messagesPerSecond` and `bytesPerSecond`, with a burst of `burstSeconds` of each.
+    public init(messagesPerSecond: Int, bytesPerSecond: Int, burstSeconds: Int = 4) {
+        self.messagesPerSecond = max(1, messagesPerSecond)
+        self.bytesPerSecond = max(ChatLimits.maximumMessageSize / max(1, burstSeconds), bytesPerSecond)
+        self.burstSeconds = max(1, burstSeconds)
+    }
+
+    /// What the `relay` command uses unless told otherwise: 50 messages and 200,000 bytes per second,
+    /// 4 seconds of burst (200 lines at once). A person typing, or pasting a page, never reaches it.
+    public static let commandLineDefault = RateLimit(messagesPerSecond: 50, bytesPerSecond: 200_000)
 }
 
 /// How much a log line matters.
@@ -92,6 +142,16 @@ public struct RelayStatistics: Sendable, Hashable {
     public var congestionEpisodes = 0
     /// DATA packets from held-back UDP senders refused unacknowledged (they are sent again later).
     public var dataHeldBack = 0
+    /// Connections refused because their address had too many connections or handshakes.
+    public var addressLimitRefusals = 0
+    /// Connections closed because they sent no accepted HELLO within `helloTimeout`.
+    public var helloTimeouts = 0
+    /// Receivers disconnected for holding back their rooms longer than `stalledReceiverTimeout`.
+    public var stalledReceiversDisconnected = 0
+    /// Times a sender ran out of its rate limit and was pushed back.
+    public var rateLimitEpisodes = 0
+    /// ROOM_LIST and WHO_LIST replies that took more than one message.
+    public var pagedReplies = 0
 
     /// All zero.
     public init() {}

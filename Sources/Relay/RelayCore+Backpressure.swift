@@ -18,8 +18,10 @@ import Datagram
 /// When the congested peer's queue falls below half its cap again, the senders go on. The hard cap
 /// (disconnect with "send queue overflow") remains for a peer that stops reading altogether.
 extension RelayCore {
-    /// True while `sender` shares a room with a congested peer other than itself.
+    /// True while `sender` is pushed back: it has used up its rate limit (RelayCore+Limits.swift), or
+    /// it shares a room with a congested peer other than itself.
     public func isHeldBack(_ sender: Endpoint) -> Bool {
+        if isRateLimited(sender) { return true }
         guard !congestedPeers.isEmpty, let rooms = peers[sender]?.rooms, !rooms.isEmpty else { return false }
         for congested in congestedPeers where congested != sender {
             guard let theirRooms = peers[congested]?.rooms else { continue }
@@ -28,26 +30,38 @@ extension RelayCore {
         return false
     }
 
-    /// True while any peer is congested (the host then re-checks which streams to read).
-    public var hasCongestion: Bool { !congestedPeers.isEmpty }
+    /// True while any peer is congested or rate limited (the host then re-checks which streams to read).
+    public var hasCongestion: Bool { !congestedPeers.isEmpty || !rateLimitedUntil.isEmpty }
 
     /// Records how many bytes wait for `endpoint` and whether that makes it congested.
-    mutating func updateCongestion(of endpoint: Endpoint, queuedBytes: Int) {
+    ///
+    /// A congested peer that makes no progress (drains less than a quarter of its cap) for
+    /// `stalledReceiverTimeout` while it holds others back has stopped reading, and is disconnected
+    /// (RelayCore+Limits.swift); a slow reader that keeps draining only slows its rooms down.
+    mutating func updateCongestion(of endpoint: Endpoint, queuedBytes: Int, at now: Timestamp) {
         let limit = endpoint.transport == .udp
             ? connectionConfiguration.sendQueueLimit : configuration.streamSendQueueLimit
         if queuedBytes > limit / 2, peers[endpoint] != nil {
             if congestedPeers.insert(endpoint).inserted {
+                congestedSince[endpoint] = CongestionMark(since: now, queuedBytes: queuedBytes)
                 statistics.congestionEpisodes += 1
                 log(.debug, "\(endpoint): \(queuedBytes) bytes queued; holding back senders in its rooms")
+            } else if let mark = congestedSince[endpoint] {
+                if queuedBytes <= mark.queuedBytes - limit / 4 {
+                    congestedSince[endpoint] = CongestionMark(since: now, queuedBytes: queuedBytes)
+                } else if queuedBytes > mark.queuedBytes {
+                    congestedSince[endpoint]?.queuedBytes = queuedBytes
+                }
             }
-        } else {
-            congestedPeers.remove(endpoint)
+        } else if congestedPeers.remove(endpoint) != nil {
+            congestedSince[endpoint] = nil
         }
     }
 
-    /// Sets whether a UDP sender's DATA is taken in now; counts what is refused.
+    /// Sets whether a UDP sender's DATA is taken in now; counts what is refused. During a shutdown
+    /// drain no new DATA is taken in at all (Specs/chat-protocol.md, section 4.3, step 5).
     mutating func applyBackpressure(to sender: Endpoint, datagram: [UInt8]) {
-        let isHeld = isHeldBack(sender)
+        let isHeld = isHeldBack(sender) || isShuttingDown
         connections[sender]?.isAcceptingData = !isHeld
         if isHeld, datagram.count > 3, datagram[3] == 0x01 { statistics.dataHeldBack += 1 }
     }

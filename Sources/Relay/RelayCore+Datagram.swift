@@ -8,10 +8,10 @@ extension RelayCore {
     /// which answers with a COOKIE or RESET, drops it, or accepts a HELLO with a valid cookie.
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         if let id = peers[endpoint]?.connectionID, Self.connectionID(of: datagram) == id {
-            let receivedBefore = connections[endpoint]?.statistics.packetsReceived ?? 0
+            let receivedBefore = Self.packetsHeard(connections[endpoint]?.statistics)
             applyBackpressure(to: endpoint, datagram: datagram)
             connections[endpoint]?.handleDatagram(datagram, at: now)
-            if (connections[endpoint]?.statistics.packetsReceived ?? 0) > receivedBefore {
+            if Self.packetsHeard(connections[endpoint]?.statistics) > receivedBefore {
                 peers[endpoint]?.lastHeard = now
             }
             markPending(endpoint)
@@ -48,7 +48,7 @@ extension RelayCore {
         }
         var connection = Connection(role: .server, id: id, configuration: connectionConfiguration, now: now)
         connection.handleDatagram(datagram, at: now)
-        if let refusal = refusalReason() {
+        if let refusal = refusalReason(for: endpoint) {
             statistics.peersRefused += 1
             log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
             connection.close(code: isShuttingDown ? 3 : 4, at: now)
@@ -58,13 +58,6 @@ extension RelayCore {
         addPeer(endpoint, connection: connection, connectionID: id, at: now)
         log(.debug, "\(endpoint): connection \(id) accepted")
         markPending(endpoint)
-    }
-
-    /// Why a new connection must be refused now, or nil.
-    func refusalReason() -> String? {
-        if isShuttingDown { return "shutting down" }
-        if peers.count >= configuration.maximumPeers { return "server full: \(peers.count) peers" }
-        return nil
     }
 
     mutating func markPending(_ endpoint: Endpoint) {
@@ -89,7 +82,7 @@ extension RelayCore {
                 actions.append(.sendDatagram(bytes, to: endpoint))
             }
             if let queued = connections[endpoint]?.statistics.queuedBytes {
-                updateCongestion(of: endpoint, queuedBytes: queued)
+                updateCongestion(of: endpoint, queuedBytes: queued, at: now)
             }
             if peers[endpoint]?.drainDeadline != nil, connections[endpoint]?.isIdle == true {
                 finishDraining(endpoint, at: now)
@@ -125,6 +118,7 @@ extension RelayCore {
         if endpoint.transport == .tcp { reschedule(endpoint) }
         do {
             let message = try ClientMessage(decoding: bytes)
+            chargeRateLimit(for: endpoint, message: message, size: bytes.count, at: now)
             handleClientMessage(message, from: endpoint, at: now)
         } catch {
             statistics.malformedDropped += 1

@@ -30,7 +30,7 @@ extension RelayCore {
     mutating func sendError(_ code: ErrorCode, _ text: String, messageID: UInt64 = 0, to endpoint: Endpoint, at now: Timestamp) {
         statistics.errorsSent += 1
         log(.debug, .error, at: now, "\(endpoint): error \(code): \(SafeText.loggable(text, limit: 200))")
-        send(.error(code: code, messageID: messageID, text: text), to: endpoint, at: now)
+        send(.error(code: code, messageID: messageID, text: Self.bounded(text, to: Self.errorTextLimit)), to: endpoint, at: now)
     }
 
     /// Disconnects the peers whose send queue overflowed during this input.
@@ -50,6 +50,7 @@ extension RelayCore {
         overflowedPeers.removeAll { $0 == endpoint }
         congestedPeers.remove(endpoint)
         wakeTimes[endpoint] = nil
+        forgetLimits(of: endpoint)
         if !peer.name.isEmpty {
             let neighbours = leaveAllRooms(peer)
             if names[ChatNames.skeleton(peer.name)] == endpoint { names[ChatNames.skeleton(peer.name)] = nil }
@@ -101,9 +102,8 @@ extension RelayCore {
             send(.notice(Notice(kind: .roomJoined, room: rooms[key]?.name ?? roomName)), to: endpoint, at: now)
             return
         }
-        guard peer.rooms.count < ChatLimits.maximumRoomsPerUser else {
-            sendError(.tooManyRooms, "You are already in \(ChatLimits.maximumRoomsPerUser) rooms", to: endpoint, at: now)
-            return
+        if let refusal = roomLimitRefusal(for: peer, creatingRoom: rooms[key] == nil) {
+            return sendError(.tooManyRooms, refusal, to: endpoint, at: now)
         }
         let members = rooms[key]?.members ?? []
         rooms[key, default: Room(name: roomName)].members.append(endpoint)

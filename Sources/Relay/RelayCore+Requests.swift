@@ -36,8 +36,7 @@ extension RelayCore {
             guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
             part(endpoint, roomKey: key, reason: "", at: now)
         case .listRooms:
-            let list = rooms.values.map { RoomSummary(name: $0.name, memberCount: $0.members.count) }
-            send(.roomList(list.sorted { $0.name < $1.name }), to: endpoint, at: now)
+            sendRoomList(to: endpoint, at: now)
         case let .who(room):
             handleWho(room: room, from: endpoint, at: now)
         case let .nick(name):
@@ -169,12 +168,7 @@ extension RelayCore {
         let everyone = orderedEndpoints().compactMap { peers[$0] }.filter(\.isJoined)
         let key = ChatNames.canonical(room)
         let listed = room.isEmpty ? everyone : everyone.filter { $0.rooms.contains(key) }
-        let entries = listed.map { whoEntry($0, for: endpoint) }
-        let chunk = max(1, configuration.maximumWhoEntriesPerMessage)
-        guard !entries.isEmpty else { return send(.whoList(room: room, entries: []), to: endpoint, at: now) }
-        for start in stride(from: 0, to: entries.count, by: chunk) {
-            send(.whoList(room: room, entries: Array(entries[start..<min(entries.count, start + chunk)])), to: endpoint, at: now)
-        }
+        sendWhoList(room: room, entries: listed.map { whoEntry($0, for: endpoint) }, to: endpoint, at: now)
     }
 
     /// NICK: refused (invalidName, nameTaken) or carried out; the renamer and every member of its rooms

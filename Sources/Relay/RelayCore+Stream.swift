@@ -5,12 +5,13 @@ extension RelayCore {
     /// A TCP client connected from `endpoint` (whose transport must be `.tcp`).
     public mutating func handleStreamOpened(_ endpoint: Endpoint, at now: Timestamp) {
         if peers[endpoint] != nil { removePeer(endpoint, departure: .connectionLost, at: now) }
-        if let refusal = refusalReason() {
+        if let refusal = refusalReason(for: endpoint) {
             statistics.peersRefused += 1
             log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
             let message: RelayMessage = isShuttingDown
                 ? .notice(Notice(kind: .serverShutdown, detail: shutdownReason ?? ""))
-                : .error(code: .serverFull, messageID: 0, text: "The relay is full (\(peers.count) users)")
+                : .error(code: .serverFull, messageID: 0, text: peers.count >= configuration.maximumPeers
+                    ? "The relay is full (\(peers.count) users)" : "Refused: \(refusal)")
             actions.append(.sendStream(Framing.frame(message.encoded()), to: endpoint))
             actions.append(.closeStream(endpoint))
             return
@@ -29,7 +30,15 @@ extension RelayCore {
             return
         }
         peers[endpoint]?.frames?.append(bytes)
-        while peers[endpoint] != nil {
+        decodeFrames(from: endpoint, at: now)
+        flushConnections(at: now)
+    }
+
+    /// Handles the whole frames a stream's decoder holds, until it runs out or the sender is rate
+    /// limited (the rest wait in the decoder, and the host stops reading the stream, until the limit
+    /// is released).
+    mutating func decodeFrames(from endpoint: Endpoint, at now: Timestamp) {
+        while peers[endpoint] != nil, !isRateLimited(endpoint) {
             let frame: [UInt8]?
             do {
                 frame = try peers[endpoint]?.frames?.nextFrame()
@@ -42,7 +51,7 @@ extension RelayCore {
             guard let frame else { break }
             handleChatMessage(frame, from: endpoint, at: now)
         }
-        flushConnections(at: now)
+        reschedule(endpoint)
     }
 
     /// The TCP stream from `endpoint` ended (closed by the client, reset, or failed).
@@ -58,7 +67,9 @@ extension RelayCore {
     /// `streamSendQueueLimit`, the user is disconnected with the notice "send queue overflow": a
     /// reader that cannot keep up never makes the relay's memory grow and never loses messages silently.
     public mutating func handleStreamBacklog(_ pendingBytes: Int, for endpoint: Endpoint, at now: Timestamp) {
-        updateCongestion(of: endpoint, queuedBytes: pendingBytes)
+        updateCongestion(of: endpoint, queuedBytes: pendingBytes, at: now)
+        reschedule(endpoint)
+        pruneStaleWakeUps()
         guard peers[endpoint] != nil, pendingBytes > configuration.streamSendQueueLimit else { return }
         log(.warning, "\(endpoint): \(pendingBytes) bytes unwritten, over the limit of \(configuration.streamSendQueueLimit)")
         statistics.sendQueueOverflows += 1

@@ -62,6 +62,7 @@ extension RelayCore {
         var earliest = peer.lastHeard + configuration.peerTimeout
         if let deadline = connections[endpoint]?.nextDeadline, deadline < earliest { earliest = deadline }
         if let deadline = peer.drainDeadline, deadline < earliest { earliest = deadline }
+        if let deadline = limitWakeTime(of: peer), deadline < earliest { earliest = deadline }
         return earliest
     }
 

@@ -56,6 +56,13 @@ public struct RelayCore: Sendable {
     /// Each peer's current wake time, and the heap that orders them (RelayCore+Timers.swift).
     var wakeTimes: [Endpoint: Timestamp] = [:]
     var wakeQueue = WakeQueue()
+    /// The limits' state (RelayCore+Limits.swift): connections by address, HELLO deadlines, when each
+    /// congested peer became congested, each sender's rate bucket, and who is pushed back by it.
+    var addressPeers: [AddressKey: Set<Endpoint>] = [:]
+    var helloDeadlines: [Endpoint: Timestamp] = [:]
+    var congestedSince: [Endpoint: CongestionMark] = [:]
+    var senderBuckets: [Endpoint: SenderBucket] = [:]
+    var rateLimitedUntil: [Endpoint: Timestamp] = [:]
 
     /// Creates a relay. `cookieSecret` keys the handshake cookies: draw it from the system's random
     /// source at start. `senderIDs` derives the sender id users see from a session secret (Specs/
@@ -68,7 +75,15 @@ public struct RelayCore: Sendable {
         self.cookieJar = CookieJar(secret: cookieSecret)
         var connection = configuration.connection
         connection.idleTimeout = max(connection.idleTimeout, configuration.peerTimeout * 2)
+        connection.keepaliveInterval = Self.keepaliveInterval(configuration.connection.keepaliveInterval,
+                                                              peerTimeout: configuration.peerTimeout)
         self.connectionConfiguration = connection
+    }
+
+    /// The keepalive rule both sides follow (Specs/chat-protocol.md, section 4.3): send something at
+    /// least every third of the peer timeout WELCOME announces, and never less often than `preferred`.
+    public static func keepaliveInterval(_ preferred: Duration, peerTimeout: Duration) -> Duration {
+        min(preferred, peerTimeout / 3)
     }
 
     /// True once `beginShutdown` was called.
@@ -98,6 +113,7 @@ public struct RelayCore: Sendable {
     /// Only the peers whose wake time has come are looked at.
     public mutating func handleTimeout(at now: Timestamp) {
         let due = takeDueEndpoints(at: now)
+        for endpoint in due { enforceLimits(on: endpoint, at: now) }
         for endpoint in due {
             guard let deadline = connections[endpoint]?.nextDeadline, deadline <= now else { continue }
             connections[endpoint]?.handleTimeout(at: now)
@@ -109,7 +125,14 @@ public struct RelayCore: Sendable {
             if let deadline = peer.drainDeadline {
                 if deadline <= now { finishDraining(endpoint, at: now) }
             } else if now - peer.lastHeard >= configuration.peerTimeout {
-                evictSilentPeer(endpoint, at: now)
+                if isHeldBack(endpoint) {
+                    // Pushed back, its stream is not read (or its DATA refused): what it sends cannot
+                    // be heard, so it is not silent. Holding back is bounded (stalled-receiver timeout,
+                    // rate limit), so a dead peer is still removed soon after.
+                    peers[endpoint]?.lastHeard = now
+                } else {
+                    evictSilentPeer(endpoint, at: now)
+                }
             }
         }
         flushConnections(at: now)
@@ -117,13 +140,18 @@ public struct RelayCore: Sendable {
         pruneStaleWakeUps()
     }
 
-    /// Starts a graceful shutdown: every peer gets NOTICE serverShutdown; UDP peers are closed (CLOSE
-    /// code 3) once they have acknowledged everything or `shutdownDrainTimeout` has passed, TCP
-    /// streams are closed after the notice. New connections and HELLOs are refused from now on; what
-    /// draining UDP users still say is routed as usual, so nothing acknowledged is lost.
+    /// Starts a graceful shutdown (Specs/chat-protocol.md, section 4.3, step 5): every peer gets
+    /// NOTICE serverShutdown; UDP peers are closed (CLOSE code 3) once they have acknowledged
+    /// everything or `shutdownDrainTimeout` has passed, TCP streams are closed after the notice.
+    /// From now on no new chat message is taken in: a UDP user's DATA is refused unacknowledged (its
+    /// client keeps it and sends it again after reconnecting), streams are no longer read. So nothing
+    /// acknowledged is lost, even to a user already closed. New connections are refused: a TCP
+    /// client gets NOTICE serverShutdown and the stream is closed; a UDP client gets its COOKIE and
+    /// then CLOSE code 3.
     public mutating func beginShutdown(reason: String = "", at now: Timestamp) {
         guard shutdownReason == nil else { return }
         shutdownReason = reason
+        for endpoint in connections.keys { connections[endpoint]?.isAcceptingData = false }
         log(.info, "shutting down\(reason.isEmpty ? "" : " (\(reason))"): \(peers.count) peers to close")
         let deadline = now + configuration.shutdownDrainTimeout
         for endpoint in orderedEndpoints() {
@@ -161,6 +189,7 @@ public struct RelayCore: Sendable {
         nextSerial += 1
         peers[endpoint] = peer
         statistics.peers = peers.count
+        trackLimits(ofNew: endpoint, at: now)
         reschedule(endpoint)
     }
 

@@ -1,4 +1,7 @@
+import enum Chat.ChatLimits
 import CommandLineSupport
+import struct Relay.RateLimit
+import struct Relay.RelayConfiguration
 import Transport
 
 /// The relay's command line.
@@ -16,15 +19,35 @@ let relaySpecification = CommandSpecification(
                 help: "Refuse new peers beyond this many."),
         .option("log-level", valueName: "LEVEL", default: "info",
                 help: "One of debug, info, warning, error."),
+        .option("max-per-address", valueName: "N", default: "32",
+                help: "Refuse connections beyond this many from one address (an IPv4 address or an IPv6 /64)."),
+        .option("max-handshakes-per-address", valueName: "N", default: "8",
+                help: "Refuse connections beyond this many not yet joined (no WELCOME) from one address."),
+        .option("hello-timeout", valueName: "SECONDS", default: "5",
+                help: "Close a connection that has not joined (sent an accepted HELLO) this long after connecting."),
+        .option("max-rooms", valueName: "N", default: "1024",
+                help: "Refuse to create rooms beyond this many."),
+        .option("max-rooms-per-user", valueName: "N", default: "16",
+                help: "Refuse to let one user join more rooms than this (at most 16)."),
+        .option("stall-timeout", valueName: "SECONDS", default: "5",
+                help: "Disconnect a user that stops reading (its queue holds back its rooms and does not drain) for this long."),
+        .option("rate", valueName: "MSGS[/BYTES]", default: "50/200000",
+                help: "Each user's rate limit: messages (and bytes) per second, with 4 seconds of burst; 'off' for none."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
         standard output, and its log on standard error. SIGINT or SIGTERM tells the clients it is
         shutting down, waits up to 2 seconds for them to be told, and exits with status 0.
 
+        LIMITS: a sender over its --rate is slowed down, not cut off: the relay reads it more slowly
+        (UDP: its data is left unacknowledged and sent again; TCP: its stream is not read) and tells it
+        once. A user that stops reading while its queue holds back its rooms is disconnected after
+        --stall-timeout. Room and user lists are sent in several messages when long.
+
         EXAMPLES:
           relay --port 9000
           relay --port 0 --log-level debug
+          relay --rate 20/50000 --max-per-address 4
         """
 )
 
@@ -35,6 +58,50 @@ struct RelayOptions {
     var peerTimeout: Duration
     var maximumPeers: Int
     var logLevel: LogLevel
+    var maximumConnectionsPerAddress: Int
+    var maximumHandshakesPerAddress: Int
+    var helloTimeout: Duration
+    var maximumRooms: Int
+    var maximumRoomsPerUser: Int
+    var stalledReceiverTimeout: Duration
+    var rateLimit: RateLimit?
+
+    /// The relay's configuration for these options.
+    var configuration: RelayConfiguration {
+        var configuration = RelayConfiguration()
+        configuration.peerTimeout = peerTimeout
+        configuration.maximumPeers = maximumPeers
+        configuration.maximumConnectionsPerAddress = maximumConnectionsPerAddress
+        configuration.maximumHandshakesPerAddress = maximumHandshakesPerAddress
+        configuration.helloTimeout = helloTimeout
+        configuration.maximumRooms = maximumRooms
+        configuration.maximumRoomsPerUser = maximumRoomsPerUser
+        configuration.stalledReceiverTimeout = stalledReceiverTimeout
+        configuration.rateLimit = rateLimit
+        return configuration
+    }
+}
+
+/// `off`, `MSGS` or `MSGS/BYTES` (`--rate`); without BYTES, 4,096 bytes per message.
+func parseRateLimit(_ text: String) throws(UsageError) -> RateLimit? {
+    if text == "off" { return nil }
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard (1...2).contains(parts.count), let messages = Int(parts[0]), (1...1_000_000).contains(messages) else {
+        throw rateUsageError(text)
+    }
+    var bytes = messages * 4_096
+    if parts.count == 2 {
+        guard let value = Int(parts[1]), (ChatLimits.maximumMessageSize...1_000_000_000).contains(value) else {
+            throw rateUsageError(text)
+        }
+        bytes = value
+    }
+    return RateLimit(messagesPerSecond: messages, bytesPerSecond: bytes)
+}
+
+private func rateUsageError(_ text: String) -> UsageError {
+    UsageError("invalid value '\(text)' for '--rate': expected MSGS or MSGS/BYTES per second (MSGS from 1 to 1000000, "
+        + "BYTES from \(ChatLimits.maximumMessageSize) to 1000000000), e.g. '--rate 50/200000', or 'off'")
 }
 
 /// Parses the relay's arguments (without the program name).
@@ -47,6 +114,13 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             bindAddress: parsed.string("bind")!,
             peerTimeout: .milliseconds(Int64(timeout * 1000)),
             maximumPeers: try parsed.integer("max-peers", in: 1...100_000)!,
-            logLevel: LogLevel(name: level)!)
+            logLevel: LogLevel(name: level)!,
+            maximumConnectionsPerAddress: try parsed.integer("max-per-address", in: 1...100_000)!,
+            maximumHandshakesPerAddress: try parsed.integer("max-handshakes-per-address", in: 1...100_000)!,
+            helloTimeout: .milliseconds(Int64(try parsed.number("hello-timeout", in: 0.1...3600)! * 1000)),
+            maximumRooms: try parsed.integer("max-rooms", in: 1...1_000_000)!,
+            maximumRoomsPerUser: try parsed.integer("max-rooms-per-user", in: 1...ChatLimits.maximumRoomsPerUser)!,
+            stalledReceiverTimeout: .milliseconds(Int64(try parsed.number("stall-timeout", in: 0.1...3600)! * 1000)),
+            rateLimit: try parseRateLimit(parsed.string("rate")!))
     }
 }

@@ -24,9 +24,7 @@ do {
     exit(usageExitStatus)
 }
 
-var configuration = RelayConfiguration()
-configuration.peerTimeout = options.peerTimeout
-configuration.maximumPeers = options.maximumPeers
+let configuration = options.configuration
 
 let host: RelayHost
 do {

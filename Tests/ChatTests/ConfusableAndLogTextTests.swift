@@ -1,7 +1,7 @@
 import Chat
 import Testing
 
-/// Specs/chat-protocol.md, section 6.1: the skeleton table.
+/// Specs/chat-protocol.md, section 6.2: the skeleton table.
 @Test func lookAlikesShareASkeleton() {
     let alice = ChatNames.skeleton("alice")
     for name in ["aIice", "a1ice", "ALICE", "AL1CE", "a|ice", "\u{0430}lice", "\u{0391}lice", "al\u{0456}ce"] {
@@ -15,7 +15,7 @@ import Testing
     #expect(ChatNames.skeleton("bob") != ChatNames.skeleton("rob"))
 }
 
-/// Section 6.1: names equal case-insensitively always have equal skeletons.
+/// Section 6.2: names equal case-insensitively always have equal skeletons.
 @Test func caseInsensitivelyEqualNamesHaveEqualSkeletons() {
     let characters = Array("abcdefghijklmnopqrstuvwxyz0123456789-_.")
     var generator = SplitMix64(seed: 8)
@@ -34,7 +34,7 @@ import Testing
     #expect(SafeText.sanitized("caf\u{00E9} \u{0430}") == "caf\u{00E9} \u{0430}")
 }
 
-/// Section 6.2: the log helper sanitises, escapes, bounds and quotes.
+/// Section 6.3: the log helper sanitises, escapes, bounds and quotes.
 @Test func loggableFieldsAreSanitisedEscapedBoundedAndQuoted() {
     #expect(SafeText.loggable("chat 1.0") == "\"chat 1.0\"")
     #expect(SafeText.loggable("a\"b\\c") == "\"a\\\"b\\\\c\"")

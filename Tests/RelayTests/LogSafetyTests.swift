@@ -3,9 +3,9 @@ import Datagram
 import Relay
 import Testing
 
-// Issue 8 item 8; Specs/chat-protocol.md, sections 6 and 6.2.
+// Issue 8 item 8; Specs/chat-protocol.md, sections 6, 6.2 and 6.3.
 
-/// Section 6.2: a software field and a QUIT reason full of escapes and fake lines reach the log
+/// Section 6.3: a software field and a QUIT reason full of escapes and fake lines reach the log
 /// sanitised, quoted and bounded.
 @Test func peerSuppliedFieldsAreLoggedSafeAndBounded() {
     var relay = RelayHarness()
@@ -23,7 +23,7 @@ import Testing
     #expect(relay.logs.contains { $0.contains("quit: \"byefake line\"") })
 }
 
-/// Section 6.2: one line per refused connection from a loop is capped: 10 lines per second, then one
+/// Section 6.3: one line per refused connection from a loop is capped: 10 lines per second, then one
 /// summary with the count of the rest.
 @Test func repeatedLogLinesAreRateLimitedWithASummary() {
     var relay = RelayHarness(configuration: {
@@ -41,7 +41,7 @@ import Testing
     #expect(relay.logs.filter { $0.contains("refused (server full") }.count == 11)
 }
 
-/// Section 6.1: look-alike names are taken; the skeleton does not make a look-alike an address.
+/// Section 6.2: look-alike names are taken; the skeleton does not make a look-alike an address.
 @Test func lookAlikeNamesAreRefusedAsTaken() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
