@@ -79,7 +79,7 @@ struct FanoutOptions {
 /// What `attack` was asked to do.
 struct AttackOptions {
     var scenarios = AttackScenario.allCases
-    var duration: Duration = .seconds(8)
+    var duration: Duration = .seconds(10)
     var rate = 20
     var seed: UInt64 = 1
     var relayArguments: [String] = []
@@ -91,7 +91,7 @@ struct AttackOptions {
         options: [
             .option("scenario", valueName: "LIST", default: "all",
                     help: "Comma-separated: \(AttackScenario.allCases.map(\.rawValue).joined(separator: ", ")), or all."),
-            .option("duration", valueName: "SECONDS", default: "8", help: "How long each attack lasts."),
+            .option("duration", valueName: "SECONDS", default: "10", help: "How long each attack lasts."),
             .option("rate", valueName: "N", default: "20", help: "Lines per second each of alice and carol says during the attack."),
             .option("seed", valueName: "N", default: "1", help: "Seed for the attack's random bytes."),
             .option("relay-args", valueName: "ARGS", help: "Extra arguments for the relay, space-separated (for example '--rate 100')."),
