@@ -15,8 +15,10 @@ extension Connection {
     /// takes an RTT sample, grows the congestion window, resets the probe backoff, detects losses.
     mutating func handleAcknowledgement(_ acknowledgement: Acknowledgement) {
         let largest = acknowledgement.largest
-        // An acknowledgement of a packet never sent is ignored (the peer is confused or forging).
-        guard largest.isSerialBefore(nextPacketNumber) else { return }
+        // An acknowledgement of a packet never sent is ignored (the peer is confused or forging): the
+        // largest acknowledged must lie in [firstPacketNumber, nextPacketNumber).
+        guard largest &- firstPacketNumber < nextPacketNumber &- firstPacketNumber
+              || counters.packetsSent > Int(UInt32.max) else { return }
         if largestAcknowledged.map({ largest.isSerialAfter($0) }) ?? true { largestAcknowledged = largest }
         let newly = acknowledgePackets(in: acknowledgement)
         guard let newestSentTime = newly.newestSentTime else { return }

@@ -121,10 +121,12 @@ extension ChatSession {
         case .local: "closed"
         case .peer(code: 3): "the relay is shutting down"
         case .peer(code: 4): "the relay refused the connection (full)"
+        case .peer(code: 2): "the relay reported a protocol error (code 2)"
         case .peer(let code): "the relay closed the connection (code \(code))"
         case .reset: "the relay does not know this connection (it restarted?)"
         case .idleTimeout: "nothing heard from the relay (idle timeout)"
         case .probeTimeout: "the relay stopped answering (probe timeout)"
+        case .protocolViolation: "the relay broke the protocol (undeliverable data; CLOSE code 2 sent)"
         }
     }
 }
