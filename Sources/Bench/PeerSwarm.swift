@@ -52,7 +52,8 @@ final class PeerSwarm {
     func addPeer(name: String, rooms: [String]) throws -> Int {
         let socket = try UDPSocket(bindingTo: .loopbackIPv4(port: 0))
         let now = clock.now()
-        let connection = Connection(role: .client, id: SystemRandom.connectionID(), configuration: configuration, now: now)
+        let connection = Connection(role: .client, id: SystemRandom.connectionID(), configuration: configuration, now: now,
+                                    firstPacketNumber: SystemRandom.packetNumber())
         peers.append(Peer(socket: socket, connection: connection, name: name, rooms: rooms))
         descriptors.append(pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0))
         flush(peers.count - 1, at: now)

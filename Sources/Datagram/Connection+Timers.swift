@@ -7,7 +7,7 @@
 /// | ack        | an ack-eliciting packet awaits its ack    | its arrival + maximum ack delay            |
 /// | keepalive  | established                               | last ack-eliciting send + keepalive        |
 /// | idle       | always (from creation, as in QUIC)        | last valid packet received + idle timeout  |
-/// | head of line | reliable data waits, head not moving    | since then + idle timeout (close, code 2)  |
+/// | head of line | reliable data waits, head not moving    | since then + 2 × idle timeout (code 2)     |
 ///
 /// The loss timer, when armed, replaces the probe timer (RFC 9002 section 6.2.1).
 extension Connection {
@@ -33,9 +33,11 @@ extension Connection {
     /// When reliable data that has waited without the head of the line moving is given up as
     /// undeliverable: the peer skipped message numbers (or started elsewhere than 0) and will never
     /// fill the gap. Reliable data is never acknowledged and then silently dropped: the connection
-    /// closes with CLOSE code 2 and `.closed(.protocolViolation)` instead.
+    /// closes with CLOSE code 2 and `.closed(.protocolViolation)` instead. Twice the idle timeout, so
+    /// that a peer that merely fell silent is reported as `.idleTimeout` (which comes first), and a
+    /// peer that keeps talking without ever filling the gap is reported as what it is.
     var headOfLineDeadline: Timestamp? {
-        headOfLineSince.map { $0 + configuration.idleTimeout }
+        headOfLineSince.map { $0 + configuration.idleTimeout * 2 }
     }
 
     private func earliest(_ deadline: Timestamp?, _ other: Timestamp) -> Timestamp {

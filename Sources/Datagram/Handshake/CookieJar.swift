@@ -91,6 +91,20 @@ public struct CookieJar: Sendable {
         return age <= lifetime ? .valid : .expired
     }
 
+    /// A server connection's first packet number (wire format, section 4: random), drawn from the
+    /// jar's secret: a keyed hash of a domain tag, the client's address, the connection id and the
+    /// time, so a pure server needs no random source of its own and an off-path attacker cannot
+    /// predict it.
+    public func initialPacketNumber(for id: ConnectionID, address: [UInt8], at now: Timestamp) -> UInt32 {
+        var hasher = SipHash24(key: secret)
+        var input: [UInt8] = Array("datagram initial packet number".utf8)
+        input.append(contentsOf: address)
+        input.appendBigEndian(id.rawValue)
+        input.appendBigEndian(UInt64(bitPattern: now.microsecondsSinceOrigin))
+        hasher.append(input)
+        return UInt32(truncatingIfNeeded: hasher.finalize())
+    }
+
     private func mac(id: ConnectionID, address: [UInt8], issued: UInt64) -> UInt64 {
         var hasher = SipHash24(key: secret)
         hasher.append(address)

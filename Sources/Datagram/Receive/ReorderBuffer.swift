@@ -22,7 +22,7 @@ struct ReorderBuffer: Sendable {
     /// Bytes held for the head message.
     private(set) var headBytes = 0
     /// Messages delivered so far (saturating); a message behind the head is a retransmission only if
-    /// it lies within this many (and within `limit`) of the head.
+    /// it lies within this many of the head.
     private(set) var deliveredCount: UInt64 = 0
     let limit: Int
 
@@ -31,7 +31,7 @@ struct ReorderBuffer: Sendable {
     init(limit: Int, nextExpected: UInt32 = 0) {
         self.limit = Swift.max(1, limit)
         self.nextExpected = nextExpected
-        if nextExpected != 0 { deliveredCount = UInt64(self.limit) }
+        if nextExpected != 0 { deliveredCount = UInt64(Int32.max) }
     }
 
     /// Every byte this buffer holds.
@@ -59,8 +59,9 @@ struct ReorderBuffer: Sendable {
     func admission(of fragment: FragmentHeader, payloadCount: Int = 0, budget: Int = .max) -> Admission {
         let distance = Int(fragment.messageNumber.serialDistance(from: nextExpected))
         if distance < 0 {
-            let history = Swift.min(deliveredCount, UInt64(limit))
-            return UInt64(-distance) <= history ? .alreadyDelivered : .outOfWindow
+            // A copy of a delivered message (a retransmission whose acknowledgement was lost) is
+            // acknowledged again; "behind" a head that never moved that far was never delivered.
+            return UInt64(-distance) <= deliveredCount ? .alreadyDelivered : .outOfWindow
         }
         if distance >= limit { return .outOfWindow }
         let existing = partials[fragment.messageNumber]

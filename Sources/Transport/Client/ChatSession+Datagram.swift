@@ -7,7 +7,8 @@ extension SessionCore {
         let configuration = session.configuration
         let socket = try UDPSocket(bindingTo: .any(configuration.relay.family, port: 0))
         let connection = Connection(role: .client, id: SystemRandom.connectionID(),
-                                    configuration: datagramConfiguration(configuration), now: now)
+                                    configuration: datagramConfiguration(configuration), now: now,
+                                    firstPacketNumber: SystemRandom.packetNumber())
         let driver = ConnectionDriver(connection: connection, socket: socket, peer: configuration.relay,
                                       clock: session.clock, linkSeed: configuration.linkSeed,
                                       queueLabel: "chat.datagram")
