@@ -113,8 +113,16 @@ extension Connection {
         }
     }
 
+    /// A COOKIE is never recorded or acknowledged (it is in no packet-number space: it carries packet
+    /// number 0, which the server's WELCOME may carry too). It is believed only if it acknowledges a
+    /// HELLO this client sent.
     private mutating func handleCookie(_ packet: Packet, _ newCookie: [UInt8]) {
         guard role == .client, state == .connecting else { return }
+        guard let acknowledged = packet.header.acknowledgement?.largest, isSentPacketNumber(acknowledged) else {
+            counters.malformedDropped += 1
+            emit(.corruptDropped(bytes: 0, reason: "COOKIE acknowledging no HELLO of ours"))
+            return
+        }
         lastReceiveTime = now
         if let acknowledgement = packet.header.acknowledgement {
             handleAcknowledgement(acknowledgement)

@@ -70,3 +70,23 @@ struct HandshakeTimingTests {
         #expect(client.statistics.duplicatesDropped == 0)
     }
 }
+
+@Suite("A COOKIE must answer one of our HELLOs")
+struct ForgedCookieTests {
+    @Test("a COOKIE whose acknowledgement names no HELLO this client sent is dropped; the real one still works")
+    func forgedCookieIgnored() {
+        var client = Connection(role: .client, id: Script.id, now: .ms(0), firstPacketNumber: 500)
+        _ = client.pollTransmit(at: .ms(0))
+        var forger = Forger(packetNumber: 0)
+        let forged = forger.packet(.cookie([UInt8](repeating: 0xEE, count: 16)), number: 0, ack: Acknowledgement(largest: 499))
+        client.handleDatagram(forged, at: .ms(5))
+        #expect(client.statistics.malformedDropped == 1)
+        #expect(client.pollTransmit(at: .ms(5)) == nil, "no HELLO with the forged cookie")
+        let genuine = forger.packet(.cookie([UInt8](repeating: 0x11, count: 16)), number: 0, ack: Acknowledgement(largest: 500))
+        client.handleDatagram(genuine, at: .ms(10))
+        guard let hello = client.pollTransmit(at: .ms(10)), case .hello(let cookie) = Script.packet(hello).body else {
+            Issue.record("expected a HELLO with the cookie"); return
+        }
+        #expect(cookie == [UInt8](repeating: 0x11, count: 16))
+    }
+}
