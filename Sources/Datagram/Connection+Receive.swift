@@ -16,9 +16,7 @@ extension Connection {
             emit(.corruptDropped(bytes: datagram.count, reason: "connection id \(packet.header.connectionID)"))
             return
         }
-        counters.packetsReceived += 1
-        counters.bytesReceived += datagram.count
-        handle(packet)
+        handle(packet, bytes: datagram.count)
     }
 
     private mutating func countUnreadable(_ datagram: [UInt8], _ error: WireError) {
@@ -30,7 +28,27 @@ extension Connection {
         emit(.corruptDropped(bytes: datagram.count, reason: error.description))
     }
 
-    private mutating func handle(_ packet: Packet) {
+    /// Counts a packet as received (a valid packet for this connection, not outside the window).
+    private mutating func countReceived(_ bytes: Int) {
+        counters.packetsReceived += 1
+        counters.bytesReceived += bytes
+    }
+
+    private mutating func handle(_ packet: Packet, bytes: Int) {
+        guard case .outsideWindow = receivedPackets.status(of: packet.header.packetNumber),
+              packet.type != .reset, packet.type != .cookie else {
+            countReceived(bytes)
+            handleInWindow(packet)
+            return
+        }
+        // Nothing of it is believed: not its acknowledgement, not its body, not even as a sign of
+        // life (wire format, section 4); it is not counted as received either, so a relay watching
+        // `packetsReceived` does not take it for one.
+        counters.outOfWindowDropped += 1
+        emit(.corruptDropped(bytes: bytes, reason: "packet number \(packet.header.packetNumber) outside the window"))
+    }
+
+    private mutating func handleInWindow(_ packet: Packet) {
         switch packet.body {
         case .reset:
             finish(.reset, closeCode: nil)
@@ -44,11 +62,7 @@ extension Connection {
         let packetNumber = packet.header.packetNumber
         switch receivedPackets.status(of: packetNumber) {
         case .outsideWindow:
-            // Nothing of it is believed: not its acknowledgement, not its body, not even as a sign
-            // of life (wire format, section 4).
-            counters.outOfWindowDropped += 1
-            emit(.corruptDropped(bytes: 0, reason: "packet number \(packetNumber) outside the window"))
-            return
+            return   // handled before (never reached)
         case .duplicate, .tooOld:
             counters.duplicatesDropped += 1
             emit(.duplicateDropped(packetNumber: packetNumber))

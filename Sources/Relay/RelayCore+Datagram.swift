@@ -19,7 +19,7 @@ extension RelayCore {
             statistics.receiveBufferedBytes += after.receiveBufferedBytes - before.receiveBufferedBytes
             statistics.receiveBudgetRefused += after.receiveBudgetDropped - before.receiveBudgetDropped
             markPending(endpoint)
-        } else if peers[endpoint]?.connectionID != nil, !Self.isHello(datagram) {
+        } else if peers[endpoint]?.connectionID != nil, Self.isOurs(datagram), !Self.isHello(datagram) {
             // The endpoint's live connection uses another id: a straggler of a connection this one
             // replaced. Answering it (RESET) would send the live client a datagram carrying an id
             // not its own, so it is dropped.
@@ -37,6 +37,11 @@ extension RelayCore {
             ? connectionConfiguration.receiveBufferBudget : configuration.unjoinedReceiveBufferBudget
         let relayLeft = configuration.receiveBufferBudget - statistics.receiveBufferedBytes
         connections[endpoint]?.receiveBufferBudget = relayLeft <= 0 ? 0 : Swift.min(perConnection, held + relayLeft)
+    }
+
+    /// True for a datagram with a whole header and our magic (anything else is garbage for the jar).
+    static func isOurs(_ datagram: [UInt8]) -> Bool {
+        datagram.count >= Limits.headerSize && datagram[0] == 0xDA && datagram[1] == 0x7A
     }
 
     /// True for a datagram whose type byte says HELLO (a client starting a connection).

@@ -117,8 +117,10 @@ struct PacketNumberWindowTests {
         server.handleDatagram(forger.data(0), at: .ms(10))
         _ = Script.transmitAll(&server, at: .ms(20))
         let deadline = server.nextDeadline
+        let received = server.statistics.packetsReceived
         server.handleDatagram(forger.packet(.ping, number: 1_000_002), at: .ms(30))
         #expect(server.statistics.outOfWindowDropped == 1)
+        #expect(server.statistics.packetsReceived == received, "not a sign of life for a relay either")
         #expect(server.nextDeadline == deadline, "idle timer, ack timer: untouched")
         #expect(Script.transmitAll(&server, at: .ms(30)).isEmpty, "not acknowledged")
         server.handleDatagram(forger.data(1), at: .ms(40))
