@@ -146,7 +146,8 @@ public struct Statistics: Sendable, Hashable {
     public var packetsSent = 0
     /// Bytes of those datagrams.
     public var bytesSent = 0
-    /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included).
+    /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included; packets
+    /// outside the acceptance window are not: see `outOfWindowDropped`).
     public var packetsReceived = 0
     /// Bytes of those datagrams.
     public var bytesReceived = 0

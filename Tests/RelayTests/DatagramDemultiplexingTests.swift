@@ -136,6 +136,22 @@ struct RelayReceiveBudgetTests {
     }
 }
 
+extension RelayReceiveBudgetTests {
+    @Test("a user who has joined gets the full per-connection budget instead of the small unjoined one")
+    func joiningRaisesTheBudget() {
+        var configuration = RelayConfiguration()
+        configuration.unjoinedReceiveBufferBudget = 4_000
+        var relay = RelayHarness(configuration: configuration)
+        let alice = relay.joinUDP("alice", port: 5001, id: 21)
+        for message in UInt32(10)...14 {
+            relay.core.handleDatagram(Self.earlyFragment(id: ConnectionID(rawValue: 21), packetNumber: 1_000 + message,
+                                                         message: message), from: alice, at: relay.now)
+        }
+        #expect(relay.core.statistics.receiveBufferedBytes == 5 * 1_270)
+        #expect(relay.core.statistics.receiveBudgetRefused == 0)
+    }
+}
+
 @Suite("Relay against the two-packet crash (issue 8.1)")
 struct RelayInconsistentFragmentTests {
     @Test("fragment 1 of 2, then fragment 2 of 3 of one message: the relay counts it, stays up, and the user goes on")
