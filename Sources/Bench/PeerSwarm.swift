@@ -57,7 +57,8 @@ final class PeerSwarm {
                  sendsHello: Bool = true) throws -> Int {
         let socket = try UDPSocket(bindingTo: local)
         let now = clock.now()
-        let connection = Connection(role: .client, id: SystemRandom.connectionID(), configuration: configuration, now: now)
+        let connection = Connection(role: .client, id: SystemRandom.connectionID(), configuration: configuration, now: now,
+                                    firstPacketNumber: SystemRandom.packetNumber())
         var peer = Peer(socket: socket, connection: connection, name: name, rooms: rooms)
         peer.sendsHello = sendsHello
         peers.append(peer)

@@ -15,8 +15,9 @@ extension Connection {
     /// takes an RTT sample, grows the congestion window, resets the probe backoff, detects losses.
     mutating func handleAcknowledgement(_ acknowledgement: Acknowledgement) {
         let largest = acknowledgement.largest
-        // An acknowledgement of a packet never sent is ignored (the peer is confused or forging).
-        guard largest.isSerialBefore(nextPacketNumber) else { return }
+        // An acknowledgement of a packet never sent is ignored (the peer is confused or forging): the
+        // largest acknowledged must lie in [firstPacketNumber, nextPacketNumber).
+        guard isSentPacketNumber(largest) else { return }
         if largestAcknowledged.map({ largest.isSerialAfter($0) }) ?? true { largestAcknowledged = largest }
         let newly = acknowledgePackets(in: acknowledgement)
         guard let newestSentTime = newly.newestSentTime else { return }
@@ -38,6 +39,12 @@ extension Connection {
         hasPeerAcknowledged = true
         detectLosses()
         sentPackets.trimFront()
+    }
+
+    /// True when this end has sent a packet numbered `number`: it lies in [first, next) (after 2^32
+    /// packets every number has been sent).
+    func isSentPacketNumber(_ number: UInt32) -> Bool {
+        number &- firstPacketNumber < nextPacketNumber &- firstPacketNumber || counters.packetsSent > Int(UInt32.max)
     }
 
     /// Walks the largest and every bit of the bitfield (set bits only), acknowledging each packet.

@@ -7,6 +7,7 @@
 /// | ack        | an ack-eliciting packet awaits its ack    | its arrival + maximum ack delay            |
 /// | keepalive  | established                               | last ack-eliciting send + keepalive        |
 /// | idle       | always (from creation, as in QUIC)        | last valid packet received + idle timeout  |
+/// | head of line | reliable data waits, head not moving    | since then + 2 × idle timeout (code 2)     |
 ///
 /// The loss timer, when armed, replaces the probe timer (RFC 9002 section 6.2.1).
 extension Connection {
@@ -16,6 +17,7 @@ extension Connection {
         var deadline = lossTime ?? probeDeadline
         if !isAckDueNow, let ackDeadline { deadline = earliest(deadline, ackDeadline) }
         if state == .established, !isPingPending { deadline = earliest(deadline, keepaliveDeadline) }
+        if let headOfLineDeadline { deadline = earliest(deadline, headOfLineDeadline) }
         return earliest(deadline, idleDeadline)
     }
 
@@ -28,6 +30,16 @@ extension Connection {
         lastReceiveTime + Swift.max(configuration.idleTimeout, probeTimeout(afterBackoff: 0) * 3)
     }
 
+    /// When reliable data that has waited without the head of the line moving is given up as
+    /// undeliverable: the peer skipped message numbers (or started elsewhere than 0) and will never
+    /// fill the gap. Reliable data is never acknowledged and then silently dropped: the connection
+    /// closes with CLOSE code 2 and `.closed(.protocolViolation)` instead. Twice the idle timeout, so
+    /// that a peer that merely fell silent is reported as `.idleTimeout` (which comes first), and a
+    /// peer that keeps talking without ever filling the gap is reported as what it is.
+    var headOfLineDeadline: Timestamp? {
+        headOfLineSince.map { $0 + configuration.idleTimeout * 2 }
+    }
+
     private func earliest(_ deadline: Timestamp?, _ other: Timestamp) -> Timestamp {
         guard let deadline else { return other }
         return Swift.min(deadline, other)
@@ -37,6 +49,10 @@ extension Connection {
     public mutating func handleTimeout(at now: Timestamp) {
         advanceClock(to: now)
         guard !isClosed else { return }
+        if let headOfLineDeadline, self.now >= headOfLineDeadline {
+            finish(.protocolViolation, closeCode: 2)
+            return
+        }
         if self.now >= idleDeadline {
             finish(.idleTimeout, closeCode: 1)
             return

@@ -35,6 +35,8 @@ public struct Connection: Sendable {
     var now: Timestamp
 
     // Sending and loss recovery.
+    /// The number of the first packet sent; acknowledgements are only believed for [first, next).
+    let firstPacketNumber: UInt32
     var nextPacketNumber: UInt32
     var sentPackets = SentPacketTable()
     var sendQueue = SendQueue()
@@ -60,6 +62,10 @@ public struct Connection: Sendable {
     var isAckImmediate = false
     var lastReceiveTime: Timestamp
     var deliveredScratch: [[UInt8]] = []
+    /// Since when reliable data has waited without the head of the line moving (nil: nothing waits).
+    var headOfLineSince: Timestamp?
+    /// Bytes that may be held for reordering and reassembly (see `receiveBufferBudget`).
+    var receiveBudget: Int
 
     // Handshake, liveness and closing.
     var cookie = [UInt8](repeating: 0, count: HeaderLayout.cookieSize)
@@ -72,14 +78,20 @@ public struct Connection: Sendable {
 
     /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
     /// a server is created established, emits `.connected`, and answers with WELCOME.
-    /// `firstPacketNumber` exists so tests can start near `UInt32.max`.
+    ///
+    /// `firstPacketNumber` is the number of the first packet this end sends. Drivers MUST pass a random
+    /// value (wire format, section 4: it is what keeps an off-path attacker from guessing a packet number
+    /// inside the acceptance window); the relay and the client draw it from real randomness, the
+    /// simulator from its seed, tests choose it. The default, 0, is for tests only.
     public init(role: Role, id: ConnectionID, configuration: Configuration = Configuration(),
                 now: Timestamp, firstPacketNumber: UInt32 = 0) {
         self.id = id
         self.role = role
         self.configuration = configuration
         self.now = now
+        self.firstPacketNumber = firstPacketNumber
         nextPacketNumber = firstPacketNumber
+        receiveBudget = Swift.max(0, configuration.receiveBufferBudget)
         rtt = RTTEstimator(initialRTT: configuration.initialRTT)
         congestion = makeCongestionController(configuration.congestionControl)
         reorderBuffer = ReorderBuffer(limit: configuration.reorderBufferLimit)
@@ -111,6 +123,7 @@ public struct Connection: Sendable {
         result.congestionWindow = congestion.window
         result.bytesInFlight = bytesInFlight
         result.queuedBytes = sendQueue.queuedBytes
+        result.receiveBufferedBytes = reorderBuffer.heldBytes + unreliableReassembly.heldBytes
         return result
     }
 
@@ -128,6 +141,16 @@ public struct Connection: Sendable {
     /// slowing down meanwhile. A relay turns this off for a sender whose messages go to a peer that
     /// cannot keep up, instead of queueing without bound or dropping what it already acknowledged.
     public var isAcceptingData = true
+
+    /// Bytes the receiver may hold for reliable messages after the next one to deliver plus incomplete
+    /// unreliable messages; starts at `Configuration.receiveBufferBudget`. A server lowers it for a peer
+    /// it does not trust yet (a chat user who has not joined) and raises it later; a relay sets it to 0
+    /// while its total is over budget. Lowering it never discards what is already held (acknowledged
+    /// data is never thrown away); it only refuses, unacknowledged, what would go beyond it.
+    public var receiveBufferBudget: Int {
+        get { receiveBudget }
+        set { receiveBudget = Swift.max(0, newValue) }
+    }
 
     /// True when every message sent has been acknowledged and nothing is waiting to go.
     public var isIdle: Bool { sendQueue.isEmpty }

@@ -45,8 +45,15 @@ public struct Configuration: Sendable, Hashable {
     public var maximumProbeCount: Int = 8
     /// Messages may queue up to this many bytes (not yet acknowledged) before `send` pushes back.
     public var sendQueueLimit: Int = 1 << 20
-    /// Fragments the receiver holds out of order, per channel, at most.
+    /// Fragments the receiver holds out of order, per channel, at most. Also the reliable channel's
+    /// message window: a message `reorderBufferLimit` or more beyond the next one to deliver is refused.
     public var reorderBufferLimit: Int = 2048
+    /// Bytes the receiver may hold for reliable messages after the next one to deliver plus incomplete
+    /// unreliable messages (Specs/reliability.md, "Receive memory"). The default holds a full
+    /// `reorderBufferLimit` of fragments, so a conforming sender never meets it; a server may start a
+    /// connection with less and raise it later (`Connection.receiveBufferBudget`). The next message to
+    /// deliver is always accepted on top of this (at most `Limits.largestHeldMessage` bytes).
+    public var receiveBufferBudget: Int = 4 << 20
     /// The congestion controller.
     public var congestionControl: CongestionControl = .newReno
     /// Emit `Event.trace` for every packet fate.
@@ -87,6 +94,10 @@ public enum CloseReason: Sendable, Hashable {
     case idleTimeout
     /// `Configuration.maximumProbeCount` probe timeouts in a row went unanswered.
     case probeTimeout
+    /// The peer broke the protocol in a way that cannot end well: reliable data that can never be
+    /// delivered waited longer than the idle timeout (it did not start its message numbers at 0, or
+    /// never filled a gap). CLOSE code 2 is sent.
+    case protocolViolation
 }
 
 /// What a connection tells its driver, in order, through `pollEvent`.
@@ -135,7 +146,8 @@ public struct Statistics: Sendable, Hashable {
     public var packetsSent = 0
     /// Bytes of those datagrams.
     public var bytesSent = 0
-    /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included).
+    /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included; packets
+    /// outside the acceptance window are not: see `outOfWindowDropped`).
     public var packetsReceived = 0
     /// Bytes of those datagrams.
     public var bytesReceived = 0
@@ -158,6 +170,18 @@ public struct Statistics: Sendable, Hashable {
     public var reorderBufferDropped = 0
     /// Datagrams too short, of another protocol or version, or otherwise unparseable.
     public var malformedDropped = 0
+    /// Packets whose number lies outside the acceptance window (more than
+    /// `Limits.packetNumberWindow` from the largest received): dropped without touching any state.
+    public var outOfWindowDropped = 0
+    /// DATA packets refused, unacknowledged, as protocol violations: a fragment count that disagrees
+    /// with an earlier fragment of the same message, or a reliable message number that can never be
+    /// delivered (outside the message window).
+    public var protocolViolations = 0
+    /// DATA packets refused, unacknowledged, because buffering them would exceed
+    /// `receiveBufferBudget` (the sender retransmits them later).
+    public var receiveBudgetDropped = 0
+    /// Bytes held right now for reassembly and reordering, as the receive budget counts them.
+    public var receiveBufferedBytes = 0
     /// Messages accepted by `send`.
     public var messagesSent = 0
     /// Messages delivered as `Event.message`.

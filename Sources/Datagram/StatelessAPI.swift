@@ -20,6 +20,18 @@ public enum Limits {
     public static let maximumFragmentPayload = 1158
     /// The most fragments one message may have.
     public static let maximumFragmentCount = 57
-    /// The largest message `send` accepts, in bytes.
+    /// The largest message `send` accepts and a receiver reassembles, in bytes: 56 full fragments of
+    /// 1158 bytes and a last one of at most 688.
     public static let maximumMessageSize = 65_536
+    /// The most a packet number may differ from the largest received, either way, and still be looked
+    /// at (wire format, section 4). Anything further is dropped without changing any state.
+    public static let packetNumberWindow: UInt32 = 1 << 16
+    /// The most bytes one message being reassembled can hold (`receiveBufferBudget` comes on top).
+    public static let largestHeldMessage = ReceiveCost.largestMessage
+
+    /// The largest payload fragment `index` of a `count`-fragment message may carry: 1158, except that
+    /// a last fragment may not take the message over `maximumMessageSize`.
+    static func maximumPayload(ofLastFragmentOf count: Int) -> Int {
+        Swift.min(maximumFragmentPayload, maximumMessageSize - (count - 1) * maximumFragmentPayload)
+    }
 }

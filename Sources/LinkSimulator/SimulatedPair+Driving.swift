@@ -68,7 +68,8 @@ extension SimulatedPair {
                 return
             }
             server = Connection(role: .server, id: id, configuration: options.serverConfiguration, now: now,
-                                firstPacketNumber: options.serverFirstPacketNumber)
+                                firstPacketNumber: options.serverFirstPacketNumber
+                                    ?? UInt32(truncatingIfNeeded: SplitMix64.derive(options.seed, 0x5E)))
             server!.handleDatagram(datagram, at: now)
             flush(.server)
         case let .drop(reason):

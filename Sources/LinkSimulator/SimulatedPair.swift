@@ -28,10 +28,11 @@ public struct SimulatedPair: Sendable {
         public var clientToServer = LinkConditions()
         /// What the server-to-client direction does to datagrams.
         public var serverToClient = LinkConditions()
-        /// The client's first packet number (set near `UInt32.max` to test wraparound).
-        public var clientFirstPacketNumber: UInt32 = 0
-        /// The server's first packet number.
-        public var serverFirstPacketNumber: UInt32 = 0
+        /// The client's first packet number (set near `UInt32.max` to test wraparound); nil: drawn
+        /// from the seed, as a real client draws it at random (wire format, section 4).
+        public var clientFirstPacketNumber: UInt32?
+        /// The server's first packet number; nil: drawn from the seed.
+        public var serverFirstPacketNumber: UInt32?
         /// Keep a line of text per delivery and per traced packet fate in `trace`.
         public var isRecordingTrace = false
         /// Steps allowed at a single instant before the run is declared stalled.
@@ -83,7 +84,8 @@ public struct SimulatedPair: Sendable {
         self.now = start
         let id = ConnectionID(rawValue: UInt32(truncatingIfNeeded: SplitMix64.derive(options.seed, 0x1D)))
         client = Connection(role: .client, id: id, configuration: options.clientConfiguration, now: start,
-                            firstPacketNumber: options.clientFirstPacketNumber)
+                            firstPacketNumber: options.clientFirstPacketNumber
+                                ?? UInt32(truncatingIfNeeded: SplitMix64.derive(options.seed, 0xC1)))
         cookieJar = CookieJar(secret: (SplitMix64.derive(options.seed, 0x5EC1), SplitMix64.derive(options.seed, 0x5EC2)))
         clientToServer = SimulatedLink(conditions: options.clientToServer,
                                        seed: SimulatedLink.seed(for: options.seed, direction: 1))

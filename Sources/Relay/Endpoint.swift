@@ -1,4 +1,5 @@
 import Chat
+import Datagram
 
 /// Where a peer is: its transport, IP address bytes and port, as the driver received them.
 ///
@@ -30,8 +31,9 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// `127.0.0.1:5000 udp`.
     public var description: String { "\(addressDescription) \(transport)" }
 
-    /// The bytes a `CookieJar` binds its cookie to: the address followed by the big-endian port.
-    public var cookieAddress: [UInt8] { address + [UInt8(port >> 8), UInt8(port & 0xFF)] }
+    /// The bytes a `CookieJar` binds its cookie to: the address (an IPv4-mapped IPv6 address as its 4
+    /// IPv4 bytes) followed by the big-endian port (wire format, section 6).
+    public var cookieAddress: [UInt8] { CookieJar.addressInput(ip: address, port: port) }
 
     private static func describeIPv6(_ bytes: [UInt8]) -> String {
         guard bytes.count == 16 else { return bytes.map { String($0, radix: 16) }.joined(separator: ".") }

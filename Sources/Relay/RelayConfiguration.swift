@@ -14,6 +14,15 @@ public struct RelayConfiguration: Sendable {
     /// send-queue cap; its `idleTimeout` is raised to at least twice `peerTimeout` so that the relay's
     /// own eviction (with its notice) always comes first.
     public var connection = Configuration()
+    /// The most bytes a UDP peer that has not joined yet may have held for reordering and reassembly
+    /// (`Connection.receiveBufferBudget`); once it joins, `connection.receiveBufferBudget` applies.
+    /// Its next message to deliver is always taken on top (at most `Limits.largestHeldMessage`).
+    public var unjoinedReceiveBufferBudget = 64 << 10
+    /// The most bytes all UDP connections together may hold for reordering and reassembly. While the
+    /// total is at or over it, no connection may buffer more: DATA that would wait is refused
+    /// unacknowledged (the senders retransmit it later), only messages that can be delivered at once
+    /// are taken. Worst case: this plus `maximumPeers` × `Limits.largestHeldMessage` (Specs/reliability.md).
+    public var receiveBufferBudget = 64 << 20
     /// The most bytes a TCP peer may have waiting in the driver's write buffer (`handleStreamBacklog`).
     public var streamSendQueueLimit = 1 << 20
     /// How long `beginShutdown` waits for UDP peers to acknowledge everything before closing anyway.
@@ -152,6 +161,14 @@ public struct RelayStatistics: Sendable, Hashable {
     public var rateLimitEpisodes = 0
     /// ROOM_LIST and WHO_LIST replies that took more than one message.
     public var pagedReplies = 0
+    /// Bytes all UDP connections hold now for reordering and reassembly (`receiveBufferBudget`).
+    public var receiveBufferedBytes = 0
+    /// DATA packets refused unacknowledged because a connection's or the relay's receive budget was
+    /// spent (they are sent again later).
+    public var receiveBudgetRefused = 0
+    /// Datagrams dropped because they carried another connection id than the one the endpoint's live
+    /// connection uses (never answered, so no endpoint receives an id other than its own).
+    public var foreignConnectionIDDropped = 0
 
     /// All zero.
     public init() {}

@@ -8,17 +8,45 @@ extension RelayCore {
     /// which answers with a COOKIE or RESET, drops it, or accepts a HELLO with a valid cookie.
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         if let id = peers[endpoint]?.connectionID, Self.connectionID(of: datagram) == id {
-            let receivedBefore = Self.packetsHeard(connections[endpoint]?.statistics)
+            let before = connections[endpoint]?.statistics ?? Statistics()
             applyBackpressure(to: endpoint, datagram: datagram)
+            applyReceiveBudget(to: endpoint, holding: before.receiveBufferedBytes)
             connections[endpoint]?.handleDatagram(datagram, at: now)
-            if Self.packetsHeard(connections[endpoint]?.statistics) > receivedBefore {
+            let after = connections[endpoint]?.statistics ?? before
+            if Self.packetsHeard(after) > Self.packetsHeard(before) {
                 peers[endpoint]?.lastHeard = now
             }
+            statistics.receiveBufferedBytes += after.receiveBufferedBytes - before.receiveBufferedBytes
+            statistics.receiveBudgetRefused += after.receiveBudgetDropped - before.receiveBudgetDropped
             markPending(endpoint)
+        } else if peers[endpoint]?.connectionID != nil, Self.isOurs(datagram), !Self.isHello(datagram) {
+            // The endpoint's live connection uses another id: a straggler of a connection this one
+            // replaced. Answering it (RESET) would send the live client a datagram carrying an id
+            // not its own, so it is dropped.
+            statistics.foreignConnectionIDDropped += 1
         } else {
             respondStatelessly(to: datagram, from: endpoint, at: now)
         }
         flushConnections(at: now)
+    }
+
+    /// Sets how much `endpoint`'s connection (now holding `held` bytes) may buffer: the unjoined or
+    /// joined budget, capped by what the relay-wide budget has left.
+    mutating func applyReceiveBudget(to endpoint: Endpoint, holding held: Int) {
+        let perConnection = peers[endpoint]?.isJoined == true
+            ? connectionConfiguration.receiveBufferBudget : configuration.unjoinedReceiveBufferBudget
+        let relayLeft = configuration.receiveBufferBudget - statistics.receiveBufferedBytes
+        connections[endpoint]?.receiveBufferBudget = relayLeft <= 0 ? 0 : Swift.min(perConnection, held + relayLeft)
+    }
+
+    /// True for a datagram with a whole header and our magic (anything else is garbage for the jar).
+    static func isOurs(_ datagram: [UInt8]) -> Bool {
+        datagram.count >= Limits.headerSize && datagram[0] == 0xDA && datagram[1] == 0x7A
+    }
+
+    /// True for a datagram whose type byte says HELLO (a client starting a connection).
+    static func isHello(_ datagram: [UInt8]) -> Bool {
+        datagram.count > 3 && datagram[3] == PacketType.hello.rawValue
     }
 
     /// The connection id of a datagram that is long enough to have one (wire format, section 2).
@@ -44,9 +72,16 @@ extension RelayCore {
     private mutating func acceptConnection(_ id: ConnectionID, datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         if peers[endpoint] != nil {
             // Same address and port, new connection id: the client restarted; the old one is gone.
-            removePeer(endpoint, departure: .connectionLost, at: now)
+            // No CLOSE for the old connection: the endpoint belongs to the new one now, and it must
+            // never receive a datagram carrying another connection's id.
+            if let old = connections.removeValue(forKey: endpoint) {
+                statistics.receiveBufferedBytes -= old.statistics.receiveBufferedBytes
+            }
+            removePeer(endpoint, departure: .connectionLost, at: now, isStreamOpen: false)
         }
-        var connection = Connection(role: .server, id: id, configuration: connectionConfiguration, now: now)
+        let firstPacketNumber = cookieJar.initialPacketNumber(for: id, address: endpoint.cookieAddress, at: now)
+        var connection = Connection(role: .server, id: id, configuration: connectionConfiguration, now: now,
+                                    firstPacketNumber: firstPacketNumber)
         connection.handleDatagram(datagram, at: now)
         if let refusal = refusalReason(for: endpoint) {
             statistics.peersRefused += 1

@@ -60,6 +60,7 @@ extension RelayCore {
             log(.info, .membership, at: now, "\(quoted(peer.name)) [\(endpoint)] left: \(departure)")
         }
         if var connection = connections.removeValue(forKey: endpoint) {
+            statistics.receiveBufferedBytes -= connection.statistics.receiveBufferedBytes
             if case .closed = connection.state {} else { connection.close(code: departure.closeCode, at: now) }
             while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
         } else if isStreamOpen {

@@ -62,31 +62,33 @@ struct ReorderBufferTests {
 
     @Test("when full, later messages are refused but the head is always admitted")
     func full() {
-        var buffer = ReorderBuffer(limit: 2)
+        var buffer = ReorderBuffer(limit: 3)
         var delivered: [[UInt8]] = []
-        buffer.insert(fragment(1), payload: [1], delivering: &delivered)
+        buffer.insert(fragment(1, 0, of: 3), payload: [10], delivering: &delivered)
+        buffer.insert(fragment(1, 1, of: 3), payload: [11], delivering: &delivered)
         buffer.insert(fragment(2), payload: [2], delivering: &delivered)
-        #expect(buffer.admission(of: fragment(3)) == .full)
+        #expect(buffer.admission(of: fragment(1, 2, of: 3)) == .full)
         #expect(buffer.admission(of: fragment(2)) == .accept, "a duplicate of a held fragment")
         #expect(buffer.admission(of: fragment(0)) == .accept)
+        #expect(buffer.admission(of: fragment(3)) == .outOfWindow, "3 messages ahead of the head, window 3")
     }
 
     @Test("a connection drops a packet its full buffer cannot hold without acknowledging it")
     func connectionDoesNotAcknowledgeDroppedContent() {
         var configuration = Configuration.rfc9002
-        configuration.reorderBufferLimit = 1
+        configuration.reorderBufferLimit = 2
         var (client, server) = Script.establishedPair(configuration)
-        for index in 0..<3 { try! client.send([UInt8(index)], at: .ms(100)) }
-        // The window rule lets the client send only one fragment beyond the oldest unacknowledged.
+        for index in 0..<4 { try! client.send([UInt8(index)], at: .ms(100)) }
+        // The window rule lets the client send only two fragments beyond the oldest unacknowledged.
         let data = Script.transmitAll(&client, at: .ms(100))
-        #expect(data.count == 1)
-        // A non-conforming sender: forge messages 1 and 2 arriving before message 0.
-        let early = [1, 2].map { number in
-            Packet(header: PacketHeader(connectionID: Script.id, packetNumber: 100 + number),
-                   body: .data(fragment(UInt32(number)), payload: [UInt8(number)][...])).emit()
+        #expect(data.count == 2)
+        // A non-conforming sender: forge three fragments of message 1 arriving before message 0.
+        let full = [UInt8](repeating: 7, count: Limits.maximumFragmentPayload)
+        let early = (0..<3).map { index in
+            Packet(header: PacketHeader(connectionID: Script.id, packetNumber: 100 + UInt32(index)),
+                   body: .data(fragment(1, UInt16(index), of: 3), payload: (index < 2 ? full : [1])[...])).emit()
         }
-        server.handleDatagram(early[0], at: .ms(150))
-        server.handleDatagram(early[1], at: .ms(150))
+        for datagram in early { server.handleDatagram(datagram, at: .ms(150)) }
         #expect(server.statistics.reorderBufferDropped == 1)
         let ack = Script.transmitAll(&server, at: .ms(150)).last.map { Script.packet($0).header.acknowledgement }
         #expect(ack??.largest == 101, "packet 102 was dropped, so it is not acknowledged")

@@ -47,8 +47,10 @@ struct SimulationRun {
         var options = SimulatedPair.Options(seed: seed)
         options.clientToServer = scenario.clientToServer
         options.serverToClient = scenario.serverToClient
-        options.clientFirstPacketNumber = scenario.firstPacketNumber
-        options.serverFirstPacketNumber = scenario.firstPacketNumber
+        if scenario.firstPacketNumber > 0 {
+            options.clientFirstPacketNumber = scenario.firstPacketNumber
+            options.serverFirstPacketNumber = scenario.firstPacketNumber
+        }   // else both drawn from the seed, as real ends draw them at random
         options.isRecordingTrace = isTracing
         options.clientConfiguration = scenario.configuration
         options.serverConfiguration = scenario.serverConfiguration ?? scenario.configuration

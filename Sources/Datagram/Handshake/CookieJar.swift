@@ -8,8 +8,9 @@
 /// ```
 ///
 /// so a client must receive the COOKIE at the address it claims before it can create state. The secret
-/// comes from the caller (the relay draws it from the system's random source at start); `address` is the
-/// client's IP address bytes followed by its port, as the server sees them. Every reply is at most as
+/// comes from the caller (the relay draws it from the system's random source at start); `address` is
+/// `CookieJar.addressInput(ip:port:)`: the client's IP address bytes (4 or 16; an IPv4-mapped IPv6
+/// address as its 4 IPv4 bytes) followed by its big-endian port. Every reply is at most as
 /// large as the datagram that caused it, so the server cannot be used to amplify a spoofed flood.
 public struct CookieJar: Sendable {
     private let secret: (UInt64, UInt64)
@@ -89,6 +90,34 @@ public struct CookieJar: Sendable {
         guard issued <= UInt64(clamping: nowMilliseconds) else { return .forged }
         let age = Duration.milliseconds(nowMilliseconds - Int64(issued))
         return age <= lifetime ? .valid : .expired
+    }
+
+    /// The address bytes a cookie is bound to (wire format, section 6): the client's IP address as it
+    /// appears on the wire, 4 bytes for IPv4 or 16 for IPv6 in network byte order, then its port as 2
+    /// big-endian bytes. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, as a dual-stack socket reports
+    /// an IPv4 client) is the IPv4 address: its last 4 bytes. No family byte is needed, since the
+    /// lengths differ. Anything that is neither 4 nor 16 bytes is used as given.
+    public static func addressInput(ip: [UInt8], port: UInt16) -> [UInt8] {
+        var bytes = ip
+        if ip.count == 16, ip[0..<10].allSatisfy({ $0 == 0 }), ip[10] == 0xFF, ip[11] == 0xFF {
+            bytes = Array(ip[12..<16])
+        }
+        bytes.appendBigEndian(port)
+        return bytes
+    }
+
+    /// A server connection's first packet number (wire format, section 4: random), drawn from the
+    /// jar's secret: a keyed hash of a domain tag, the client's address, the connection id and the
+    /// time, so a pure server needs no random source of its own and an off-path attacker cannot
+    /// predict it.
+    public func initialPacketNumber(for id: ConnectionID, address: [UInt8], at now: Timestamp) -> UInt32 {
+        var hasher = SipHash24(key: secret)
+        var input: [UInt8] = Array("datagram initial packet number".utf8)
+        input.append(contentsOf: address)
+        input.appendBigEndian(id.rawValue)
+        input.appendBigEndian(UInt64(bitPattern: now.microsecondsSinceOrigin))
+        hasher.append(input)
+        return UInt32(truncatingIfNeeded: hasher.finalize())
     }
 
     private func mac(id: ConnectionID, address: [UInt8], issued: UInt64) -> UInt64 {

@@ -28,12 +28,16 @@ struct ReceivedPackets: Sendable {
     private var recentBits: UInt64 = 0
     private var window = [UInt64](repeating: 0, count: ReceivedPackets.wordCount)
 
-    enum Status { case new, duplicate, tooOld }
+    enum Status { case new, duplicate, tooOld, outsideWindow }
 
-    /// Whether `packetNumber` is new, was received before, or lies behind the window.
+    /// Whether `packetNumber` is new, was received before, lies behind the duplicate window, or lies
+    /// outside the acceptance window (more than `Limits.packetNumberWindow` from the largest, either
+    /// way), which the caller drops without changing any state: a forged packet far ahead must not
+    /// move the largest received, or every genuine packet after it would look old.
     func status(of packetNumber: UInt32) -> Status {
         guard let largest else { return .new }
         let distance = packetNumber.serialDistance(from: largest)
+        if distance.magnitude > Limits.packetNumberWindow { return .outsideWindow }
         if distance > 0 { return .new }
         if distance <= -Int32(ReceivedPackets.windowSize) { return .tooOld }
         return isMarked(packetNumber) ? .duplicate : .new

@@ -122,7 +122,7 @@ public struct Packet: Sendable, Hashable {
         guard index < count else { throw .invalidField("fragment index") }
         let payload = view.bytes[(base + HeaderLayout.dataFieldsSize)...]
         let isLast = index == count - 1
-        guard isLast ? payload.count <= Limits.maximumFragmentPayload
+        guard isLast ? payload.count <= Limits.maximumPayload(ofLastFragmentOf: Int(count))
                      : payload.count == Limits.maximumFragmentPayload else {
             throw .invalidField("payload length")
         }

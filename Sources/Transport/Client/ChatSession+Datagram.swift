@@ -7,7 +7,8 @@ extension SessionCore {
         let configuration = session.configuration
         let socket = try UDPSocket(bindingTo: .any(configuration.relay.family, port: 0))
         let connection = Connection(role: .client, id: SystemRandom.connectionID(),
-                                    configuration: datagramConfiguration(configuration), now: now)
+                                    configuration: datagramConfiguration(configuration), now: now,
+                                    firstPacketNumber: SystemRandom.packetNumber())
         let driver = ConnectionDriver(connection: connection, socket: socket, peer: configuration.relay,
                                       clock: session.clock, linkSeed: configuration.linkSeed,
                                       queueLabel: "chat.datagram")
@@ -121,10 +122,12 @@ extension ChatSession {
         case .local: "closed"
         case .peer(code: 3): "the relay is shutting down"
         case .peer(code: 4): "the relay refused the connection (full)"
+        case .peer(code: 2): "the relay reported a protocol error (code 2)"
         case .peer(let code): "the relay closed the connection (code \(code))"
         case .reset: "the relay does not know this connection (it restarted?)"
         case .idleTimeout: "nothing heard from the relay (idle timeout)"
         case .probeTimeout: "the relay stopped answering (probe timeout)"
+        case .protocolViolation: "the relay broke the protocol (undeliverable data; CLOSE code 2 sent)"
         }
     }
 }

@@ -139,7 +139,8 @@ public final class ConnectionDriver: Sendable {
     /// ones and their resending.
     public func reconnect(id: ConnectionID, configuration: Configuration = Configuration()) -> [[UInt8]] {
         let now = clock.now()
-        var old = replaceConnection(Connection(role: .client, id: id, configuration: configuration, now: now))
+        var old = replaceConnection(Connection(role: .client, id: id, configuration: configuration, now: now,
+                                               firstPacketNumber: SystemRandom.packetNumber()))
         return old.takeUnacknowledgedMessages()
     }
 

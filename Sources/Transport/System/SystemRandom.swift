@@ -39,6 +39,11 @@ public struct SystemRandom: RandomNumberGenerator, Sendable {
         ConnectionID(rawValue: UInt32(truncatingIfNeeded: uint64()))
     }
 
+    /// A random first packet number for a new connection (wire format, section 4).
+    public static func packetNumber() -> UInt32 {
+        UInt32(truncatingIfNeeded: uint64())
+    }
+
     /// A 128-bit secret, for `CookieJar(secret:)`.
     public static func secret() -> (UInt64, UInt64) {
         (uint64(), uint64())
