@@ -41,8 +41,9 @@ struct AttackOutcome: Codable {
     var isCheckPassed: Bool
 
     /// The longest pause allowed in a user's lines while the attack runs, in seconds: the relay's
-    /// stalled-receiver timeout (5 s by default) and a second to notice it.
-    static let stallLimit = 6.0
+    /// stalled-receiver timeout (5 s by default), plus up to 2 s for a held-back udp sender, whose
+    /// probe timeout backed off while its DATA was refused, to try again.
+    static let stallLimit = 7.0
 
     var isChatIntact: Bool {
         [alice, carol].allSatisfy {
