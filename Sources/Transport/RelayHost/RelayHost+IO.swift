@@ -56,14 +56,19 @@ extension RelayHost {
         }
     }
 
+    /// The most bytes read from one stream per readable event.
+    static let streamReadLimit = ChatLimits.maximumMessageSize + ChatLimits.frameHeaderSize
+
     /// Reads what a stream has and feeds it to the core; end of stream or an error closes it.
     func handleStreamReadable(_ endpoint: Endpoint) {
         guard let stream = state.withLock({ $0.streams[endpoint]?.stream }) else { return }
         var buffer: [UInt8] = []
         var isEnded = false
-        reading: while buffer.count < 1 << 20 {
+        // At most one largest frame and its header per wake-up: a stream the core has paused (held
+        // back, rate limited) then holds at most this much undecoded, and the source fires again.
+        reading: while buffer.count < Self.streamReadLimit {
             do throws(SystemError) {
-                switch try stream.read(into: &buffer) {
+                switch try stream.read(into: &buffer, maximumCount: Self.streamReadLimit - buffer.count) {
                 case .bytes: continue
                 case .drained: break reading
                 case .endOfStream: isEnded = true; break reading
