@@ -54,7 +54,7 @@ public struct HandshakePattern: Sendable, Equatable {
         guard var pattern = basePatterns[baseName] else { throw .unknownPattern(fullName) }
         for modifier in fullName[modifierStart...].split(separator: "+", omittingEmptySubsequences: false) {
             guard modifier.hasPrefix("psk"), let position = Int(modifier.dropFirst(3)),
-                  String(position) == modifier.dropFirst(3), position <= pattern.messages.count
+                  String(position) == modifier.dropFirst(3), position >= 0, position <= pattern.messages.count
             else { throw .unknownPattern(fullName) }
             pattern = pattern.addingPSK(at: position)
         }
