@@ -7,7 +7,7 @@ public enum X25519 {
 
     /// A new private key from the system CSPRNG (libcrypto clamps it when it is used).
     public static func generatePrivateKey() throws(LibCryptoError) -> [UInt8] {
-        try SystemRandom.bytes(keyLength)
+        try CryptoRandom.bytes(keyLength)
     }
 
     /// The public key of `privateKey` (X25519(k, 9)).

@@ -180,13 +180,13 @@ private let rfc8439Sealed = "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e
 
 // MARK: CSPRNG
 
-@Test func systemRandomGivesTheRequestedCountAndDifferentBytesEachTime() throws {
-    #expect(try SystemRandom.bytes(0) == [])
-    let first = try SystemRandom.bytes(32)
-    let second = try SystemRandom.bytes(32)
+@Test func cryptoRandomGivesTheRequestedCountAndDifferentBytesEachTime() throws {
+    #expect(try CryptoRandom.bytes(0) == [])
+    let first = try CryptoRandom.bytes(32)
+    let second = try CryptoRandom.bytes(32)
     #expect(first.count == 32 && second.count == 32)
     #expect(first != second)
-    #expect(throws: LibCryptoError.self) { try SystemRandom.bytes(-1) }
+    #expect(throws: LibCryptoError.self) { try CryptoRandom.bytes(-1) }
 }
 
 @Test func secureZeroClearsTheArrayInPlace() {

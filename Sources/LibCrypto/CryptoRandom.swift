@@ -1,7 +1,8 @@
 import CLibCrypto
 
-/// The CSPRNG: OpenSSL's RAND_bytes, seeded from the operating system (getrandom on Linux).
-public enum SystemRandom {
+/// The CSPRNG: OpenSSL's RAND_bytes, seeded from the operating system (getrandom on Linux). Named
+/// apart from `Transport.SystemRandom` (the kernel's source, for seeds and ids) so both can be imported.
+public enum CryptoRandom {
     /// `count` cryptographically secure random bytes.
     public static func bytes(_ count: Int) throws(LibCryptoError) -> [UInt8] {
         guard count >= 0, count <= Int(Int32.max) else { throw .inputTooLong(what: "random byte count") }
