@@ -10,7 +10,9 @@
 //   Chat            pure: the chat protocol, TCP framing, commands, safe text
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
 //   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
-//   LibCrypto       the only target that links OpenSSL 3's libcrypto (through CLibCrypto): SHA-256
+//   Noise           pure: the Noise Protocol Framework (rev. 34) handshake and cipher states; primitives injected
+//   LibCrypto       the only target that links OpenSSL 3's libcrypto (through CLibCrypto): SHA-256, BLAKE2s,
+//                   HMAC, HKDF, X25519, ChaCha20-Poly1305, the CSPRNG, and Noise's primitives over them
 //   Transport       the only target that imports Glibc, Dispatch or Synchronization
 //   relay, chat, compare, bench   thin executables
 import PackageDescription
@@ -32,7 +34,8 @@ let package = Package(
         .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
         .target(name: "CommandLineSupport"),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "LibCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "Noise"),
+        .target(name: "LibCrypto", dependencies: ["CLibCrypto", "Noise"]),
         .target(name: "Transport", dependencies: ["Datagram", "LinkSimulator", "Chat", "Relay", "LibCrypto"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "Transport", "Relay", "Chat", "Datagram"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "Transport", "Chat", "Datagram", "LinkSimulator"]),
@@ -44,6 +47,7 @@ let package = Package(
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LibCrypto"]),
         .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto", "Chat"]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto"], exclude: ["Vectors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],

@@ -3,8 +3,9 @@ import CLibCrypto
 /// SHA-256 (FIPS 180-4) from OpenSSL 3's libcrypto.
 ///
 /// This target is the only one that links libcrypto; everything cryptographic in the package goes
-/// through it (a later issue adds X25519, ChaCha20-Poly1305, HKDF and the system CSPRNG here). Pure
-/// targets never import it: they receive what they need as an injected function.
+/// through it (SHA-256, BLAKE2s, HMAC, HKDF, X25519, ChaCha20-Poly1305, the CSPRNG, and Noise's
+/// primitives over them in `LibCryptoNoise`). Pure targets never import it: they receive what they
+/// need as an injected function or through a protocol such as `Noise.NoiseCryptography`.
 public enum SHA256 {
     /// The digest length in bytes.
     public static let digestLength = 32
