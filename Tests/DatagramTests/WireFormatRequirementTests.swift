@@ -20,6 +20,59 @@ struct WireFormatRequirementTests {
         return bytes
     }
 
+    /// Specs/wire-format.md, section 1 (and section 4): each endpoint numbers its packets one more per
+    /// packet sent and never reuses a number; a retransmitted message travels in a new packet. Here over
+    /// a link that loses every third datagram each way, across the 32-bit wrap.
+    @Test("packet numbers go up by one per packet, across the wrap, and retransmissions take new numbers")
+    func packetNumbersAreNeverReused() throws {
+        var configuration = Configuration.rfc9002
+        configuration.congestionControl = .disabled
+        var (client, server) = Script.establishedPair(configuration, clientFirstPacketNumber: UInt32.max - 3,
+                                                      serverFirstPacketNumber: UInt32.max - 1)
+        var sent: [Role: [Packet]] = [.client: [], .server: []]
+        var inFlight: [(arrival: Timestamp, toServer: Bool, bytes: [UInt8])] = []
+        var count = 0
+        var now = Timestamp.ms(100)
+        for index in 0..<30 { try client.send([UInt8(index)], at: now) }
+        for index in 0..<10 { try server.send([UInt8(index)], at: now) }
+        var delivered = 0
+        while now < .ms(60_000), delivered < 30 || !client.isIdle || !server.isIdle {
+            for (connection, toServer) in [(client, true), (server, false)] {
+                var connection = connection
+                for datagram in Script.transmitAll(&connection, at: now) {
+                    sent[connection.role]!.append(Script.packet(datagram))
+                    count += 1
+                    if count % 3 != 0 { inFlight.append((now + .milliseconds(20), toServer, datagram)) }
+                }
+                if toServer { client = connection } else { server = connection }
+            }
+            let deadlines = inFlight.map(\.arrival) + [client.nextDeadline, server.nextDeadline].compactMap { $0 }
+            guard let next = deadlines.min() else { break }
+            now = next
+            for item in inFlight where item.arrival <= now {
+                if item.toServer { server.handleDatagram(item.bytes, at: now) } else { client.handleDatagram(item.bytes, at: now) }
+            }
+            inFlight.removeAll { $0.arrival <= now }
+            if let deadline = client.nextDeadline, deadline <= now { client.handleTimeout(at: now) }
+            if let deadline = server.nextDeadline, deadline <= now { server.handleTimeout(at: now) }
+            delivered += Script.events(&server).filter { if case .message = $0 { true } else { false } }.count
+            Script.drainEvents(&client)
+        }
+        #expect(delivered == 30)
+        #expect(client.statistics.retransmissions > 0 && server.statistics.retransmissions > 0)
+        for (role, first) in [(Role.client, UInt32.max - 2), (.server, UInt32.max)] {
+            let numbers = sent[role]!.map(\.header.packetNumber)
+            #expect(numbers == (0..<UInt32(numbers.count)).map { first &+ $0 }, "\(role): one more per packet")
+            var messageCopies: [UInt32: Set<UInt32>] = [:]
+            for packet in sent[role]! {
+                if case let .data(fragment, _) = packet.body, fragment.channel == .reliableOrdered {
+                    messageCopies[fragment.messageNumber, default: []].insert(packet.header.packetNumber)
+                }
+            }
+            #expect(messageCopies.values.contains { $0.count > 1 }, "\(role): some message went again, in a new packet")
+        }
+    }
+
     /// Specs/wire-format.md, section 2: flag bits 1-7 and the Reserved byte are ignored on receipt,
     /// and the acknowledgement fields count only when flag `A` is set.
     @Test("undefined flag bits and the reserved byte are ignored on receipt; without flag A the ack fields are ignored")
