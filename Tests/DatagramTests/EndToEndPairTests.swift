@@ -13,6 +13,8 @@ struct EndToEndPairTests {
         #expect(pair.serverEvents.contains(.connected))
     }
 
+    /// Specs/reliability.md, "Deciding that a packet is lost": Packet threshold 3; time threshold 9/8 × max(smoothed,
+    /// latest RTT) with a loss timer; the fragment goes again in a new packet; unreliable fragments never go again.
     @Test("messages arrive once, in order, even when one packet is dropped by hand")
     func droppedPacketIsRetransmitted() throws {
         var pair = VirtualPair(clientFirstPacketNumber: UInt32.max - 3)
@@ -28,6 +30,9 @@ struct EndToEndPairTests {
         #expect(pair.client.statistics.packetsLost >= 1)
     }
 
+    /// Specs/wire-format.md, section 5: The largest message is exactly 65,536 bytes (57 fragments, the last at most
+    /// 688); `send` refuses more with `messageTooLarge` before queueing; an empty message is one empty fragment; no
+    /// datagram over 1200 bytes.
     @Test("a large fragmented message crosses both ways")
     func fragmentedRoundTrip() throws {
         var pair = VirtualPair()

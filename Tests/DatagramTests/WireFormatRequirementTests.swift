@@ -23,6 +23,7 @@ struct WireFormatRequirementTests {
     /// Specs/wire-format.md, section 1 (and section 4): each endpoint numbers its packets one more per
     /// packet sent and never reuses a number; a retransmitted message travels in a new packet. Here over
     /// a link that loses every third datagram each way, across the 32-bit wrap.
+    /// Specs/wire-format.md, section 4: Serial-number arithmetic (RFC 1982) across the wrap.
     @Test("packet numbers go up by one per packet, across the wrap, and retransmissions take new numbers")
     func packetNumbersAreNeverReused() throws {
         var configuration = Configuration.rfc9002
@@ -173,6 +174,10 @@ struct WireFormatRequirementTests {
     /// Specs/wire-format.md, section 4, "Initial packet numbers": the handshake's packet numbers, per
     /// the table (first HELLO: the client's initial number; the HELLO with the cookie and everything
     /// after: the next; COOKIE: 0; WELCOME: the server's initial number, a repeated one the next).
+    /// Specs/wire-format.md, section 6: The COOKIE acknowledges the HELLO (the client's first RTT sample); the
+    /// WELCOME acknowledges the HELLO with the cookie.
+    /// Specs/wire-format.md, section 6: The first valid packet other than COOKIE, RESET and CLOSE ends the client's
+    /// handshake (a lost WELCOME followed by data costs nothing); another HELLO on a connection gets another WELCOME.
     @Test("handshake packet numbers: HELLO F, COOKIE 0, HELLO F+1, WELCOME S, then F+2 and S+1")
     func handshakePacketNumbers() throws {
         let jar = CookieJar(secret: (5, 6))
@@ -266,6 +271,9 @@ struct WireFormatRequirementTests {
 
     /// Specs/wire-format.md, section 5: a sender MUST NOT send a reliable fragment for the first time
     /// while it is R or more fragments beyond its oldest unacknowledged reliable fragment.
+    /// Specs/reliability.md, "Putting messages back in order": A bounded reorder buffer; a fragment it cannot take is
+    /// dropped before it is recorded; the sender's window rule keeps that from happening; the head is always
+    /// accepted; the unreliable channel apart.
     @Test("a sender sends no new reliable fragment R or more beyond its oldest unacknowledged one")
     func senderKeepsToTheWindow() throws {
         var configuration = Configuration.rfc9002
@@ -285,6 +293,9 @@ struct WireFormatRequirementTests {
 
     /// Specs/wire-format.md, section 5: on the unreliable channel a receiver holds at most R fragments of
     /// incomplete messages and gives up the oldest incomplete message when it needs room.
+    /// Specs/reliability.md, "Putting messages back in order": A bounded reorder buffer; a fragment it cannot take is
+    /// dropped before it is recorded; the sender's window rule keeps that from happening; the head is always
+    /// accepted; the unreliable channel apart.
     @Test("the unreliable channel holds at most R incomplete fragments and gives up the oldest")
     func unreliableHoldsAtMostRFragments() {
         var configuration = Configuration()

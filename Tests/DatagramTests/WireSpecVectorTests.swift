@@ -33,6 +33,8 @@ private func specBlocks() throws -> [(heading: String, bytes: [UInt8])] {
 /// check (`WireVectorTests`, `CookieAddressTests`), so a spec edit that changes a vector fails here.
 @Suite("The wire format spec shows exactly the tested vectors")
 struct WireSpecVectorTests {
+    /// Specs/wire-format.md, section 9: Every vector decodes to its fields and encodes to its bytes; CRC-32C and
+    /// SipHash-2-4 check values; the spec shows exactly the tested vectors.
     @Test("section 9 shows the eight packet vectors byte for byte, each as long as its heading says")
     func packetVectors() throws {
         var fromSpec: [String: [UInt8]] = [:]
@@ -49,6 +51,8 @@ struct WireSpecVectorTests {
         #expect(Set(WireVectors.all.map(\.name)) == Set(specifiedVectors.keys))
     }
 
+    /// Specs/wire-format.md, section 6: The cookie: issue time and a SipHash-2-4 MAC over the address (4 or 16 bytes,
+    /// v4-mapped as IPv4), port, connection id and time.
     @Test("section 6 shows the IPv6 cookie the jar mints for 2001:db8::1 port 8080")
     func ipv6CookieVector() throws {
         let section6 = try specBlocks().filter { $0.heading.hasPrefix("## 6.") }

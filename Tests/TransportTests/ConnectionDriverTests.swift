@@ -58,6 +58,8 @@ struct ConnectionDriverTests {
         #expect(server.acceptedCount == 1)
     }
 
+    /// Specs/wire-format.md, section 6: A non-HELLO for unknown state gets a stateless 32-byte RESET; a RESET is
+    /// never answered; the client closes with `reset` and its application sends again what was not acknowledged.
     @Test func reconnectsAfterResetAndResendsWhatWasNotAcknowledged() async throws {
         let server = try TestServer(bindingTo: .loopbackIPv4(port: 0))
         server.openFrontDoor()

@@ -12,6 +12,10 @@ import Datagram
 struct RandomSourceRequirementTests {
     /// Sixteen 32-bit draws that collide have probability about 120 / 2^32; sixteen 64-bit draws, about
     /// 120 / 2^64. Any fixed or counter-like source fails at once.
+    /// Specs/wire-format.md, section 4: Each endpoint MUST start its packet numbers at an unpredictable value (relay:
+    /// SipHash of its secret; client: the system's random source; simulator: its seed).
+    /// Specs/chat-protocol.md, section 4.6: A client MUST draw its secret from a cryptographically secure source,
+    /// once per run.
     @Test("connection ids, first packet numbers and 64-bit secrets differ from draw to draw")
     func drawsDiffer() {
         let ids = (0..<16).map { _ in SystemRandom.connectionID() }
