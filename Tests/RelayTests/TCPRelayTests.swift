@@ -29,6 +29,8 @@ import Testing
 
 /// Specs/chat-protocol.md, section 4.3 step 3: SAY routed to every other member, not echoed; PRIVATE routed or
 /// `noSuchUser`; RECEIVED over TCP.
+/// Specs/chat-protocol.md, section 2: The message id is per session: 1 for the first SAY or PRIVATE, then one more
+/// for each.
 @Test func sayReachesTheOthersAndIsAcknowledgedToTheSender() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -81,6 +83,8 @@ import Testing
 
 /// Specs/chat-protocol.md, section 4.3 step 2: WELCOME, then roomJoined per room; members get `joined` with the
 /// transport only.
+/// Specs/chat-protocol.md, section 4.5: Notice kinds and error codes on the wire; `notInRoom` for a room one is not
+/// in; `serverFull` over TCP, CLOSE 4 over UDP.
 @Test func roomsJoinPartAndList() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
