@@ -80,6 +80,7 @@ struct AcknowledgementTests {
     /// not.
     /// Specs/reliability.md, "Acknowledgements": A lone packet is acknowledged within `maximumAckDelay` (2 ms by
     /// default); at once for every second ack-eliciting packet, one out of order, and a duplicate.
+    /// Specs/wire-format.md, section 2: The ack delay is in units of 8 µs, at most 524.28 ms (saturating).
     @Test("one packet is acknowledged exactly at the maximum ack delay, with the delay reported")
     func delayed() throws {
         var (_, server, data) = clientData(count: 1)

@@ -112,6 +112,19 @@ struct WireFormatRequirementTests {
         }
     }
 
+    /// Specs/wire-format.md, section 2 (Ack Delay) and section 8: the ack delay is counted in units of
+    /// 8 µs and saturates at the field's maximum, 65,535 units = 524.28 ms.
+    @Test("ack delay: 8 µs units, rounded down, saturating at 524.28 ms")
+    func ackDelayUnits() {
+        #expect(Acknowledgement.encodedDelay(.microseconds(40)) == 5)
+        #expect(Acknowledgement.encodedDelay(.microseconds(47)) == 5)
+        #expect(Acknowledgement.encodedDelay(.milliseconds(5)) == 625)
+        #expect(Acknowledgement.encodedDelay(.microseconds(524_280)) == 0xFFFF)
+        #expect(Acknowledgement.encodedDelay(.seconds(3)) == 0xFFFF)
+        #expect(Acknowledgement.encodedDelay(.microseconds(-8)) == 0)
+        #expect(Acknowledgement(largest: 0, delay: 0xFFFF).delayDuration == .microseconds(524_280))
+    }
+
     /// Specs/wire-format.md, section 2: the parser checks in a fixed order and reports the first
     /// failure (magic, length, checksum, version, type, body).
     @Test("the first failure in the order magic, length, checksum, version, type, body is the one reported")
