@@ -3,6 +3,7 @@ import Testing
 
 @Suite("A virtual pair delivers end to end")
 struct EndToEndPairTests {
+    /// Specs/wire-format.md, section 6: The handshake: HELLO, COOKIE (no state kept), HELLO with the cookie, WELCOME.
     @Test("the handshake completes through the cookie jar")
     func handshake() {
         var pair = VirtualPair()

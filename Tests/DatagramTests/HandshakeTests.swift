@@ -77,6 +77,8 @@ struct HandshakeTests {
     /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
     /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
     /// `reset` and hands back what was not acknowledged.
+    /// Specs/wire-format.md, section 2: The connection id is chosen by the client at random and echoed by the server;
+    /// a packet with another id changes nothing.
     @Test("non-HELLO from an unknown peer gets a 32-byte RESET; a RESET is never answered")
     func resets() {
         let ping = Packet(header: PacketHeader(connectionID: id, packetNumber: 9), body: .ping).emit()

@@ -90,6 +90,8 @@ struct LivenessTests {
         #expect(client.takeUnacknowledgedMessages().isEmpty)
     }
 
+    /// Specs/wire-format.md, section 2: The connection id is chosen by the client at random and echoed by the server;
+    /// a packet with another id changes nothing.
     @Test("a packet for another connection id is counted and ignored")
     func foreignID() {
         var (client, _) = Script.establishedPair()

@@ -48,6 +48,8 @@ struct AddressLimitTests {
         #expect(relay.take(other).first == .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10)))
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Per-address connection and handshake limits (an IPv6 /64 is one address;
+    /// UDP CLOSE 4, TCP serverFull), rooms on the relay, rooms per user.
     @Test func anIPv6HostIsCountedByItsSlash64() {
         var configuration = RelayConfiguration()
         configuration.maximumConnectionsPerAddress = 2

@@ -3,6 +3,7 @@ import Datagram
 import Relay
 import Testing
 
+/// Specs/wire-format.md, section 6: The handshake: HELLO, COOKIE (no state kept), HELLO with the cookie, WELCOME.
 @Test func handshakeGoesThroughTheCookieJar() {
     var relay = RelayHarness()
     let alice = relay.connectUDP(port: 5001)

@@ -16,6 +16,7 @@ struct SimulatedPairTests {
     /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
     /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
     /// `reset` and hands back what was not acknowledged.
+    /// Specs/wire-format.md, section 6: The handshake: HELLO, COOKIE (no state kept), HELLO with the cookie, WELCOME.
     @Test func handshakeGoesThroughTheCookieJar() {
         var pair = SimulatedPair(options: options())
         pair.run(until: far) { $0.record(of: .client).connectedAt != nil }
@@ -28,6 +29,8 @@ struct SimulatedPairTests {
         #expect(pair.state(of: .server) == .established)
     }
 
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
     @Test func messagesBothWays() {
         var pair = SimulatedPair(options: options())
         pair.send(Array("hello".utf8), from: .client)

@@ -16,6 +16,8 @@ struct RandomSourceRequirementTests {
     /// SipHash of its secret; client: the system's random source; simulator: its seed).
     /// Specs/chat-protocol.md, section 4.6: A client MUST draw its secret from a cryptographically secure source,
     /// once per run.
+    /// Specs/wire-format.md, section 2: The connection id is chosen by the client at random and echoed by the server;
+    /// a packet with another id changes nothing.
     @Test("connection ids, first packet numbers and 64-bit secrets differ from draw to draw")
     func drawsDiffer() {
         let ids = (0..<16).map { _ in SystemRandom.connectionID() }
