@@ -42,6 +42,8 @@ private func render(_ message: RelayMessage) -> [String] {
     #expect(render(.received(upTo: 1)).isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
 @Test func hostileTextIsNeutralised() {
     let line = render(.message(room: "#lobby", from: "ev\u{1B}[2Jil", sender: bob, messageID: 1, flags: [],
                                text: "\u{1B}]0;owned\u{07}hi\u{202E}"))

@@ -16,6 +16,8 @@ import Testing
 }
 
 /// Section 6.2: names equal case-insensitively always have equal skeletons.
+/// Specs/chat-protocol.md, section 6.2: Look-alike names (the skeleton table) are `nameTaken`; a PRIVATE to a
+/// look-alike is `noSuchUser`.
 @Test func caseInsensitivelyEqualNamesHaveEqualSkeletons() {
     let characters = Array("abcdefghijklmnopqrstuvwxyz0123456789-_.")
     var generator = SplitMix64(seed: 8)
@@ -28,6 +30,8 @@ import Testing
 
 /// Section 6: zero-width characters, BOM, line and paragraph separators are removed from shown text,
 /// like the control characters and bidi controls.
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
 @Test func invisibleAndLineBreakingCharactersAreNeutralised() {
     let text = "a\u{200B}b\u{200C}c\u{200D}d\u{2060}e\u{FEFF}f\u{2028}g\u{2029}h\u{202E}i\u{2066}j\u{200F}k"
     #expect(SafeText.sanitized(text) == "abcdefghijk")
@@ -35,6 +39,8 @@ import Testing
 }
 
 /// Section 6.3: the log helper sanitises, escapes, bounds and quotes.
+/// Specs/chat-protocol.md, section 6.3: Every logged peer string sanitised, escaped, bounded, quoted; 10 lines per
+/// kind per second, then one summary.
 @Test func loggableFieldsAreSanitisedEscapedBoundedAndQuoted() {
     #expect(SafeText.loggable("chat 1.0") == "\"chat 1.0\"")
     #expect(SafeText.loggable("a\"b\\c") == "\"a\\\"b\\\\c\"")

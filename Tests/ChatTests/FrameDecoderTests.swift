@@ -15,19 +15,27 @@ private func decodeAll(_ chunks: [ArraySlice<UInt8>]) throws -> [[UInt8]] {
     return frames
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func frameHasABigEndianLengthPrefix() {
     #expect(Framing.frame([0x06]) == [0x00, 0x00, 0x00, 0x01, 0x06])
     #expect(Framing.frame(Array(repeating: 0, count: 258)).prefix(4) == [0x00, 0x00, 0x01, 0x02])
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func decodesAllAtOnce() throws {
     #expect(try decodeAll([stream[...]]) == payloads)
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func decodesOneByteAtATime() throws {
     #expect(try decodeAll(stream.indices.map { stream[$0...$0] }) == payloads)
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test(arguments: [1, 2, 3, 42, 0xDEAD_BEEF] as [UInt64])
 func decodesAtRandomSplits(seed: UInt64) throws {
     var generator = SplitMix64(seed: seed)
@@ -41,6 +49,8 @@ func decodesAtRandomSplits(seed: UInt64) throws {
     #expect(try decodeAll(chunks) == payloads, "seed \(seed)")
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func partialFrameWaits() throws {
     var decoder = FrameDecoder()
     decoder.append([0x00, 0x00, 0x00, 0x03, 0x01, 0x02])
@@ -50,6 +60,8 @@ func decodesAtRandomSplits(seed: UInt64) throws {
     #expect(try decoder.nextFrame() == [1, 2, 3])
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func oversizedLengthIsRejectedBeforeThePayloadArrives() {
     var decoder = FrameDecoder(maximumPayloadSize: 100)
     decoder.append([0x00, 0x00, 0x00, 0x65])
@@ -59,6 +71,8 @@ func decodesAtRandomSplits(seed: UInt64) throws {
     #expect(decoder.bufferedByteCount == 0)
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func maximumSizedFrameIsAccepted() throws {
     var decoder = FrameDecoder()
     let payload = Array(repeating: UInt8(7), count: ChatLimits.maximumMessageSize)

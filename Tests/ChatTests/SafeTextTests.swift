@@ -1,10 +1,14 @@
 import Chat
 import Testing
 
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
 @Test func plainTextIsUntouched() {
     #expect(SafeText.sanitized("héllo, wörld 👋") == "héllo, wörld 👋")
 }
 
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
 @Test func escapeSequencesAreRemoved() {
     #expect(SafeText.sanitized("\u{1B}[31mred\u{1B}[0m") == "red")
     #expect(SafeText.sanitized("a\u{1B}[2J\u{1B}[Hb") == "ab")
@@ -15,16 +19,22 @@ import Testing
     #expect(SafeText.sanitized("dangling\u{1B}") == "dangling")
 }
 
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
 @Test func controlCharactersAreRemoved() {
     #expect(SafeText.sanitized("a\u{07}b\u{08}c\rd\ne\tf\u{7F}g") == "abcdefg")
     #expect(SafeText.sanitized("a\u{9B}31mb\u{85}c") == "a31mbc")
 }
 
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
 @Test func bidiOverridesAreRemoved() {
     #expect(SafeText.sanitized("abc\u{202E}fed\u{202C}") == "abcfed")
     #expect(SafeText.sanitized("\u{2066}x\u{2069}\u{200F}") == "x")
 }
 
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
 @Test func invalidUTF8IsRefused() {
     #expect(SafeText.decode([0x68, 0x69]) == "hi")
     #expect(SafeText.decode([0x68, 0xFF]) == nil)
@@ -33,6 +43,8 @@ import Testing
     #expect(SafeText.decode([0x1B, 0x5B, 0x31, 0x6D, 0x68]) == "h")
 }
 
+/// Specs/chat-protocol.md, section 4.6: Receivers MUST key the duplicate filter on the sender id; a huge id under an
+/// observed sender id does not silence anyone.
 @Test func duplicateFilterShowsEachMessageOnce() {
     var filter = DuplicateFilter()
     let bob = SenderID(rawValue: 1), carol = SenderID(rawValue: 2)
@@ -41,6 +53,8 @@ import Testing
     #expect(shown == [true, true, false, false, true, true, false])
 }
 
+/// Specs/chat-protocol.md, section 4.6: Receivers MUST key the duplicate filter on the sender id; a huge id under an
+/// observed sender id does not silence anyone.
 @Test func duplicateFilterForgetsTheLeastRecentlyUsedSession() {
     var filter = DuplicateFilter(sessionLimit: 2)
     let first = SenderID(rawValue: 1), second = SenderID(rawValue: 2), third = SenderID(rawValue: 3)

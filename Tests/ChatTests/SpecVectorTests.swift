@@ -27,6 +27,8 @@ private func specVectors() throws -> [String: [UInt8]] {
     return vectors
 }
 
+/// Specs/chat-protocol.md, section 7: Every vector decodes to its message and encodes to its bytes; the spec shows
+/// exactly the tested vectors.
 @Test func theSpecShowsExactlyTheTestedVectors() throws {
     let fromSpec = try specVectors()
     var tested: [String: [UInt8]] = [:]

@@ -68,21 +68,29 @@ let relayVectors: [WireVector<RelayMessage>] = [
                "89 00 00 00 00 00 00 00 08"),
 ]
 
+/// Specs/chat-protocol.md, section 7: Every vector decodes to its message and encodes to its bytes; the spec shows
+/// exactly the tested vectors.
 @Test(arguments: clientVectors)
 func clientMessageEncodesToVector(_ vector: WireVector<ClientMessage>) {
     #expect(vector.message.encoded() == vector.bytes)
 }
 
+/// Specs/chat-protocol.md, section 7: Every vector decodes to its message and encodes to its bytes; the spec shows
+/// exactly the tested vectors.
 @Test(arguments: clientVectors)
 func clientMessageDecodesFromVector(_ vector: WireVector<ClientMessage>) throws {
     #expect(try ClientMessage(decoding: vector.bytes) == vector.message)
 }
 
+/// Specs/chat-protocol.md, section 7: Every vector decodes to its message and encodes to its bytes; the spec shows
+/// exactly the tested vectors.
 @Test(arguments: relayVectors)
 func relayMessageEncodesToVector(_ vector: WireVector<RelayMessage>) {
     #expect(vector.message.encoded() == vector.bytes)
 }
 
+/// Specs/chat-protocol.md, section 7: Every vector decodes to its message and encodes to its bytes; the spec shows
+/// exactly the tested vectors.
 @Test(arguments: relayVectors)
 func relayMessageDecodesFromVector(_ vector: WireVector<RelayMessage>) throws {
     #expect(try RelayMessage(decoding: vector.bytes) == vector.message)

@@ -3,6 +3,7 @@ import Testing
 
 @Suite("A virtual pair delivers end to end")
 struct EndToEndPairTests {
+    /// Specs/wire-format.md, section 6: The handshake: HELLO, COOKIE (no state kept), HELLO with the cookie, WELCOME.
     @Test("the handshake completes through the cookie jar")
     func handshake() {
         var pair = VirtualPair()
@@ -13,6 +14,8 @@ struct EndToEndPairTests {
         #expect(pair.serverEvents.contains(.connected))
     }
 
+    /// Specs/reliability.md, "Deciding that a packet is lost": Packet threshold 3; time threshold 9/8 × max(smoothed,
+    /// latest RTT) with a loss timer; the fragment goes again in a new packet; unreliable fragments never go again.
     @Test("messages arrive once, in order, even when one packet is dropped by hand")
     func droppedPacketIsRetransmitted() throws {
         var pair = VirtualPair(clientFirstPacketNumber: UInt32.max - 3)
@@ -28,6 +31,9 @@ struct EndToEndPairTests {
         #expect(pair.client.statistics.packetsLost >= 1)
     }
 
+    /// Specs/wire-format.md, section 5: The largest message is exactly 65,536 bytes (57 fragments, the last at most
+    /// 688); `send` refuses more with `messageTooLarge` before queueing; an empty message is one empty fragment; no
+    /// datagram over 1200 bytes.
     @Test("a large fragmented message crosses both ways")
     func fragmentedRoundTrip() throws {
         var pair = VirtualPair()

@@ -16,6 +16,15 @@ struct HandshakeTests {
         return cookie
     }
 
+    /// Specs/wire-format.md, section 4: The handshake's packet numbers: first HELLO the client's initial number, then
+    /// the next; COOKIE and RESET 0; WELCOME the server's initial number, a repeated WELCOME the next.
+    /// Specs/wire-format.md, section 6: HELLO and COOKIE are 48 bytes: a server never answers with more bytes than it
+    /// received.
+    /// Specs/wire-format.md, section 6: The COOKIE acknowledges the HELLO (the client's first RTT sample); the
+    /// WELCOME acknowledges the HELLO with the cookie.
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
     @Test("a HELLO gets a COOKIE no larger than itself, which acknowledges the HELLO")
     func cookieReply() throws {
         let request = hello()
@@ -27,12 +36,16 @@ struct HandshakeTests {
         #expect(packet.header.packetNumber == 0)
     }
 
+    /// Specs/wire-format.md, section 6: A cookie is good for 10 s and no state is kept before; an expired one gets a
+    /// fresh COOKIE; a bad MAC or an issue time in the future is dropped unanswered.
     @Test("the echoed cookie is accepted within its lifetime")
     func valid() throws {
         let cookie = try #require(issuedCookie(in: jar.respond(to: hello(), from: address, at: .ms(1000))))
         #expect(jar.respond(to: hello(cookie: cookie), from: address, at: .ms(11_000)) == .accept(id))
     }
 
+    /// Specs/wire-format.md, section 6: A cookie is good for 10 s and no state is kept before; an expired one gets a
+    /// fresh COOKIE; a bad MAC or an issue time in the future is dropped unanswered.
     @Test("a forged cookie, or one from another address or id, is dropped")
     func forged() throws {
         let cookie = try #require(issuedCookie(in: jar.respond(to: hello(), from: address, at: .ms(1000))))
@@ -45,6 +58,8 @@ struct HandshakeTests {
         #expect(other.respond(to: hello(cookie: cookie), from: address, at: .ms(1001)) == .drop(reason: "forged cookie"))
     }
 
+    /// Specs/wire-format.md, section 6: A cookie is good for 10 s and no state is kept before; an expired one gets a
+    /// fresh COOKIE; a bad MAC or an issue time in the future is dropped unanswered.
     @Test("an expired cookie earns a fresh COOKIE, not a connection")
     func expired() throws {
         let cookie = try #require(issuedCookie(in: jar.respond(to: hello(), from: address, at: .ms(1000))))
@@ -53,6 +68,17 @@ struct HandshakeTests {
         #expect(fresh != cookie)
     }
 
+    /// Specs/wire-format.md, section 4: The handshake's packet numbers: first HELLO the client's initial number, then
+    /// the next; COOKIE and RESET 0; WELCOME the server's initial number, a repeated WELCOME the next.
+    /// Specs/wire-format.md, section 6: HELLO and COOKIE are 48 bytes: a server never answers with more bytes than it
+    /// received.
+    /// Specs/wire-format.md, section 6: A non-HELLO for unknown state gets a stateless 32-byte RESET; a RESET is
+    /// never answered; the client closes with `reset` and its application sends again what was not acknowledged.
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
+    /// Specs/wire-format.md, section 2: The connection id is chosen by the client at random and echoed by the server;
+    /// a packet with another id changes nothing.
     @Test("non-HELLO from an unknown peer gets a 32-byte RESET; a RESET is never answered")
     func resets() {
         let ping = Packet(header: PacketHeader(connectionID: id, packetNumber: 9), body: .ping).emit()
@@ -70,6 +96,11 @@ struct HandshakeTests {
         }
     }
 
+    /// Specs/wire-format.md, section 6: The COOKIE acknowledges the HELLO (the client's first RTT sample); the
+    /// WELCOME acknowledges the HELLO with the cookie.
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
     @Test("a client completes COOKIE → HELLO(cookie) → WELCOME and gets an RTT sample from the COOKIE")
     func clientSide() throws {
         var client = Connection(role: .client, id: id, now: .ms(0))

@@ -18,6 +18,11 @@ struct HandshakeTimingTests {
         return times
     }
 
+    /// Specs/wire-format.md, section 6: Handshake timing: initial RTT 333 ms; the client's first probe timeout 999
+    /// ms, then doubling; the server's 1001 ms; the client gives up by probes or at its idle timeout, which runs from
+    /// the first HELLO.
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": PTO = smoothed + max(4 × variation, 1 ms) + the
+    /// peer's maximum ack delay, floored; initial RTT 333 ms, so 999 ms (client handshake) and 1001 ms (server).
     @Test("an unanswered client sends HELLO at 0, then on the probe timeout: 999 ms, then doubling (1998, 3996 ms)")
     func clientHelloRetransmission() {
         var client = Connection(role: .client, id: Script.id, now: .ms(0))
@@ -25,6 +30,16 @@ struct HandshakeTimingTests {
         #expect(times == [.ms(0), .ms(999), .ms(2_997), .ms(6_993)])
     }
 
+    /// Specs/wire-format.md, section 4: The handshake's packet numbers: first HELLO the client's initial number, then
+    /// the next; COOKIE and RESET 0; WELCOME the server's initial number, a repeated WELCOME the next.
+    /// Specs/wire-format.md, section 6: Handshake timing: initial RTT 333 ms; the client's first probe timeout 999
+    /// ms, then doubling; the server's 1001 ms; the client gives up by probes or at its idle timeout, which runs from
+    /// the first HELLO.
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": PTO = smoothed + max(4 × variation, 1 ms) + the
+    /// peer's maximum ack delay, floored; initial RTT 333 ms, so 999 ms (client handshake) and 1001 ms (server).
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
     @Test("a server whose WELCOME is lost repeats it by the probe rule, in a new packet, 1001 ms later")
     func serverWelcomeRetransmission() {
         var forger = Forger(packetNumber: 0)
@@ -46,6 +61,13 @@ struct HandshakeTimingTests {
         #expect(numbers == [77, 78], "the repeated WELCOME is a new packet")
     }
 
+    /// Specs/wire-format.md, section 4: The handshake's packet numbers: first HELLO the client's initial number, then
+    /// the next; COOKIE and RESET 0; WELCOME the server's initial number, a repeated WELCOME the next.
+    /// Specs/wire-format.md, section 4: A client MUST NOT record the COOKIE (a WELCOME numbered 0 is not a
+    /// duplicate).
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
     @Test("COOKIE carries packet number 0 and is never recorded: a WELCOME that is also packet 0 completes the handshake")
     func cookieIsNeverRecorded() {
         let jar = CookieJar(secret: (1, 2))
@@ -73,6 +95,8 @@ struct HandshakeTimingTests {
 
 @Suite("A COOKIE must answer one of our HELLOs")
 struct ForgedCookieTests {
+    /// Specs/wire-format.md, section 4: An acknowledgement of a packet this end never sent is ignored; a COOKIE that
+    /// acknowledges no HELLO of ours is dropped.
     @Test("a COOKIE whose acknowledgement names no HELLO this client sent is dropped; the real one still works")
     func forgedCookieIgnored() {
         var client = Connection(role: .client, id: Script.id, now: .ms(0), firstPacketNumber: 500)

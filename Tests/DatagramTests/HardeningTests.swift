@@ -39,6 +39,13 @@ func largestAcknowledged(_ connection: inout Connection, at now: Timestamp) -> U
 
 @Suite("Hardening (issue 8.1): fragments that disagree are refused, never acknowledged, never a crash")
 struct InconsistentFragmentTests {
+    /// Specs/wire-format.md, section 4: What a forger can do never crashes an endpoint nor takes it over its memory
+    /// budget.
+    /// Specs/wire-format.md, section 5: Fragments that disagree on the count: dropped before recording (never
+    /// acknowledged), counted (`protocolViolations`), the connection stays open.
+    /// Specs/reliability.md, "Putting messages back in order": Message numbers outside the window, or behind the head
+    /// and never delivered, and fragments contradicting their message are refused unacknowledged; every index is
+    /// checked against the count.
     @Test("fragment 1 of 2, then fragment 2 of 3 of the same waiting message: the second is refused unacknowledged")
     func disagreeingCountsOutOfOrder() {
         var (server, forger) = forgedServer()
@@ -49,6 +56,11 @@ struct InconsistentFragmentTests {
         #expect(!server.isClosed)
     }
 
+    /// Specs/wire-format.md, section 5: Fragments that disagree on the count: dropped before recording (never
+    /// acknowledged), counted (`protocolViolations`), the connection stays open.
+    /// Specs/reliability.md, "Putting messages back in order": Message numbers outside the window, or behind the head
+    /// and never delivered, and fragments contradicting their message are refused unacknowledged; every index is
+    /// checked against the count.
     @Test("the head message announced as 2 fragments, then a 1-fragment copy: refused, nothing delivered twice")
     func disagreeingCountsAtTheHead() {
         var (server, forger) = forgedServer()
@@ -60,6 +72,8 @@ struct InconsistentFragmentTests {
         #expect(Script.events(&server) == [.message(Forger.full + [1], channel: .reliableOrdered)])
     }
 
+    /// Specs/wire-format.md, section 5: Fragments that disagree on the count: dropped before recording (never
+    /// acknowledged), counted (`protocolViolations`), the connection stays open.
     @Test("the unreliable channel refuses a fragment whose count disagrees, unacknowledged")
     func disagreeingCountsUnreliable() {
         var (server, forger) = forgedServer()
@@ -69,6 +83,11 @@ struct InconsistentFragmentTests {
         #expect(largestAcknowledged(&server, at: .ms(11)) == 1)
     }
 
+    /// Specs/wire-format.md, section 4: What a forger can do never crashes an endpoint nor takes it over its memory
+    /// budget.
+    /// Specs/reliability.md, "Putting messages back in order": Message numbers outside the window, or behind the head
+    /// and never delivered, and fragments contradicting their message are refused unacknowledged; every index is
+    /// checked against the count.
     @Test("a partial message answers `contains` for any index, in range or not, without trapping")
     func partialMessageBounds() {
         var partial = PartialMessage(fragmentCount: 2)
@@ -80,6 +99,9 @@ struct InconsistentFragmentTests {
         #expect(partial.assembled() == nil, "incomplete")
     }
 
+    /// Specs/wire-format.md, section 5: DATA fields: channel 0 or 1, fragment count 1-57, index below the count, a
+    /// non-last fragment exactly 1158 bytes; otherwise `invalidField`, counted (`malformedDropped`), never
+    /// acknowledged.
     @Test("the parser refuses fragment count 0, count 58, index = count, and a short non-last fragment")
     func parserBounds() {
         let cases: [(UInt16, UInt16, Int, String)] = [
@@ -97,6 +119,10 @@ struct InconsistentFragmentTests {
         }
     }
 
+    /// Specs/wire-format.md, section 4: An acknowledgement of a packet this end never sent is ignored; a COOKIE that
+    /// acknowledges no HELLO of ours is dropped.
+    /// Specs/reliability.md, "Acknowledgements": Duplicates by a 1024-packet bitmap; the acceptance window; an
+    /// acknowledgement of a packet never sent is ignored.
     @Test("an acknowledgement of packet numbers this end never sent (before its first) is ignored")
     func acknowledgementOfUnsentPackets() {
         var (client, server) = Script.establishedPair(clientFirstPacketNumber: 5_000)
@@ -111,6 +137,10 @@ struct InconsistentFragmentTests {
 
 @Suite("Hardening (issue 8.3): a forged packet number outside the window moves nothing")
 struct PacketNumberWindowTests {
+    /// Specs/wire-format.md, section 4: Acceptance window: a packet more than 65,536 from the largest received
+    /// changes nothing (not recorded, not acknowledged, not a sign of life; `outOfWindowDropped`).
+    /// Specs/reliability.md, "Acknowledgements": Duplicates by a 1024-packet bitmap; the acceptance window; an
+    /// acknowledgement of a packet never sent is ignored.
     @Test("a spoofed PING a million packets ahead is dropped; genuine packets after it are still taken")
     func spoofedPingFarAhead() {
         var (server, forger) = forgedServer()
@@ -128,6 +158,10 @@ struct PacketNumberWindowTests {
         #expect(largestAcknowledged(&server, at: .ms(40)) == 2)
     }
 
+    /// Specs/wire-format.md, section 4: Acceptance window: a packet more than 65,536 from the largest received
+    /// changes nothing (not recorded, not acknowledged, not a sign of life; `outOfWindowDropped`).
+    /// Specs/reliability.md, "Acknowledgements": Duplicates by a 1024-packet bitmap; the acceptance window; an
+    /// acknowledgement of a packet never sent is ignored.
     @Test("the window is 2^16 either way: 65,536 ahead is taken, 65,537 ahead and 65,537 behind are not")
     func windowEdges() {
         var received = ReceivedPackets()
@@ -138,6 +172,8 @@ struct PacketNumberWindowTests {
         #expect(received.status(of: 100_000 - 65_536) == .tooOld)
     }
 
+    /// Specs/wire-format.md, section 4: Each endpoint MUST start its packet numbers at an unpredictable value (relay:
+    /// SipHash of its secret; client: the system's random source; simulator: its seed).
     @Test("the simulator draws first packet numbers from its seed; the relay's jar derives them from its secret")
     func randomFirstPacketNumbers() {
         let jar = CookieJar(secret: (1, 2))
@@ -150,6 +186,15 @@ struct PacketNumberWindowTests {
 
 @Suite("Hardening (issue 8.5): receive memory is budgeted in bytes")
 struct ReceiveBudgetTests {
+    /// Specs/wire-format.md, section 4: What a forger can do never crashes an endpoint nor takes it over its memory
+    /// budget.
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
+    /// Specs/reliability.md, "Receive memory": A held fragment costs its payload (copied) + 32 bytes, an incomplete
+    /// message 64 + 8 per fragment; the head message is always taken and holds at most 67,880 bytes.
+    /// Specs/reliability.md, "Receive memory": Everything else within `receiveBufferBudget`: a reliable fragment that
+    /// does not fit is dropped unrecorded, an unreliable one gives up the oldest; lowering the budget keeps what is
+    /// held.
     @Test("over budget, a waiting fragment is refused unacknowledged; raising the budget takes it; the head always goes in")
     func budget() {
         var configuration = Configuration()
@@ -171,6 +216,8 @@ struct ReceiveBudgetTests {
         #expect(server.statistics.receiveBudgetDropped == 1)
     }
 
+    /// Specs/reliability.md, "Receive memory": A held fragment costs its payload (copied) + 32 bytes, an incomplete
+    /// message 64 + 8 per fragment; the head message is always taken and holds at most 67,880 bytes.
     @Test("held bytes count the payload copied, not the datagram it came in")
     func payloadsAreCopied() {
         var (server, forger) = forgedServer()
@@ -178,6 +225,11 @@ struct ReceiveBudgetTests {
         #expect(server.statistics.receiveBufferedBytes == ReceiveCost.fragment(payload: 1158, newMessageOf: 2))
     }
 
+    /// Specs/wire-format.md, section 5: Unreliable channel: delivered once when complete, never retransmitted,
+    /// independent of the reliable channel; at most *R* incomplete fragments held, the oldest message given up.
+    /// Specs/reliability.md, "Receive memory": Everything else within `receiveBufferBudget`: a reliable fragment that
+    /// does not fit is dropped unrecorded, an unreliable one gives up the oldest; lowering the budget keeps what is
+    /// held.
     @Test("unreliable partial messages give up the oldest to stay within the budget")
     func unreliableWithinBudget() {
         var configuration = Configuration()
@@ -221,6 +273,14 @@ struct FirstMessageNumberTests {
         return (reason, server.isClosed ? .ms(time) : nil, acknowledged, closeCode)
     }
 
+    /// Specs/wire-format.md, section 5: A gap that never fills: CLOSE 2 and `.closed(.protocolViolation)` after 2 ×
+    /// idle timeout without progress.
+    /// Specs/wire-format.md, section 7: CLOSE codes: 0 normal, 1 idle timeout, 2 protocol error, 3 shutting down, 4
+    /// refused.
+    /// Specs/reliability.md, "Putting messages back in order": A head that makes no progress for 2 × idle timeout
+    /// while data waits: CLOSE 2, `.closed(.protocolViolation)`.
+    /// Specs/reliability.md, "Staying alive and noticing death": Every way a connection ends is one `Event.closed`;
+    /// no reliable message is lost without the application being able to take it back.
     @Test("a peer starting at 1 or 1000: the message waits, the gap never fills, closed with code 2 after 2 × idle timeout",
           arguments: [UInt32(1), 1000])
     func startsAhead(first: UInt32) {
@@ -231,6 +291,12 @@ struct FirstMessageNumberTests {
         #expect(outcome.closeCode == 2)
     }
 
+    /// Specs/wire-format.md, section 5: The message window: taken when *h* ≤ *m* < *h* + *R*, or behind *h* and
+    /// delivered already (acknowledged again, delivered never); anything else a protocol violation, never
+    /// acknowledged.
+    /// Specs/reliability.md, "Putting messages back in order": Message numbers outside the window, or behind the head
+    /// and never delivered, and fragments contradicting their message are refused unacknowledged; every index is
+    /// checked against the count.
     @Test("a peer starting at 0xFFFFFFFE (behind 0, never delivered): refused unacknowledged, then closed with code 2")
     func startsBehind() {
         let outcome = run(first: 0xFFFF_FFFE)
@@ -239,6 +305,12 @@ struct FirstMessageNumberTests {
         #expect(outcome.closeCode == 2)
     }
 
+    /// Specs/wire-format.md, section 5: The message window: taken when *h* ≤ *m* < *h* + *R*, or behind *h* and
+    /// delivered already (acknowledged again, delivered never); anything else a protocol violation, never
+    /// acknowledged.
+    /// Specs/reliability.md, "Putting messages back in order": Message numbers outside the window, or behind the head
+    /// and never delivered, and fragments contradicting their message are refused unacknowledged; every index is
+    /// checked against the count.
     @Test("a message 2048 or more beyond the next to deliver is refused unacknowledged")
     func beyondTheWindow() {
         var (server, forger) = forgedServer()
@@ -252,6 +324,9 @@ struct FirstMessageNumberTests {
 
 @Suite("The largest message (issue 9.5): exactly 65,536 bytes, both sides")
 struct MessageLimitTests {
+    /// Specs/wire-format.md, section 5: The largest message is exactly 65,536 bytes (57 fragments, the last at most
+    /// 688); `send` refuses more with `messageTooLarge` before queueing; an empty message is one empty fragment; no
+    /// datagram over 1200 bytes.
     @Test("65,536 bytes go (57 fragments, the last 688 bytes) and arrive; 65,537 are refused by send")
     func senderBoundary() throws {
         var configuration = Configuration.rfc9002
@@ -270,6 +345,12 @@ struct MessageLimitTests {
         #expect(delivered)
     }
 
+    /// Specs/wire-format.md, section 5: DATA fields: channel 0 or 1, fragment count 1-57, index below the count, a
+    /// non-last fragment exactly 1158 bytes; otherwise `invalidField`, counted (`malformedDropped`), never
+    /// acknowledged.
+    /// Specs/wire-format.md, section 5: The largest message is exactly 65,536 bytes (57 fragments, the last at most
+    /// 688); `send` refuses more with `messageTooLarge` before queueing; an empty message is one empty fragment; no
+    /// datagram over 1200 bytes.
     @Test("a receiver refuses a 57th fragment of 689 bytes (a 65,537-byte message) as malformed, unacknowledged")
     func receiverBoundary() {
         var (server, forger) = forgedServer()

@@ -11,6 +11,8 @@ struct LivenessTests {
         return client
     }
 
+    /// Specs/reliability.md, "Staying alive and noticing death": A PING after `keepaliveInterval` without an
+    /// ack-eliciting packet sent.
     @Test("a PING goes out exactly keepaliveInterval after the last ack-eliciting packet")
     func keepalive() {
         var client = quietClient()
@@ -21,6 +23,14 @@ struct LivenessTests {
         #expect(Script.transmitAll(&client, at: .ms(2100)).map { Script.packet($0).type } == [.ping])
     }
 
+    /// Specs/wire-format.md, section 7: CLOSE codes: 0 normal, 1 idle timeout, 2 protocol error, 3 shutting down, 4
+    /// refused.
+    /// Specs/wire-format.md, section 7: Giving up an established connection (idle timeout, unanswered probes) sends
+    /// CLOSE 1; a client whose handshake never completed sends nothing.
+    /// Specs/reliability.md, "Staying alive and noticing death": Nothing valid for `idleTimeout`: closed with
+    /// `idleTimeout` and CLOSE 1; the timer runs from creation.
+    /// Specs/reliability.md, "Staying alive and noticing death": Every way a connection ends is one `Event.closed`;
+    /// no reliable message is lost without the application being able to take it back.
     @Test("idle timeout closes exactly idleTimeout after the last packet received, with CLOSE 1")
     func idleTimeout() {
         var configuration = Configuration.rfc9002
@@ -37,6 +47,13 @@ struct LivenessTests {
         #expect(client.nextDeadline == nil)
     }
 
+    /// Specs/wire-format.md, section 3: DATA, PING, HELLO, WELCOME are ack-eliciting; ACK, CLOSE, RESET, COOKIE are
+    /// not.
+    /// Specs/wire-format.md, section 7: CLOSE codes: 0 normal, 1 idle timeout, 2 protocol error, 3 shutting down, 4
+    /// refused.
+    /// Specs/wire-format.md, section 7: CLOSE is sent once, never retransmitted, never answered.
+    /// Specs/reliability.md, "Staying alive and noticing death": Every way a connection ends is one `Event.closed`;
+    /// no reliable message is lost without the application being able to take it back.
     @Test("close sends one CLOSE; the peer ends with .peer(code:)")
     func closeByPeer() {
         var (client, server) = Script.establishedPair()
@@ -50,6 +67,15 @@ struct LivenessTests {
         #expect(throws: SendError.connectionClosed) { try client.send([1], at: .ms(150)) }
     }
 
+    /// Specs/wire-format.md, section 3: DATA, PING, HELLO, WELCOME are ack-eliciting; ACK, CLOSE, RESET, COOKIE are
+    /// not.
+    /// Specs/wire-format.md, section 6: A non-HELLO for unknown state gets a stateless 32-byte RESET; a RESET is
+    /// never answered; the client closes with `reset` and its application sends again what was not acknowledged.
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
+    /// Specs/reliability.md, "Staying alive and noticing death": Every way a connection ends is one `Event.closed`;
+    /// no reliable message is lost without the application being able to take it back.
     @Test("a RESET for our id closes with .reset; unacknowledged messages are handed back")
     func reset() throws {
         var (client, _) = Script.establishedPair()
@@ -64,6 +90,8 @@ struct LivenessTests {
         #expect(client.takeUnacknowledgedMessages().isEmpty)
     }
 
+    /// Specs/wire-format.md, section 2: The connection id is chosen by the client at random and echoed by the server;
+    /// a packet with another id changes nothing.
     @Test("a packet for another connection id is counted and ignored")
     func foreignID() {
         var (client, _) = Script.establishedPair()

@@ -5,6 +5,10 @@ import Testing
 /// is older than 9/8 · max(smoothed RTT, latest RTT) at the time a later packet is acknowledged.
 @Suite("Loss detection by packet and time threshold")
 struct LossDetectionTests {
+    /// Specs/wire-format.md, section 1: Packet numbers go up by one per packet and are never reused; a retransmitted
+    /// message travels in a new packet.
+    /// Specs/reliability.md, "Deciding that a packet is lost": Packet threshold 3; time threshold 9/8 × max(smoothed,
+    /// latest RTT) with a loss timer; the fragment goes again in a new packet; unreliable fragments never go again.
     @Test("three later packets acknowledged: lost by packet threshold and sent again in a new packet")
     func packetThreshold() throws {
         var configuration = Configuration.rfc9002
@@ -35,6 +39,8 @@ struct LossDetectionTests {
         #expect(delivered == [[0], [1], [2], [3]])
     }
 
+    /// Specs/reliability.md, "Deciding that a packet is lost": Packet threshold 3; time threshold 9/8 × max(smoothed,
+    /// latest RTT) with a loss timer; the fragment goes again in a new packet; unreliable fragments never go again.
     @Test("one later packet acknowledged: lost by time threshold when the loss timer fires")
     func timeThreshold() throws {
         var (client, server) = Script.establishedPair()
@@ -70,6 +76,11 @@ struct AcknowledgementTests {
         return (client, server, data)
     }
 
+    /// Specs/wire-format.md, section 3: DATA, PING, HELLO, WELCOME are ack-eliciting; ACK, CLOSE, RESET, COOKIE are
+    /// not.
+    /// Specs/reliability.md, "Acknowledgements": A lone packet is acknowledged within `maximumAckDelay` (2 ms by
+    /// default); at once for every second ack-eliciting packet, one out of order, and a duplicate.
+    /// Specs/wire-format.md, section 2: The ack delay is in units of 8 µs, at most 524.28 ms (saturating).
     @Test("one packet is acknowledged exactly at the maximum ack delay, with the delay reported")
     func delayed() throws {
         var (_, server, data) = clientData(count: 1)
@@ -87,6 +98,8 @@ struct AcknowledgementTests {
         #expect(packet.header.acknowledgement?.delayDuration == .milliseconds(25))
     }
 
+    /// Specs/reliability.md, "Acknowledgements": A lone packet is acknowledged within `maximumAckDelay` (2 ms by
+    /// default); at once for every second ack-eliciting packet, one out of order, and a duplicate.
     @Test("the second ack-eliciting packet is acknowledged at once")
     func everySecond() {
         var (_, server, data) = clientData(count: 2)
@@ -97,6 +110,8 @@ struct AcknowledgementTests {
         #expect(Script.packet(acks[0]).header.acknowledgement?.bitfield == 0b11, "both data and the HELLO")
     }
 
+    /// Specs/reliability.md, "Acknowledgements": A lone packet is acknowledged within `maximumAckDelay` (2 ms by
+    /// default); at once for every second ack-eliciting packet, one out of order, and a duplicate.
     @Test("an out-of-order packet and a duplicate are acknowledged at once")
     func outOfOrderAndDuplicate() {
         var (_, server, data) = clientData(count: 3)
@@ -107,6 +122,8 @@ struct AcknowledgementTests {
         #expect(server.statistics.duplicatesDropped == 1)
     }
 
+    /// Specs/wire-format.md, section 3: Every packet carries the acknowledgement fields; an ACK goes only when no
+    /// other packet carries them.
     @Test("acknowledgements ride on data: no separate ACK when data goes anyway")
     func piggyback() throws {
         var (_, server, data) = clientData(count: 1)

@@ -24,6 +24,8 @@ final class RandomBox: @unchecked Sendable {  // used by one test's thread only
 
 @Suite("A lossy, reordering, duplicating, corrupting virtual pair still delivers exactly once, in order")
 struct LossyPairTests {
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
     @Test(arguments: Array(UInt64(1)...40))
     func lossyDelivery(seed: UInt64) throws {
         var configuration = Configuration.rfc9002

@@ -5,6 +5,11 @@ import Testing
 /// smoothed RTT 100 ms and variance 50 ms, so PTO = 100 + 4 · 50 + 25 = 325 ms.
 @Suite("Probe timeout: nothing early, a probe on time, then doubled backoff up to the cap")
 struct ProbeTimeoutTests {
+    /// Specs/reliability.md, "The connection is a state machine, not a socket": No clock, no socket: datagrams,
+    /// messages and time are fed in, so every timing rule is checked at exact instants.
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": On a PTO one probe (the oldest unacknowledged
+    /// fragment in a new packet, else a PING) goes out even if the congestion window is full; the timeout doubles up
+    /// to `maximumProbeTimeout`; a PTO declares nothing lost.
     @Test("probe at PTO, not at PTO − 1 ms; doubled after; capped at the maximum")
     func probeEdges() {
         var configuration = Configuration.rfc9002
@@ -35,6 +40,9 @@ struct ProbeTimeoutTests {
         #expect(client.statistics.probeTimeouts == 2)
     }
 
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": On a PTO one probe (the oldest unacknowledged
+    /// fragment in a new packet, else a PING) goes out even if the congestion window is full; the timeout doubles up
+    /// to `maximumProbeTimeout`; a PTO declares nothing lost.
     @Test("with nothing to retransmit, the probe is a PING")
     func pingProbe() {
         var (client, server) = Script.establishedPair()
@@ -54,6 +62,10 @@ struct ProbeTimeoutTests {
         #expect(Script.transmitAll(&client, at: deadline).map { Script.packet($0).type } == [.ping])
     }
 
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": After `maximumProbeCount` PTOs in a row: closed
+    /// with `probeTimeout`; an acknowledgement of something new resets the count.
+    /// Specs/reliability.md, "Staying alive and noticing death": Every way a connection ends is one `Event.closed`;
+    /// no reliable message is lost without the application being able to take it back.
     @Test("after maximumProbeCount unanswered probe timeouts, the last one fully backed off, it closes")
     func givesUp() {
         var configuration = Configuration.rfc9002
@@ -74,6 +86,14 @@ struct ProbeTimeoutTests {
         #expect(client.takeUnacknowledgedMessages() == [[1]])
     }
 
+    /// Specs/wire-format.md, section 6: Handshake timing: initial RTT 333 ms; the client's first probe timeout 999
+    /// ms, then doubling; the server's 1001 ms; the client gives up by probes or at its idle timeout, which runs from
+    /// the first HELLO.
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": After `maximumProbeCount` PTOs in a row: closed
+    /// with `probeTimeout`; an acknowledgement of something new resets the count.
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
     @Test("the client retries HELLO with backoff and gives up the same way")
     func handshakeRetry() {
         var configuration = Configuration.rfc9002
@@ -96,6 +116,16 @@ struct ProbeTimeoutTests {
         #expect(Script.events(&client) == [.closed(.probeTimeout)])
     }
 
+    /// Specs/wire-format.md, section 6: Handshake timing: initial RTT 333 ms; the client's first probe timeout 999
+    /// ms, then doubling; the server's 1001 ms; the client gives up by probes or at its idle timeout, which runs from
+    /// the first HELLO.
+    /// Specs/wire-format.md, section 7: Giving up an established connection (idle timeout, unanswered probes) sends
+    /// CLOSE 1; a client whose handshake never completed sends nothing.
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
+    /// Specs/reliability.md, "Staying alive and noticing death": Nothing valid for `idleTimeout`: closed with
+    /// `idleTimeout` and CLOSE 1; the timer runs from creation.
     @Test("a client that never hears from the server gives up at the idle timeout, without a CLOSE")
     func silentServer() {
         var client = Connection(role: .client, id: Script.id, now: .ms(0))
@@ -111,6 +141,10 @@ struct ProbeTimeoutTests {
         #expect(client.statistics.probeTimeouts == 3, "PTOs at 1 s, 3 s and 7 s, then idle at 10 s")
     }
 
+    /// Specs/reliability.md, "Acknowledgements": A lone packet is acknowledged within `maximumAckDelay` (2 ms by
+    /// default); at once for every second ack-eliciting packet, one out of order, and a duplicate.
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": PTO = smoothed + max(4 × variation, 1 ms) + the
+    /// peer's maximum ack delay, floored; initial RTT 333 ms, so 999 ms (client handshake) and 1001 ms (server).
     @Test("the project's defaults: 2 ms ack delay and probe floor, so PTO = 100 + 200 + 2 ms here")
     func projectDefaults() throws {
         #expect(Configuration().maximumAckDelay == .milliseconds(2))

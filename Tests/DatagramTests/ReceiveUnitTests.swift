@@ -3,6 +3,12 @@ import Testing
 
 @Suite("Duplicate suppression and acknowledgement bits")
 struct ReceivedPacketsTests {
+    /// Specs/wire-format.md, section 4: Serial-number arithmetic (RFC 1982) across the wrap.
+    /// Specs/wire-format.md, section 4: At least the last 1024 packet numbers are remembered; an older packet is a
+    /// duplicate: dropped, not acknowledged.
+    /// Specs/wire-format.md, section 4: The acknowledgement covers the largest and the 64 packets before it.
+    /// Specs/reliability.md, "Acknowledgements": Duplicates by a 1024-packet bitmap; the acceptance window; an
+    /// acknowledgement of a packet never sent is ignored.
     @Test("new, duplicate and too-old packets across the wrap; the bitfield mirrors arrivals")
     func slidingWindow() {
         var received = ReceivedPackets()
@@ -31,6 +37,11 @@ struct ReorderBufferTests {
         FragmentHeader(channel: .reliableOrdered, messageNumber: number, fragmentIndex: index, fragmentCount: count)
     }
 
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
+    /// Specs/reliability.md, "Putting messages back in order": A bounded reorder buffer; a fragment it cannot take is
+    /// dropped before it is recorded; the sender's window rule keeps that from happening; the head is always
+    /// accepted; the unreliable channel apart.
     @Test("early messages wait and come out in order")
     func ordering() {
         var buffer = ReorderBuffer(limit: 8)
@@ -46,6 +57,7 @@ struct ReorderBufferTests {
         #expect(buffer.admission(of: fragment(1)) == .alreadyDelivered)
     }
 
+    /// Specs/wire-format.md, section 4: Serial-number arithmetic (RFC 1982) across the wrap.
     @Test("message numbers wrap: 0xFFFFFFFE, 0xFFFFFFFF, 0, 1 come out in that order")
     func messageNumbersWrap() {
         var buffer = ReorderBuffer(limit: 8, nextExpected: 0xFFFF_FFFE)
@@ -60,6 +72,11 @@ struct ReorderBufferTests {
         #expect(buffer.admission(of: fragment(0xFFFF_FFFF)) == .alreadyDelivered)
     }
 
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
+    /// Specs/reliability.md, "Putting messages back in order": A bounded reorder buffer; a fragment it cannot take is
+    /// dropped before it is recorded; the sender's window rule keeps that from happening; the head is always
+    /// accepted; the unreliable channel apart.
     @Test("when full, later messages are refused but the head is always admitted")
     func full() {
         var buffer = ReorderBuffer(limit: 3)
@@ -73,6 +90,11 @@ struct ReorderBufferTests {
         #expect(buffer.admission(of: fragment(3)) == .outOfWindow, "3 messages ahead of the head, window 3")
     }
 
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
+    /// Specs/reliability.md, "Putting messages back in order": A bounded reorder buffer; a fragment it cannot take is
+    /// dropped before it is recorded; the sender's window rule keeps that from happening; the head is always
+    /// accepted; the unreliable channel apart.
     @Test("a connection drops a packet its full buffer cannot hold without acknowledging it")
     func connectionDoesNotAcknowledgeDroppedContent() {
         var configuration = Configuration.rfc9002

@@ -3,6 +3,11 @@ import Testing
 
 @Suite("RTT estimator (RFC 9002 section 5)")
 struct RTTEstimatorTests {
+    /// Specs/wire-format.md, section 6: Handshake timing: initial RTT 333 ms; the client's first probe timeout 999
+    /// ms, then doubling; the server's 1001 ms; the client gives up by probes or at its idle timeout, which runs from
+    /// the first HELLO.
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": PTO = smoothed + max(4 × variation, 1 ms) + the
+    /// peer's maximum ack delay, floored; initial RTT 333 ms, so 999 ms (client handshake) and 1001 ms (server).
     @Test("before any sample: the initial RTT and half of it as variance; PTO 333 + 666 + 25 ms")
     func initial() {
         let rtt = RTTEstimator(initialRTT: .milliseconds(333))
@@ -11,6 +16,8 @@ struct RTTEstimatorTests {
         #expect(rtt.probeTimeout(maximumAckDelay: .milliseconds(25), floor: .zero) == .milliseconds(1024))
     }
 
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": The first sample sets smoothed RTT and half of
+    /// it as variation; later samples give up the ack delay only above the minimum RTT; gains 1/8 and 1/4.
     @Test("first sample sets smoothed and minimum to it and variance to half; ack delay ignored")
     func firstSample() {
         var rtt = RTTEstimator(initialRTT: .milliseconds(333))
@@ -20,6 +27,8 @@ struct RTTEstimatorTests {
         #expect(rtt.variance == .milliseconds(50))
     }
 
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": The first sample sets smoothed RTT and half of
+    /// it as variation; later samples give up the ack delay only above the minimum RTT; gains 1/8 and 1/4.
     @Test("later samples: ack delay subtracted only when that stays at or above min_rtt; 1/8 and 1/4 gains")
     func laterSamples() {
         var rtt = RTTEstimator(initialRTT: .milliseconds(333))
@@ -37,6 +46,8 @@ struct RTTEstimatorTests {
         #expect(rtt.latest == .milliseconds(80))
     }
 
+    /// Specs/reliability.md, "Round-trip time and the probe timeout": PTO = smoothed + max(4 × variation, 1 ms) + the
+    /// peer's maximum ack delay, floored; initial RTT 333 ms, so 999 ms (client handshake) and 1001 ms (server).
     @Test("PTO: smoothed + max(4 · variance, 1 ms) + max ack delay, floored")
     func probeTimeout() {
         var rtt = RTTEstimator(initialRTT: .milliseconds(333))
@@ -50,12 +61,18 @@ struct RTTEstimatorTests {
 
 @Suite("NewReno window (RFC 9002 section 7)")
 struct NewRenoTests {
+    /// Specs/reliability.md, "The congestion window": NewReno in bytes: 10 × 1200 initial, slow start only while
+    /// window-limited, halved once per recovery period (at least 2 packets), then avoidance; persistent congestion;
+    /// `.disabled`.
     @Test("initial window is min(10 · 1200, max(2 · 1200, 14720)) = 12000 bytes; minimum 2400")
     func constants() {
         #expect(NewReno().window == 12_000)
         #expect(NewReno.minimumWindow == 2400)
     }
 
+    /// Specs/reliability.md, "The congestion window": NewReno in bytes: 10 × 1200 initial, slow start only while
+    /// window-limited, halved once per recovery period (at least 2 packets), then avoidance; persistent congestion;
+    /// `.disabled`.
     @Test("slow start grows by acknowledged bytes, only when the window was the limit")
     func slowStart() {
         var reno = NewReno()
@@ -65,6 +82,9 @@ struct NewRenoTests {
         #expect(reno.window == 14_400)
     }
 
+    /// Specs/reliability.md, "The congestion window": NewReno in bytes: 10 × 1200 initial, slow start only while
+    /// window-limited, halved once per recovery period (at least 2 packets), then avoidance; persistent congestion;
+    /// `.disabled`.
     @Test("a loss halves once per recovery period; then congestion avoidance adds one datagram per window")
     func recoveryAndAvoidance() {
         var reno = NewReno()
@@ -84,6 +104,9 @@ struct NewRenoTests {
         #expect(reno.window == 2400, "never below the minimum window")
     }
 
+    /// Specs/reliability.md, "The congestion window": NewReno in bytes: 10 × 1200 initial, slow start only while
+    /// window-limited, halved once per recovery period (at least 2 packets), then avoidance; persistent congestion;
+    /// `.disabled`.
     @Test("persistent congestion collapses the window to the minimum")
     func persistent() {
         var reno = NewReno()
@@ -91,6 +114,9 @@ struct NewRenoTests {
         #expect(reno.window == 2400)
     }
 
+    /// Specs/reliability.md, "The congestion window": NewReno in bytes: 10 × 1200 initial, slow start only while
+    /// window-limited, halved once per recovery period (at least 2 packets), then avoidance; persistent congestion;
+    /// `.disabled`.
     @Test("disabled congestion control never limits")
     func disabled() {
         var unlimited = makeCongestionController(.disabled)

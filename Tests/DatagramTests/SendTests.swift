@@ -3,6 +3,9 @@ import Testing
 
 @Suite("Sending: size limit, fragmentation, queue push-back, acknowledgement events")
 struct SendTests {
+    /// Specs/wire-format.md, section 5: The largest message is exactly 65,536 bytes (57 fragments, the last at most
+    /// 688); `send` refuses more with `messageTooLarge` before queueing; an empty message is one empty fragment; no
+    /// datagram over 1200 bytes.
     @Test("a message over 65,536 bytes is refused before anything is queued")
     func tooLarge() {
         var (client, _) = Script.establishedPair()
@@ -13,6 +16,11 @@ struct SendTests {
         #expect(throws: Never.self) { try client.send([UInt8](repeating: 0, count: 65_536), at: .ms(100)) }
     }
 
+    /// Specs/wire-format.md, section 5: Message numbers start at 0 on each channel in each direction, one more per
+    /// message; every fragment carries its message's number and count.
+    /// Specs/wire-format.md, section 5: The largest message is exactly 65,536 bytes (57 fragments, the last at most
+    /// 688); `send` refuses more with `messageTooLarge` before queueing; an empty message is one empty fragment; no
+    /// datagram over 1200 bytes.
     @Test("65,536 bytes become 57 fragments: 56 of 1158 bytes and one of 688; empty is one fragment")
     func fragments() {
         var configuration = Configuration.rfc9002
@@ -31,6 +39,8 @@ struct SendTests {
                                                             fragmentIndex: 0, fragmentCount: 1))
     }
 
+    /// Specs/reliability.md, "Receive memory": Send-side memory bounded by `sendQueueLimit` (push-back, nothing
+    /// lost).
     @Test("a full send queue pushes back, and accepts again once messages are acknowledged")
     func pushBack() throws {
         var configuration = Configuration.rfc9002
@@ -48,6 +58,10 @@ struct SendTests {
         #expect(throws: Never.self) { try client.send([UInt8](repeating: 2, count: 6000), at: .ms(200)) }
     }
 
+    /// Specs/wire-format.md, section 5: Unreliable channel: delivered once when complete, never retransmitted,
+    /// independent of the reliable channel; at most *R* incomplete fragments held, the oldest message given up.
+    /// Specs/reliability.md, "Deciding that a packet is lost": Packet threshold 3; time threshold 9/8 × max(smoothed,
+    /// latest RTT) with a loss timer; the fragment goes again in a new packet; unreliable fragments never go again.
     @Test("unreliable messages are never retransmitted and never hold up the reliable channel")
     func unreliableIndependent() throws {
         var (client, server) = Script.establishedPair()

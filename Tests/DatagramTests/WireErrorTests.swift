@@ -21,6 +21,8 @@ struct WireErrorTests {
         return bytes
     }
 
+    /// Specs/wire-format.md, section 2: The parser's order and typed errors: magic, length (32 to 1200), checksum,
+    /// version, type, then an exact body length (DATA: at least its fields).
     @Test("every truncation of a valid packet is `truncated` (or `badMagic` when the magic is cut)")
     func truncations() {
         #expect(parse([]) == .truncated)
@@ -32,6 +34,10 @@ struct WireErrorTests {
         #expect(parse(resealed(Array(hello.prefix(40)))) == .truncated)
     }
 
+    /// Specs/wire-format.md, section 2: Magic `0xDA7A`, else not ours and dropped (`badMagic`); version 1, else
+    /// `unsupportedVersion`.
+    /// Specs/wire-format.md, section 2: A receiver MUST verify the checksum before anything but length and magic; a
+    /// mismatch is counted (`corruptDropped`), never delivered, never acknowledged.
     @Test("garbage is `badMagic`; a flipped bit is `checksumMismatch`")
     func garbageAndCorruption() {
         #expect(parse(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) == .badMagic)
@@ -42,6 +48,10 @@ struct WireErrorTests {
         }
     }
 
+    /// Specs/wire-format.md, section 2: Magic `0xDA7A`, else not ours and dropped (`badMagic`); version 1, else
+    /// `unsupportedVersion`.
+    /// Specs/wire-format.md, section 2: The parser's order and typed errors: magic, length (32 to 1200), checksum,
+    /// version, type, then an exact body length (DATA: at least its fields).
     @Test("another version or an unknown type is named in the error")
     func versionAndType() {
         var version = ping
@@ -52,6 +62,11 @@ struct WireErrorTests {
         #expect(parse(resealed(type)) == .unknownType(0x7F))
     }
 
+    /// Specs/wire-format.md, section 2: The parser's order and typed errors: magic, length (32 to 1200), checksum,
+    /// version, type, then an exact body length (DATA: at least its fields).
+    /// Specs/wire-format.md, section 5: DATA fields: channel 0 or 1, fragment count 1-57, index below the count, a
+    /// non-last fragment exactly 1158 bytes; otherwise `invalidField`, counted (`malformedDropped`), never
+    /// acknowledged.
     @Test("forbidden field values are `invalidField`")
     func invalidFields() {
         var data = hexBytes(specifiedVectors["DATA"]!)
@@ -69,6 +84,10 @@ struct WireErrorTests {
         #expect(parse(resealed(ping + [UInt8](repeating: 0, count: 1200))) == .invalidField("datagram length"))
     }
 
+    /// Specs/wire-format.md, section 2: Magic `0xDA7A`, else not ours and dropped (`badMagic`); version 1, else
+    /// `unsupportedVersion`.
+    /// Specs/wire-format.md, section 2: A receiver MUST verify the checksum before anything but length and magic; a
+    /// mismatch is counted (`corruptDropped`), never delivered, never acknowledged.
     @Test("a connection counts malformed and corrupt input and carries on")
     func connectionCountsBadInput() {
         var connection = Connection(role: .server, id: WireVectors.id, now: .zero)
@@ -86,6 +105,7 @@ struct WireErrorTests {
 
 @Suite("Serial-number arithmetic wraps")
 struct SequenceNumberTests {
+    /// Specs/wire-format.md, section 4: Serial-number arithmetic (RFC 1982) across the wrap.
     @Test("comparisons across the wrap")
     func wrap() {
         #expect(UInt32(0).isSerialAfter(0xFFFF_FFFF))

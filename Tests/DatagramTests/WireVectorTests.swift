@@ -47,6 +47,12 @@ func hexBytes(_ text: String) -> [UInt8] {
 
 @Suite("Wire format test vectors (section 9), both ways")
 struct WireVectorTests {
+    /// Specs/wire-format.md, section 1: One datagram carries one packet: the 32-byte header, then the body; integers
+    /// big-endian.
+    /// Specs/wire-format.md, section 2: The checksum is CRC-32C of the datagram with the field zeroed.
+    /// Specs/wire-format.md, section 4: The acknowledgement covers the largest and the 64 packets before it.
+    /// Specs/wire-format.md, section 9: Every vector decodes to its fields and encodes to its bytes; CRC-32C and
+    /// SipHash-2-4 check values; the spec shows exactly the tested vectors.
     @Test("every vector's bytes decode to its fields", arguments: WireVectors.all.map(\.name))
     func decodes(name: String) throws {
         let expected = WireVectors.all.first { $0.name == name }!.packet
@@ -54,12 +60,21 @@ struct WireVectorTests {
         #expect(packet == expected)
     }
 
+    /// Specs/wire-format.md, section 1: One datagram carries one packet: the 32-byte header, then the body; integers
+    /// big-endian.
+    /// Specs/wire-format.md, section 2: The checksum is CRC-32C of the datagram with the field zeroed.
+    /// Specs/wire-format.md, section 9: Every vector decodes to its fields and encodes to its bytes; CRC-32C and
+    /// SipHash-2-4 check values; the spec shows exactly the tested vectors.
     @Test("every vector's fields encode to its bytes", arguments: WireVectors.all.map(\.name))
     func encodes(name: String) {
         let packet = WireVectors.all.first { $0.name == name }!.packet
         #expect(packet.emit() == hexBytes(specifiedVectors[name]!))
     }
 
+    /// Specs/wire-format.md, section 4: Serial-number arithmetic (RFC 1982) across the wrap.
+    /// Specs/wire-format.md, section 4: The acknowledgement covers the largest and the 64 packets before it.
+    /// Specs/wire-format.md, section 9: Every vector decodes to its fields and encodes to its bytes; CRC-32C and
+    /// SipHash-2-4 check values; the spec shows exactly the tested vectors.
     @Test("the DATA vector's numbers wrap: packet 0xFFFFFFFF acknowledges up to 2, past zero")
     func dataVectorWraps() throws {
         let packet = try Packet.parse(hexBytes(specifiedVectors["DATA"]!))
@@ -69,6 +84,10 @@ struct WireVectorTests {
         #expect(UInt32(2).isSerialAfter(packet.header.packetNumber))
     }
 
+    /// Specs/wire-format.md, section 6: The cookie: issue time and a SipHash-2-4 MAC over the address (4 or 16 bytes,
+    /// v4-mapped as IPv4), port, connection id and time.
+    /// Specs/wire-format.md, section 9: Every vector decodes to its fields and encodes to its bytes; CRC-32C and
+    /// SipHash-2-4 check values; the spec shows exactly the tested vectors.
     @Test("the COOKIE vector's cookie is what the jar mints for that client and time")
     func cookieVectorIsGenuine() throws {
         let packet = try Packet.parse(hexBytes(specifiedVectors["COOKIE"]!))
@@ -78,6 +97,9 @@ struct WireVectorTests {
                           at: WireVectors.cookieIssueTime + .seconds(1)) == .valid)
     }
 
+    /// Specs/wire-format.md, section 2: The checksum is CRC-32C of the datagram with the field zeroed.
+    /// Specs/wire-format.md, section 9: Every vector decodes to its fields and encodes to its bytes; CRC-32C and
+    /// SipHash-2-4 check values; the spec shows exactly the tested vectors.
     @Test("CRC-32C and SipHash-2-4 match their published check values")
     func primitives() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)

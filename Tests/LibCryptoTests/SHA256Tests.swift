@@ -6,6 +6,8 @@ private func hex(_ bytes: [UInt8]) -> String {
     bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
 }
 
+/// Specs/chat-protocol.md, section 4.6: The sender id is the first 8 bytes of SHA-256 over the label and the secret
+/// (vector).
 @Test func sha256MatchesTheFIPS180TestVectors() {
     #expect(hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

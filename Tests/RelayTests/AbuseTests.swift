@@ -16,6 +16,9 @@ struct AbuseTests {
 
     /// One TCP user who never read froze every room it was in (0 of 150 lines delivered in 30 s) and
     /// got a legitimate user falsely timed out.
+    /// Specs/chat-protocol.md, section 4.3 step 6: A congested receiver (queue over half its cap) holds back the
+    /// senders in its rooms; one that makes no progress for the stall timeout is disconnected with a notice and the
+    /// others resume; a held-back user is not timed out.
     @Test func aReaderThatStopsIsDisconnectedAfterTheStallTimeoutAndTheOthersResume() {
         var configuration = RelayConfiguration()
         configuration.peerTimeout = .seconds(2)
@@ -67,6 +70,9 @@ struct AbuseTests {
 
     /// Slow is not stopped: a receiver that keeps draining (a quarter of its cap per timeout) only
     /// slows its rooms down; once it stops draining, it is disconnected one timeout later.
+    /// Specs/chat-protocol.md, section 4.3 step 6: A congested receiver (queue over half its cap) holds back the
+    /// senders in its rooms; one that makes no progress for the stall timeout is disconnected with a notice and the
+    /// others resume; a held-back user is not timed out.
     @Test func aSlowReaderThatKeepsDrainingKeepsItsPlaceUntilItStops() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 4001)
@@ -91,6 +97,9 @@ struct AbuseTests {
         #expect(relay.core.statistics.stalledReceiversDisconnected == 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 6: A congested receiver (queue over half its cap) holds back the
+    /// senders in its rooms; one that makes no progress for the stall timeout is disconnected with a notice and the
+    /// others resume; a held-back user is not timed out.
     @Test func aCongestedReceiverAloneInItsRoomsIsNotDisconnected() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 4001, rooms: ["#quiet"])
@@ -111,6 +120,8 @@ struct AbuseTests {
     /// A UDP user flooding lines got a slower UDP user disconnected for "send queue overflow" and 8
     /// messages lost. Now the flooder is pushed back (its DATA refused, unacknowledged), told once,
     /// and loses nothing; the others' messages all arrive and nobody overflows.
+    /// Specs/chat-protocol.md, section 4.3 step 10: A sender over its rate is pushed back (nothing dropped or
+    /// refused), told once with rateLimited; HEARTBEAT is not counted.
     @Test func aUDPFlooderIsSlowedToItsRateAndNothingIsLost() {
         var configuration = Self.rateLimited()
         configuration.connection.sendQueueLimit = 64_000
@@ -151,6 +162,8 @@ struct AbuseTests {
     }
 
     /// Over TCP the relay stops decoding (and the host stops reading) the flooder's stream.
+    /// Specs/chat-protocol.md, section 4.3 step 10: A sender over its rate is pushed back (nothing dropped or
+    /// refused), told once with rateLimited; HEARTBEAT is not counted.
     @Test func aTCPFlooderIsReadAtItsRateAndNothingIsLost() {
         var relay = RelayHarness(configuration: Self.rateLimited(messagesPerSecond: 20, burstSeconds: 2))
         let flooder = relay.joinTCP("flooder", port: 4001)
@@ -184,6 +197,8 @@ struct AbuseTests {
         #expect(!relay.core.hasCongestion)
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 10: A sender over its rate is pushed back (nothing dropped or
+    /// refused), told once with rateLimited; HEARTBEAT is not counted.
     @Test func aSenderUnderItsRateIsNeverPushedBack() {
         var relay = RelayHarness(configuration: Self.rateLimited(messagesPerSecond: 5, burstSeconds: 4))
         let alice = relay.joinTCP("alice", port: 4001)

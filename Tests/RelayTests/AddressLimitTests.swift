@@ -18,6 +18,8 @@ struct AddressLimitTests {
         .hello(Hello(sessionSecret: SessionSecret(rawValue: session), name: name, rooms: rooms))
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Per-address connection and handshake limits (UDP CLOSE 4, TCP
+    /// serverFull), rooms on the relay, rooms per user.
     @Test func oneAddressCannotHoldMoreThanItsShareOfConnections() {
         var configuration = RelayConfiguration()
         configuration.maximumConnectionsPerAddress = 3
@@ -46,6 +48,8 @@ struct AddressLimitTests {
         #expect(relay.take(other).first == .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10)))
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Per-address connection and handshake limits (an IPv6 /64 is one address;
+    /// UDP CLOSE 4, TCP serverFull), rooms on the relay, rooms per user.
     @Test func anIPv6HostIsCountedByItsSlash64() {
         var configuration = RelayConfiguration()
         configuration.maximumConnectionsPerAddress = 2
@@ -61,6 +65,8 @@ struct AddressLimitTests {
         #expect(relay.core.statistics.peers == 3)
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Per-address connection and handshake limits (UDP CLOSE 4, TCP
+    /// serverFull), rooms on the relay, rooms per user.
     @Test func handshakesInProgressAreLimitedPerAddressAndJoiningFreesTheSlot() {
         var configuration = RelayConfiguration()
         configuration.maximumHandshakesPerAddress = 2
@@ -78,6 +84,8 @@ struct AddressLimitTests {
         #expect(relay.closedStreams == [third])
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 9: No accepted HELLO within the HELLO deadline: ERROR notJoined, then
+    /// closed (UDP: CLOSE 2).
     @Test func aHostThatFillsEverySlotWithoutJoiningIsClosedAtTheHelloDeadline() {
         var configuration = RelayConfiguration()
         configuration.maximumPeers = 8
@@ -110,6 +118,8 @@ struct AddressLimitTests {
         #expect(relay.take(bobAgain).first == .welcome(name: "bob", defaultRoom: "#lobby", peerTimeout: .seconds(10)))
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 9: No accepted HELLO within the HELLO deadline: ERROR notJoined, then
+    /// closed (UDP: CLOSE 2).
     @Test func aUDPConnectionWithoutHelloIsClosedWithProtocolErrorAtTheDeadline() {
         var relay = RelayHarness()
         let lurker = relay.connectUDP(port: 5001)
@@ -120,6 +130,8 @@ struct AddressLimitTests {
         #expect(relay.core.statistics.peers == 0)
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Per-address connection and handshake limits (UDP CLOSE 4, TCP
+    /// serverFull), rooms on the relay, rooms per user.
     @Test func roomsOnTheRelayAreLimitedButExistingRoomsCanBeJoined() {
         var configuration = RelayConfiguration()
         configuration.maximumRooms = 3
@@ -134,6 +146,8 @@ struct AddressLimitTests {
         #expect(relay.take(bob) == [.notice(Notice(kind: .roomJoined, room: "#a"))])
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Per-address connection and handshake limits (UDP CLOSE 4, TCP
+    /// serverFull), rooms on the relay, rooms per user.
     @Test func roomsPerUserFollowTheConfiguration() {
         var configuration = RelayConfiguration()
         configuration.maximumRoomsPerUser = 2
@@ -144,6 +158,8 @@ struct AddressLimitTests {
     }
 
     /// 2,048 rooms of 32-byte names made ROOM_LIST 77 KB: over TCP the frame was refused as a bad frame.
+    /// Specs/chat-protocol.md, section 6.1: Every reply fits: long ROOM_LIST and WHO_LIST are paged; an ERROR echoes
+    /// at most 64 bytes of a field, cut at a character boundary.
     @Test func aLongRoomListIsPagedIntoMessagesThatFit() {
         var configuration = RelayConfiguration()
         configuration.maximumRooms = 4_096
@@ -168,6 +184,8 @@ struct AddressLimitTests {
         #expect(relay.core.statistics.pagedReplies == 1)
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Every reply fits: long ROOM_LIST and WHO_LIST are paged; an ERROR echoes
+    /// at most 64 bytes of a field, cut at a character boundary.
     @Test func aLongWhoListIsPagedByBytesWhateverTheEntryLimitSays() {
         var configuration = RelayConfiguration()
         configuration.maximumWhoEntriesPerMessage = 100_000
@@ -190,6 +208,8 @@ struct AddressLimitTests {
     }
 
     /// One ERROR echoed a 65 KB room name back, which no longer fit a message.
+    /// Specs/chat-protocol.md, section 6.1: Every reply fits: long ROOM_LIST and WHO_LIST are paged; an ERROR echoes
+    /// at most 64 bytes of a field, cut at a character boundary.
     @Test func anErrorNeverEchoesMoreThanABoundedPartOfTheInput() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 4001)
@@ -210,6 +230,8 @@ struct AddressLimitTests {
         #expect(text.contains("…(65001 bytes)"))
     }
 
+    /// Specs/chat-protocol.md, section 6.1: Every reply fits: long ROOM_LIST and WHO_LIST are paged; an ERROR echoes
+    /// at most 64 bytes of a field, cut at a character boundary.
     @Test func echoCutsAtACharacterBoundary() {
         let cut = RelayCore.echo(String(repeating: "é", count: 100))
         #expect(cut.utf8.count <= RelayCore.echoLimit)

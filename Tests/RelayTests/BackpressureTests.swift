@@ -17,6 +17,9 @@ struct BackpressureTests {
         .say(room: "#lobby", messageID: UInt64(id), flags: [], text: "\(id) " + String(repeating: "z", count: 1_000))
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 6: A congested receiver (queue over half its cap) holds back the
+    /// senders in its rooms; one that makes no progress for the stall timeout is disconnected with a notice and the
+    /// others resume; a held-back user is not timed out.
     @Test func aSenderIsHeldBackWhileAReceiverIsCongestedThenEverythingArrivesInOrder() {
         var relay = Self.harness()
         let alice = relay.joinUDP("alice", port: 5001)
@@ -42,6 +45,9 @@ struct BackpressureTests {
         #expect(relay.core.statistics.congestionEpisodes >= 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 6: A congested receiver (queue over half its cap) holds back the
+    /// senders in its rooms; one that makes no progress for the stall timeout is disconnected with a notice and the
+    /// others resume; a held-back user is not timed out.
     @Test func aTCPReceiverOverHalfItsCapHoldsBackTheOthersInItsRooms() {
         var relay = RelayHarness()
         let alice = relay.joinUDP("alice", port: 5001)

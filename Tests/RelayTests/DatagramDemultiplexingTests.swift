@@ -38,6 +38,9 @@ extension RelayHarness {
 
 @Suite("Relay demultiplexing (issue 9.17): a client only ever receives its own connection id")
 struct DatagramDemultiplexingTests {
+    /// Specs/wire-format.md, section 6: One connection id per endpoint: a new id from a live endpoint replaces its
+    /// connection without a CLOSE; a straggler of the old id is dropped unanswered; equal ids at two endpoints are
+    /// two connections.
     @Test("a client that reconnects from the same address and port with a new id never hears the old id again")
     func endpointReusedByNewConnection() {
         var relay = RelayHarness()
@@ -51,6 +54,9 @@ struct DatagramDemultiplexingTests {
         #expect(relay.core.statistics.peers == 1)
     }
 
+    /// Specs/wire-format.md, section 6: One connection id per endpoint: a new id from a live endpoint replaces its
+    /// connection without a CLOSE; a straggler of the old id is dropped unanswered; equal ids at two endpoints are
+    /// two connections.
     @Test("a straggler of the replaced connection is dropped, not answered with a RESET the new client would get")
     func stragglerOfReplacedConnection() {
         var relay = RelayHarness()
@@ -67,6 +73,9 @@ struct DatagramDemultiplexingTests {
         #expect(relay.core.statistics.resetsSent == 0)
     }
 
+    /// Specs/wire-format.md, section 6: One connection id per endpoint: a new id from a live endpoint replaces its
+    /// connection without a CLOSE; a straggler of the old id is dropped unanswered; equal ids at two endpoints are
+    /// two connections.
     @Test("two clients at different endpoints that picked the same id are two connections, each with its own traffic")
     func connectionIDCollision() {
         var relay = RelayHarness()
@@ -83,6 +92,9 @@ struct DatagramDemultiplexingTests {
         }
     }
 
+    /// Specs/wire-format.md, section 6: One connection id per endpoint: a new id from a live endpoint replaces its
+    /// connection without a CLOSE; a straggler of the old id is dropped unanswered; equal ids at two endpoints are
+    /// two connections.
     @Test("after a close, the same id from the same endpoint starts a fresh connection through the cookie jar")
     func reuseAfterClose() {
         var relay = RelayHarness()
@@ -110,6 +122,10 @@ struct RelayReceiveBudgetTests {
                       body: .data(fragment, payload: payload[...])).emit()
     }
 
+    /// Specs/wire-format.md, section 4: What a forger can do never crashes an endpoint nor takes it over its memory
+    /// budget.
+    /// Specs/reliability.md, "Receive memory": The relay: 64 KiB before joining, the full budget after, and a
+    /// relay-wide budget capping every connection.
     @Test("unjoined connections sending fragments that wait forever: each stays within its budget, the relay within its own")
     func unjoinedFloodIsBounded() {
         var configuration = RelayConfiguration()
@@ -137,6 +153,8 @@ struct RelayReceiveBudgetTests {
 }
 
 extension RelayReceiveBudgetTests {
+    /// Specs/reliability.md, "Receive memory": The relay: 64 KiB before joining, the full budget after, and a
+    /// relay-wide budget capping every connection.
     @Test("a user who has joined gets the full per-connection budget instead of the small unjoined one")
     func joiningRaisesTheBudget() {
         var configuration = RelayConfiguration()
@@ -154,6 +172,10 @@ extension RelayReceiveBudgetTests {
 
 @Suite("Relay against the two-packet crash (issue 8.1)")
 struct RelayInconsistentFragmentTests {
+    /// Specs/wire-format.md, section 4: What a forger can do never crashes an endpoint nor takes it over its memory
+    /// budget.
+    /// Specs/wire-format.md, section 5: Fragments that disagree on the count: dropped before recording (never
+    /// acknowledged), counted (`protocolViolations`), the connection stays open.
     @Test("fragment 1 of 2, then fragment 2 of 3 of one message: the relay counts it, stays up, and the user goes on")
     func twoPacketCrash() {
         var relay = RelayHarness()

@@ -18,6 +18,10 @@ private struct Generator {
     }
 }
 
+/// Specs/wire-format.md, section 4: What a forger can do never crashes an endpoint nor takes it over its memory
+/// budget.
+/// Specs/chat-protocol.md, section 2: An undecodable message (an empty frame too) is counted and dropped, with no
+/// answer; the stream stays open.
 @Test(arguments: [1, 2, 3, 0xFEED] as [UInt64])
 func garbageFromStrangersNeverDisturbsAConversation(seed: UInt64) {
     var generator = Generator(state: seed)

@@ -25,6 +25,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 }
 
 /// Section 4.6: MESSAGE and PRIVATE_MESSAGE carry the derived sender id, not the secret.
+/// Specs/chat-protocol.md, section 4.6: The relay MUST NOT send the secret to anyone nor log it; MESSAGE and
+/// PRIVATE_MESSAGE carry the sender id.
 @Test func messagesCarryTheRelayAssignedSenderIDNotTheSecret() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001, session: 0xA11CE)
@@ -42,6 +44,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 
 /// Section 4.6: the relay never sends the secret to anyone, nor writes it to its log, in any of its
 /// big-endian or hex forms, through a whole session (join, say, private, who, nick, resume, quit).
+/// Specs/chat-protocol.md, section 4.6: The relay MUST NOT send the secret to anyone nor log it; MESSAGE and
+/// PRIVATE_MESSAGE carry the sender id.
 @Test func theSessionSecretNeverAppearsInAnythingTheRelaySendsOrLogs() {
     var relay = RelayHarness()
     let secret = SessionSecret(rawValue: 0x5EC2_E7AB_CDEF_0123)
@@ -74,6 +78,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 /// Issue 8 item 2, the hijack: mallory shares a room with alice, reads alice's sender id off a MESSAGE
 /// and presents it as a session secret with alice's name. She gets `nameTaken`; alice keeps her name,
 /// her rooms and her private messages.
+/// Specs/chat-protocol.md, section 4.3 "Resuming a session": Only the same secret resumes; the old connection gets
+/// `sessionResumed`, then CLOSE 0 / stream closed.
 @Test func anObserverOfAMessageCannotTakeAlicesNameOrHerPrivateMessages() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001, session: 0xA11CE)
@@ -103,6 +109,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 /// sender id as her secret (under another name) and sends one SAY with message id 2^64-1. Receivers
 /// key their `DuplicateFilter` on the sender id the relay assigns, so alice's later messages still
 /// reach everyone.
+/// Specs/chat-protocol.md, section 4.6: Receivers MUST key the duplicate filter on the sender id; a huge id under an
+/// observed sender id does not silence anyone.
 @Test func aHugeMessageIDUnderAnObservedSenderIDDoesNotSilenceAlice() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001, session: 0xA11CE)
@@ -132,6 +140,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 
 /// Section 4.3, "Resuming a session" (issue 9 item 10): the same secret resumes; the old connection
 /// gets NOTICE sessionResumed and is closed; the room's members see the new connection join.
+/// Specs/chat-protocol.md, section 4.3 "Resuming a session": Only the same secret resumes; the old connection gets
+/// `sessionResumed`, then CLOSE 0 / stream closed.
 @Test func theSameSecretResumesTheSessionAndTellsTheOldConnection() {
     var relay = RelayHarness()
     let old = relay.joinTCP("alice", port: 4001, session: 77)
@@ -146,6 +156,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 }
 
 /// Section 4.3, "Resuming a session", over UDP: NOTICE sessionResumed, then Datagram CLOSE code 0.
+/// Specs/chat-protocol.md, section 4.3 "Resuming a session": Only the same secret resumes; the old connection gets
+/// `sessionResumed`, then CLOSE 0 / stream closed.
 @Test func aResumedUDPSessionGetsTheNoticeThenCloseCodeZero() {
     var relay = RelayHarness()
     let old = relay.joinUDP("alice", port: 5001, session: 77)
@@ -155,6 +167,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 }
 
 /// Section 4.7 (issue 8 item 3): a user's address goes to that user only.
+/// Specs/chat-protocol.md, section 4.7: Endpoint text (IPv4, IPv6 per RFC 5952); an address only to its owner:
+/// `joined` carries the transport, WHO_LIST rows of others have an empty endpoint.
 @Test func aUsersAddressIsShownToThatUserOnly() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)

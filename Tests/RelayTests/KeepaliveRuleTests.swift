@@ -14,6 +14,10 @@ struct KeepaliveRuleTests {
         return RelayHarness(configuration: configuration)
     }
 
+    /// Specs/reliability.md, "Staying alive and noticing death": Chat's keepalive interval is the smaller of 2 s and
+    /// a third of WELCOME's peer timeout, on both sides.
+    /// Specs/chat-protocol.md, section 4.3 "Keepalive": The relay's keepalive interval is the smaller of 2 s and a
+    /// third of the peer timeout in WELCOME.
     @Test func theRuleIsAThirdOfThePeerTimeoutAndAtMostTwoSeconds() {
         #expect(RelayCore.keepaliveInterval(.seconds(2), peerTimeout: .seconds(10)) == .seconds(2))
         #expect(RelayCore.keepaliveInterval(.seconds(2), peerTimeout: .seconds(3)) == .seconds(1))
@@ -23,6 +27,10 @@ struct KeepaliveRuleTests {
     /// The relay used to ping every 2 s whatever the timeout: at `--peer-timeout 2` its PING left at
     /// the instant the peer was removed. A client that never pings on its own is now kept alive by
     /// answering the relay's PINGs.
+    /// Specs/reliability.md, "Staying alive and noticing death": Chat's keepalive interval is the smaller of 2 s and
+    /// a third of WELCOME's peer timeout, on both sides.
+    /// Specs/chat-protocol.md, section 4.3 "Keepalive": The relay's keepalive interval is the smaller of 2 s and a
+    /// third of the peer timeout in WELCOME.
     @Test func anIdleUDPUserIsKeptAliveByTheRelaysPingsAtPeerTimeoutTwo() {
         var relay = Self.relay(peerTimeout: .seconds(2))
         let endpoint = RelayHarness.udp(5001)
@@ -39,6 +47,10 @@ struct KeepaliveRuleTests {
     }
 
     /// Both sides following the rule: the client derives its keepalive from WELCOME's timeout.
+    /// Specs/reliability.md, "Staying alive and noticing death": Chat's keepalive interval is the smaller of 2 s and
+    /// a third of WELCOME's peer timeout, on both sides.
+    /// Specs/chat-protocol.md, section 4.3 "Keepalive": The relay's keepalive interval is the smaller of 2 s and a
+    /// third of the peer timeout in WELCOME.
     @Test func aClientFollowingTheRuleAndTheRelayNeverTimeEachOtherOut() {
         var relay = Self.relay(peerTimeout: .seconds(2))
         let endpoint = RelayHarness.udp(5001)
@@ -54,6 +66,9 @@ struct KeepaliveRuleTests {
         #expect(relay.udp.closeReasons[endpoint] == nil, "the relay's own keepalives reach the client in time too")
     }
 
+    /// Specs/chat-protocol.md, section 4.3 "Keepalive": The relay's keepalive interval is the smaller of 2 s and a
+    /// third of the peer timeout in WELCOME.
+    /// Specs/chat-protocol.md, section 5: A TCP client sends HEARTBEAT at least every keepalive interval.
     @Test func aTCPUserHeartbeatingAtAThirdOfPeerTimeoutTwoStays() {
         var relay = Self.relay(peerTimeout: .seconds(2))
         let alice = relay.joinTCP("alice", port: 4001)
@@ -72,6 +87,9 @@ struct KeepaliveRuleTests {
 /// the relay shuts down.
 @Suite("Shutdown, case by case")
 struct ShutdownCaseTests {
+    /// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+    /// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+    /// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
     @Test func aUDPUserWithNothingOutstandingIsToldAndClosedWithCode3() {
         var relay = RelayHarness()
         let alice = relay.joinUDP("alice", port: 5001)
@@ -81,6 +99,9 @@ struct ShutdownCaseTests {
         #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+    /// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+    /// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
     @Test func aTCPUserIsToldAndItsStreamClosedAndWhatItSendsAfterIsNotHandled() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 4001)
@@ -94,6 +115,9 @@ struct ShutdownCaseTests {
         #expect(relay.core.statistics.messagesRouted == 0)
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+    /// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+    /// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
     @Test func aNewTCPClientDuringTheDrainGetsTheShutdownNoticeThenTheStreamCloses() {
         var relay = RelayHarness()
         relay.joinUDP("alice", port: 5001)
@@ -106,6 +130,9 @@ struct ShutdownCaseTests {
         #expect(relay.core.statistics.peersRefused == 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+    /// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+    /// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
     @Test func aNewUDPClientDuringTheDrainGetsItsCookieThenClose3() {
         var relay = RelayHarness()
         relay.joinUDP("alice", port: 5001)
@@ -117,6 +144,9 @@ struct ShutdownCaseTests {
         #expect(relay.core.statistics.peersRefused == 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+    /// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+    /// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
     @Test func anUnjoinedUDPConnectionIsClosedWithCode3AndItsHelloIsNotTakenIn() {
         var relay = RelayHarness()
         let lurker = relay.connectUDP(port: 5001)

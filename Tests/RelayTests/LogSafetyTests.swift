@@ -7,6 +7,8 @@ import Testing
 
 /// Section 6.3: a software field and a QUIT reason full of escapes and fake lines reach the log
 /// sanitised, quoted and bounded.
+/// Specs/chat-protocol.md, section 6.3: Every logged peer string sanitised, escaped, bounded, quoted; 10 lines per
+/// kind per second, then one summary.
 @Test func peerSuppliedFieldsAreLoggedSafeAndBounded() {
     var relay = RelayHarness()
     let alice = RelayHarness.tcp(4001)
@@ -25,6 +27,8 @@ import Testing
 
 /// Section 6.3: one line per refused connection from a loop is capped: 10 lines per second, then one
 /// summary with the count of the rest.
+/// Specs/chat-protocol.md, section 6.3: Every logged peer string sanitised, escaped, bounded, quoted; 10 lines per
+/// kind per second, then one summary.
 @Test func repeatedLogLinesAreRateLimitedWithASummary() {
     var relay = RelayHarness(configuration: {
         var configuration = RelayConfiguration()
@@ -42,6 +46,10 @@ import Testing
 }
 
 /// Section 6.2: look-alike names are taken; the skeleton does not make a look-alike an address.
+/// Specs/chat-protocol.md, section 6.1: Text shown is sanitised: escapes, C0/C1, bidi, zero-width, BOM, U+2028/9;
+/// invalid UTF-8 refused; none of these in names.
+/// Specs/chat-protocol.md, section 6.2: Look-alike names (the skeleton table) are `nameTaken`; a PRIVATE to a
+/// look-alike is `noSuchUser`.
 @Test func lookAlikeNamesAreRefusedAsTaken() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)

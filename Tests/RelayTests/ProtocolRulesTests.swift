@@ -7,6 +7,9 @@ import Testing
 
 /// Section 4.3 item 4 and 4.5 `messageTooLarge` (issue 9 item 3): a QUIT reason over 256 bytes is
 /// refused and the user stays; one of exactly 256 bytes is carried out.
+/// Specs/chat-protocol.md, section 4.3 step 4: QUIT: notice, then the transport is closed (CLOSE 0 / stream); a
+/// reason over 256 bytes is `messageTooLarge` and the user stays; a closed stream is `connection lost`.
+/// Specs/chat-protocol.md, section 6: Limits: names, rooms, text, reason, rooms per user.
 @Test func aQuitReasonOverTheLimitIsRefusedAndTheUserStays() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -23,6 +26,8 @@ import Testing
 
 /// Section 4.3 item 4 (issue 9 item 14): after QUIT the relay closes the transport: the TCP stream,
 /// and over UDP the Datagram connection with CLOSE code 0.
+/// Specs/chat-protocol.md, section 4.3 step 4: QUIT: notice, then the transport is closed (CLOSE 0 / stream); a
+/// reason over 256 bytes is `messageTooLarge` and the user stays; a closed stream is `connection lost`.
 @Test func afterQuitTheRelayClosesTheTransport() {
     var relay = RelayHarness()
     let tcp = relay.joinTCP("alice", port: 4001)
@@ -37,6 +42,8 @@ import Testing
 
 /// Section 4.3 item 1 and 4.5 `notJoined` (issue 9 item 4): HEARTBEAT is answered before WELCOME;
 /// every other request before WELCOME gets notJoined.
+/// Specs/chat-protocol.md, section 4.3 step 1: Until WELCOME, anything but HELLO and HEARTBEAT gets `notJoined`;
+/// HEARTBEAT is echoed.
 @Test func aHeartbeatBeforeHelloIsEchoedAndOtherRequestsAreNotJoined() {
     var relay = RelayHarness()
     let early = RelayHarness.tcp(4001)
@@ -50,6 +57,8 @@ import Testing
 
 /// Section 2 (issue 9 item 6): an undecodable message, and an empty TCP frame, are counted and
 /// dropped with no answer; the connection stays.
+/// Specs/chat-protocol.md, section 2: An undecodable message (an empty frame too) is counted and dropped, with no
+/// answer; the stream stays open.
 @Test func undecodableMessagesGetNoAnswer() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -66,6 +75,8 @@ import Testing
 }
 
 /// Section 4.3 item 1, "HELLO errors" (issue 9 item 7): the first rule that applies decides.
+/// Specs/chat-protocol.md, section 4.3 step 1: HELLO errors: the first that applies wins (badRequest, shutdown,
+/// unsupportedVersion, invalidName, nameTaken; then tooManyRooms, invalidRoom); a refused HELLO MAY be retried.
 @Test func theFirstApplicableHelloErrorWins() {
     var relay = RelayHarness()
     relay.joinTCP("alice", port: 4001)
@@ -95,6 +106,8 @@ import Testing
 
 /// Section 4.3 item 8 (issue 9 item 9): a NICK carried out is answered to the renamer with NOTICE
 /// nickChanged, and each room member hears it once.
+/// Specs/chat-protocol.md, section 4.3 step 8: NICK: the renamer gets nickChanged as its reply, members once each;
+/// look-alikes are taken.
 @Test func aSuccessfulNickIsConfirmedToTheRenamer() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001, rooms: ["#lobby", "#rust"])
@@ -110,6 +123,8 @@ import Testing
 
 /// Section 1 (issue 9 item 13): chat travels on the reliable-ordered channel; a SAY on the
 /// unreliable channel is counted and dropped, not routed.
+/// Specs/chat-protocol.md, section 1: Chat travels on the reliable-ordered channel; a message on the unreliable one
+/// is counted and dropped, not acted on.
 @Test func aSayOnTheUnreliableChannelIsNotRouted() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)

@@ -3,6 +3,8 @@ import Datagram
 import Relay
 import Testing
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func anOversizedFrameClosesOnlyThatStream() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -17,6 +19,8 @@ import Testing
 }
 
 /// Specs/chat-protocol.md, sections 2 and 5.
+/// Specs/chat-protocol.md, section 2: An undecodable message (an empty frame too) is counted and dropped, with no
+/// answer; the stream stays open.
 @Test func anUndecodableFrameIsCountedAndDroppedUnansweredAndTheStreamStays() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -26,6 +30,8 @@ import Testing
     #expect(relay.closedStreams.isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 5: A frame length over 65,536 MUST close the stream unread; length 0 is malformed;
+/// frames split or packed anywhere.
 @Test func framesSplitAnywhereAreReassembled() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -37,6 +43,9 @@ import Testing
     #expect(relay.take(bob) == [.received(upTo: 1), .received(upTo: 2), .received(upTo: 3)])
 }
 
+/// Specs/chat-protocol.md, section 4.5: Notice kinds and error codes on the wire; `serverFull` over TCP, CLOSE 4 over
+/// UDP.
+/// Specs/chat-protocol.md, section 6: Limits: names, rooms, text, reason, rooms per user.
 @Test func textOverTheLimitIsRefused() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -44,6 +53,10 @@ import Testing
     #expect(relay.take(alice).map(\.errorCode) == [.messageTooLarge, nil])
 }
 
+/// Specs/wire-format.md, section 7: CLOSE codes: 0 normal, 1 idle timeout, 2 protocol error, 3 shutting down, 4
+/// refused.
+/// Specs/chat-protocol.md, section 4.5: Notice kinds and error codes on the wire; `serverFull` over TCP, CLOSE 4 over
+/// UDP.
 @Test func aFullRelayRefusesTCPAndUDP() {
     var configuration = RelayConfiguration()
     configuration.maximumPeers = 1
@@ -59,6 +72,7 @@ import Testing
     #expect(relay.core.statistics.peers == 1)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 6: A send queue overflow disconnects with a notice; never a silent drop.
 @Test func aTCPReaderThatFallsBehindIsDisconnectedWithANotice() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -72,6 +86,7 @@ import Testing
     #expect(relay.core.statistics.sendQueueOverflows == 1)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 6: A send queue overflow disconnects with a notice; never a silent drop.
 @Test func aUDPReaderThatNeverAcknowledgesIsDisconnectedWithANotice() {
     var configuration = RelayConfiguration()
     configuration.connection.sendQueueLimit = 4_000

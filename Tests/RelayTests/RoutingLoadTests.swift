@@ -3,6 +3,8 @@ import Datagram
 import Relay
 import Testing
 
+/// Specs/chat-protocol.md, section 4.3 step 3: SAY routed to every other member, not echoed; PRIVATE routed or
+/// `noSuchUser`; RECEIVED over TCP.
 @Test func everyMessageReachesEveryOtherMemberOnceAndInOrder() {
     var relay = RelayHarness()
     var users: [Endpoint] = []
@@ -33,6 +35,9 @@ import Testing
     #expect(relay.core.statistics.deliveries == 12 * 15 * 11)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 1: HELLO errors: the first that applies wins (badRequest, shutdown,
+/// unsupportedVersion, invalidName, nameTaken; then tooManyRooms, invalidRoom); a refused HELLO MAY be retried.
+/// Specs/chat-protocol.md, section 6: Limits: names, rooms, text, reason, rooms per user.
 @Test func roomsPerUserAreLimited() {
     var relay = RelayHarness()
     let alice = RelayHarness.tcp(4001)

@@ -3,6 +3,11 @@ import Datagram
 import Relay
 import Testing
 
+/// Specs/wire-format.md, section 7: CLOSE codes: 0 normal, 1 idle timeout, 2 protocol error, 3 shutting down, 4
+/// refused.
+/// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+/// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+/// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
 @Test func shutdownTellsEveryoneThenClosesOnceDrained() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)
@@ -19,6 +24,9 @@ import Testing
     #expect(relay.core.nextDeadline == nil)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+/// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+/// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
 @Test func shutdownGivesUpOnAnUnresponsiveUDPPeerAfterTheDrainTimeout() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)
@@ -32,6 +40,9 @@ import Testing
     #expect(relay.core.isFinished)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+/// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+/// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
 @Test func newConnectionsAreRefusedDuringShutdown() {
     var relay = RelayHarness()
     relay.joinUDP("alice", port: 5001)
@@ -46,6 +57,9 @@ import Testing
 
 /// Chat protocol 4.3 step 5: during the drain no new chat message is taken in, so nothing the relay
 /// acknowledges can be lost to a user it is closing; the sender's client keeps what was refused.
+/// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
+/// refused unacknowledged), TCP closed after the notice, UDP CLOSE 3 once drained or after 2 s; newcomers get
+/// serverShutdown (TCP) or COOKIE then CLOSE 3 (UDP).
 @Test func whatAUDPUserSaysDuringTheDrainIsLeftUnacknowledgedForItsClientToResend() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)

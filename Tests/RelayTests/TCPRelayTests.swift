@@ -3,6 +3,8 @@ import Datagram
 import Relay
 import Testing
 
+/// Specs/chat-protocol.md, section 4.3 step 2: WELCOME, then roomJoined per room; members get `joined` with the
+/// transport only.
 @Test func helloIsWelcomedIntoTheLobby() {
     var relay = RelayHarness()
     let alice = RelayHarness.tcp(4001)
@@ -16,6 +18,8 @@ import Testing
 }
 
 /// Specs/chat-protocol.md, section 4.7: others see the newcomer's transport, not its address.
+/// Specs/chat-protocol.md, section 4.3 step 2: WELCOME, then roomJoined per room; members get `joined` with the
+/// transport only.
 @Test func othersSeeAJoinWithTheTransportOnly() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -23,6 +27,10 @@ import Testing
     #expect(relay.take(alice) == [.notice(Notice(kind: .joined, name: "bob", room: "#lobby", endpoint: "tcp"))])
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 3: SAY routed to every other member, not echoed; PRIVATE routed or
+/// `noSuchUser`; RECEIVED over TCP.
+/// Specs/chat-protocol.md, section 2: The message id is per session: 1 for the first SAY or PRIVATE, then one more
+/// for each.
 @Test func sayReachesTheOthersAndIsAcknowledgedToTheSender() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -34,6 +42,8 @@ import Testing
     #expect(relay.core.statistics.messagesRouted == 1)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 1: HELLO errors: the first that applies wins (badRequest, shutdown,
+/// unsupportedVersion, invalidName, nameTaken; then tooManyRooms, invalidRoom); a refused HELLO MAY be retried.
 @Test func namesAreUniqueIgnoringCase() {
     var relay = RelayHarness()
     relay.joinTCP("alice", port: 4001)
@@ -48,6 +58,8 @@ import Testing
     #expect(relay.closedStreams.isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 4.3 "Resuming a session": Only the same secret resumes; the old connection gets
+/// `sessionResumed`, then CLOSE 0 / stream closed.
 @Test func theSameSessionTakesItsNameBack() {
     var relay = RelayHarness()
     let old = relay.joinTCP("alice", port: 4001, session: 77)
@@ -59,6 +71,8 @@ import Testing
     #expect(relay.take(new).count == 1)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 1: Until WELCOME, anything but HELLO and HEARTBEAT gets `notJoined`;
+/// HEARTBEAT is echoed.
 @Test func requestsBeforeHelloAreRefused() {
     var relay = RelayHarness()
     let stranger = RelayHarness.tcp(4001)
@@ -67,6 +81,10 @@ import Testing
     #expect(relay.take(stranger).map(\.errorCode) == [.notJoined])
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 2: WELCOME, then roomJoined per room; members get `joined` with the
+/// transport only.
+/// Specs/chat-protocol.md, section 4.5: Notice kinds and error codes on the wire; `notInRoom` for a room one is not
+/// in; `serverFull` over TCP, CLOSE 4 over UDP.
 @Test func roomsJoinPartAndList() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -88,6 +106,8 @@ import Testing
     #expect(relay.take(bob).map(\.errorCode) == [.invalidRoom])
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 3: SAY routed to every other member, not echoed; PRIVATE routed or
+/// `noSuchUser`; RECEIVED over TCP.
 @Test func privateMessageToAnAbsentUserIsAnError() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -95,6 +115,8 @@ import Testing
     #expect(relay.take(alice) == [.error(code: .noSuchUser, messageID: 3, text: "No such user: \"carol\""), .received(upTo: 3)])
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 3: SAY routed to every other member, not echoed; PRIVATE routed or
+/// `noSuchUser`; RECEIVED over TCP.
 @Test func privateMessageReachesOnlyItsRecipient() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -106,6 +128,8 @@ import Testing
     #expect(relay.take(carol).isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 8: NICK: the renamer gets nickChanged as its reply, members once each;
+/// look-alikes are taken.
 @Test func nickChangesTheNameForEveryone() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -125,6 +149,10 @@ import Testing
 }
 
 /// Specs/chat-protocol.md, sections 4.7 and 5: the asker's own endpoint, everyone's transport and RTT.
+/// Specs/chat-protocol.md, section 4.7: Endpoint text (IPv4, IPv6 per RFC 5952); an address only to its owner:
+/// `joined` carries the transport, WHO_LIST rows of others have an empty endpoint.
+/// Specs/chat-protocol.md, section 5: HEARTBEAT_ECHO at once with the same timestamp; WHO shows the reported RTT
+/// (TCP) or the smoothed RTT (UDP).
 @Test func whoShowsTransportReportedRTTAndOnlyTheAskersEndpoint() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -141,6 +169,8 @@ import Testing
     #expect(relay.take(alice).first.map { if case let .whoList(_, entries) = $0 { entries.map(\.name) } else { [] } } == ["bob"])
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 4: QUIT: notice, then the transport is closed (CLOSE 0 / stream); a
+/// reason over 256 bytes is `messageTooLarge` and the user stays; a closed stream is `connection lost`.
 @Test func quitTellsTheOthersAndClosesTheStream() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -153,6 +183,8 @@ import Testing
     #expect(relay.take(alice).isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 4: QUIT: notice, then the transport is closed (CLOSE 0 / stream); a
+/// reason over 256 bytes is `messageTooLarge` and the user stays; a closed stream is `connection lost`.
 @Test func aClosedStreamIsAConnectionLost() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)

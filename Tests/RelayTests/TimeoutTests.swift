@@ -3,6 +3,7 @@ import Datagram
 import Relay
 import Testing
 
+/// Specs/chat-protocol.md, section 4.3 step 7: Removed at exactly the peer timeout, `timedOut`.
 @Test func aSilentTCPUserStaysUntilExactlyThePeerTimeout() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)
@@ -23,6 +24,8 @@ import Testing
     #expect(relay.core.nextDeadline == start + .seconds(15))
 }
 
+/// Specs/chat-protocol.md, section 4.3 "Resuming a session": Only the same secret resumes; the old connection gets
+/// `sessionResumed`, then CLOSE 0 / stream closed.
 @Test func aTimedOutUserReconnectsWithItsSessionAndName() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001, session: 42)
@@ -33,6 +36,7 @@ import Testing
     #expect(relay.core.users.map(\.name) == ["alice"])
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 7: Removed at exactly the peer timeout, `timedOut`.
 @Test func anUnjoinedConnectionIsDroppedSilently() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001)

@@ -3,6 +3,7 @@ import Datagram
 import Relay
 import Testing
 
+/// Specs/wire-format.md, section 6: The handshake: HELLO, COOKIE (no state kept), HELLO with the cookie, WELCOME.
 @Test func handshakeGoesThroughTheCookieJar() {
     var relay = RelayHarness()
     let alice = relay.connectUDP(port: 5001)
@@ -16,6 +17,8 @@ import Testing
     ])
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 3: SAY routed to every other member, not echoed; PRIVATE routed or
+/// `noSuchUser`; RECEIVED over TCP.
 @Test func aUDPAndATCPUserChatThroughOneRelay() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)
@@ -29,6 +32,8 @@ import Testing
     #expect(relay.takeUDP(alice).isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 5: HEARTBEAT_ECHO at once with the same timestamp; WHO shows the reported RTT
+/// (TCP) or the smoothed RTT (UDP).
 @Test func whoShowsTheUDPConnectionsSmoothedRTT() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)
@@ -42,6 +47,7 @@ import Testing
     #expect(entries.first?.roundTripTime != nil)
 }
 
+/// Specs/chat-protocol.md, section 4.3 step 7: Removed at exactly the peer timeout, `timedOut`.
 @Test func aSilentUDPUserTimesOutAtExactlyThePeerTimeout() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)
@@ -61,6 +67,11 @@ import Testing
     #expect(relay.core.statistics.peersTimedOut == 1)
 }
 
+/// Specs/wire-format.md, section 6: One connection id per endpoint: a new id from a live endpoint replaces its
+/// connection without a CLOSE; a straggler of the old id is dropped unanswered; equal ids at two endpoints are two
+/// connections.
+/// Specs/chat-protocol.md, section 4.3 "Resuming a session": Only the same secret resumes; the old connection gets
+/// `sessionResumed`, then CLOSE 0 / stream closed.
 @Test func aClientRestartOnTheSamePortReplacesTheOldConnection() {
     var relay = RelayHarness()
     relay.joinUDP("alice", port: 5001, session: 7)
@@ -72,6 +83,10 @@ import Testing
     #expect(relay.core.statistics.joinedPeers == 2)
 }
 
+/// Specs/wire-format.md, section 2: Magic `0xDA7A`, else not ours and dropped (`badMagic`); version 1, else
+/// `unsupportedVersion`.
+/// Specs/chat-protocol.md, section 2: An undecodable message (an empty frame too) is counted and dropped, with no
+/// answer; the stream stays open.
 @Test func garbageDatagramsAreCountedAndDropped() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)

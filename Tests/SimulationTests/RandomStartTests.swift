@@ -4,6 +4,8 @@ import Testing
 
 @Suite("The simulator draws first packet numbers from its seed, as real ends draw them at random")
 struct RandomStartTests {
+    /// Specs/wire-format.md, section 4: Each endpoint MUST start its packet numbers at an unpredictable value (relay:
+    /// SipHash of its secret; client: the system's random source; simulator: its seed).
     @Test("different seeds, different first packet numbers; the same seed, the same; a scenario may still fix them")
     func seededFirstPacketNumbers() {
         let first = SimulatedPair(options: SimulatedPair.Options(seed: 1)).client.firstPacketNumber

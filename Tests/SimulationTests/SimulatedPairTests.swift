@@ -13,6 +13,10 @@ private let far = Timestamp.milliseconds(60_000)
 
 @Suite("SimulatedPair")
 struct SimulatedPairTests {
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
+    /// Specs/wire-format.md, section 6: The handshake: HELLO, COOKIE (no state kept), HELLO with the cookie, WELCOME.
     @Test func handshakeGoesThroughTheCookieJar() {
         var pair = SimulatedPair(options: options())
         pair.run(until: far) { $0.record(of: .client).connectedAt != nil }
@@ -25,6 +29,8 @@ struct SimulatedPairTests {
         #expect(pair.state(of: .server) == .established)
     }
 
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
     @Test func messagesBothWays() {
         var pair = SimulatedPair(options: options())
         pair.send(Array("hello".utf8), from: .client)
@@ -56,6 +62,8 @@ struct SimulatedPairTests {
         #expect(first.statistics(of: .client) == second.statistics(of: .client))
     }
 
+    /// Specs/reliability.md, "Receive memory": Send-side memory bounded by `sendQueueLimit` (push-back, nothing
+    /// lost).
     @Test func aFullSendQueuePushesBackAndLosesNothing() {
         var options = options()
         options.clientConfiguration.sendQueueLimit = 10_000
@@ -70,6 +78,8 @@ struct SimulatedPairTests {
         #expect(pair.record(of: .server).received.map(\.bytes) == messages)
     }
 
+    /// Specs/wire-format.md, section 6: A non-HELLO for unknown state gets a stateless 32-byte RESET; a RESET is
+    /// never answered; the client closes with `reset` and its application sends again what was not acknowledged.
     @Test func aServerThatForgotTheConnectionAnswersWithReset() {
         var pair = SimulatedPair(options: options())
         pair.run(until: far) { $0.record(of: .client).connectedAt != nil }
@@ -89,6 +99,9 @@ struct SimulatedPairTests {
 struct SilenceTests {
     /// Finding of 03:30 (see /work/notes/sim-findings.md): a client that never hears back should give up
     /// within its idle timeout, as it does once established, not after eight backed-off HELLOs (55 s).
+    /// Specs/reliability.md, "Handshake with a cookie": A stateless COOKIE no larger than the HELLO; the HELLO
+    /// retried on its PTO; the WELCOME repeated by the probe rule; the COOKIE never recorded; a RESET closes with
+    /// `reset` and hands back what was not acknowledged.
     @Test func aClientWhoseHandshakeGoesUnansweredGivesUpWithinTheIdleTimeout() {
         var options = options()
         let dark = LinkConditions(delay: .milliseconds(20), blackholes: [.zero..<far])
@@ -105,6 +118,8 @@ struct SilenceTests {
         #expect(pair.takeUnacknowledgedMessages(of: .client) == [Array("hello?".utf8)])
     }
 
+    /// Specs/reliability.md, "Staying alive and noticing death": Every way a connection ends is one `Event.closed`;
+    /// no reliable message is lost without the application being able to take it back.
     @Test func anEstablishedPairWhoseLinksGoDarkBothTimeOutAndReturnTheirMessages() {
         var options = options()
         let dark = LinkConditions(delay: .milliseconds(20), blackholes: [.milliseconds(500)..<far])

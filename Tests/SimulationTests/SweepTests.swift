@@ -8,6 +8,16 @@ import Testing
 /// seed and scenario its failure prints. The last scenario to finish prints the summary line.
 @Suite("Simulation sweep")
 struct SweepTests {
+    /// Specs/wire-format.md, section 4: Serial-number arithmetic (RFC 1982) across the wrap.
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
+    /// Specs/wire-format.md, section 5: A sender MUST NOT send a reliable fragment for the first time *R* or more
+    /// beyond its oldest unacknowledged one.
+    /// Specs/reliability.md, "Putting messages back in order": A bounded reorder buffer; a fragment it cannot take is
+    /// dropped before it is recorded; the sender's window rule keeps that from happening; the head is always
+    /// accepted; the unreliable channel apart.
+    /// Specs/reliability.md, "Staying alive and noticing death": Every way a connection ends is one `Event.closed`;
+    /// no reliable message is lost without the application being able to take it back.
     @Test("two endpoints exchange messages over an impaired link", arguments: Scenario.all)
     func sweep(_ scenario: Scenario) {
         let settings = SweepSettings.current

@@ -12,11 +12,15 @@ struct ConnectionDriverTests {
         return text + (0..<(2 * Limits.maximumFragmentPayload + 100)).map { UInt8(truncatingIfNeeded: $0 ^ index) }
     }
 
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
     @Test(arguments: [UInt64(0x5EED_0001), 0x5EED_0002, 0x5EED_0003, 0x5EED_0004])
     func deliversAThousandMessagesInOrderExactlyOnceUnderTwentyPercentLoss(seed: UInt64) async throws {
         try await exchangeAThousandMessages(on: .loopbackIPv4(port: 0), seed: seed)
     }
 
+    /// Specs/wire-format.md, section 5: Reliable channel: once, intact, in order; fragments of the next message
+    /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
     @Test(.enabled(if: isIPv6LoopbackAvailable, "::1 is not available here"))
     func deliversAThousandMessagesOverIPv6UnderTwentyPercentLoss() async throws {
         try await exchangeAThousandMessages(on: .loopbackIPv6(port: 0), seed: 0x5EED_0006)
@@ -58,6 +62,8 @@ struct ConnectionDriverTests {
         #expect(server.acceptedCount == 1)
     }
 
+    /// Specs/wire-format.md, section 6: A non-HELLO for unknown state gets a stateless 32-byte RESET; a RESET is
+    /// never answered; the client closes with `reset` and its application sends again what was not acknowledged.
     @Test func reconnectsAfterResetAndResendsWhatWasNotAcknowledged() async throws {
         let server = try TestServer(bindingTo: .loopbackIPv4(port: 0))
         server.openFrontDoor()

@@ -29,6 +29,8 @@ struct SocketAddressTests {
         #expect(try SocketAddress(host: "[::1]", port: 7) == .loopbackIPv6(port: 7))
     }
 
+    /// Specs/wire-format.md, section 6: The cookie: issue time and a SipHash-2-4 MAC over the address (4 or 16 bytes,
+    /// v4-mapped as IPv4), port, connection id and time.
     @Test func cookieAddressBytesAreIPThenBigEndianPort() {
         let address = SocketAddress(ipBytes: [127, 0, 0, 1], port: 0x2328)
         #expect(address.addressBytes == [127, 0, 0, 1, 0x23, 0x28])
@@ -43,6 +45,8 @@ struct SocketAddressTests {
         #expect(throws: AddressParseError.invalidPort("")) { try SocketAddress(parsing: "127.0.0.1:") }
     }
 
+    /// Specs/chat-protocol.md, section 4.7: Endpoint text (IPv4, IPv6 per RFC 5952); an address only to its owner:
+    /// `joined` carries the transport, WHO_LIST rows of others have an empty endpoint.
     @Test func formatsIPv6Canonically() {
         let bytes: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]
         #expect(SocketAddress.formatIPv6(bytes) == "2001:db8:0:1::1")

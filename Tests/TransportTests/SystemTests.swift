@@ -24,6 +24,8 @@ struct SystemTests {
         #expect(WallClock.timeOfDay().count == 8)
     }
 
+    /// Specs/chat-protocol.md, section 4.6: A client MUST draw its secret from a cryptographically secure source,
+    /// once per run.
     @Test func systemRandomFillsWhatItIsAskedFor() {
         #expect(SystemRandom.bytes(count: 0).isEmpty)
         #expect(SystemRandom.bytes(count: 1000).count == 1000)
