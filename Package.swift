@@ -10,7 +10,13 @@
 //   Chat            pure: the chat protocol, TCP framing, commands, safe text
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
 //   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
-//   Transport       the only target that imports Glibc, Dispatch or Synchronization
+//   ChatClientCore  pure: every rule of a chat session (join, reconnect, resend, backlog, heartbeats)
+//   Transport       system: the only library target importing Glibc or Dispatch (sockets, system
+//                   calls, dispatch sources, the logger, clocks)
+//   DatagramRuntime runtime shells over Transport: the connection driver, the relay host, the chat
+//                   session; exported as a library
+//   Measurement     what only compare and bench use (baselines over raw sockets, process samples);
+//                   no product target imports it
 //   relay, chat, compare, bench   thin executables
 import PackageDescription
 
@@ -19,6 +25,7 @@ let package = Package(
     products: [
         .library(name: "Datagram", targets: ["Datagram"]),
         .library(name: "LinkSimulator", targets: ["LinkSimulator"]),
+        .library(name: "DatagramRuntime", targets: ["DatagramRuntime"]),
         .executable(name: "relay", targets: ["RelayServer"]),
         .executable(name: "chat", targets: ["ChatClient"]),
         .executable(name: "compare", targets: ["Compare"]),
@@ -30,17 +37,21 @@ let package = Package(
         .target(name: "Chat", dependencies: ["Datagram"]),
         .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
         .target(name: "CommandLineSupport"),
-        .target(name: "Transport", dependencies: ["Datagram", "LinkSimulator", "Chat", "Relay"]),
-        .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "Transport", "Relay", "Chat", "Datagram"]),
-        .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "Transport", "Chat", "Datagram", "LinkSimulator"]),
-        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
-        .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat"]),
+        .target(name: "Transport", dependencies: ["Datagram"]),
+        .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore"]),
+        .target(name: "Measurement", dependencies: ["Transport", "Datagram"]),
+        .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "Datagram"]),
+        .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "Measurement", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "DatagramRuntime", "Measurement", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
         .testTarget(name: "DatagramTests", dependencies: ["Datagram"]),
         .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "DatagramRuntime", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "ChatClientCoreTests", dependencies: ["ChatClientCore", "Chat", "Datagram"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat", "RelayServer", "ChatClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],
     swiftLanguageModes: [.v6]
