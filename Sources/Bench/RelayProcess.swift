@@ -1,4 +1,6 @@
 import Foundation
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// The real `relay` executable, started as a child process on 127.0.0.1 with an ephemeral port.

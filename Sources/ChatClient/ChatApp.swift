@@ -1,5 +1,7 @@
 import Chat
+import ChatClientCore
 import Foundation
+import DatagramRuntime
 import Transport
 
 /// The chat client: reads lines from a console, turns them into requests on a `ChatSession`, and
@@ -45,8 +47,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             break
         case .connection(let change):
             handle(change)
-        case .trace(let line):
-            console.print("\(time()) ~ \(line)")
+        case .trace(let fate):
+            console.print("\(time()) ~ \(PacketTrace.describe(fate))")
         case .warning(let text):
             logger.warning(text)
         }
@@ -164,7 +166,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .setLoss(let percent): setLoss(percent)
         case .setTracing(let isOn): setTracing(isOn)
         case .stats:
-            for line in PacketTrace.report(session.statistics, linkConditions: session.linkConditions) {
+            for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
+                                                   linkConditions: session.linkConditions) {
                 console.print("\(time()) -!- \(line)")
             }
         }

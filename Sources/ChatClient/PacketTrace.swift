@@ -1,4 +1,6 @@
+import ChatClientCore
 import Datagram
+import DatagramRuntime
 import LinkSimulator
 
 /// Words for packet fates (`/trace on`) and for connection statistics (`/stats`).
@@ -27,7 +29,8 @@ public enum PacketTrace {
     }
 
     /// `/stats` as aligned lines.
-    public static func report(_ statistics: ChatSessionStatistics, linkConditions: LinkConditions?) -> [String] {
+    public static func report(_ statistics: ChatSessionStatistics, transport links: ChatSessionTransportStatistics,
+                              linkConditions: LinkConditions?) -> [String] {
         var lines = ["transport        \(statistics.transport)"]
         lines.append("chat messages    \(statistics.messagesSent) sent, \(statistics.messagesAcknowledged) acknowledged, "
             + "\(statistics.messagesReceived) received, \(statistics.duplicatesSuppressed) duplicates hidden")
@@ -37,7 +40,7 @@ public enum PacketTrace {
         }
         if let conditions = linkConditions, conditions.loss > 0 || conditions.delay > .zero {
             let percent = Int((conditions.loss * 1000).rounded()) 
-            let dropped = (statistics.outgoingLink?.dropped ?? 0, statistics.incomingLink?.dropped ?? 0)
+            let dropped = (links.outgoingLink?.dropped ?? 0, links.incomingLink?.dropped ?? 0)
             lines.append("simulated link   loss \(percent / 10).\(percent % 10) %, delay \(milliseconds(conditions.delay)); "
                 + "dropped \(dropped.0) out, \(dropped.1) in")
         }

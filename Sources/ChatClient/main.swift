@@ -1,8 +1,10 @@
 import Chat
+import ChatClientCore
 import CommandLineSupport
 import Datagram
 import Foundation
 import LinkSimulator
+import DatagramRuntime
 import Transport
 
 let options: ClientOptions

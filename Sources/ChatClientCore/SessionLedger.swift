@@ -43,8 +43,8 @@ struct SessionLedger {
     var recentlyAcknowledgedHead = 0
     /// The ids of the recently acknowledged messages still kept, oldest first.
     var recentlyAcknowledgedIDs: [UInt64] { recentlyAcknowledged[recentlyAcknowledgedHead...].map(\.id) }
-    static let retention: Duration = .seconds(20)
-    static let retentionLimit = 1024
+    var retention: Duration
+    var retentionLimit: Int
     var duplicates = DuplicateFilter()
     var phase = SessionPhase.idle
     var hasJoinedBefore = false
@@ -56,11 +56,12 @@ struct SessionLedger {
     var startedAt: Timestamp?
     var reconnectAttempt = 0
     var statistics: ChatSessionStatistics
-    var events: [ChatSessionEvent] = []
 
-    init(configuration: ChatSessionConfiguration) {
+    init(configuration: ChatClientConfiguration) {
         name = configuration.name
         rooms = configuration.rooms
+        retention = configuration.resendRetention
+        retentionLimit = configuration.resendRetentionLimit
         statistics = ChatSessionStatistics(transport: configuration.transport)
     }
 
@@ -80,7 +81,7 @@ struct SessionLedger {
     }
 
     /// The HELLO for the next connection: same session id, current name, current rooms.
-    func hello(_ configuration: ChatSessionConfiguration) -> ClientMessage {
+    func hello(_ configuration: ChatClientConfiguration) -> ClientMessage {
         .hello(Hello(sessionID: configuration.sessionID, name: name, rooms: rooms, software: configuration.software))
     }
 
@@ -91,14 +92,19 @@ struct SessionLedger {
     }
 
     /// Removes the request the transport acknowledged by `key` (Datagram's `MessageID`).
-    mutating func acknowledge(key: UInt64, at now: Timestamp) {
-        if let sent = unacknowledged.remove(key: key) { recordAcknowledged(sent, at: now) }
+    @discardableResult
+    mutating func acknowledge(key: UInt64, at now: Timestamp) -> SentMessage? {
+        guard let sent = unacknowledged.remove(key: key) else { return nil }
+        recordAcknowledged(sent, at: now)
+        return sent
     }
 
     /// Removes every chat message up to and including `chatID` (TCP's cumulative RECEIVED).
-    mutating func acknowledge(throughChatID chatID: UInt64, at now: Timestamp) {
+    @discardableResult
+    mutating func acknowledge(throughChatID chatID: UInt64, at now: Timestamp) -> [SentMessage] {
         let covered = unacknowledged.removeFirst { $0.chatID != 0 && $0.chatID <= chatID }
         for sent in covered { recordAcknowledged(sent, at: now) }
+        return covered
     }
 
     /// Counts and reports one acknowledged request, keeps a chat message as recent, expires old ones.
@@ -106,11 +112,10 @@ struct SessionLedger {
         if sent.chatID != 0 {
             statistics.messagesAcknowledged += 1
             recentlyAcknowledged.append((sent.chatID, now, sent.message))
-            events.append(.acknowledged(messageID: sent.chatID))
         }
         while recentlyAcknowledgedHead < recentlyAcknowledged.count,
-              now - recentlyAcknowledged[recentlyAcknowledgedHead].at >= Self.retention
-                || recentlyAcknowledged.count - recentlyAcknowledgedHead > Self.retentionLimit {
+              now - recentlyAcknowledged[recentlyAcknowledgedHead].at >= retention
+                || recentlyAcknowledged.count - recentlyAcknowledgedHead > retentionLimit {
             recentlyAcknowledgedHead += 1
         }
         if recentlyAcknowledgedHead > 256, recentlyAcknowledgedHead * 2 > recentlyAcknowledged.count {

@@ -1,5 +1,4 @@
 import Datagram
-import LinkSimulator
 
 /// The two simulated links a driver may put between its connection and the socket: one for
 /// datagrams going out, one for datagrams coming in. A direction without conditions passes

@@ -1,3 +1,4 @@
+import Transport
 import Glibc
 
 /// Runs another program to completion with `posix_spawn` and `waitpid`, optionally capturing stdout.

@@ -1,3 +1,4 @@
+import Transport
 import Dispatch
 import Glibc
 import Synchronization

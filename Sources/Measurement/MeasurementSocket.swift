@@ -1,3 +1,4 @@
+import Transport
 import Glibc
 
 /// Why a measurement socket call failed: the call's name and the `errno` it left.

@@ -1,3 +1,4 @@
+import Transport
 import Glibc
 
 /// CPU time and resident memory of one process, read from `/proc` (Linux only).

@@ -1,4 +1,5 @@
 import CommandLineSupport
+import DatagramRuntime
 import Transport
 
 /// The relay's command line.

@@ -1,6 +1,7 @@
 import CommandLineSupport
 import Foundation
 import Relay
+import DatagramRuntime
 import Transport
 
 let options: RelayOptions

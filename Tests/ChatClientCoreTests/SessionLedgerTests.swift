@@ -1,11 +1,10 @@
 import Chat
 import Datagram
 import Testing
-@testable import Transport
+@testable import ChatClientCore
 
 private func ledger() throws -> SessionLedger {
-    let relay = SocketAddress(ipBytes: [127, 0, 0, 1], port: 9000)
-    return SessionLedger(configuration: ChatSessionConfiguration(name: "alice", relay: relay, transport: .udp))
+    SessionLedger(configuration: ChatClientConfiguration(name: "alice", transport: .udp, sessionID: SessionID(rawValue: 7)))
 }
 
 private func say(_ id: UInt64) -> ClientMessage {
@@ -19,7 +18,7 @@ private func say(_ id: UInt64) -> ClientMessage {
     #expect(book.unacknowledged.all.map(\.chatID) == [3])
     #expect(Set(book.recentlyAcknowledgedIDs) == [1, 2])
     #expect(!book.isAllAcknowledged)
-    book.acknowledge(key: 103, at: .milliseconds(1000) + SessionLedger.retention)
+    book.acknowledge(key: 103, at: .milliseconds(1000) + book.retention)
     #expect(Set(book.recentlyAcknowledgedIDs) == [3], "entries as old as the retention are dropped")
     #expect(book.isAllAcknowledged)
 }

@@ -1,3 +1,4 @@
+import Transport
 import Datagram
 import Dispatch
 import Glibc

@@ -1,3 +1,4 @@
+import Transport
 import Chat
 import Datagram
 import Relay
@@ -118,7 +119,7 @@ extension RelayHost {
             case let .closeStream(endpoint):
                 requestClose(endpoint)
             case let .log(level, line):
-                logger.log(LogLevel(level), line)
+                logger.log(Transport.LogLevel(level), line)
             }
         }
         guard !backlogs.isEmpty else { return }
@@ -207,7 +208,7 @@ extension RelayHost {
     }
 }
 
-extension LogLevel {
+extension Transport.LogLevel {
     /// The host's log level for a relay core's.
     init(_ level: Relay.LogLevel) {
         switch level {

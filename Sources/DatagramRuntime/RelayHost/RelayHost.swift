@@ -1,3 +1,4 @@
+import Transport
 import Chat
 import Datagram
 import Dispatch
