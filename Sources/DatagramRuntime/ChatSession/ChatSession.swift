@@ -56,6 +56,8 @@ public final class ChatSession: Sendable {
         var streamGeneration = 0
         // Callers waiting
         var drainWaiters: [DrainWaiter] = []
+        /// Callers of `whenWindowOpens`, answered once `say` would not refuse for a full window.
+        var windowWaiters: [@Sendable () -> Void] = []
         var leaveCompletion: (@Sendable () -> Void)?
     }
 
@@ -176,6 +178,14 @@ public final class ChatSession: Sendable {
 
     /// True while `say` would refuse for a full window: a reader should stop reading until it is not.
     public var isWindowFull: Bool { state.withLock { $0.core.isWindowFull } }
+
+    /// Calls `body` on `queue` once `say` and `sendPrivate` would not refuse for a full window (at
+    /// once if they would not now), or once the session is closed. Backpressure for a reader: stop
+    /// reading input until it is called.
+    public func whenWindowOpens(_ body: @escaping @Sendable () -> Void) {
+        state.withLock { $0.windowWaiters.append(body) }
+        scheduleFlush()
+    }
 
     /// The session's counters (with the current Datagram connection's).
     public var statistics: ChatSessionStatistics { state.withLock { $0.core.statistics } }
@@ -486,6 +496,10 @@ extension ChatSession.ShellState {
         var callbacks: [@Sendable () -> Void] = []
         let isDone = core.isAllAcknowledged
         let isClosed = core.isClosed
+        if !windowWaiters.isEmpty, !core.isWindowFull || isClosed {
+            callbacks += windowWaiters
+            windowWaiters = []
+        }
         var remaining: [ChatSession.DrainWaiter] = []
         for waiter in drainWaiters {
             if isDone || isClosed || waiter.deadline <= now {
