@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "DatagramTests", dependencies: ["Datagram"]),
         .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "DatagramRuntime", "Datagram", "LinkSimulator"]),
-        .testTarget(name: "ChatClientCoreTests", dependencies: ["ChatClientCore", "Chat", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "ChatClientCoreTests", dependencies: ["ChatClientCore", "Chat", "Datagram", "LinkSimulator", "Relay"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Chat", "RelayServer", "ChatClient"]),
