@@ -1,7 +1,6 @@
 import Transport
 import Datagram
 import Dispatch
-import Glibc
 import LinkSimulator
 
 /// Everything a `ConnectionDriver` guards with its lock. The sources are created under the lock
@@ -127,7 +126,7 @@ extension ConnectionDriver {
             state.statistics.datagramsFromOtherAddresses += others
             if let failure { state.record(failure) }
             // A closed descriptor would make the level-triggered source fire forever.
-            if failure?.code == EBADF { state.readSource?.cancel() }
+            if failure?.isBadDescriptor == true { state.readSource?.cancel() }
         }
         step(.datagrams(batch))
     }

@@ -1,7 +1,6 @@
 import Transport
 import Datagram
 import Dispatch
-import Glibc
 import LinkSimulator
 import Synchronization
 
@@ -61,7 +60,7 @@ public final class ConnectionDriver: Sendable {
             guard state.readSource == nil, !state.isStopped else { return false }
             let descriptor = socket.fileDescriptor
             guard descriptor >= 0 else {
-                state.record(SystemError(call: "start", code: EBADF))
+                state.record(.badDescriptor(call: "start"))
                 return false
             }
             state.onEvent = onEvent

@@ -2,7 +2,6 @@ import Transport
 import Chat
 import Datagram
 import Dispatch
-import Glibc
 import Relay
 import Synchronization
 
@@ -51,7 +50,7 @@ public final class RelayHost: Sendable {
             let port = try udp.localAddress.port
             do throws(SystemError) {
                 return (udp, try TCPListener(bindingTo: address.withPort(port)))
-            } catch where error.code == EADDRINUSE && address.port == 0 && attempt < 32 {
+            } catch where error.isAddressInUse && address.port == 0 && attempt < 32 {
                 udp.close()
             }
         }
