@@ -1,4 +1,5 @@
 import Chat
+import LinkSimulator
 import Testing
 
 @Test(arguments: clientVectors)
