@@ -25,7 +25,7 @@ let package = Package(
     products: [
         .library(name: "Datagram", targets: ["Datagram"]),
         .library(name: "LinkSimulator", targets: ["LinkSimulator"]),
-        .library(name: "DatagramRuntime", targets: ["DatagramRuntime"]),
+        .library(name: "DatagramRuntime", targets: ["DatagramRuntime", "Transport"]),
         .executable(name: "relay", targets: ["RelayServer"]),
         .executable(name: "chat", targets: ["ChatClient"]),
         .executable(name: "compare", targets: ["Compare"]),
