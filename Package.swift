@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
         .target(name: "CommandLineSupport"),
         .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat"]),
-        .target(name: "Transport", dependencies: ["Datagram"]),
+        .target(name: "Transport", dependencies: ["Datagram", "CommandLineSupport"]),
         .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore"]),
         .target(name: "Measurement", dependencies: ["Transport", "Datagram"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "Datagram"]),

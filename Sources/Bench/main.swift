@@ -1,5 +1,6 @@
 import CommandLineSupport
 import Foundation
+import Transport
 
 // bench: relay benchmarks (idle-peer scale, room fan-out) against the real relay on loopback.
 
@@ -22,18 +23,6 @@ func usageFailure(_ message: String) -> Never {
     exit(usageExitStatus)
 }
 
-func outcome<Options>(_ parsed: CommandLineOutcome<Options>) -> Options {
-    switch parsed {
-    case .run(let options): return options
-    case .showHelp(let text):
-        print(text, terminator: "")
-        exit(0)
-    case .usageError(let text):
-        FileHandle.standardError.write(Data(text.utf8))
-        exit(usageExitStatus)
-    }
-}
-
 func failure(_ error: any Error) -> Never {
     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
     exit(1)
@@ -46,7 +35,7 @@ switch subcommand {
 case "--help", "-h", "help":
     print(overview, terminator: "")
 case "relay-scale":
-    let options = outcome(RelayScaleOptions.parse(rest))
+    let options = RelayScaleOptions.parse(rest).optionsOrExit()
     do {
         let result = try RelayScale(options: options).run()
         print(options.isJSON ? jsonText(ScaleJSON(result)) : ScaleReport(result: result, options: options).render(), terminator: "")
@@ -54,7 +43,7 @@ case "relay-scale":
         failure(error)
     }
 case "fanout":
-    let options = outcome(FanoutOptions.parse(rest))
+    let options = FanoutOptions.parse(rest).optionsOrExit()
     do {
         let result = try Fanout(options: options).run()
         print(options.isJSON ? jsonText(FanoutJSON(result)) : FanoutReport(result: result).render(), terminator: "")

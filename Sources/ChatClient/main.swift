@@ -7,17 +7,7 @@ import LinkSimulator
 import DatagramRuntime
 import Transport
 
-let options: ClientOptions
-switch parseClientOptions(Array(CommandLine.arguments.dropFirst())) {
-case .showHelp(let text):
-    writeOut(text)
-    exit(0)
-case .usageError(let text):
-    writeOut(text, to: .standardError)
-    exit(usageExitStatus)
-case .run(let parsed):
-    options = parsed
-}
+let options = parseClientOptions(Array(CommandLine.arguments.dropFirst())).optionsOrExit()
 
 let relay: SocketAddress
 do {

@@ -4,17 +4,7 @@ import Relay
 import DatagramRuntime
 import Transport
 
-let options: RelayOptions
-switch parseRelayOptions(Array(CommandLine.arguments.dropFirst())) {
-case .showHelp(let text):
-    FileHandle.standardOutput.write(Data(text.utf8))
-    exit(0)
-case .usageError(let text):
-    FileHandle.standardError.write(Data(text.utf8))
-    exit(usageExitStatus)
-case .run(let parsed):
-    options = parsed
-}
+let options = parseRelayOptions(Array(CommandLine.arguments.dropFirst())).optionsOrExit()
 
 let logger = Logger(label: "relay", level: options.logLevel)
 let bindAddress: SocketAddress
