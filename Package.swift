@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "ChatClientCoreTests", dependencies: ["ChatClientCore", "Chat", "Datagram", "LinkSimulator", "Relay"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram", "LinkSimulator"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LinkSimulator"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Chat", "RelayServer", "ChatClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Measurement", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,10 +1,11 @@
-import Transport
 import Glibc
+import Transport
 
-/// Runs another program to completion with `posix_spawn` and `waitpid`, optionally capturing stdout.
+/// The one way the tools and the end-to-end tests start another program: `posix_spawn`, with each
+/// standard stream inherited, discarded or piped, and `waitpid` for the outcome.
 ///
-/// Used by `compare --kernel-loss` (unshare, ip, nft) and by `bench` (the relay). Standard error is
-/// inherited, so a child's progress and errors reach the terminal as they happen.
+/// Used by `compare --kernel-loss` (unshare, ip, nft), by `bench` (the relay) and by the end-to-end
+/// tests (relay and chat with all three streams piped).
 public enum ChildProcess {
     /// How a finished child ended.
     public struct Outcome: Sendable {
@@ -14,56 +15,73 @@ public enum ChildProcess {
         public var output: [UInt8]
     }
 
-    /// Runs `path` with `arguments` (not including the program name) and waits for it.
+    /// What a child's standard stream is connected to.
+    public enum Stream: Sendable, Hashable {
+        /// This process's own.
+        case inherit
+        /// /dev/null.
+        case discard
+        /// A pipe; the parent's end is in `Spawned`.
+        case pipe
+    }
+
+    /// A started child and the parent's ends of its piped streams (close them when done).
+    public struct Spawned: Sendable {
+        public var processID: Int32
+        /// The write end of the child's standard input, when piped.
+        public var standardInput: Int32?
+        /// The read end of the child's standard output, when piped.
+        public var standardOutput: Int32?
+        /// The read end of the child's standard error, when piped.
+        public var standardError: Int32?
+    }
+
+    /// Runs `path` with `arguments` (not including the program name) and waits for it. Standard
+    /// error is inherited, so a child's progress and errors reach the terminal as they happen.
     ///
     /// `environment` entries are added to this process's environment for the child.
     public static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:],
                            captureOutput: Bool) throws -> Outcome {
-        var pipeEnds: [Int32] = [-1, -1]
-        if captureOutput {
-            guard pipe(&pipeEnds) == 0 else { throw MeasurementError("pipe") }
-            pipeEnds.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
-        }
-        let processID = try spawn(path, arguments, environment: environment,
-                                  stdout: captureOutput ? pipeEnds[1] : nil)
+        let child = try spawn(path, arguments, environment: environment,
+                              standardOutput: captureOutput ? .pipe : .discard)
         var output: [UInt8] = []
-        if captureOutput {
-            close(pipeEnds[1])
-            output = readAll(pipeEnds[0])
-            close(pipeEnds[0])
+        if let descriptor = child.standardOutput {
+            output = readAll(descriptor)
+            close(descriptor)
         }
-        return Outcome(status: wait(for: processID), output: output)
+        return Outcome(status: wait(for: child.processID), output: output)
     }
 
-    /// Starts `path` and returns at once with its process id; stdout goes to /dev/null.
-    public static func start(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
-        try spawn(path, arguments, environment: environment, stdout: nil)
-    }
-
-    /// Waits for a child started with `start` and returns its status (128 + signal when killed).
-    public static func wait(for processID: Int32) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(processID, &status, 0) < 0 {
-            guard errno == EINTR else { return -1 }
-        }
-        let signal = status & 0x7F
-        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-    }
-
-    /// Sends SIGTERM to a child started with `start`.
-    public static func terminate(_ processID: Int32) {
-        kill(processID, SIGTERM)
-    }
-
-    private static func spawn(_ path: String, _ arguments: [String], environment: [String: String],
-                              stdout: Int32?) throws -> Int32 {
+    /// Starts `path` with `arguments`, its streams as asked; returns at once.
+    public static func spawn(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                             standardInput: Stream = .inherit, standardOutput: Stream = .discard,
+                             standardError: Stream = .inherit) throws -> Spawned {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdout {
-            posix_spawn_file_actions_adddup2(&actions, stdout, STDOUT_FILENO)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)
+        var childEnds: [Int32] = []
+        var parentEnds: [Int32?] = []
+        defer { childEnds.forEach { close($0) } }
+        for (stream, target, isInput) in [(standardInput, STDIN_FILENO, true), (standardOutput, STDOUT_FILENO, false),
+                                          (standardError, STDERR_FILENO, false)] {
+            switch stream {
+            case .inherit:
+                parentEnds.append(nil)
+            case .discard:
+                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", isInput ? O_RDONLY : O_WRONLY, 0)
+                parentEnds.append(nil)
+            case .pipe:
+                var ends: [Int32] = [-1, -1]
+                guard pipe(&ends) == 0 else {
+                    parentEnds.compactMap { $0 }.forEach { close($0) }
+                    throw MeasurementError("pipe")
+                }
+                ends.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
+                let (childEnd, parentEnd) = isInput ? (ends[0], ends[1]) : (ends[1], ends[0])
+                posix_spawn_file_actions_adddup2(&actions, childEnd, target)
+                childEnds.append(childEnd)
+                parentEnds.append(parentEnd)
+            }
         }
         var merged: [String: String] = [:]
         var entry = environ
@@ -83,8 +101,43 @@ public enum ChildProcess {
         }
         var processID: pid_t = 0
         let result = posix_spawn(&processID, path, &actions, nil, argv, envp)
-        guard result == 0 else { throw MeasurementError("posix_spawn \(path)", code: result) }
-        return processID
+        guard result == 0 else {
+            parentEnds.compactMap { $0 }.forEach { close($0) }
+            throw MeasurementError("posix_spawn \(path)", code: result)
+        }
+        return Spawned(processID: processID, standardInput: parentEnds[0], standardOutput: parentEnds[1],
+                       standardError: parentEnds[2])
+    }
+
+    /// Waits for the child to end and returns its status (128 + signal when a signal ended it).
+    public static func wait(for processID: Int32) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(processID, &status, 0) < 0 {
+            guard errno == EINTR else { return -1 }
+        }
+        return decode(status)
+    }
+
+    /// The child's status if it has ended (reaping it), or nil while it runs.
+    public static func status(ifEnded processID: Int32) -> Int32? {
+        var status: Int32 = 0
+        let result = waitpid(processID, &status, WNOHANG)
+        return result == processID ? decode(status) : nil
+    }
+
+    /// Sends SIGTERM.
+    public static func terminate(_ processID: Int32) {
+        Glibc.kill(processID, SIGTERM)
+    }
+
+    /// Sends SIGKILL.
+    public static func kill(_ processID: Int32) {
+        Glibc.kill(processID, SIGKILL)
+    }
+
+    private static func decode(_ status: Int32) -> Int32 {
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 
     private static func readAll(_ descriptor: Int32) -> [UInt8] {
