@@ -11,12 +11,12 @@
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
 //   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
 //   ChatClientCore  pure: every rule of a chat session (join, reconnect, resend, backlog, heartbeats)
-//   Transport       system: the only library target importing Glibc or Dispatch (sockets, system
-//                   calls, dispatch sources, the logger, clocks)
-//   DatagramRuntime runtime shells over Transport: the connection driver, the relay host, the chat
-//                   session; exported as a library
-//   Measurement     what only compare and bench use (baselines over raw sockets, process samples);
-//                   no product target imports it
+//   Transport       system: sockets and system calls (the only product library importing Glibc),
+//                   dispatch sources and the timer, the logger, clocks, system randomness
+//   DatagramRuntime runtime shells over Transport, each a Mutex and one serial Dispatch queue: the
+//                   connection driver (and its async face), the relay host, the chat session
+//   Measurement     what only compare and bench use (raw-socket baselines, process counters,
+//                   spawning programs); imported by no product target
 //   relay, chat, compare, bench   thin executables
 import PackageDescription
 

@@ -4,9 +4,9 @@ import DatagramRuntime
 import LinkSimulator
 
 /// Words for packet fates (`/trace on`) and for connection statistics (`/stats`).
-public enum PacketTrace {
+enum PacketTrace {
     /// One line for one packet's fate: `sent #12 DATA 84 B msg #3 frag 0/1, PTO 999.0 ms`.
-    public static func describe(_ fate: PacketFate) -> String {
+    static func describe(_ fate: PacketFate) -> String {
         switch fate {
         case let .sent(number, type, bytes, message, fragment, probeTimeout):
             let payload = message.map { " msg \($0)" + (fragment.map { " frag \($0)" } ?? "") } ?? ""
@@ -29,7 +29,7 @@ public enum PacketTrace {
     }
 
     /// `/stats` as aligned lines.
-    public static func report(_ statistics: ChatSessionStatistics, transport links: ChatSessionTransportStatistics,
+    static func report(_ statistics: ChatSessionStatistics, transport links: ChatSessionTransportStatistics,
                               linkConditions: LinkConditions?) -> [String] {
         var lines = ["transport        \(statistics.transport)"]
         lines.append("chat messages    \(statistics.messagesSent) sent, \(statistics.messagesAcknowledged) acknowledged, "

@@ -8,16 +8,16 @@ import Synchronization
 /// control, Return as `\r`. Output processing stays on, so `\n` still moves to the start of the next
 /// line. `restore()` is idempotent and is also called on SIGTERM, SIGHUP and SIGINT by the handlers
 /// `restoreOnSignals(then:)` installs.
-public final class Terminal: Sendable {
+final class Terminal: Sendable {
     private let fileDescriptor: Int32
     private let saved: Mutex<termios?>
     private let signalSources = Mutex<[DispatchSourceSignal]>([])
 
     /// True when `fileDescriptor` is a terminal.
-    public static func isTerminal(_ fileDescriptor: Int32) -> Bool { isatty(fileDescriptor) == 1 }
+    static func isTerminal(_ fileDescriptor: Int32) -> Bool { isatty(fileDescriptor) == 1 }
 
     /// The terminal on `fileDescriptor` (standard input by default), or nil when it is not one.
-    public init?(fileDescriptor: Int32 = 0) {
+    init?(fileDescriptor: Int32 = 0) {
         guard Terminal.isTerminal(fileDescriptor) else { return nil }
         var attributes = termios()
         guard tcgetattr(fileDescriptor, &attributes) == 0 else { return nil }
@@ -26,7 +26,7 @@ public final class Terminal: Sendable {
     }
 
     /// Switches to raw mode; the settings found at `init` are kept for `restore()`.
-    public func enableRawMode() {
+    func enableRawMode() {
         saved.withLock { saved in
             guard var raw = saved else { return }
             raw.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG | IEXTEN)
@@ -40,7 +40,7 @@ public final class Terminal: Sendable {
     }
 
     /// Puts back the settings found at `init`. Safe to call more than once and from any thread.
-    public func restore() {
+    func restore() {
         saved.withLock { saved in
             guard var original = saved else { return }
             tcsetattr(fileDescriptor, TCSAFLUSH, &original)
@@ -49,7 +49,7 @@ public final class Terminal: Sendable {
 
     /// On SIGTERM, SIGHUP or SIGINT: restore the terminal, then call `handler` with the signal number
     /// on `queue`. The default actions of those signals are disabled for as long as the process runs.
-    public func restoreOnSignals(queue: DispatchQueue, then handler: @escaping @Sendable (Int32) -> Void) {
+    func restoreOnSignals(queue: DispatchQueue, then handler: @escaping @Sendable (Int32) -> Void) {
         signalSources.withLock { sources in
             for number in [SIGTERM, SIGHUP, SIGINT] {
                 signal(number, SIG_IGN)
@@ -65,7 +65,7 @@ public final class Terminal: Sendable {
     }
 
     /// The terminal's width in columns, or 80 when it cannot be asked.
-    public var width: Int {
+    var width: Int {
         var size = winsize()
         guard ioctl(fileDescriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
         return Int(size.ws_col)
@@ -76,11 +76,11 @@ public final class Terminal: Sendable {
 ///
 /// `onEndOfInput` is called once when the reader sees end
 /// of file or an error, after which the source is cancelled.
-public final class InputReader: Sendable {
+final class InputReader: Sendable {
     private let source: Mutex<DispatchSourceRead?>
 
     /// Starts reading `fileDescriptor` on `queue`.
-    public init(fileDescriptor: Int32 = 0, queue: DispatchQueue,
+    init(fileDescriptor: Int32 = 0, queue: DispatchQueue,
                 onBytes: @escaping @Sendable ([UInt8]) -> Void, onEndOfInput: @escaping @Sendable () -> Void) {
         source = Mutex(nil)
         source.withLock { source in
@@ -110,7 +110,7 @@ public final class InputReader: Sendable {
     }
 
     /// Stops reading.
-    public func cancel() {
+    func cancel() {
         source.withLock { source in
             source?.cancel()
             source = nil
