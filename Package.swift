@@ -3,7 +3,7 @@
 // Datagram Chat: chat over UDP with its own reliability layer, beside a TCP mode that speaks the
 // same chat protocol. No package dependencies: the toolchain only.
 //
-// Layering (arrows point at what a target may import):
+// Layering (a target imports only targets above it):
 //
 //   Datagram        pure: wire format, timers, loss recovery, the sans-IO connection
 //   LinkSimulator   pure: a seeded lossy link (loss, bursts, delay, duplication, corruption)

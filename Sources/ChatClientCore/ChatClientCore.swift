@@ -252,7 +252,8 @@ public struct ChatClientCore: Sendable {
         case .connecting(let since):
             switch configuration.transport {
             case .udp:
-                deadlines.append(since + configuration.handshakeUnansweredLimit)
+                let isUnanswered = ledger.lastContact.map { $0 < since } ?? true
+                if isUnanswered { deadlines.append(since + configuration.handshakeUnansweredLimit) }
                 deadlines.append(since + configuration.handshakeLimit)
             case .tcp:
                 deadlines.append(isStreamOpen ? nil : since + configuration.streamConnectLimit)

@@ -175,3 +175,41 @@ import Testing
         #expect(client.core.isClosed)
     }
 }
+
+/// Every deadline the core names is one its timeout handling moves past: a shell that re-arms its
+/// timer to `nextDeadline` after each `handleTimeout` never spins.
+@Test func nextDeadlineAlwaysMovesForwardAfterHandleTimeout() throws {
+    var pair = ClientAndRelay(peerTimeout: .seconds(10))
+    pair.client.start(at: pair.now)
+    var steps = 0
+    let end = pair.now + .seconds(30)
+    while let deadline = pair.client.nextDeadline, deadline <= end {
+        pair.now = max(pair.now, deadline)
+        pair.client.handleTimeout(at: pair.now)
+        pair.relay.handleTimeout(at: pair.now)
+        pair.exchange()
+        if let next = pair.client.nextDeadline { #expect(next > pair.now, "deadline \(next) not after \(pair.now)") }
+        steps += 1
+        if steps > 10_000 { break }
+    }
+    #expect(steps < 10_000)
+    #expect(pair.client.isJoined)
+}
+
+/// The same with no relay at all: handshakes restart, and no deadline is left in the past.
+@Test func withNoRelayTheCoreRetriesWithoutSpinning() {
+    var client = ChatClientCore(configuration: ChatClientConfiguration(name: "a", transport: .udp, sessionID: SessionID(rawValue: 1)),
+                                random: SplitMix64(seed: 4))
+    var now = Timestamp.zero
+    client.start(at: now)
+    var steps = 0
+    while let deadline = client.nextDeadline, deadline <= .milliseconds(30_000), steps < 10_000 {
+        now = max(now, deadline)
+        client.handleTimeout(at: now)
+        while client.pollAction() != nil {}
+        if let next = client.nextDeadline { #expect(next > now) }
+        steps += 1
+    }
+    #expect(steps < 10_000)
+    #expect(client.status(at: now) == .connecting(heardFromRelay: false))
+}
