@@ -11,10 +11,10 @@
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
 //   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
 //   ChatClientCore  pure: every rule of a chat session (join, reconnect, resend, backlog, heartbeats)
-//   Transport       system: sockets and system calls (the only product library importing Glibc),
-//                   dispatch sources and the timer, the logger, clocks, system randomness
-//   DatagramRuntime runtime shells over Transport, each a Mutex and one serial Dispatch queue: the
-//                   connection driver (and its async face), the relay host, the chat session
+//   Transport       system: the only product library importing Glibc or Dispatch: sockets and
+//                   system calls, serial queues, dispatch sources and the timer, the logger, clocks
+//   DatagramRuntime runtime shells over Transport, each a Mutex and one SerialQueue: the connection
+//                   driver (and its async face), the relay host, the chat session
 //   Measurement     what only compare and bench use (raw-socket baselines, process counters,
 //                   spawning programs); imported by no product target
 //   relay, chat, compare, bench   thin executables

@@ -128,7 +128,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
 
     /// Refreshes the connection status every half second.
     func startStatusTimer() {
-        let timer = DispatchSource.makeTimerSource(queue: session.queue)
+        let timer = DispatchSource.makeTimerSource(queue: session.queue.dispatchQueue)
         timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
         timer.setEventHandler { [weak self] in self?.refreshStatus() }
         timer.resume()

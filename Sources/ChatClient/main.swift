@@ -61,7 +61,7 @@ if let interactiveConsole {
     lineConsole.start(onLine: { line in app.handleLine(line) }, onEndOfInput: { app.endOfInput() })
     let signals = [SIGINT, SIGTERM, SIGHUP].map { number in
         signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: session.queue)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: session.queue.dispatchQueue)
         source.setEventHandler { app.leave(reason: "signal \(number)", status: 128 + number) }
         source.resume()
         return source

@@ -32,7 +32,7 @@ FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp
 
 let signalSources = [SIGINT, SIGTERM].map { number in
     signal(number, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: number, queue: host.queue)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: host.queue.dispatchQueue)
     source.setEventHandler {
         logger.info("received \(number == SIGINT ? "SIGINT" : "SIGTERM"); telling the clients and draining")
         host.shutDown(reason: "relay restarting or stopping") { exit(0) }

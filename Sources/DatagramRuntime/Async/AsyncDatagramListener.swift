@@ -1,5 +1,4 @@
 import Datagram
-import Dispatch
 import Synchronization
 import Transport
 
@@ -17,7 +16,7 @@ public final class AsyncDatagramListener: Sendable {
     private let socket: UDPSocket
     private let configuration: Configuration
     private let clock: MonotonicClock
-    private let queue = DispatchQueue(label: "datagram.async-listener")
+    private let queue = SerialQueue(label: "datagram.async-listener")
     private let state: Mutex<State>
 
     private struct State {

@@ -1,7 +1,6 @@
 import Chat
 import ChatClientCore
 import Datagram
-import Dispatch
 import LinkSimulator
 import Synchronization
 import Transport
@@ -21,7 +20,7 @@ public final class ChatSession: Sendable {
     /// The configuration the session was created with.
     public let configuration: ChatSessionConfiguration
     /// The serial queue events are delivered on.
-    public let queue: DispatchQueue
+    public let queue: SerialQueue
     let clock: MonotonicClock
     let state: Mutex<ShellState>
 
@@ -71,7 +70,7 @@ public final class ChatSession: Sendable {
     public init(configuration: ChatSessionConfiguration, clock: MonotonicClock = .process) {
         self.configuration = configuration
         self.clock = clock
-        self.queue = DispatchQueue(label: "chat.session")
+        self.queue = SerialQueue(label: "chat.session")
         let core = ChatClientCore(configuration: configuration.client, random: SystemRandom())
         var path = SimulatedPath(seed: configuration.linkSeed)
         if let conditions = configuration.linkConditions { path.setConditions(outgoing: conditions, incoming: conditions) }
@@ -308,7 +307,7 @@ public final class ChatSession: Sendable {
     /// Takes the core's actions under the lock and performs them outside it, on `queue`, until
     /// there are none; then re-arms the timer and answers waiters whose time came.
     func flush() {
-        dispatchPrecondition(condition: .onQueue(queue))
+        queue.preconditionOnQueue()
         while true {
             let now = clock.now()
             let (steps, onEvent, finished) = state.withLock { shell -> ([Step], (@Sendable (ChatSessionEvent) -> Void)?, [@Sendable () -> Void]) in

@@ -1,6 +1,5 @@
 import Transport
 import Datagram
-import Dispatch
 import LinkSimulator
 
 /// Everything a `ConnectionDriver` guards with its lock. The sources are created under the lock
@@ -75,7 +74,7 @@ extension ConnectionDriver {
 
     /// Runs one step on the queue: the locked part, then `sendto` and the callback.
     func step(_ input: StepInput) {
-        dispatchPrecondition(condition: .onQueue(queue))
+        queue.preconditionOnQueue()
         let now = clock.now()
         let output = state.withLock { state -> DriverState.Output in
             switch input {

@@ -1,6 +1,5 @@
 import Transport
 import Datagram
-import Dispatch
 import LinkSimulator
 import Synchronization
 
@@ -33,7 +32,7 @@ public final class ConnectionDriver: Sendable {
     /// The clock that stamps every input.
     public let clock: MonotonicClock
     /// The serial queue all sources, steps and event callbacks run on.
-    public let queue: DispatchQueue
+    public let queue: SerialQueue
 
     let state: Mutex<DriverState>
     let socketCloser: SocketCloser
@@ -48,7 +47,7 @@ public final class ConnectionDriver: Sendable {
         self.socket = socket
         self.peer = peer
         self.clock = clock
-        self.queue = DispatchQueue(label: queueLabel)
+        self.queue = SerialQueue(label: queueLabel)
         self.state = Mutex(DriverState(connection: connection, path: SimulatedPath(seed: linkSeed)))
         self.socketCloser = SocketCloser(socket: socket)
     }

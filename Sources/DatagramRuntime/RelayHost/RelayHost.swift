@@ -1,7 +1,6 @@
 import Transport
 import Chat
 import Datagram
-import Dispatch
 import Relay
 import Synchronization
 
@@ -20,7 +19,7 @@ public final class RelayHost: Sendable {
     /// The address both sockets are bound to, with the real port (after `--port 0`).
     public let localAddress: SocketAddress
     /// The serial queue every source, step and timer runs on.
-    public let queue: DispatchQueue
+    public let queue: SerialQueue
     let clock: MonotonicClock
     let logger: Logger
     let udp: UDPSocket
@@ -35,7 +34,7 @@ public final class RelayHost: Sendable {
         localAddress = try udp.localAddress
         self.clock = clock
         self.logger = logger
-        queue = DispatchQueue(label: "relay.host")
+        queue = SerialQueue(label: "relay.host")
         let core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(), at: clock.now())
         state = Mutex(HostState(core: core))
     }
