@@ -58,14 +58,16 @@ public final class AsyncDatagramConnection: Sendable {
     }
 
     /// Queues `message`; while the send queue is full, suspends until acknowledgements make room
-    /// (instead of throwing `sendQueueFull`). Throws `connectionClosed` once the connection closed.
+    /// (instead of throwing `sendQueueFull`). Throws `connectionClosed` once the connection closed,
+    /// and `sendQueueFull` only when the task is cancelled while it waits.
     @discardableResult
     public func send(_ message: [UInt8], on channel: Channel = .reliableOrdered) async throws(SendError) -> MessageID {
         while true {
             let before = state.withLock { $0.progress }
             do throws(SendError) {
                 return try driver.send(message, on: channel)
-            } catch .sendQueueFull {
+            } catch {
+                guard case .sendQueueFull = error, !Task.isCancelled else { throw error }
                 await waitForProgress(since: before)
             }
         }
@@ -83,26 +85,48 @@ public final class AsyncDatagramConnection: Sendable {
 
     // MARK: Plumbing
 
+    /// Returns once the handshake completed; throws if the connection closed first, or (closing
+    /// it) if the task is cancelled.
     func waitUntilConnected() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { state -> Result<Void, any Error>? in
-                if state.isConnected { return .success(()) }
-                if let reason = state.closeReason { return .failure(AsyncDatagramError.closed(reason)) }
-                state.connectWaiter = continuation
-                return nil
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome = state.withLock { state -> Result<Void, any Error>? in
+                    if state.isConnected { return .success(()) }
+                    if let reason = state.closeReason { return .failure(AsyncDatagramError.closed(reason)) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.connectWaiter = continuation
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
             }
-            if let outcome { continuation.resume(with: outcome) }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                defer { state.connectWaiter = nil }
+                return state.connectWaiter
+            }
+            waiter?.resume(throwing: CancellationError())
         }
+        if Task.isCancelled, !state.withLock({ $0.isConnected }) { close() }
     }
 
+    /// Returns after the next acknowledgement or the close (at once if one came since `before`),
+    /// or when the task is cancelled.
     private func waitForProgress(since before: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let isReady = state.withLock { state -> Bool in
-                guard state.progress == before, state.closeReason == nil else { return true }
-                state.roomWaiters.append(continuation)
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let isReady = state.withLock { state -> Bool in
+                    guard state.progress == before, state.closeReason == nil, !Task.isCancelled else { return true }
+                    state.roomWaiters.append(continuation)
+                    return false
+                }
+                if isReady { continuation.resume() }
             }
-            if isReady { continuation.resume() }
+        } onCancel: {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                defer { state.roomWaiters = [] }
+                return state.roomWaiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
 

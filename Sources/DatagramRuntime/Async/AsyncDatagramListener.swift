@@ -3,8 +3,9 @@ import Synchronization
 import Transport
 
 /// The accepting side of `AsyncDatagramConnection`, for one peer: a stateless front door (a
-/// `CookieJar`: COOKIE for a first HELLO, a connection only for a HELLO with a valid cookie) until
-/// a peer completes the handshake; then that peer's connection owns the socket.
+/// `CookieJar`: COOKIE for a first HELLO, a connection only for a HELLO with a valid cookie),
+/// answering from the moment it is created, until a peer completes the handshake; then that peer's
+/// connection owns the socket, and `accept` returns it.
 ///
 ///     let listener = try AsyncDatagramListener(bindingTo: .loopbackIPv4(port: 0))
 ///     let connection = try await listener.accept()
@@ -24,32 +25,47 @@ public final class AsyncDatagramListener: Sendable {
         var frontDoor: ReadSource?
         var waiter: CheckedContinuation<AsyncDatagramConnection, any Error>?
         var accepted: AsyncDatagramConnection?
+        var isTaken = false
         var isClosed = false
     }
 
-    /// Binds `address`; nothing is answered until `accept`.
+    /// Binds `address` and starts answering handshakes.
     public init(bindingTo address: SocketAddress, configuration: Configuration = Configuration(),
                 clock: MonotonicClock = .process) throws(SystemError) {
-        socket = try UDPSocket(bindingTo: address)
+        let socket = try UDPSocket(bindingTo: address)
+        self.socket = socket
         localAddress = try socket.localAddress
         self.configuration = configuration
         self.clock = clock
         state = Mutex(State(jar: CookieJar(secret: SystemRandom.secret())))
+        let queue = queue
+        state.withLock { state in
+            state.frontDoor = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue) { [weak self] in
+                self?.handleFrontDoor()
+            }
+        }
     }
 
     /// Waits for a peer to complete a handshake and returns its connection. Once per listener.
+    /// Cancelling the task closes the listener.
     public func accept() async throws -> AsyncDatagramConnection {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AsyncDatagramConnection, any Error>) in
-            let socket = socket
-            let isClosed = state.withLock { state -> Bool in
-                guard !state.isClosed, state.waiter == nil, state.accepted == nil else { return true }
-                state.waiter = continuation
-                state.frontDoor = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue) { [weak self] in
-                    self?.handleFrontDoor()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AsyncDatagramConnection, any Error>) in
+                let outcome = state.withLock { state -> Result<AsyncDatagramConnection, any Error>? in
+                    guard !state.isClosed, !state.isTaken, state.waiter == nil, !Task.isCancelled else {
+                        return .failure(AsyncDatagramError.listenerClosed)
+                    }
+                    if let accepted = state.accepted {
+                        state.isTaken = true
+                        return .success(accepted)
+                    }
+                    state.waiter = continuation
+                    return nil
                 }
-                return false
+                if let outcome { continuation.resume(with: outcome) }
             }
-            if isClosed { continuation.resume(throwing: AsyncDatagramError.listenerClosed) }
+        } onCancel: {
+            close()
         }
     }
 
@@ -77,14 +93,15 @@ public final class AsyncDatagramListener: Sendable {
                 connection.handleDatagram(bytes, at: now)
                 let driver = ConnectionDriver(connection: connection, socket: socket, peer: sender, clock: clock,
                                               queueLabel: "datagram.async-accepted")
+                let accepted = AsyncDatagramConnection(driver: driver)
                 let waiter = state.withLock { state -> CheckedContinuation<AsyncDatagramConnection, any Error>? in
                     state.frontDoor?.cancel()
                     state.frontDoor = nil
+                    state.accepted = accepted
+                    if state.waiter != nil { state.isTaken = true }
                     defer { state.waiter = nil }
                     return state.waiter
                 }
-                let accepted = AsyncDatagramConnection(driver: driver)
-                state.withLock { $0.accepted = accepted }
                 waiter?.resume(returning: accepted)
                 return  // the driver reads the socket from now on
             case .drop:
