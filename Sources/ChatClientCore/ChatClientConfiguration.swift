@@ -57,6 +57,10 @@ public struct ChatClientConfiguration: Sendable {
     public var statusConnectingAfter: Duration = .seconds(1)
     /// After this long without contact, the status reports the silence.
     public var statusQuietAfter: Duration = .seconds(4)
+    /// A reconnection starts from the previous connection's smoothed RTT, but never below this.
+    public var minimumRememberedRTT: Duration = .milliseconds(10)
+    /// How long `leave` waits for QUIT to be delivered when the caller names no timeout.
+    public var leaveTimeout: Duration = .seconds(1)
     /// The TCP output buffer the shell keeps (`TCPStream.outputLimit`); the core never hands it more
     /// than this, so a write is never refused.
     public var streamOutputLimit = 1 << 20

@@ -577,8 +577,9 @@ public struct ChatClientCore: Sendable {
     /// connection accepts before its handshake finishes.
     ///
     /// A reconnection starts from the previous connection's smoothed RTT (RFC 9002, section 6.2.2:
-    /// a resumed connection over the same path may reuse it), kept within 10 ms and the configured
-    /// initial RTT, so its probe timeouts suit the path instead of the guess for an unknown one.
+    /// a resumed connection over the same path may reuse it), kept between `minimumRememberedRTT`
+    /// and the configured initial RTT, so its probe timeouts suit the path instead of the guess for
+    /// an unknown one.
     mutating func connectDatagram(at now: Timestamp) {
         var datagram = configuration.datagramConfiguration
         datagram.isTracing = isTracing
@@ -588,7 +589,7 @@ public struct ChatClientCore: Sendable {
         if var old = connection {
             let previous = old.statistics.smoothedRTT
             if previous > .zero {
-                rememberedRoundTripTime = min(max(previous, .milliseconds(10)), datagram.initialRTT)
+                rememberedRoundTripTime = min(max(previous, configuration.minimumRememberedRTT), datagram.initialRTT)
             }
             if !old.isClosed { old.close(code: 0, at: now) }
             while let datagram = old.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }

@@ -133,8 +133,9 @@ public final class ChatSession: Sendable {
 
     /// Sends QUIT with `reason`, waits (at most `timeout`) for the relay to acknowledge it, closes the
     /// link and calls `completion` on `queue`. Anything not yet acknowledged stays unacknowledged.
-    public func leave(reason: String, timeout: Duration = .seconds(1), completion: @escaping @Sendable () -> Void) {
+    public func leave(reason: String, timeout: Duration? = nil, completion: @escaping @Sendable () -> Void) {
         let now = clock.now()
+        let timeout = timeout ?? configuration.client.leaveTimeout
         state.withLock { shell in
             shell.leaveCompletion = completion
             shell.core.leave(reason: reason, timeout: timeout, at: now)
