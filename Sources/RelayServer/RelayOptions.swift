@@ -1,5 +1,4 @@
 import CommandLineSupport
-import DatagramRuntime
 import Transport
 
 /// The relay's command line.
