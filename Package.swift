@@ -3,17 +3,23 @@
 // Datagram Chat: chat over UDP with its own reliability layer, beside a TCP mode that speaks the
 // same chat protocol. No package dependencies: the toolchain only.
 //
-// Layering (arrows point at what a target may import):
+// Layering (a target imports only targets above it):
 //
 //   Datagram        pure: wire format, timers, loss recovery, the sans-IO connection
 //   LinkSimulator   pure: a seeded lossy link (loss, bursts, delay, duplication, corruption)
 //   Chat            pure: the chat protocol, TCP framing, commands, safe text
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
 //   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
+//   ChatClientCore  pure: every rule of a chat session (join, reconnect, resend, backlog, heartbeats)
 //   Noise           pure: the Noise Protocol Framework (rev. 34) handshake and cipher states; primitives injected
 //   LibCrypto       the only target that links OpenSSL 3's libcrypto (through CLibCrypto): SHA-256, BLAKE2s,
 //                   HMAC, HKDF, X25519, ChaCha20-Poly1305, the CSPRNG, and Noise's primitives over them
-//   Transport       the only target that imports Glibc, Dispatch or Synchronization
+//   Transport       system: the only product library importing Glibc or Dispatch: sockets and
+//                   system calls, serial queues, dispatch sources and the timer, the logger, clocks
+//   DatagramRuntime runtime shells over Transport, each a Mutex and one SerialQueue: the connection
+//                   driver (and its async face), the relay host, the chat session
+//   Measurement     what only compare and bench use (raw-socket baselines, process counters,
+//                   spawning programs); imported by no product target
 //   relay, chat, compare, bench   thin executables
 import PackageDescription
 
@@ -22,6 +28,7 @@ let package = Package(
     products: [
         .library(name: "Datagram", targets: ["Datagram"]),
         .library(name: "LinkSimulator", targets: ["LinkSimulator"]),
+        .library(name: "DatagramRuntime", targets: ["DatagramRuntime", "Transport"]),
         .executable(name: "relay", targets: ["RelayServer"]),
         .executable(name: "chat", targets: ["ChatClient"]),
         .executable(name: "compare", targets: ["Compare"]),
@@ -36,19 +43,23 @@ let package = Package(
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Noise"),
         .target(name: "LibCrypto", dependencies: ["CLibCrypto", "Noise"]),
-        .target(name: "Transport", dependencies: ["Datagram", "LinkSimulator", "Chat", "Relay", "LibCrypto"]),
-        .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "Transport", "Relay", "Chat", "Datagram"]),
-        .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "Transport", "Chat", "Datagram", "LinkSimulator"]),
-        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
-        .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
-        .testTarget(name: "DatagramTests", dependencies: ["Datagram"]),
+        .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat"]),
+        .target(name: "Transport", dependencies: ["Datagram", "CommandLineSupport"]),
+        .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore", "LibCrypto"]),
+        .target(name: "Measurement", dependencies: ["Transport", "Datagram"]),
+        .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "Datagram"]),
+        .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "DatagramTests", dependencies: ["Datagram", "LinkSimulator"]),
         .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Datagram", "LinkSimulator"]),
-        .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LibCrypto"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "DatagramRuntime", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "ChatClientCoreTests", dependencies: ["ChatClientCore", "Chat", "Datagram", "LinkSimulator", "Relay", "LibCrypto"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram", "LinkSimulator"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
         .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto", "Chat"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto"], exclude: ["Vectors"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "Chat", "RelayServer", "ChatClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Measurement", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,8 @@
 import Chat
 import Datagram
+import DatagramRuntime
 import Foundation
+import Measurement
 import LinkSimulator
 import Transport
 
@@ -94,7 +96,7 @@ struct Attack {
         Progress.line("attack \(scenario.rawValue): attack over; waiting for every line to arrive")
         let tallies = pair.finish(timeout: 30)
         peak.sample()
-        let alive = ProcessSample.read(processID: relay.processID) != nil && relay.process.isRunning
+        let alive = ProcessSample.read(processID: relay.processID) != nil && relay.isRunning
         return AttackOutcome(scenario: scenario, attack: attack, alice: tallies["alice"]!, carol: tallies["carol"]!,
                              relayStartRSS: startRSS, relayPeakRSS: peak.peak, isRelayAlive: alive,
                              check: check, isCheckPassed: passed)

@@ -1,6 +1,8 @@
 import Chat
 import Datagram
 import Foundation
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// Everything `fanout` measured.

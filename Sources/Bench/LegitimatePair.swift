@@ -1,6 +1,9 @@
 import Chat
+import ChatClientCore
 import Datagram
+import DatagramRuntime
 import Foundation
+import Measurement
 import Transport
 
 /// Two real chat sessions that keep talking while an attack runs: alice over UDP, carol over TCP.

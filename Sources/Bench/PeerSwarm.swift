@@ -1,6 +1,8 @@
 import Chat
 import Datagram
 import Foundation
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// Many chat peers over UDP, each with its own socket and `Connection`, driven by one loop.

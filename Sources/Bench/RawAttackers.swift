@@ -1,6 +1,8 @@
 import Chat
 import Datagram
+import DatagramRuntime
 import Foundation
+import Measurement
 import Transport
 
 /// A TCP chat client with no manners: it writes frames and reads them only when told to.

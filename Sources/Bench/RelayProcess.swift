@@ -1,4 +1,6 @@
 import Foundation
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// The real `relay` executable, started as a child process on 127.0.0.1 with an ephemeral port.
@@ -6,12 +8,11 @@ import Transport
 /// It is found next to the running `bench` binary (the directory of `/proc/self/exe`), which is where
 /// `swift build` puts every product of the package. Its log (stderr) is inherited.
 final class RelayProcess {
-    let process = Process()
+    /// The relay's process id, for `ProcessSample.read`.
+    let processID: Int32
     /// The address the relay printed ("listening on ADDRESS (udp+tcp)").
     private(set) var address = SocketAddress.loopbackIPv4(port: 0)
-
-    /// The relay's process id, for `ProcessSample.read`.
-    var processID: Int32 { process.processIdentifier }
+    private var isStopped = false
 
     /// Where the relay binary is expected.
     static var executablePath: String {
@@ -25,22 +26,19 @@ final class RelayProcess {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw BenchError("no relay executable at \(path); build it first (swift build -c release)")
         }
-        process.executableURL = URL(fileURLWithPath: path)
         // Every benchmark client comes from 127.0.0.1 and sends as fast as it can: lift the
         // per-address limits and the rate limit, which are there for real users on many hosts,
         // unless the benchmark is about them (`bench attack`).
-        process.arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers),
-                             "--log-level", "warning"]
+        var arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers), "--log-level", "warning"]
         if !isLimited {
-            process.arguments! += ["--max-per-address", String(maximumPeers), "--max-handshakes-per-address", String(maximumPeers),
-                                   "--rate", "off"]
+            arguments += ["--max-per-address", String(maximumPeers), "--max-handshakes-per-address", String(maximumPeers),
+                          "--rate", "off"]
         }
-        process.arguments! += extraArguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        Self.stopOnInterrupt(process.processIdentifier)
-        address = try Self.readListeningAddress(from: output.fileHandleForReading)
+        let child = try ChildProcess.spawn(path, arguments + extraArguments, standardOutput: .pipe)
+        processID = child.processID
+        Self.stopOnInterrupt(processID)
+        let output = FileHandle(fileDescriptor: child.standardOutput!, closeOnDealloc: true)
+        address = try Self.readListeningAddress(from: output)
     }
 
     // Written only on the main thread before the handlers below are installed; read by them.
@@ -58,11 +56,19 @@ final class RelayProcess {
         }
     }
 
+    /// True while the relay has not exited (and `stop` was not called).
+    var isRunning: Bool {
+        guard !isStopped else { return false }
+        var status: Int32 = 0
+        return waitpid(processID, &status, WNOHANG) == 0
+    }
+
     /// Sends SIGTERM and waits for the relay to exit (it tells its clients first, up to 2 s).
     func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        guard !isStopped else { return }
+        isStopped = true
+        ChildProcess.terminate(processID)
+        _ = ChildProcess.wait(for: processID)
     }
 
     private static func readListeningAddress(from handle: FileHandle) throws -> SocketAddress {

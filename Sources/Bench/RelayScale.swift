@@ -1,5 +1,7 @@
 import Datagram
 import Foundation
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// One second of the idle phase: the relay's and this process's CPU, and the relay's memory.

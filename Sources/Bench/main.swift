@@ -1,5 +1,6 @@
 import CommandLineSupport
 import Foundation
+import Transport
 
 // bench: relay benchmarks (idle-peer scale, room fan-out) against the real relay on loopback.
 
@@ -23,18 +24,6 @@ func usageFailure(_ message: String) -> Never {
     exit(usageExitStatus)
 }
 
-func outcome<Options>(_ parsed: CommandLineOutcome<Options>) -> Options {
-    switch parsed {
-    case .run(let options): return options
-    case .showHelp(let text):
-        print(text, terminator: "")
-        exit(0)
-    case .usageError(let text):
-        FileHandle.standardError.write(Data(text.utf8))
-        exit(usageExitStatus)
-    }
-}
-
 func failure(_ error: any Error) -> Never {
     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
     exit(1)
@@ -47,7 +36,7 @@ switch subcommand {
 case "--help", "-h", "help":
     print(overview, terminator: "")
 case "relay-scale":
-    let options = outcome(RelayScaleOptions.parse(rest))
+    let options = RelayScaleOptions.parse(rest).optionsOrExit()
     do {
         let result = try RelayScale(options: options).run()
         print(options.isJSON ? jsonText(ScaleJSON(result)) : ScaleReport(result: result, options: options).render(), terminator: "")
@@ -55,7 +44,7 @@ case "relay-scale":
         failure(error)
     }
 case "fanout":
-    let options = outcome(FanoutOptions.parse(rest))
+    let options = FanoutOptions.parse(rest).optionsOrExit()
     do {
         let result = try Fanout(options: options).run()
         print(options.isJSON ? jsonText(FanoutJSON(result)) : FanoutReport(result: result).render(), terminator: "")
@@ -63,7 +52,7 @@ case "fanout":
         failure(error)
     }
 case "attack":
-    let options = outcome(AttackOptions.parse(rest))
+    let options = AttackOptions.parse(rest).optionsOrExit()
     do {
         let outcomes = try Attack(options: options).run()
         print(options.isJSON ? jsonText(outcomes) : AttackReport(outcomes: outcomes).render(), terminator: "")

@@ -1,5 +1,7 @@
 import Chat
+import ChatClientCore
 import Foundation
+import DatagramRuntime
 import Transport
 
 /// The chat client: reads lines from a console, turns them into requests on a `ChatSession`, and
@@ -17,6 +19,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var hasJoined = false
     private var lastAttemptFailure: String?
     private var statusTimer: DispatchSourceTimer?
+    /// Lines of line mode the session refused (too long, or closed), named at the end of input.
+    private var refused: [String] = []
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
         self.options = options
@@ -45,8 +49,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             break
         case .connection(let change):
             handle(change)
-        case .trace(let line):
-            console.print("\(time()) ~ \(line)")
+        case .trace(let fate):
+            console.print("\(time()) ~ \(PacketTrace.describe(fate))")
         case .warning(let text):
             logger.warning(text)
         }
@@ -124,7 +128,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
 
     /// Refreshes the connection status every half second.
     func startStatusTimer() {
-        let timer = DispatchSource.makeTimerSource(queue: session.queue)
+        let timer = DispatchSource.makeTimerSource(queue: session.queue.dispatchQueue)
         timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
         timer.setEventHandler { [weak self] in self?.refreshStatus() }
         timer.resume()
@@ -164,7 +168,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .setLoss(let percent): setLoss(percent)
         case .setTracing(let isOn): setTracing(isOn)
         case .stats:
-            for line in PacketTrace.report(session.statistics, linkConditions: session.linkConditions) {
+            for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
+                                                   linkConditions: session.linkConditions) {
                 console.print("\(time()) -!- \(line)")
             }
         }
@@ -177,19 +182,37 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             console.print(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
                                                   room: room, currentRoom: room, time: time()))
         }
+        waitForWindow()
         do {
             try session.say(text, in: room, isAction: isAction)
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
+            noteRefused("SAY \(room) \"\(SafeText.sanitized(text))\": \(error)")
         }
+    }
+
+    /// Line mode's backpressure: while the session's window is full, the reading thread waits here,
+    /// so standard input is not read (and nothing is refused) until the relay acknowledges more.
+    private func waitForWindow() {
+        guard !isInteractive, session.isWindowFull else { return }
+        let opened = DispatchSemaphore(value: 0)
+        session.whenWindowOpens { opened.signal() }
+        opened.wait()
+    }
+
+    private func noteRefused(_ what: String) {
+        guard !isInteractive else { return }
+        lock.withLock { refused.append(what) }
     }
 
     private func sendPrivate(_ text: String, to name: String) {
         if isInteractive { console.print(ChatRenderer.ownPrivateMessage(to: name, text: text, time: time())) }
+        waitForWindow()
         do {
             try session.sendPrivate(text, to: name)
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
+            noteRefused("PRIVATE to \(name) \"\(SafeText.sanitized(text))\": \(error)")
         }
     }
 
@@ -222,10 +245,18 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
 
     // MARK: Leaving
 
-    /// Line mode's end of input: wait for acknowledgements (bounded), leave, exit 0 or 1.
+    /// Line mode's end of input: wait for acknowledgements (bounded), leave, exit 0 or 1 (1 when a
+    /// line was refused or a message was not acknowledged; each is named).
     func endOfInput() {
-        session.waitUntilAllAcknowledged(timeout: options.drainTimeout) { [self] isDone in
-            if !isDone {
+        session.waitUntilAllAcknowledged(timeout: options.drainTimeout) { [self] isAcknowledged in
+            let refused = lock.withLock { self.refused }
+            if !refused.isEmpty {
+                console.printDiagnostic("Error: \(refused.count) line\(refused.count == 1 ? " was" : "s were") not sent:")
+                for line in refused.prefix(20) { console.printDiagnostic("  \(line)") }
+                if refused.count > 20 { console.printDiagnostic("  and \(refused.count - 20) more") }
+            }
+            let isDone = isAcknowledged && refused.isEmpty
+            if !isAcknowledged {
                 if let status = session.connectionStatus { console.printDiagnostic(ChatRenderer.status(status, time: time())) }
                 let pending = session.pendingMessages
                 console.printDiagnostic("Error: \(pending.count) message\(pending.count == 1 ? " was" : "s were") "

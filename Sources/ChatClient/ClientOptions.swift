@@ -1,5 +1,6 @@
 import Chat
 import CommandLineSupport
+import DatagramRuntime
 import Transport
 
 /// The chat client's command line.

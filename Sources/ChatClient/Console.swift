@@ -1,5 +1,6 @@
 import CommandLineSupport
 import Foundation
+import DatagramRuntime
 import Transport
 
 /// Where the client's lines go and where its input comes from.

@@ -1,21 +1,13 @@
 import Chat
+import ChatClientCore
 import CommandLineSupport
 import Datagram
 import Foundation
 import LinkSimulator
+import DatagramRuntime
 import Transport
 
-let options: ClientOptions
-switch parseClientOptions(Array(CommandLine.arguments.dropFirst())) {
-case .showHelp(let text):
-    writeOut(text)
-    exit(0)
-case .usageError(let text):
-    writeOut(text, to: .standardError)
-    exit(usageExitStatus)
-case .run(let parsed):
-    options = parsed
-}
+let options = parseClientOptions(Array(CommandLine.arguments.dropFirst())).optionsOrExit()
 
 let relay: SocketAddress
 do {
@@ -69,7 +61,7 @@ if let interactiveConsole {
     lineConsole.start(onLine: { line in app.handleLine(line) }, onEndOfInput: { app.endOfInput() })
     let signals = [SIGINT, SIGTERM, SIGHUP].map { number in
         signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: session.queue)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: session.queue.dispatchQueue)
         source.setEventHandler { app.leave(reason: "signal \(number)", status: 128 + number) }
         source.resume()
         return source

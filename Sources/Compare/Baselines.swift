@@ -1,4 +1,6 @@
 import Datagram
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// The plain-socket floor: UDP and TCP echo over loopback, no relay and no protocol of ours.

@@ -1,4 +1,6 @@
 import Foundation
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// `--kernel-loss`: every level runs in a private network namespace where nftables drops a share of

@@ -1,4 +1,6 @@
 import Datagram
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// udp mode and tcp mode through an in-process relay: the chat-latency and bulk workloads.

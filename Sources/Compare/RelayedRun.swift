@@ -1,7 +1,10 @@
 import Chat
+import ChatClientCore
 import Datagram
 import Foundation
 import LinkSimulator
+import DatagramRuntime
+import Measurement
 import Transport
 
 /// One in-process relay with a sender and a receiver session, for one measured run of one mode.

@@ -1,5 +1,6 @@
 import CommandLineSupport
 import Foundation
+import Transport
 
 // compare: udp mode and tcp mode side by side under the same loss, with the socket floor as a baseline.
 
@@ -11,16 +12,7 @@ func exitWith(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
-let options: Options
-switch Options.parse(Array(CommandLine.arguments.dropFirst())) {
-case .run(let parsed): options = parsed
-case .showHelp(let text):
-    print(text, terminator: "")
-    exit(0)
-case .usageError(let text):
-    FileHandle.standardError.write(Data(text.utf8))
-    exit(usageExitStatus)
-}
+let options = Options.parse(Array(CommandLine.arguments.dropFirst())).optionsOrExit()
 
 let seed = options.seed ?? UInt64.random(in: 1...999_999)
 

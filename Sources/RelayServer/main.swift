@@ -1,19 +1,10 @@
 import CommandLineSupport
 import Foundation
 import Relay
+import DatagramRuntime
 import Transport
 
-let options: RelayOptions
-switch parseRelayOptions(Array(CommandLine.arguments.dropFirst())) {
-case .showHelp(let text):
-    FileHandle.standardOutput.write(Data(text.utf8))
-    exit(0)
-case .usageError(let text):
-    FileHandle.standardError.write(Data(text.utf8))
-    exit(usageExitStatus)
-case .run(let parsed):
-    options = parsed
-}
+let options = parseRelayOptions(Array(CommandLine.arguments.dropFirst())).optionsOrExit()
 
 let logger = Logger(label: "relay", level: options.logLevel)
 let bindAddress: SocketAddress
@@ -39,7 +30,7 @@ FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp
 
 let signalSources = [SIGINT, SIGTERM].map { number in
     signal(number, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: number, queue: host.queue)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: host.queue.dispatchQueue)
     source.setEventHandler {
         logger.info("received \(number == SIGINT ? "SIGINT" : "SIGTERM"); telling the clients and draining")
         host.shutDown(reason: "relay restarting or stopping") { exit(0) }

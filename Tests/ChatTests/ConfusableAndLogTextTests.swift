@@ -1,4 +1,5 @@
 import Chat
+import LinkSimulator
 import Testing
 
 /// Specs/chat-protocol.md, section 6.2: the skeleton table.

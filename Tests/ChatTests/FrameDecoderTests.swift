@@ -1,4 +1,5 @@
 import Chat
+import LinkSimulator
 import Testing
 
 private let payloads: [[UInt8]] = [[], [0x06], Array(0..<200), Array(repeating: 0xAB, count: 70_000 / 2), [1, 2, 3]]

@@ -1,4 +1,5 @@
 import Chat
+import LinkSimulator
 import Testing
 
 /// Specs/chat-protocol.md, section 2: A receiver MUST reject a message shorter than its fields, with bytes left over,

@@ -1,16 +1,12 @@
+import LinkSimulator
 import Testing
 @testable import Datagram
 
-/// A tiny seeded generator for tests (SplitMix64).
-struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// A seeded generator for tests: LinkSimulator's SplitMix64.
+typealias TestRandom = SplitMix64
+
+extension SplitMix64 {
+    init(state: UInt64) { self.init(seed: state) }
     mutating func chance(_ probability: Double) -> Bool {
         Double(next() % 1_000_000) < probability * 1_000_000
     }

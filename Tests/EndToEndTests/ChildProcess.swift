@@ -14,36 +14,46 @@ let productsDirectory: URL = {
     return executable.deletingLastPathComponent()
 }()
 
-/// One executable under test, with its standard streams captured.
-final class ChildProcess: @unchecked Sendable { // buffers guarded by `lock`
+/// One executable under test, with its standard streams piped (started by `Spawner`).
+final class ChildProcess: @unchecked Sendable { // buffers and status guarded by `lock`
     let name: String
-    let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-    private let errors = Pipe()
+    let processID: Int32
+    private let input: FileHandle
+    private let output: FileHandle
+    private let errors: FileHandle
     private let lock = NSLock()
     private var outputBytes = Data()
     private var errorBytes = Data()
+    private var exitStatus: Int32?
 
     /// Starts `.build/debug/<tool>` with `arguments`.
     init(_ tool: String, _ arguments: [String], name: String? = nil) throws {
         self.name = name ?? tool
-        process.executableURL = productsDirectory.appendingPathComponent(tool)
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+        signal(SIGPIPE, SIG_IGN)  // a child that exited early makes `send` fail, not this process die
+        let child = try Spawner.spawn(productsDirectory.appendingPathComponent(tool).path, arguments,
+                                      standardInput: .pipe, standardOutput: .pipe, standardError: .pipe)
+        processID = child.processID
+        input = FileHandle(fileDescriptor: child.standardInput!, closeOnDealloc: true)
+        output = FileHandle(fileDescriptor: child.standardOutput!, closeOnDealloc: true)
+        errors = FileHandle(fileDescriptor: child.standardError!, closeOnDealloc: true)
+        output.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
             guard let self else { return }
             lock.withLock { outputBytes.append(data) }
         }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+        errors.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
             guard let self else { return }
             lock.withLock { errorBytes.append(data) }
         }
-        try process.run()
+    }
+
+    /// True until the process has ended (and been reaped).
+    var isRunning: Bool {
+        lock.withLock {
+            if exitStatus == nil { exitStatus = Spawner.status(ifEnded: processID) }
+            return exitStatus == nil
+        }
     }
 
     /// Everything written to standard output so far.
@@ -53,12 +63,12 @@ final class ChildProcess: @unchecked Sendable { // buffers guarded by `lock`
 
     /// Writes lines to standard input.
     func send(_ lines: [String]) {
-        input.fileHandleForWriting.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+        try? input.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
     }
 
     /// Closes standard input (end of input).
     func closeInput() {
-        try? input.fileHandleForWriting.close()
+        try? input.close()
     }
 
     /// Waits until `condition` holds for the captured output, or records an issue after `timeout` seconds.
@@ -67,7 +77,7 @@ final class ChildProcess: @unchecked Sendable { // buffers guarded by `lock`
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(standardOutput) { return true }
-            if !process.isRunning { break }
+            if !isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         Thread.sleep(forTimeInterval: 0.1)
@@ -79,23 +89,27 @@ final class ChildProcess: @unchecked Sendable { // buffers guarded by `lock`
     /// Waits for the process to exit and returns its status, or kills it and returns nil after `timeout`.
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
+        while isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        guard !isRunning else {
+            Spawner.kill(processID)
+            _ = Spawner.wait(for: processID)
             Issue.record("\(name) did not exit within \(timeout) s.\n--- stderr:\n\(standardError)")
             return nil
         }
         Thread.sleep(forTimeInterval: 0.1)
-        return process.terminationStatus
+        return lock.withLock { exitStatus }
     }
 
     /// Sends SIGTERM.
     func terminate() {
-        if process.isRunning { process.terminate() }
+        if isRunning { Spawner.terminate(processID) }
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if isRunning {
+            Spawner.kill(processID)
+            _ = Spawner.wait(for: processID)
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 import Chat
+import ChatClientCore
 import Foundation
 import Testing
+import DatagramRuntime
 import Transport
 
 /// What one session reported, for waiting on from the test's thread.

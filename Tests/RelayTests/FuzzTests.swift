@@ -1,19 +1,15 @@
 import Chat
 import Datagram
+import LinkSimulator
 import Relay
 import Testing
 
-/// SplitMix64, for reproducible garbage.
-private struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-    mutating func bytes(upTo limit: Int) -> [UInt8] {
+/// LinkSimulator's SplitMix64, for reproducible garbage.
+private typealias Generator = SplitMix64
+
+extension SplitMix64 {
+    fileprivate init(state: UInt64) { self.init(seed: state) }
+    fileprivate mutating func bytes(upTo limit: Int) -> [UInt8] {
         (0..<Int(next() % UInt64(limit))).map { _ in UInt8(truncatingIfNeeded: next()) }
     }
 }

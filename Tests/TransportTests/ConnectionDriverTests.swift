@@ -1,6 +1,7 @@
 import Datagram
 import LinkSimulator
 import Testing
+import DatagramRuntime
 import Transport
 
 @Suite("ConnectionDriver over loopback UDP")

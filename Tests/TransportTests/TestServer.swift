@@ -1,6 +1,7 @@
 import Datagram
 import Dispatch
 import Synchronization
+import DatagramRuntime
 import Transport
 
 /// A one-client server for tests: a stateless front door (a `CookieJar` on a `ReadSource`) until a

@@ -24,6 +24,15 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// True when the call would have blocked (`EAGAIN` or `EWOULDBLOCK`).
+    /// True for EBADF: the descriptor was closed (a level-triggered source on it would fire forever).
+    public var isBadDescriptor: Bool { code == EBADF }
+
+    /// True for EADDRINUSE: another socket has the address.
+    public var isAddressInUse: Bool { code == EADDRINUSE }
+
+    /// EBADF from `call`.
+    public static func badDescriptor(call: String) -> SystemError { SystemError(call: call, code: EBADF) }
+
     public var isWouldBlock: Bool {
         code == EAGAIN || code == EWOULDBLOCK
     }

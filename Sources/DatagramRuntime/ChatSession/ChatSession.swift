@@ -1,0 +1,515 @@
+import Chat
+import ChatClientCore
+import Datagram
+import LinkSimulator
+import Synchronization
+import Transport
+
+/// One user's chat session with a relay, over UDP (a Datagram connection) or TCP (framed stream),
+/// behind one API: the chat client and the `compare` tool both drive it.
+///
+/// This is the shell of `ChatClientCore`, as `RelayHost` is of `RelayCore`: every rule (join,
+/// reconnect, resend, backlog, heartbeats, duplicates, status) lives in the core. The shell owns the
+/// UDP socket or the TCP stream, the simulated link and the one timer; it feeds the core what
+/// arrives with the time, and performs the core's actions on `queue`, outside the lock.
+///
+/// Threading: every method may be called from any thread. State lives in one `Mutex`; sources and
+/// the timer fire on `queue`, and actions are performed there, in order. `onEvent` is always called
+/// on `queue`, in order, never under the lock.
+public final class ChatSession: Sendable {
+    /// The configuration the session was created with.
+    public let configuration: ChatSessionConfiguration
+    /// The serial queue events are delivered on.
+    public let queue: SerialQueue
+    let clock: MonotonicClock
+    let state: Mutex<ShellState>
+
+    /// A caller of `waitUntilAllAcknowledged`.
+    struct DrainWaiter {
+        var deadline: Timestamp
+        var completion: @Sendable (Bool) -> Void
+    }
+
+    /// The TCP link: the stream and its sources (firing on `queue`).
+    struct StreamHandles {
+        var stream: TCPStream
+        var readSource: ReadSource
+        var writeSource: WriteSource
+    }
+
+    /// What the lock guards: the core, the handles, the waiters.
+    struct ShellState {
+        var core: ChatClientCore
+        var onEvent: (@Sendable (ChatSessionEvent) -> Void)?
+        var timer: RearmableTimer?
+        var isFlushScheduled = false
+        var isStopped = false
+        // UDP
+        var socket: UDPSocket?
+        var readSource: ReadSource?
+        var path: SimulatedPath
+        var linkConditions: LinkConditions?
+        var driverStatistics = DriverStatistics()
+        // TCP
+        var stream: StreamHandles?
+        var streamGeneration = 0
+        // Callers waiting
+        var drainWaiters: [DrainWaiter] = []
+        /// Callers of `whenWindowOpens`, answered once `say` would not refuse for a full window.
+        var windowWaiters: [@Sendable () -> Void] = []
+        var leaveCompletion: (@Sendable () -> Void)?
+    }
+
+    /// What `flush` does outside the lock, in order.
+    enum Step {
+        case datagram([UInt8], UDPSocket)
+        case action(ClientAction)
+    }
+
+    /// Creates a session; nothing happens until `start`.
+    public init(configuration: ChatSessionConfiguration, clock: MonotonicClock = .process) {
+        self.configuration = configuration
+        self.clock = clock
+        self.queue = SerialQueue(label: "chat.session")
+        let core = ChatClientCore(configuration: configuration.client, random: SystemRandom())
+        var path = SimulatedPath(seed: configuration.linkSeed)
+        if let conditions = configuration.linkConditions { path.setConditions(outgoing: conditions, incoming: conditions) }
+        self.state = Mutex(ShellState(core: core, path: path, linkConditions: configuration.linkConditions))
+    }
+
+    /// Connects and joins; `onEvent` receives everything that happens, on `queue`.
+    /// Throws when the UDP socket cannot be opened.
+    public func start(onEvent: @escaping @Sendable (ChatSessionEvent) -> Void) throws(SystemError) {
+        let socket: UDPSocket? = configuration.transport == .udp
+            ? try UDPSocket(bindingTo: .any(configuration.relay.family, port: 0)) : nil
+        let now = clock.now()
+        state.withLock { shell in
+            guard !shell.core.isClosed, shell.timer == nil else { return }
+            shell.onEvent = onEvent
+            shell.timer = RearmableTimer(queue: queue) { [weak self] in self?.tick() }
+            if let socket {
+                shell.socket = socket
+                shell.readSource = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue,
+                                              onCancel: { socket.close() }) { [weak self] in self?.datagramsReadable() }
+            }
+            shell.core.start(at: now)
+        }
+        scheduleFlush()
+    }
+
+    // MARK: Requests
+
+    /// Says `text` in `room` (an action for `/me` when `isAction`); returns the message id.
+    @discardableResult
+    public func say(_ text: String, in room: String, isAction: Bool = false) throws(ChatSendError) -> UInt64 {
+        let now = clock.now()
+        let id = try state.withLock { (shell) throws(ChatSendError) -> UInt64 in
+            try shell.core.say(text, in: room, isAction: isAction, at: now)
+        }
+        scheduleFlush()
+        return id
+    }
+
+    /// Says `text` to the user `name` only; returns the message id.
+    @discardableResult
+    public func sendPrivate(_ text: String, to name: String, isAction: Bool = false) throws(ChatSendError) -> UInt64 {
+        let now = clock.now()
+        let id = try state.withLock { (shell) throws(ChatSendError) -> UInt64 in
+            try shell.core.sendPrivate(text, to: name, isAction: isAction, at: now)
+        }
+        scheduleFlush()
+        return id
+    }
+
+    /// Sends a request that carries no text: JOIN_ROOM, PART_ROOM, LIST_ROOMS, WHO, NICK.
+    /// (SAY and PRIVATE go through `say`/`sendPrivate`, which number them; QUIT through `leave`.)
+    public func send(_ request: ClientMessage) {
+        let now = clock.now()
+        state.withLock { $0.core.send(request, at: now) }
+        scheduleFlush()
+    }
+
+    // MARK: Leaving
+
+    /// Sends QUIT with `reason`, waits (at most `timeout`) for the relay to acknowledge it, closes the
+    /// link and calls `completion` on `queue`. Anything not yet acknowledged stays unacknowledged.
+    public func leave(reason: String, timeout: Duration? = nil, completion: @escaping @Sendable () -> Void) {
+        let now = clock.now()
+        let timeout = timeout ?? configuration.client.leaveTimeout
+        state.withLock { shell in
+            shell.leaveCompletion = completion
+            shell.core.leave(reason: reason, timeout: timeout, at: now)
+        }
+        scheduleFlush()
+    }
+
+    /// Closes at once without QUIT (the relay sees the connection go) and stops all activity.
+    /// Callers of `waitUntilAllAcknowledged` still waiting get `false`.
+    public func close() {
+        let now = clock.now()
+        state.withLock { $0.core.close(at: now) }
+        scheduleFlush()
+    }
+
+    /// Calls `completion(true)` on `queue` once everything sent is acknowledged, or `completion(false)`
+    /// after `timeout`.
+    public func waitUntilAllAcknowledged(timeout: Duration, completion: @escaping @Sendable (Bool) -> Void) {
+        let now = clock.now()
+        state.withLock { $0.drainWaiters.append(DrainWaiter(deadline: now + timeout, completion: completion)) }
+        scheduleFlush()
+    }
+
+    // MARK: Observation
+
+    /// True when nothing waits to be sent and the relay acknowledged every SAY, PRIVATE and room change.
+    public var isAllAcknowledged: Bool { state.withLock { $0.core.isAllAcknowledged } }
+
+    /// What has not been acknowledged yet, oldest first.
+    public var pendingMessages: [PendingMessage] { state.withLock { $0.core.pendingMessages } }
+
+    /// The name the relay knows us by (it changes with `/nick`).
+    public var name: String { state.withLock { $0.core.name } }
+
+    /// The rooms we are in, in the order joined.
+    public var rooms: [String] { state.withLock { $0.core.rooms } }
+
+    /// True once WELCOME has arrived on the current link.
+    public var isJoined: Bool { state.withLock { $0.core.isJoined } }
+
+    /// True while `say` would refuse for a full window: a reader should stop reading until it is not.
+    public var isWindowFull: Bool { state.withLock { $0.core.isWindowFull } }
+
+    /// Calls `body` on `queue` once `say` and `sendPrivate` would not refuse for a full window (at
+    /// once if they would not now), or once the session is closed. Backpressure for a reader: stop
+    /// reading input until it is called.
+    public func whenWindowOpens(_ body: @escaping @Sendable () -> Void) {
+        state.withLock { $0.windowWaiters.append(body) }
+        scheduleFlush()
+    }
+
+    /// The session's counters (with the current Datagram connection's).
+    public var statistics: ChatSessionStatistics { state.withLock { $0.core.statistics } }
+
+    /// The socket's and the simulated links' counters (UDP).
+    public var transportStatistics: ChatSessionTransportStatistics {
+        state.withLock { shell in
+            guard shell.socket != nil else { return ChatSessionTransportStatistics() }
+            let links = shell.path.statistics
+            return ChatSessionTransportStatistics(driver: shell.driverStatistics, outgoingLink: links.outgoing,
+                                                  incomingLink: links.incoming)
+        }
+    }
+
+    /// The status as a value, for a UI that renders it itself; nil when all is well.
+    public var status: ClientStatus? {
+        let now = clock.now()
+        return state.withLock { $0.core.noticeableStatus(at: now) }
+    }
+
+    /// A status line in the manner of mosh when the relay has gone quiet, or nil when all is well:
+    /// `Nothing received from relay 127.0.0.1:9000 yet…`, `Last contact 7 seconds ago.`
+    public var connectionStatus: String? {
+        guard let status else { return nil }
+        let relay = configuration.relay
+        switch status {
+        case .connecting(let heard):
+            return heard ? "Connecting to relay \(relay)…" : "Nothing received from relay \(relay) yet…"
+        case .reconnecting:
+            return "Reconnecting to relay \(relay)…"
+        case let .quiet(silence, isReconnecting):
+            let seconds = silence.components.seconds
+            return "Last contact \(seconds) second\(seconds == 1 ? "" : "s") ago." + (isReconnecting ? " Reconnecting…" : "")
+        case .joined, .closed:
+            return nil
+        }
+    }
+
+    // MARK: Demo controls
+
+    /// Sets the simulated loss (percent, both directions) and keeps the configured delay (UDP only).
+    /// Returns false in TCP mode, where loss has to come from the network.
+    @discardableResult
+    public func setLoss(percent: Double) -> Bool {
+        guard configuration.transport == .udp else { return false }
+        var conditions = configuration.linkConditions ?? LinkConditions()
+        conditions.loss = percent / 100
+        state.withLock { shell in
+            shell.linkConditions = conditions
+            shell.path.setConditions(outgoing: conditions, incoming: conditions)
+        }
+        return true
+    }
+
+    /// The simulated conditions in force (UDP only).
+    public var linkConditions: LinkConditions? { state.withLock { $0.linkConditions } }
+
+    /// Switches `.trace` events on or off (UDP only; returns false in TCP mode).
+    @discardableResult
+    public func setTracing(_ isTracing: Bool) -> Bool {
+        guard configuration.transport == .udp else { return false }
+        state.withLock { $0.core.setTracing(isTracing) }
+        return true
+    }
+
+    // MARK: Plumbing
+
+    /// Runs `flush` on `queue` soon (once, however often it is asked for before it runs).
+    func scheduleFlush() {
+        let isNeeded = state.withLock { shell -> Bool in
+            guard !shell.isFlushScheduled else { return false }
+            shell.isFlushScheduled = true
+            return true
+        }
+        if isNeeded { queue.async { [self] in flush() } }
+    }
+
+    /// The timer fired (on `queue`).
+    func tick() {
+        let now = clock.now()
+        state.withLock { shell in
+            shell.core.handleTimeout(at: now)
+            while let delayed = shell.path.pollIncoming(at: now) { shell.core.handleDatagram(delayed, at: now) }
+        }
+        flush()
+    }
+
+    /// The UDP socket is readable (on `queue`): reads a batch from the relay's address, feeds it.
+    func datagramsReadable() {
+        guard let socket = state.withLock({ $0.socket }) else { return }
+        var batch: [[UInt8]] = []
+        var others = 0
+        var failure: SystemError?
+        while batch.count + others < 256 {
+            do throws(SystemError) {
+                guard let (bytes, sender) = try socket.receive() else { break }
+                if sender == configuration.relay { batch.append(bytes) } else { others += 1 }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let now = clock.now()
+        state.withLock { shell in
+            shell.driverStatistics.datagramsReceived += batch.count
+            shell.driverStatistics.datagramsFromOtherAddresses += others
+            if let failure {
+                shell.driverStatistics.socketErrors += 1
+                shell.driverStatistics.lastSocketError = failure
+                // A closed descriptor would make the level-triggered source fire forever.
+                if socket.isClosed { shell.readSource?.cancel() }
+            }
+            for datagram in batch {
+                if let direct = shell.path.sendIncoming(datagram, at: now) { shell.core.handleDatagram(direct, at: now) }
+            }
+        }
+        flush()
+    }
+
+    /// Takes the core's actions under the lock and performs them outside it, on `queue`, until
+    /// there are none; then re-arms the timer and answers waiters whose time came.
+    func flush() {
+        queue.preconditionOnQueue()
+        while true {
+            let now = clock.now()
+            let (steps, onEvent, finished) = state.withLock { shell -> ([Step], (@Sendable (ChatSessionEvent) -> Void)?, [@Sendable () -> Void]) in
+                shell.isFlushScheduled = false
+                var steps: [Step] = []
+                while let action = shell.core.pollAction() {
+                    if case .sendDatagram(let datagram) = action {
+                        if let socket = shell.socket, let direct = shell.path.sendOutgoing(datagram, at: now) {
+                            steps.append(.datagram(direct, socket))
+                        }
+                    } else {
+                        steps.append(.action(action))
+                    }
+                }
+                if let socket = shell.socket {
+                    while let delayed = shell.path.pollOutgoing(at: now) { steps.append(.datagram(delayed, socket)) }
+                }
+                let finished = shell.takeFinishedWaiters(at: now)
+                if shell.core.isClosed, !shell.isStopped, shell.leaveCompletion == nil {
+                    shell.stop()
+                } else if !shell.isStopped {
+                    let deadlines = [shell.core.nextDeadline, shell.path.nextDeliveryTime] + shell.drainWaiters.map(\.deadline)
+                    shell.timer?.arm(at: deadlines.compactMap { $0 }.min(), now: now)
+                }
+                return (steps, shell.onEvent, finished)
+            }
+            if steps.isEmpty && finished.isEmpty { return }
+            for step in steps { perform(step, onEvent: onEvent, at: now) }
+            for callback in finished { callback() }
+        }
+    }
+
+    /// Performs one step outside the lock.
+    private func perform(_ step: Step, onEvent: (@Sendable (ChatSessionEvent) -> Void)?, at now: Timestamp) {
+        switch step {
+        case let .datagram(datagram, socket):
+            var result: Result<Bool, SystemError>
+            do throws(SystemError) { result = .success(try socket.send(datagram, to: configuration.relay)) } catch { result = .failure(error) }
+            state.withLock { shell in
+                switch result {
+                case .success(true): shell.driverStatistics.datagramsSent += 1
+                case .success(false): shell.driverStatistics.sendsDropped += 1
+                case .failure(let error):
+                    shell.driverStatistics.socketErrors += 1
+                    shell.driverStatistics.lastSocketError = error
+                }
+            }
+        case .action(.event(let event)):
+            onEvent?(event)
+        case .action(.openStream):
+            let generation = state.withLock { shell -> Int in
+                shell.tearDownStream()
+                shell.streamGeneration += 1
+                return shell.streamGeneration
+            }
+            TCPStream.connect(to: configuration.relay, queue: queue) { [weak self] result in
+                self?.streamConnected(result, generation: generation)
+            }
+        case .action(.sendFrame(let frame)):
+            guard let stream = state.withLock({ $0.stream }) else { return }
+            let pending: Int
+            do throws(SystemError) {
+                switch try stream.stream.write(frame) {
+                case .flushed: pending = 0
+                case .buffered(let bytes): pending = bytes; stream.writeSource.setEnabled(true)
+                case .refused(let bytes, _): pending = bytes; stream.writeSource.setEnabled(true)
+                }
+            } catch {
+                state.withLock { $0.core.handleStreamEnded(reason: "write failed: \(error)", at: now) }
+                return
+            }
+            state.withLock { $0.core.handleStreamOutput(pendingBytes: pending, at: now) }
+        case .action(.finishStream):
+            let stream = state.withLock { shell -> StreamHandles? in
+                defer { shell.tearDownStream() }
+                return shell.stream
+            }
+            if let stream {
+                _ = try? stream.stream.flush()
+                try? stream.stream.shutdownOutput()
+            }
+        case .action(.closeStream):
+            state.withLock { $0.tearDownStream() }
+        case .action(.left):
+            let completion = state.withLock { shell -> (@Sendable () -> Void)? in
+                defer { shell.leaveCompletion = nil }
+                return shell.leaveCompletion
+            }
+            completion?()
+        case .action(.status), .action(.sendDatagram):
+            break
+        }
+    }
+
+    /// A connect attempt finished (on `queue`).
+    func streamConnected(_ result: Result<TCPStream, SystemError>, generation: Int) {
+        let now = clock.now()
+        state.withLock { shell in
+            guard generation == shell.streamGeneration, !shell.core.isClosed else {
+                if case .success(let stream) = result { stream.close() }
+                return
+            }
+            switch result {
+            case .failure(let error):
+                shell.core.handleStreamEnded(reason: "cannot connect: \(error)", at: now)
+            case .success(let stream):
+                let readSource = ReadSource(fileDescriptor: stream.fileDescriptor, queue: queue,
+                                            onCancel: { stream.close() }) { [weak self] in
+                    self?.streamReadable(generation: generation)
+                }
+                let writeSource = WriteSource(fileDescriptor: stream.fileDescriptor, queue: queue) { [weak self] in
+                    self?.streamWritable(generation: generation)
+                }
+                shell.stream = StreamHandles(stream: stream, readSource: readSource, writeSource: writeSource)
+                shell.core.handleStreamConnected(at: now)
+            }
+        }
+        flush()
+    }
+
+    /// Reads what the stream has and feeds it to the core (on `queue`).
+    func streamReadable(generation: Int) {
+        guard let handles = state.withLock({ $0.streamGeneration == generation ? $0.stream : nil }) else { return }
+        var buffer: [UInt8] = []
+        var ended: String?
+        reading: while true {
+            do throws(SystemError) {
+                switch try handles.stream.read(into: &buffer) {
+                case .bytes: continue
+                case .drained: break reading
+                case .endOfStream: ended = "the relay closed the connection"; break reading
+                }
+            } catch {
+                ended = "read failed: \(error)"
+                break reading
+            }
+        }
+        let now = clock.now()
+        state.withLock { shell in
+            guard generation == shell.streamGeneration else { return }
+            shell.core.handleStreamBytes(buffer, at: now)
+            if let ended { shell.core.handleStreamEnded(reason: ended, at: now) }
+        }
+        flush()
+    }
+
+    /// Flushes the output buffer when the socket can take more (on `queue`).
+    func streamWritable(generation: Int) {
+        guard let handles = state.withLock({ $0.streamGeneration == generation ? $0.stream : nil }) else { return }
+        let now = clock.now()
+        do throws(SystemError) {
+            let pending = try handles.stream.flush()
+            if pending == 0 { handles.writeSource.setEnabled(false) }
+            state.withLock { $0.core.handleStreamOutput(pendingBytes: pending, at: now) }
+        } catch {
+            state.withLock { $0.core.handleStreamEnded(reason: "write failed: \(error)", at: now) }
+        }
+        flush()
+    }
+}
+
+extension ChatSession.ShellState {
+    /// Cancels the stream's sources; the read source's cancel handler closes the stream, once
+    /// Dispatch no longer watches its descriptor.
+    mutating func tearDownStream() {
+        guard let handles = stream else { return }
+        handles.writeSource.cancel()
+        handles.readSource.cancel()
+        stream = nil
+        streamGeneration += 1
+    }
+
+    /// Stops the timer and the sources once the core is closed; closes the UDP socket.
+    mutating func stop() {
+        isStopped = true
+        timer?.cancel()
+        timer = nil
+        readSource?.cancel()
+        readSource = nil
+        tearDownStream()
+    }
+
+    /// Drain waiters whose condition is met or whose time is up (all of them once closed).
+    mutating func takeFinishedWaiters(at now: Timestamp) -> [@Sendable () -> Void] {
+        var callbacks: [@Sendable () -> Void] = []
+        let isDone = core.isAllAcknowledged
+        let isClosed = core.isClosed
+        if !windowWaiters.isEmpty, !core.isWindowFull || isClosed {
+            callbacks += windowWaiters
+            windowWaiters = []
+        }
+        var remaining: [ChatSession.DrainWaiter] = []
+        for waiter in drainWaiters {
+            if isDone || isClosed || waiter.deadline <= now {
+                let completion = waiter.completion
+                callbacks.append { completion(isDone) }
+            } else {
+                remaining.append(waiter)
+            }
+        }
+        drainWaiters = remaining
+        return callbacks
+    }
+}

@@ -1,0 +1,225 @@
+import Transport
+import Chat
+import Datagram
+import Relay
+
+extension RelayHost {
+    /// The most datagrams one readable event handles before letting the timer and streams run.
+    static let datagramBatchLimit = 256
+
+    /// Reads a batch of datagrams and feeds them to the core in one step.
+    func handleDatagramsReadable() {
+        var datagrams: [([UInt8], Endpoint)] = []
+        while datagrams.count < Self.datagramBatchLimit {
+            do throws(SystemError) {
+                guard let (bytes, from) = try udp.receive() else { break }
+                datagrams.append((bytes, Endpoint(from, transport: .udp)))
+            } catch {
+                logger.warning("recvfrom: \(error)")
+                break
+            }
+        }
+        guard !datagrams.isEmpty else { return }
+        step { core, now in
+            for (bytes, endpoint) in datagrams { core.handleDatagram(bytes, from: endpoint, at: now) }
+        }
+    }
+
+    /// Accepts every pending connection, gives each its sources, and tells the core.
+    func handleAcceptable() {
+        var opened: [Endpoint] = []
+        while true {
+            let stream: TCPStream
+            do throws(SystemError) {
+                let limit = state.withLock { $0.core.configuration.streamSendQueueLimit }
+                guard let accepted = try listener.accept(outputLimit: limit * 2 + 2 * ChatLimits.maximumMessageSize) else { break }
+                stream = accepted
+            } catch {
+                logger.warning("accept: \(error)")
+                break
+            }
+            let endpoint = Endpoint(stream.peerAddress, transport: .tcp)
+            state.withLock { host in
+                let readSource = ReadSource(fileDescriptor: stream.fileDescriptor, queue: queue,
+                                            onCancel: { stream.close() }) { [weak self] in
+                    self?.handleStreamReadable(endpoint)
+                }
+                let writeSource = WriteSource(fileDescriptor: stream.fileDescriptor, queue: queue) { [weak self] in
+                    self?.handleStreamWritable(endpoint)
+                }
+                host.streams[endpoint] = StreamEntry(stream: stream, readSource: readSource, writeSource: writeSource)
+            }
+            opened.append(endpoint)
+        }
+        guard !opened.isEmpty else { return }
+        step { core, now in
+            for endpoint in opened { core.handleStreamOpened(endpoint, at: now) }
+        }
+    }
+
+    /// The most bytes read from one stream per readable event.
+    static let streamReadLimit = ChatLimits.maximumMessageSize + ChatLimits.frameHeaderSize
+
+    /// Reads what a stream has and feeds it to the core; end of stream or an error closes it.
+    func handleStreamReadable(_ endpoint: Endpoint) {
+        guard let stream = state.withLock({ $0.streams[endpoint]?.stream }) else { return }
+        var buffer: [UInt8] = []
+        var isEnded = false
+        // At most one largest frame and its header per wake-up: a stream the core has paused (held
+        // back, rate limited) then holds at most this much undecoded, and the source fires again.
+        reading: while buffer.count < Self.streamReadLimit {
+            do throws(SystemError) {
+                switch try stream.read(into: &buffer, maximumCount: Self.streamReadLimit - buffer.count) {
+                case .bytes: continue
+                case .drained: break reading
+                case .endOfStream: isEnded = true; break reading
+                }
+            } catch {
+                logger.debug("\(endpoint): read: \(error)")
+                isEnded = true
+                break reading
+            }
+        }
+        step { core, now in
+            if !buffer.isEmpty { core.handleStreamBytes(buffer, from: endpoint, at: now) }
+            if isEnded { core.handleStreamClosed(endpoint, at: now) }
+        }
+        if isEnded { removeStream(endpoint) }
+    }
+
+    /// Writes out a stream's buffer; reports what is left to the core; closes it when asked and empty.
+    func handleStreamWritable(_ endpoint: Endpoint) {
+        guard let entry = state.withLock({ $0.streams[endpoint] }) else { return }
+        let pending: Int
+        do throws(SystemError) {
+            pending = try entry.stream.flush()
+        } catch {
+            logger.debug("\(endpoint): write: \(error)")
+            step { core, now in core.handleStreamClosed(endpoint, at: now) }
+            removeStream(endpoint)
+            return
+        }
+        if pending == 0 {
+            state.withLock { $0.streams[endpoint]?.writeSource.setEnabled(false) }
+            if entry.isClosing { closeStream(endpoint) }
+        }
+        // The core learns the backlog going down as well as up, so congestion ends when it drains.
+        step { core, now in core.handleStreamBacklog(pending, for: endpoint, at: now) }
+        finishShutdownIfDone()
+    }
+
+    /// Carries out the core's actions, outside the lock, in order.
+    func perform(_ actions: [RelayAction]) {
+        var backlogs: [Endpoint: Int] = [:]
+        for action in actions {
+            switch action {
+            case let .sendDatagram(bytes, to):
+                do throws(SystemError) {
+                    try udp.send(bytes, to: to.socketAddress)
+                } catch {
+                    logger.debug("sendto \(to): \(error)")
+                }
+            case let .sendStream(bytes, to):
+                if let pending = write(bytes, to: to), pending > 0 { backlogs[to] = pending }
+            case let .closeStream(endpoint):
+                requestClose(endpoint)
+            case let .log(level, line):
+                logger.log(Transport.LogLevel(level), line)
+            }
+        }
+        guard !backlogs.isEmpty else { return }
+        step { core, now in
+            for (endpoint, pending) in backlogs { core.handleStreamBacklog(pending, for: endpoint, at: now) }
+        }
+    }
+
+    /// Appends `bytes` to a stream; returns the bytes left waiting, or nil when the stream is gone.
+    private func write(_ bytes: [UInt8], to endpoint: Endpoint) -> Int? {
+        guard let entry = state.withLock({ $0.streams[endpoint] }), !entry.isClosing else { return nil }
+        do throws(SystemError) {
+            switch try entry.stream.write(bytes) {
+            case .flushed:
+                return 0
+            case .buffered(let pending):
+                state.withLock { $0.streams[endpoint]?.writeSource.setEnabled(true) }
+                return pending
+            case .refused(let pending, let limit):
+                logger.warning("\(endpoint): \(pending) bytes unwritten, over \(limit); closing the stream")
+            }
+        } catch {
+            logger.debug("\(endpoint): write: \(error)")
+        }
+        step { core, now in core.handleStreamClosed(endpoint, at: now) }
+        removeStream(endpoint)
+        return nil
+    }
+
+    /// Closes a stream once its buffer is written (at once when it is empty).
+    private func requestClose(_ endpoint: Endpoint) {
+        let isEmpty = state.withLock { host -> Bool in
+            host.streams[endpoint]?.isClosing = true
+            return (host.streams[endpoint]?.stream.pendingOutputBytes ?? 0) == 0
+        }
+        if isEmpty { closeStream(endpoint) }
+    }
+
+    /// Shuts down the sending side (the client reads end of stream) and forgets the stream.
+    private func closeStream(_ endpoint: Endpoint) {
+        if let stream = state.withLock({ $0.streams[endpoint]?.stream }) {
+            try? stream.shutdownOutput()
+        }
+        removeStream(endpoint)
+    }
+
+    /// Cancels a stream's sources; the read source's cancel handler closes the descriptor.
+    func removeStream(_ endpoint: Endpoint) {
+        state.withLock { host in
+            guard let entry = host.streams.removeValue(forKey: endpoint) else { return }
+            host.pausedStreams.remove(endpoint)
+            entry.writeSource.cancel()
+            entry.readSource.cancel()
+        }
+    }
+
+    /// After shutdown: once the core is finished and every stream is written out, or the deadline has
+    /// passed, close the sockets and call the completion (once).
+    func finishShutdownIfDone() {
+        let now = clock.now()
+        let completion = state.withLock { host -> (@Sendable () -> Void)? in
+            guard let completion = host.shutdownCompletion, !host.isShutDown, let deadline = host.shutdownDeadline else {
+                return nil
+            }
+            let isDrained = host.core.isFinished && host.streams.values.allSatisfy { $0.stream.pendingOutputBytes == 0 }
+            guard isDrained || deadline <= now else { return nil }
+            host.isShutDown = true
+            host.timer?.cancel()
+            host.udpSource?.cancel()
+            host.listenerSource?.cancel()
+            for entry in host.streams.values {
+                entry.writeSource.cancel()
+                entry.readSource.cancel()
+            }
+            host.streams = [:]
+            return completion
+        }
+        guard let completion else { return }
+        logger.info(isDrainedMessage(now: now))
+        queue.async(execute: completion)
+    }
+
+    private func isDrainedMessage(now: Timestamp) -> String {
+        "stopped; \(statistics.joinsAccepted) joins, \(statistics.messagesRouted) messages routed, "
+            + "\(statistics.deliveries) deliveries"
+    }
+}
+
+extension Transport.LogLevel {
+    /// The host's log level for a relay core's.
+    init(_ level: Relay.LogLevel) {
+        switch level {
+        case .debug: self = .debug
+        case .info: self = .info
+        case .warning: self = .warning
+        }
+    }
+}
