@@ -94,7 +94,7 @@ struct AttackOptions {
             .option("duration", valueName: "SECONDS", default: "10", help: "How long each attack lasts."),
             .option("rate", valueName: "N", default: "20", help: "Lines per second each of alice and carol says during the attack."),
             .option("seed", valueName: "N", default: "1", help: "Seed for the attack's random bytes."),
-            .option("relay-args", valueName: "ARGS", help: "Extra arguments for the relay, space-separated (for example '--rate 100')."),
+            .option("relay-args", valueName: "ARGS", help: "Extra arguments for the relay, space-separated (for example --relay-args='--rate 100 --stall-timeout 2')."),
             .flag("json", help: "Print the results as JSON on stdout instead of the table."),
         ],
         discussion: """

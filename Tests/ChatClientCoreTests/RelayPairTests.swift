@@ -68,6 +68,7 @@ struct ClientAndRelay {
 }
 
 /// Issue 9.2: the client derives its keepalive from the peer timeout WELCOME announces.
+/// Specs/chat-protocol.md, section 4.3 "Keepalive": the client uses the same interval as the relay.
 @Test func aUDPClientStaysJoinedWithARelayThatTimesPeersOutAfterTwoSeconds() {
     var pair = ClientAndRelay(peerTimeout: .seconds(2))
     pair.client.start(at: pair.now)

@@ -51,6 +51,8 @@ import Testing
         #expect(client.core.status(at: client.now) == .quiet(silence: .seconds(7), isReconnecting: true))
     }
 
+    /// Specs/chat-protocol.md, section 4.3 "Keepalive": the client uses the same interval as the relay.
+    /// Specs/chat-protocol.md, section 5: a TCP client sends HEARTBEAT at least every keepalive interval.
     @Test func heartbeatsFollowAThirdOfTheAnnouncedPeerTimeout() throws {
         var client = ScriptedClient()
         client.startAndConnect()
