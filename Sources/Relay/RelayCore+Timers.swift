@@ -59,9 +59,11 @@ extension RelayCore {
     /// When `peer` next needs `handleTimeout`, or nil if it is gone.
     func wakeTime(of endpoint: Endpoint) -> Timestamp? {
         guard let peer = peers[endpoint] else { return nil }
-        var earliest = peer.lastHeard + configuration.peerTimeout
+        // A draining peer is closed at its drain deadline, not timed out (`handleTimeout`), so its
+        // silence must not wake the relay: a wake time it would skip stays in the past and spins the
+        // driver (found by the relay fuzz target).
+        var earliest = peer.drainDeadline ?? peer.lastHeard + configuration.peerTimeout
         if let deadline = connections[endpoint]?.nextDeadline, deadline < earliest { earliest = deadline }
-        if let deadline = peer.drainDeadline, deadline < earliest { earliest = deadline }
         if let deadline = limitWakeTime(of: peer), deadline < earliest { earliest = deadline }
         return earliest
     }
