@@ -1,0 +1,15 @@
+// Fuzz target `relay-message`: the client's decoder for what the relay sends (chat protocol, 4.2).
+//
+// Checks: `RelayMessage(decoding:)` never crashes on any bytes; what it accepts re-encodes to bytes
+// that decode to the same message.
+import Chat
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRelayMessage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    var input = FuzzInput(data, size)
+    let bytes = input.rest()
+    guard let message = try? RelayMessage(decoding: bytes) else { return 0 }
+    let again = message.encoded()
+    invariant((try? RelayMessage(decoding: again)) == message, "re-encoded message decodes differently: \(message)")
+    return 0
+}
