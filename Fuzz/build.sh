@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-OUT=.build-fuzz
+OUT=${FUZZ_OUT:-.build-fuzz}
+SRC=${FUZZ_SOURCES:-Sources}   # another copy of Sources/, e.g. with a fix not yet merged
 mkdir -p "$OUT/modules" "$OUT/bin"
 FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -wmo -swift-version 6 -g -I "$OUT/modules")
 
@@ -25,7 +26,7 @@ stale() {
 
 build_module() {
     local name=$1; shift
-    local sources; mapfile -t sources < <(find "Sources/$name" -name '*.swift' | sort)
+    local sources; mapfile -t sources < <(find "$SRC/$name" -name '*.swift' | sort)
     local object="$OUT/modules/$name.o"
     if stale "$object" "${sources[@]}" "$@" Fuzz/build.sh; then
         echo "fuzz build: module $name (${#sources[@]} files)" >&2

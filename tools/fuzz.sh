@@ -11,6 +11,8 @@
 # non-zero if any target crashed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+OUT=${FUZZ_OUT:-.build-fuzz}      # FUZZ_OUT and FUZZ_SOURCES: see Fuzz/build.sh
+export FUZZ_OUT=$OUT
 
 seconds=60
 mode=run
@@ -46,27 +48,27 @@ seed)
     python3 Fuzz/make-seeds.py
     for target in "${targets[@]}"; do
         mkdir -p "Fuzz/corpus/$target"
-        .build-fuzz/bin/"$target" -merge=1 "${LIMITS[@]}" "Fuzz/corpus/$target" ".build-fuzz/seeds/$target" \
+        "$OUT/bin/$target" -merge=1 "${LIMITS[@]}" "Fuzz/corpus/$target" ".build-fuzz/seeds/$target" \
             2>&1 | grep -E 'MERGE-OUTER: [0-9]+ new files' || true
     done
     exit 0 ;;
 replay)
     [[ ${#targets[@]} -eq 1 ]] || { echo "fuzz.sh: --replay FILE... -- TARGET (one target)" >&2; exit 2; }
-    exec .build-fuzz/bin/"${targets[0]}" "${LIMITS[@]}" "${replay[@]}" ;;
+    exec "$OUT/bin/${targets[0]}" "${LIMITS[@]}" "${replay[@]}" ;;
 esac
 
 summary=()
 failed=0
 for target in "${targets[@]}"; do
-    work=.build-fuzz/corpus/$target
+    work=$OUT/corpus/$target
     crashes=Fuzz/crashes/$target
     mkdir -p "$work" "$crashes" "Fuzz/corpus/$target"
     before=$(find "$crashes" -type f | wc -l)
-    log=.build-fuzz/$target.log
+    log=$OUT/$target.log
     echo "==> fuzzing $target for ${seconds}s (log: $log)"
     start=$(date +%s)
     status=0
-    .build-fuzz/bin/"$target" -max_total_time="$seconds" -workers=1 -jobs=1 -print_final_stats=1 \
+    "$OUT/bin/$target" -max_total_time="$seconds" -workers=1 -jobs=1 -print_final_stats=1 \
         "${LIMITS[@]}" -artifact_prefix="$crashes/" "$work" "Fuzz/corpus/$target" >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)

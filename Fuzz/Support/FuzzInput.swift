@@ -107,7 +107,8 @@ enum PacketForge {
             let channel = input.pick(Channel.allCases)
             let count = UInt16(input.byte() % UInt8(Limits.maximumFragmentCount)) + 1
             let index = UInt16(input.byte()) % count
-            let number = UInt32(input.byte() & 0x0F) &+ (input.bool() ? 0 : input.uint32())
+            let numberByte = input.byte()
+            let number = numberByte & 0x80 == 0 ? UInt32(numberByte & 0x03) : UInt32(numberByte & 0x7F) << 25 | UInt32(input.uint32() >> 7)
             let isLast = index == count - 1
             let size = isLast ? Int(input.byte()) * Limits.maximumFragmentPayload / 255 : Limits.maximumFragmentPayload
             let payload = [UInt8](repeating: input.byte(), count: size)

@@ -201,14 +201,23 @@ public func fuzzConnection(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             let queue = side == .client ? harness.toClient.inFlight : harness.toServer.inFlight
             if !queue.isEmpty { harness.deliver(queue[index % queue.count], to: side) }
         case 7:
-            // Corrupt one byte of a datagram in flight and deliver it (the CRC must catch it).
+            // Corrupt one byte of a datagram in flight and deliver it: the CRC must catch it. With bit 6
+            // set, an attacker tampers instead: the byte is replaced and the checksum sealed again.
             let index = Int(input.byte())
-            let position = Int(input.uint16())
-            let flip = input.byte() | 1
+            let position = Int(input.byte())
+            let value = input.byte()
             let queue = side == .client ? harness.toClient.inFlight : harness.toServer.inFlight
             if !queue.isEmpty {
                 var datagram = queue[index % queue.count]
-                if !datagram.isEmpty { datagram[position % datagram.count] ^= flip }
+                if !datagram.isEmpty {
+                    if op & 0x40 != 0 {
+                        datagram[position % datagram.count] = value
+                        Checksum.seal(&datagram)
+                        if side == .client { harness.toClient.isForged = true } else { harness.toServer.isForged = true }
+                    } else {
+                        datagram[position % datagram.count] ^= value | 1
+                    }
+                }
                 harness.deliver(datagram, to: side)
             }
         case 8:

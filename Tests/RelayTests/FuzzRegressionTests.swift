@@ -1,0 +1,35 @@
+import Chat
+import Datagram
+import Relay
+import Testing
+
+// Inputs found by the libFuzzer targets in Fuzz/ (tools/fuzz.sh), replayed through the public API.
+// A test whose crash is not fixed yet is `.disabled` (a trap cannot be caught by `withKnownIssue`: it
+// would end the whole test run). Remove the trait in the commit that lands the fix.
+
+/// The attack of issue 8, item 1, against the relay: after a normal cookie handshake, two DATA
+/// packets for one message with different fragment counts (fragment 1 of 2, then fragment 2 of 3).
+/// The relay trapped in `PartialMessage.contains` (via `ReorderBuffer.admission`). Found by the
+/// `connection` fuzz target (Fuzz/reproducers/connection/reorder-fragment-count-mismatch).
+@Test(.disabled("traps until the reorder/reassembly fix for issue 8 item 1 lands; enable with it"))
+func twoDataPacketsWithDifferentFragmentCountsDoNotTakeTheRelayDown() {
+    var relay = RelayHarness()
+    let alice = relay.joinUDP("alice", port: 5001)
+    let bob = relay.joinTCP("bob", port: 4002)
+    _ = relay.takeUDP(alice)
+    let attacker = relay.connectUDP(port: 5009)
+    let next = UInt32(relay.udp.connections[attacker]!.statistics.packetsSent)
+    func data(_ packetNumber: UInt32, index: UInt16, count: UInt16) -> [UInt8] {
+        let fragment = FragmentHeader(channel: .reliableOrdered, messageNumber: 1, fragmentIndex: index, fragmentCount: count)
+        let size = index == count - 1 ? 45 : Limits.maximumFragmentPayload
+        return Packet(header: PacketHeader(connectionID: ConnectionID(rawValue: 5009), packetNumber: packetNumber),
+                      body: .data(fragment, payload: [UInt8](repeating: 0x41, count: size)[...])).emit()
+    }
+    relay.core.handleDatagram(data(next, index: 1, count: 2), from: attacker, at: relay.now)
+    relay.core.handleDatagram(data(next + 1, index: 2, count: 3), from: attacker, at: relay.now)
+    relay.collect()
+
+    relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "still here"), from: alice)
+    #expect(relay.take(bob).last == .message(room: "#lobby", from: "alice", fromSession: SessionID(rawValue: 5001), messageID: 1,
+                                            flags: [], text: "still here"))
+}
