@@ -68,7 +68,7 @@ for target in "${targets[@]}"; do
     echo "==> fuzzing $target for ${seconds}s (log: $log)"
     start=$(date +%s)
     status=0
-    "$OUT/bin/$target" -max_total_time="$seconds" -workers=1 -jobs=1 -print_final_stats=1 \
+    "$OUT/bin/$target" -max_total_time="$seconds" -print_final_stats=1 \
         "${LIMITS[@]}" -artifact_prefix="$crashes/" "$work" "Fuzz/corpus/$target" >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)

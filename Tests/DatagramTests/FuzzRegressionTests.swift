@@ -24,19 +24,22 @@ struct ConnectionFuzzRegressionTests {
         var client = Connection(role: .client, id: id, now: now)
 
         // The handshake, as a real client and the relay's front door do it.
-        let hello = try #require(client.pollTransmit(at: now))
+        let firstHello = client.pollTransmit(at: now)
+        let hello = try #require(firstHello)
         guard case let .reply(cookie) = jar.respond(to: hello, from: address, at: now) else {
             Issue.record("the first HELLO must be answered with a COOKIE"); return
         }
         client.handleDatagram(cookie, at: now)
-        let helloWithCookie = try #require(client.pollTransmit(at: now))
+        let secondHello = client.pollTransmit(at: now)
+        let helloWithCookie = try #require(secondHello)
         #expect(jar.respond(to: helloWithCookie, from: address, at: now) == .accept(id))
         var server = Connection(role: .server, id: id, now: now)
         server.handleDatagram(helloWithCookie, at: now)
         while server.pollTransmit(at: now) != nil {}
         while server.pollEvent() != nil {}
 
-        // The attack: the peer's next two packet numbers, message 1 (ahead of the head, so it waits).
+        // The attack: two packets numbered ahead of the client's (so the client's own stay new), for
+        // message 1 (ahead of the head, so its fragments wait in the reorder buffer).
         func data(_ packetNumber: UInt32, index: UInt16, count: UInt16) -> [UInt8] {
             let fragment = FragmentHeader(channel: .reliableOrdered, messageNumber: 1, fragmentIndex: index, fragmentCount: count)
             let size = index == count - 1 ? 45 : Limits.maximumFragmentPayload
@@ -44,8 +47,8 @@ struct ConnectionFuzzRegressionTests {
                           body: .data(fragment, payload: [UInt8](repeating: 0x41, count: size)[...])).emit()
         }
         now = now + .milliseconds(1)
-        server.handleDatagram(data(2, index: 1, count: 2), at: now)
-        server.handleDatagram(data(3, index: 2, count: 3), at: now)
+        server.handleDatagram(data(100, index: 1, count: 2), at: now)
+        server.handleDatagram(data(101, index: 2, count: 3), at: now)
 
         // The real client still gets its message through.
         try client.send(Array("still here".utf8), at: now)
