@@ -5,8 +5,9 @@
 #   tools/fuzz.sh --seed [TARGET...]              rebuild Fuzz/corpus/ from the spec vectors (-merge=1)
 #   tools/fuzz.sh --replay FILE... -- TARGET      run a target once on the given inputs (e.g. a reproducer)
 #
-# One target at a time, one worker. Each starts from the committed corpus Fuzz/corpus/<target>/ plus
-# what earlier runs found (.build-fuzz/corpus/<target>/, not committed). Crashes, leaks, timeouts and
+# One target at a time, one process. Each starts from the committed corpus Fuzz/corpus/<target>/, the
+# inputs that once found a bug (Fuzz/reproducers/<target>/, so a regression fails at once) and what
+# earlier runs found (.build-fuzz/corpus/<target>/, not committed). Crashes, leaks, timeouts and
 # out-of-memory inputs are written to Fuzz/crashes/<target>/ (git-ignored). Prints a summary and exits
 # non-zero if any target crashed.
 set -euo pipefail
@@ -42,6 +43,8 @@ export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
 # Bounded memory is one of the invariants: an input that makes a target use more fails as oom-*.
 LIMITS=(-rss_limit_mb=1024 -malloc_limit_mb=512 -timeout=20 -max_len=4096)
+# Programs need length: let the length limit grow ten times faster than libFuzzer's default.
+GROWTH=(-len_control=10)
 
 case $mode in
 seed)
@@ -68,8 +71,11 @@ for target in "${targets[@]}"; do
     echo "==> fuzzing $target for ${seconds}s (log: $log)"
     start=$(date +%s)
     status=0
-    "$OUT/bin/$target" -max_total_time="$seconds" -print_final_stats=1 \
-        "${LIMITS[@]}" -artifact_prefix="$crashes/" "$work" "Fuzz/corpus/$target" >"$log" 2>&1 || status=$?
+    # Inputs that once found a bug run first, every time, as regression checks.
+    corpora=("$work" "Fuzz/corpus/$target")
+    [[ -d Fuzz/reproducers/$target ]] && corpora+=("Fuzz/reproducers/$target")
+    "$OUT/bin/$target" -max_total_time="$seconds" -print_final_stats=1 "${LIMITS[@]}" "${GROWTH[@]}" \
+        -artifact_prefix="$crashes/" "${corpora[@]}" >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
     [[ -n $runs ]] || runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
