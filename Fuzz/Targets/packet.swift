@@ -26,8 +26,8 @@ public func fuzzPacket(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         invariant(reply.count <= datagram.count, "amplification: \(reply.count) bytes answered to \(datagram.count)")
         invariant((try? Packet.parse(reply)) != nil, "the jar's reply does not parse")
     case .accept:
-        // Only a cookie minted for this address and id within its lifetime may be accepted; a fuzzer
-        // cannot forge a SipHash MAC, so this only happens with the committed COOKIE-derived seeds.
+        // Only a cookie minted for this address and id within its lifetime is accepted; a fuzzer
+        // cannot forge the SipHash MAC, so this is not expected here (and is not an error).
         break
     case .drop:
         break
