@@ -14,8 +14,7 @@ struct ConnectionFuzzRegressionTests {
     /// (Fuzz/reproducers/connection/reorder-fragment-count-mismatch); it trapped in
     /// `PartialMessage.contains`, called from `ReorderBuffer.admission` before the count was checked.
     /// Issue 8, item 1.
-    @Test("DATA fragments of one message with different fragment counts are refused, and the connection carries on",
-          .disabled("traps until the reorder/reassembly fix for issue 8 item 1 lands; enable with it"))
+    @Test("DATA fragments of one message with different fragment counts are refused, and the connection carries on")
     func fragmentCountMismatchAfterHandshake() throws {
         var now = Timestamp.milliseconds(1)
         let id = ConnectionID(rawValue: 0x1234_ABCD)

@@ -11,8 +11,7 @@ import Testing
 /// packets for one message with different fragment counts (fragment 1 of 2, then fragment 2 of 3).
 /// The relay trapped in `PartialMessage.contains` (via `ReorderBuffer.admission`). Found by the
 /// `connection` fuzz target (Fuzz/reproducers/connection/reorder-fragment-count-mismatch).
-@Test(.disabled("traps until the reorder/reassembly fix for issue 8 item 1 lands; enable with it"))
-func twoDataPacketsWithDifferentFragmentCountsDoNotTakeTheRelayDown() {
+@Test func twoDataPacketsWithDifferentFragmentCountsDoNotTakeTheRelayDown() {
     var relay = RelayHarness()
     let alice = relay.joinUDP("alice", port: 5001)
     let bob = relay.joinTCP("bob", port: 4002)
@@ -30,7 +29,7 @@ func twoDataPacketsWithDifferentFragmentCountsDoNotTakeTheRelayDown() {
     relay.collect()
 
     relay.sendUDP(.say(room: "#lobby", messageID: 1, flags: [], text: "still here"), from: alice)
-    #expect(relay.take(bob).last == .message(room: "#lobby", from: "alice", fromSession: SessionID(rawValue: 5001), messageID: 1,
+    #expect(relay.take(bob).last == .message(room: "#lobby", from: "alice", sender: RelayHarness.sender(5001), messageID: 1,
                                             flags: [], text: "still here"))
 }
 
@@ -40,13 +39,11 @@ func twoDataPacketsWithDifferentFragmentCountsDoNotTakeTheRelayDown() {
 @Test func logLinesHoldNoControlCharactersWhateverAClientSends() {
     var relay = RelayHarness()
     let endpoint = relay.connectUDP(port: 5001)
-    relay.sendUDP(.hello(Hello(sessionID: SessionID(rawValue: 1), name: "alice", software: "\u{01}\u{1B}]0;pwned\u{07}\u{1B}[2J")),
+    relay.sendUDP(.hello(Hello(sessionSecret: SessionSecret(rawValue: 1), name: "alice", software: "\u{01}\u{1B}]0;pwned\u{07}\u{1B}[2J")),
                   from: endpoint)
     relay.collect()
-    withKnownIssue("the relay logs the software field raw until issue 8 item 8 is fixed") {
-        for line in relay.logs {
-            #expect(!line.unicodeScalars.contains(where: SafeText.isForbidden), "\(line.debugDescription)")
-        }
+    for line in relay.logs {
+        #expect(!line.unicodeScalars.contains(where: SafeText.isForbidden), "\(line.debugDescription)")
     }
 }
 
@@ -74,7 +71,5 @@ func twoDataPacketsWithDifferentFragmentCountsDoNotTakeTheRelayDown() {
         }
     }
     #expect(relay.core.isFinished, "not finished after the drain timeout")
-    withKnownIssue("the relay's wake time ignores that a draining peer is not evicted for silence") {
-        #expect(stuckAt == nil, "nextDeadline stayed at \(String(describing: stuckAt)) after handleTimeout")
-    }
+    #expect(stuckAt == nil, "nextDeadline stayed at \(String(describing: stuckAt)) after handleTimeout")
 }
