@@ -335,7 +335,7 @@ public struct ChatClientCore: Sendable {
     /// Queues what the connection has to send and handles what it reports, then the status.
     mutating func finish(at now: Timestamp) {
         while var connection {
-            var events: [Event] = []
+            var events: [Connection.Event] = []
             while let event = connection.pollEvent() { events.append(event) }
             while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             self.connection = connection
@@ -346,7 +346,7 @@ public struct ChatClientCore: Sendable {
         reportStatus(at: now)
     }
 
-    mutating func handleConnectionEvent(_ event: Event, at now: Timestamp) {
+    mutating func handleConnectionEvent(_ event: Connection.Event, at now: Timestamp) {
         switch event {
         case .connected:
             ledger.lastContact = now
@@ -367,7 +367,7 @@ public struct ChatClientCore: Sendable {
     }
 
     /// Words for why a Datagram connection closed.
-    public static func describe(_ reason: CloseReason) -> String {
+    public static func describe(_ reason: Connection.CloseReason) -> String {
         switch reason {
         case .local: "closed"
         case .peer(code: 3): "the relay is shutting down"

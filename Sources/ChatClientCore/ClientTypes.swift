@@ -64,7 +64,7 @@ public struct ChatSessionStatistics: Sendable {
     /// UDP or TCP.
     public var transport: TransportKind
     /// The Datagram connection's statistics (UDP only), for the current connection.
-    public var connection: Statistics?
+    public var connection: Connection.Statistics?
     /// Chat messages (SAY, PRIVATE) handed to the session.
     public var messagesSent = 0
     /// Those the relay acknowledged.

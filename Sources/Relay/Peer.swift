@@ -41,7 +41,7 @@ struct Peer: Sendable {
 
     /// UDP: the connection's smoothed RTT once it has a sample (before that the estimator still holds
     /// `initialRTT`, with no latest sample); TCP: the client's last report.
-    func roundTripTime(connection: Statistics?, initialRTT: Duration) -> Duration? {
+    func roundTripTime(connection: Connection.Statistics?, initialRTT: Duration) -> Duration? {
         guard let statistics = connection else { return reportedRoundTripTime }
         let hasSample = statistics.latestRTT != .zero || statistics.smoothedRTT != initialRTT
         return hasSample ? statistics.smoothedRTT : nil

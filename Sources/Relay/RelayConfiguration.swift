@@ -13,7 +13,7 @@ public struct RelayConfiguration: Sendable {
     /// The Datagram parameters of every UDP peer's connection. Its `sendQueueLimit` is the UDP peer's
     /// send-queue cap; its `idleTimeout` is raised to at least twice `peerTimeout` so that the relay's
     /// own eviction (with its notice) always comes first.
-    public var connection = Configuration()
+    public var connection = Connection.Configuration()
     /// The most bytes a UDP peer that has not joined yet may have held for reordering and reassembly
     /// (`Connection.receiveBufferBudget`); once it joins, `connection.receiveBufferBudget` applies.
     /// Its next message to deliver is always taken on top (at most `Limits.largestHeldMessage`).

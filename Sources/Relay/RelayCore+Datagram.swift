@@ -8,7 +8,7 @@ extension RelayCore {
     /// which answers with a COOKIE or RESET, drops it, or accepts a HELLO with a valid cookie.
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         if let id = peers[endpoint]?.connectionID, Self.connectionID(of: datagram) == id {
-            let before = connections[endpoint]?.statistics ?? Statistics()
+            let before = connections[endpoint]?.statistics ?? Connection.Statistics()
             applyBackpressure(to: endpoint, datagram: datagram)
             applyReceiveBudget(to: endpoint, holding: before.receiveBufferedBytes)
             connections[endpoint]?.handleDatagram(datagram, at: now)
@@ -126,7 +126,7 @@ extension RelayCore {
         }
     }
 
-    private mutating func handleConnectionEvent(_ event: Event, from endpoint: Endpoint, at now: Timestamp) {
+    private mutating func handleConnectionEvent(_ event: Connection.Event, from endpoint: Endpoint, at now: Timestamp) {
         switch event {
         case let .message(bytes, channel):
             // Chat travels on the reliable-ordered channel only (Specs/chat-protocol.md, section 1).

@@ -35,7 +35,7 @@ public struct RelayCore: Sendable {
     let senderIDs: @Sendable (SessionSecret) -> SenderID
     /// Caps repeated log lines (RelayLogLimiter.swift).
     var logLimiter = LogLimiter()
-    let connectionConfiguration: Configuration
+    let connectionConfiguration: Connection.Configuration
     var peers: [Endpoint: Peer] = [:]
     /// The Datagram connection of every UDP peer, by endpoint.
     var connections: [Endpoint: Connection] = [:]

@@ -34,7 +34,7 @@ struct KeepaliveRuleTests {
     @Test func anIdleUDPUserIsKeptAliveByTheRelaysPingsAtPeerTimeoutTwo() {
         var relay = Self.relay(peerTimeout: .seconds(2))
         let endpoint = RelayHarness.udp(5001)
-        var quiet = Configuration()
+        var quiet = Connection.Configuration()
         quiet.keepaliveInterval = .seconds(60)
         quiet.idleTimeout = .seconds(60)
         relay.udp.connections[endpoint] = Connection(role: .client, id: ConnectionID(rawValue: 5001), configuration: quiet, now: relay.now)
@@ -54,7 +54,7 @@ struct KeepaliveRuleTests {
     @Test func aClientFollowingTheRuleAndTheRelayNeverTimeEachOtherOut() {
         var relay = Self.relay(peerTimeout: .seconds(2))
         let endpoint = RelayHarness.udp(5001)
-        var client = Configuration()
+        var client = Connection.Configuration()
         client.keepaliveInterval = RelayCore.keepaliveInterval(client.keepaliveInterval, peerTimeout: .seconds(2))
         client.idleTimeout = .seconds(2)
         relay.udp.connections[endpoint] = Connection(role: .client, id: ConnectionID(rawValue: 5001), configuration: client, now: relay.now)

@@ -8,7 +8,7 @@ struct UDPClients {
     /// Chat messages each client received since the last `take`.
     var inbox: [Endpoint: [RelayMessage]] = [:]
     /// How each client's connection ended, if it did.
-    var closeReasons: [Endpoint: CloseReason] = [:]
+    var closeReasons: [Endpoint: Connection.CloseReason] = [:]
     /// Endpoints whose traffic is lost in both directions (the client vanished).
     var silenced: Set<Endpoint> = []
 }
@@ -79,7 +79,7 @@ extension RelayHarness {
         now = end
     }
 
-    private mutating func record(_ event: Event, at endpoint: Endpoint) {
+    private mutating func record(_ event: Connection.Event, at endpoint: Endpoint) {
         switch event {
         case let .message(bytes, _):
             udp.inbox[endpoint, default: []].append(try! RelayMessage(decoding: bytes))

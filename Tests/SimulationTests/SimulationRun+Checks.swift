@@ -118,11 +118,11 @@ extension SimulationRun {
     }
 
     /// A side whose peer went silent gives up with a timeout within idle timeout plus one maximum probe timeout.
-    mutating func checkSilence(_ closed: (reason: CloseReason, time: Timestamp), on side: Side) {
+    mutating func checkSilence(_ closed: (reason: Connection.CloseReason, time: Timestamp), on side: Side) {
         if closed.reason != .idleTimeout, closed.reason != .probeTimeout {
             fail("\(side) closed with \(closed.reason), expected .idleTimeout or .probeTimeout")
         }
-        let configuration = Configuration()
+        let configuration = Connection.Configuration()
         let bound = configuration.idleTimeout + configuration.maximumProbeTimeout
         if closed.time - Scenario.silenceStart > bound {
             fail("\(side) closed at \(closed.time), more than \(bound) after the silence began at \(Scenario.silenceStart)")

@@ -34,7 +34,7 @@ public struct ChatSessionConfiguration: Sendable {
     /// Report every packet's fate as `.trace` events from the start (UDP only).
     public var isTracing: Bool { get { client.isTracing } set { client.isTracing = newValue } }
     /// The Datagram connection's parameters (UDP only).
-    public var datagramConfiguration: Configuration {
+    public var datagramConfiguration: Connection.Configuration {
         get { client.datagramConfiguration } set { client.datagramConfiguration = newValue }
     }
     /// HELLO's software field.
