@@ -370,10 +370,10 @@ public struct ChatClientCore: Sendable {
     public static func describe(_ reason: Connection.CloseReason) -> String {
         switch reason {
         case .local: "closed"
-        case .peer(code: 3): "the relay is shutting down"
-        case .peer(code: 4): "the relay refused the connection (full)"
-        case .peer(code: 2): "the relay reported a protocol error (code 2)"
-        case .peer(let code): "the relay closed the connection (code \(code))"
+        case .peer(code: .shuttingDown): "the relay is shutting down"
+        case .peer(code: .refused): "the relay refused the connection (full)"
+        case .peer(code: .protocolError): "the relay reported a protocol error (code 2)"
+        case .peer(let code): "the relay closed the connection (code \(code.rawValue))"
         case .reset: "the relay does not know this connection (it restarted?)"
         case .idleTimeout: "nothing heard from the relay (idle timeout)"
         case .probeTimeout: "the relay stopped answering (probe timeout)"
@@ -593,7 +593,7 @@ public struct ChatClientCore: Sendable {
             if previous > .zero {
                 rememberedRoundTripTime = min(max(previous, configuration.minimumRememberedRTT), datagram.initialRTT)
             }
-            if !old.isClosed { old.close(code: 0, at: now) }
+            if !old.isClosed { old.close(code: .normal, at: now) }
             while let datagram = old.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             let undelivered = old.takeUnacknowledgedMessages().compactMap { try? ClientMessage(decoding: $0) }
             ledger.requeue(undelivered: undelivered, backlog: backlog)
@@ -672,7 +672,7 @@ public struct ChatClientCore: Sendable {
         guard ledger.phase != .closed else { return }
         ledger.phase = .closed
         if var connection {
-            if !connection.isClosed { connection.close(code: 0, at: now) }
+            if !connection.isClosed { connection.close(code: .normal, at: now) }
             while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             self.connection = connection
         }

@@ -93,7 +93,7 @@ extension Connection {
         /// This side called `close`.
         case local
         /// The peer sent CLOSE with this code (see the wire format, section 7).
-        case peer(code: UInt8)
+        case peer(code: CloseCode)
         /// The peer answered with RESET: it has no state for us (for example, it restarted).
         case reset
         /// Nothing valid was received for `Configuration.idleTimeout`.

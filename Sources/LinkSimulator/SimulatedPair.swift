@@ -115,7 +115,7 @@ public struct SimulatedPair: Sendable {
     }
 
     /// Closes `side` at the current time, as its application would.
-    public mutating func close(_ side: Side, code: UInt8 = 0) {
+    public mutating func close(_ side: Side, code: CloseCode = .normal) {
         withConnection(side) { $0.close(code: code, at: $1) }
         flush(side)
     }

@@ -85,12 +85,12 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The Datagram CLOSE code (wire format, section 7) for this departure.
-    var closeCode: UInt8 {
+    var closeCode: CloseCode {
         switch self {
-        case .quit, .replaced, .sendQueueOverflow, .connectionLost, .stalled: 0
-        case .timedOut: 1
-        case .protocolError, .noHello: 2
-        case .shutdown: 3
+        case .quit, .replaced, .sendQueueOverflow, .connectionLost, .stalled: .normal
+        case .timedOut: .idleTimeout
+        case .protocolError, .noHello: .protocolError
+        case .shutdown: .shuttingDown
         }
     }
 

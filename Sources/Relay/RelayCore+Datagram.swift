@@ -86,7 +86,7 @@ extension RelayCore {
         if let refusal = refusalReason(for: endpoint) {
             statistics.peersRefused += 1
             log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
-            connection.close(code: isShuttingDown ? 3 : 4, at: now)
+            connection.close(code: isShuttingDown ? .shuttingDown : .refused, at: now)
             while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
             return
         }

@@ -248,7 +248,7 @@ struct ReceiveBudgetTests {
 struct FirstMessageNumberTests {
     /// Feeds one message numbered `first`, keeps the peer alive with PINGs every second, and returns
     /// how and when the server ended and whether the DATA was acknowledged.
-    func run(first: UInt32) -> (reason: Connection.CloseReason?, at: Timestamp?, acknowledged: Bool, closeCode: UInt8?) {
+    func run(first: UInt32) -> (reason: Connection.CloseReason?, at: Timestamp?, acknowledged: Bool, closeCode: CloseCode?) {
         var (server, forger) = forgedServer()
         server.handleDatagram(forger.data(first), at: .ms(10))
         let acknowledged = largestAcknowledged(&server, at: .ms(20)) == 1
@@ -262,7 +262,7 @@ struct FirstMessageNumberTests {
             server.handleDatagram(forger.packet(.ping), at: .ms(time))
             _ = Script.transmitAll(&server, at: .ms(time))
         }
-        let closeCode = Script.transmitAll(&server, at: .ms(time)).compactMap { datagram -> UInt8? in
+        let closeCode = Script.transmitAll(&server, at: .ms(time)).compactMap { datagram -> CloseCode? in
             if case .close(let code) = Script.packet(datagram).body { return code }
             return nil
         }.first
@@ -288,7 +288,7 @@ struct FirstMessageNumberTests {
         #expect(outcome.acknowledged, "within the window: buffered and acknowledged")
         #expect(outcome.reason == .protocolViolation)
         #expect(outcome.at == .ms(10) + .seconds(20))
-        #expect(outcome.closeCode == 2)
+        #expect(outcome.closeCode == .protocolError)
     }
 
     /// Specs/wire-format.md, section 5: The message window: taken when *h* ≤ *m* < *h* + *R*, or behind *h* and
@@ -302,7 +302,7 @@ struct FirstMessageNumberTests {
         let outcome = run(first: 0xFFFF_FFFE)
         #expect(!outcome.acknowledged)
         #expect(outcome.reason == .protocolViolation)
-        #expect(outcome.closeCode == 2)
+        #expect(outcome.closeCode == .protocolError)
     }
 
     /// Specs/wire-format.md, section 5: The message window: taken when *h* ≤ *m* < *h* + *R*, or behind *h* and

@@ -43,7 +43,7 @@ struct LivenessTests {
         #expect(client.state == .closed(.idleTimeout))
         #expect(Script.events(&client) == [.closed(.idleTimeout)])
         let close = Script.transmitAll(&client, at: .ms(10_100))
-        #expect(close.map { Script.packet($0).body } == [.close(code: 1)])
+        #expect(close.map { Script.packet($0).body } == [.close(code: .idleTimeout)])
         #expect(client.nextDeadline == nil)
     }
 
@@ -57,12 +57,12 @@ struct LivenessTests {
     @Test("close sends one CLOSE; the peer ends with .peer(code:)")
     func closeByPeer() {
         var (client, server) = Script.establishedPair()
-        server.close(code: 3, at: .ms(100))
+        server.close(code: .shuttingDown, at: .ms(100))
         #expect(Script.events(&server) == [.closed(.local)])
         let out = Script.transmitAll(&server, at: .ms(100))
-        #expect(out.map { Script.packet($0).body } == [.close(code: 3)])
+        #expect(out.map { Script.packet($0).body } == [.close(code: .shuttingDown)])
         client.handleDatagram(out[0], at: .ms(150))
-        #expect(Script.events(&client) == [.closed(.peer(code: 3))])
+        #expect(Script.events(&client) == [.closed(.peer(code: .shuttingDown))])
         #expect(Script.transmitAll(&client, at: .ms(150)).isEmpty, "a CLOSE is not answered")
         #expect(throws: SendError.connectionClosed) { try client.send([1], at: .ms(150)) }
     }

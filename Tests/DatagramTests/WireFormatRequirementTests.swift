@@ -102,7 +102,7 @@ struct WireFormatRequirementTests {
         for datagram in sent { server.handleDatagram(datagram, at: .ms(150)) }
         try server.send([5], at: .ms(150))
         sent += Script.transmitAll(&server, at: .ms(150))
-        server.close(code: 0, at: .ms(200))
+        server.close(code: .normal, at: .ms(200))
         sent += Script.transmitAll(&server, at: .ms(200))
         #expect(Set(sent.map { Script.packet($0).type }).isSuperset(of: [.data, .close]))
         for datagram in sent {
@@ -375,8 +375,8 @@ struct WireFormatRequirementTests {
             sent += Script.transmitAll(&client, at: deadline).map { Script.packet($0).body }
         }
         #expect(client.state == .closed(.probeTimeout))
-        #expect(sent.filter { if case .close = $0 { true } else { false } } == [.close(code: 1)])
-        #expect(sent.last == .close(code: 1))
+        #expect(sent.filter { if case .close = $0 { true } else { false } } == [.close(code: .idleTimeout)])
+        #expect(sent.last == .close(code: .idleTimeout))
         #expect(client.nextDeadline == nil, "a CLOSE is not retransmitted")
     }
 

@@ -96,7 +96,7 @@ struct ShutdownCaseTests {
         relay.core.beginShutdown(reason: "restart", at: relay.now)
         #expect(relay.takeUDP(alice) == [.notice(Notice(kind: .serverShutdown, detail: "restart"))])
         relay.run(for: .milliseconds(100))
-        #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
+        #expect(relay.udp.closeReasons[alice] == .peer(code: .shuttingDown))
     }
 
     /// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
@@ -140,7 +140,7 @@ struct ShutdownCaseTests {
         relay.core.beginShutdown(at: relay.now)
         let late = relay.connectUDP(port: 5009)
         #expect(relay.core.statistics.cookiesIssued == 2)
-        #expect(relay.udp.closeReasons[late] == .peer(code: 3), "code 3 says why, and that trying again later is right")
+        #expect(relay.udp.closeReasons[late] == .peer(code: .shuttingDown), "code 3 says why, and that trying again later is right")
         #expect(relay.core.statistics.peersRefused == 1)
     }
 
@@ -156,7 +156,7 @@ struct ShutdownCaseTests {
         relay.sendUDP(.hello(Hello(sessionSecret: SessionSecret(rawValue: 1), name: "alice")), from: lurker)
         relay.run(for: .seconds(2))
         #expect(relay.core.statistics.joinsAccepted == 0)
-        #expect(relay.udp.closeReasons[lurker] == .peer(code: 3))
+        #expect(relay.udp.closeReasons[lurker] == .peer(code: .shuttingDown))
         #expect(relay.core.isFinished)
     }
 }

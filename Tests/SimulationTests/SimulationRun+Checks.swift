@@ -3,13 +3,13 @@ import LinkSimulator
 
 /// The invariants a run checks beyond delivery: closing, identifiers, counters, wraparound, giving up.
 extension SimulationRun {
-    /// After the client's `close(code: 7)`: the client says `.local`, the server says `.peer(code: 7)` (or
+    /// After the client's `close(code: 7)` (a code the spec does not name): the client says `.local`, the server says `.peer(code: 7)` (or
     /// times out, when the single CLOSE was lost), and every message planned after the close was refused.
     mutating func checkClientClose() {
         let client = pair.record(of: .client)
         if client.closed?.reason != .local { fail("client closed with \(String(describing: client.closed)), expected .local") }
         if let server = pair.record(of: .server).closed,
-           ![.peer(code: 7), .idleTimeout, .probeTimeout].contains(server.reason) {
+           ![.peer(code: CloseCode(rawValue: 7)), .idleTimeout, .probeTimeout].contains(server.reason) {
             fail("server closed with \(server.reason), expected .peer(code: 7) or a timeout")
         }
         let planned = workload.messages.filter { $0.side == .client }.count

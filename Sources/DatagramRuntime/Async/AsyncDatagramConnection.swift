@@ -74,7 +74,7 @@ public final class AsyncDatagramConnection: Sendable {
     }
 
     /// Closes the connection (CLOSE to the peer), stops the driver and closes the socket.
-    public func close(code: UInt8 = 0) {
+    public func close(code: CloseCode = .normal) {
         driver.close(code: code)
         driver.stop(closingSocket: true)
         finish(.local)

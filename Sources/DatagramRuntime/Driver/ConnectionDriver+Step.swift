@@ -56,7 +56,7 @@ struct DriverState {
     /// Swaps in `replacement`, keeping what the old connection still had to say.
     mutating func replaceConnection(with replacement: Connection, at now: Timestamp) -> Connection {
         var old = connection
-        if case .closed = old.state {} else { old.close(code: 0, at: now) }
+        if case .closed = old.state {} else { old.close(code: .normal, at: now) }
         while let datagram = old.pollTransmit(at: now) { pendingDatagrams.append(datagram) }
         while let event = old.pollEvent() { pendingEvents.append(event) }
         connection = replacement

@@ -114,7 +114,7 @@ public final class ConnectionDriver: Sendable {
 
     /// Closes the connection (one CLOSE with `code` goes out) and keeps the driver running, so a
     /// caller can still `reconnect` or `stop`.
-    public func close(code: UInt8 = 0) {
+    public func close(code: CloseCode = .normal) {
         let now = clock.now()
         state.withLock { $0.connection.close(code: code, at: now) }
         scheduleStep()
