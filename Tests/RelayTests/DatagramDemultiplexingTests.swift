@@ -31,8 +31,8 @@ extension RelayHarness {
         return sent
     }
 
-    static func connectionID(of datagram: [UInt8]) -> UInt32 {
-        datagram[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    static func connectionID(of datagram: [UInt8]) -> UInt32? {
+        PacketHeader.peek(datagram)?.connectionID.rawValue
     }
 }
 
