@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Datagram"),
         .target(name: "LinkSimulator", dependencies: ["Datagram"]),
         .target(name: "Chat", dependencies: ["Datagram"]),
-        .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
+        .target(name: "Relay", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
         .target(name: "CommandLineSupport"),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Noise"),

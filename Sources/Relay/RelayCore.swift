@@ -1,4 +1,5 @@
 import Chat
+import CommandLineSupport
 import Datagram
 
 /// The relay as a pure state machine: peers, names, rooms and routing, for UDP and TCP users at once.
