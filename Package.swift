@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Noise"),
         .target(name: "LibCrypto", dependencies: ["CLibCrypto", "Noise"]),
         .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat"]),
-        .target(name: "Transport", dependencies: ["Datagram", "CommandLineSupport"]),
+        .target(name: "Transport", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
         .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore", "LibCrypto"]),
         .target(name: "Measurement", dependencies: ["Transport", "Datagram"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "Datagram"]),
