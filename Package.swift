@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat"]),
         .target(name: "Transport", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
         .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore", "LibCrypto"]),
-        .target(name: "Measurement", dependencies: ["Transport", "Datagram"]),
+        .target(name: "Measurement", dependencies: ["Transport"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "Datagram"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator"]),
         .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
         .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto", "Chat"]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto"], exclude: ["Vectors"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Measurement", "Chat", "RelayServer", "ChatClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],
     swiftLanguageModes: [.v6]
