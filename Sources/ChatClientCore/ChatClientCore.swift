@@ -29,6 +29,8 @@ public struct ChatClientCore: Sendable {
     var leaveDeadline: Timestamp?
     /// The relay closed the link after our QUIT: leaving is complete.
     var isLinkEndedWhileLeaving = false
+    /// NOTICE `sessionResumed` arrived: another run took the session; no reconnection follows.
+    var isSessionTaken = false
 
     // UDP
     var connection: Connection?
@@ -305,7 +307,7 @@ public struct ChatClientCore: Sendable {
     /// Where the session stands.
     public func status(at now: Timestamp) -> ClientStatus {
         switch ledger.phase {
-        case .closed: return .closed
+        case .closed: return isSessionTaken ? .sessionTaken : .closed
         case .idle: return .connecting(heardFromRelay: false)
         default: break
         }
@@ -490,6 +492,9 @@ public struct ChatClientCore: Sendable {
         case let .notice(notice) where notice.kind == .serverShutdown:
             ledger.shutdownNoticeAt = now
             show(.received(message))
+        case let .notice(notice) where notice.kind == .sessionResumed:
+            show(.received(message))
+            sessionTaken(name: notice.name, at: now)
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
@@ -667,8 +672,18 @@ public struct ChatClientCore: Sendable {
         actions.append(.left)
     }
 
+    /// NOTICE `sessionResumed`: another connection presented this session's secret and took the
+    /// session. It MUST NOT be taken back by reconnecting (Specs/chat-protocol.md, section 4.3,
+    /// "Resuming a session"): the session closes for good and says why. What was not acknowledged
+    /// stays unacknowledged, for the end-of-input report.
+    mutating func sessionTaken(name: String, at now: Timestamp) {
+        guard ledger.phase != .closed else { return }
+        isSessionTaken = true
+        shutDown(at: now, reporting: .sessionTaken(name: name))
+    }
+
     /// Stops everything: closes the link.
-    mutating func shutDown(at now: Timestamp) {
+    mutating func shutDown(at now: Timestamp, reporting change: ConnectionChange = .closed) {
         guard ledger.phase != .closed else { return }
         ledger.phase = .closed
         if var connection {
@@ -680,6 +695,6 @@ public struct ChatClientCore: Sendable {
             actions.append(.finishStream)
             isStreamOpen = false
         }
-        show(.connection(.closed))
+        show(.connection(change))
     }
 }
