@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram", "LinkSimulator"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
         .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto", "Chat"]),
-        .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto"], exclude: ["Vectors"]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto", "LinkSimulator"], exclude: ["Vectors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],

@@ -5,21 +5,6 @@ import Testing
 /// section it checks; Specs/checking.md, section 3, maps every section to its tests.
 @Suite("Wire format requirements, section by section")
 struct WireFormatRequirementTests {
-    func parse(_ bytes: [UInt8]) -> WireError? {
-        do {
-            _ = try Packet.parse(bytes)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
-    func resealed(_ bytes: [UInt8]) -> [UInt8] {
-        var bytes = bytes
-        Packet.sealChecksum(&bytes)
-        return bytes
-    }
-
     /// Specs/wire-format.md, section 1 (and section 4): each endpoint numbers its packets one more per
     /// packet sent and never reuses a number; a retransmitted message travels in a new packet. Here over
     /// a link that loses every third datagram each way, across the 32-bit wrap.
