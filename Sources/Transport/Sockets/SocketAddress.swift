@@ -42,9 +42,6 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// `127.0.0.1:9000` or `[::1]:9000`; `init(parsing:)` reads it back.
     public var description: String { EndpointText.endpoint(ip: ipBytes, port: port) }
 
-    /// The IP address alone, without brackets or port (`127.0.0.1`, `::1`).
-    public var ipText: String { EndpointText.address(ipBytes) }
-
     /// True for 127.0.0.0/8 and ::1.
     public var isLoopback: Bool {
         switch family {
