@@ -7,20 +7,21 @@
 //
 //   Datagram        pure: wire format, timers, loss recovery, the sans-IO connection
 //   LinkSimulator   pure: a seeded lossy link (loss, bursts, delay, duplication, corruption)
-//   Chat            pure: the chat protocol, TCP framing, commands, safe text
+//   Chat            pure: the chat protocol, TCP framing, commands, safe text, endpoint text (RFC 5952)
+//   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables; LogLevel
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
-//   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables
 //   ChatClientCore  pure: every rule of a chat session (join, reconnect, resend, backlog, heartbeats)
 //   Noise           pure: the Noise Protocol Framework (rev. 34) handshake and cipher states; primitives injected
 //   LibCrypto       the only target that links OpenSSL 3's libcrypto (through CLibCrypto): SHA-256, BLAKE2s,
 //                   HMAC, HKDF, X25519, ChaCha20-Poly1305, the CSPRNG, and Noise's primitives over them
-//   Transport       system: the only product library importing Glibc or Dispatch: sockets and
-//                   system calls, serial queues, dispatch sources and the timer, the logger, clocks
+//   Transport       system: the only library target importing Glibc or Dispatch: sockets and system
+//                   calls, serial queues, dispatch sources and the timer, the logger, clocks, and the
+//                   wrappers Measurement needs (plain loopback sockets, /proc, posix_spawn, a worker thread)
 //   DatagramRuntime runtime shells over Transport, each a Mutex and one SerialQueue: the connection
 //                   driver (and its async face), the relay host, the chat session
-//   Measurement     what only compare and bench use (raw-socket baselines, process counters,
-//                   spawning programs); imported by no product target
-//   relay, chat, compare, bench   thin executables
+//   Measurement     what only compare and bench use (raw-socket baselines, process and network
+//                   counters), over Transport alone; imported by no product target
+//   relay, chat, compare, bench   thin executables (they may import Glibc and Dispatch themselves)
 import PackageDescription
 
 let package = Package(
@@ -38,15 +39,15 @@ let package = Package(
         .target(name: "Datagram"),
         .target(name: "LinkSimulator", dependencies: ["Datagram"]),
         .target(name: "Chat", dependencies: ["Datagram"]),
-        .target(name: "Relay", dependencies: ["Datagram", "Chat"]),
+        .target(name: "Relay", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
         .target(name: "CommandLineSupport"),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Noise"),
         .target(name: "LibCrypto", dependencies: ["CLibCrypto", "Noise"]),
         .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat"]),
-        .target(name: "Transport", dependencies: ["Datagram", "CommandLineSupport"]),
+        .target(name: "Transport", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
         .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore", "LibCrypto"]),
-        .target(name: "Measurement", dependencies: ["Transport", "Datagram"]),
+        .target(name: "Measurement", dependencies: ["Transport"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "Datagram"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator"]),
         .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Relay", "Datagram", "LinkSimulator"]),
@@ -58,8 +59,8 @@ let package = Package(
         .testTarget(name: "ChatTests", dependencies: ["Chat", "Datagram", "LinkSimulator"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
         .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto", "Chat"]),
-        .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto"], exclude: ["Vectors"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Measurement", "Chat", "RelayServer", "ChatClient"]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto", "LinkSimulator"], exclude: ["Vectors"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
     ],
     swiftLanguageModes: [.v6]

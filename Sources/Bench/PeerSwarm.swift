@@ -28,7 +28,7 @@ final class PeerSwarm {
     }
 
     let relay: SocketAddress
-    let configuration: Configuration
+    let configuration: Connection.Configuration
     let clock = MonotonicClock.process
     private(set) var peers: [Peer] = []
     private var descriptors: [pollfd] = []
@@ -48,7 +48,7 @@ final class PeerSwarm {
     /// Called for every chat message the relay sends to peer `index`.
     var onMessage: (_ index: Int, _ message: RelayMessage) -> Void = { _, _ in }
 
-    init(relay: SocketAddress, configuration: Configuration) {
+    init(relay: SocketAddress, configuration: Connection.Configuration) {
         self.relay = relay
         self.configuration = configuration
     }
@@ -153,7 +153,7 @@ final class PeerSwarm {
         }
     }
 
-    private func handle(_ event: Event, of index: Int, at now: Timestamp) {
+    private func handle(_ event: Connection.Event, of index: Int, at now: Timestamp) {
         switch event {
         case .connected where !peers[index].isHelloSent:
             peers[index].isHelloSent = true

@@ -49,7 +49,7 @@ struct RelayScale {
         let relay = try RelayProcess(maximumPeers: options.peers + 10)
         defer { relay.stop() }
         Progress.line("relay-scale: relay pid \(relay.processID) on \(relay.address), fd limit \(limit)")
-        var configuration = Configuration()
+        var configuration = Connection.Configuration()
         configuration.keepaliveInterval = .seconds(1)
         let swarm = PeerSwarm(relay: relay.address, configuration: configuration)
         defer { swarm.closeAll() }

@@ -50,9 +50,6 @@ extension ChatNames {
         return String(output)
     }
 
-    /// True when `a` and `b` look alike (equal skeletons).
-    public static func areConfusable(_ a: String, _ b: String) -> Bool { skeleton(a) == skeleton(b) }
-
     /// Code point → the ASCII letter it is shown as, from the table in the type's documentation.
     private static let confusables: [UInt32: Unicode.Scalar] = {
         var table: [UInt32: Unicode.Scalar] = [:]

@@ -85,6 +85,17 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             logger.info("reconnecting (attempt \(attempt))")
         case .closed:
             break
+        case .sessionTaken(let name):
+            // Specs/chat-protocol.md, section 4.3: another run holds the secret; never take it back.
+            logger.info("session \(name) taken by another connection; not reconnecting")
+            if isInteractive {
+                status("Another connection took the session of \(name) (it has this session's secret); "
+                    + "not reconnecting. /quit to leave")
+            } else {
+                console.printDiagnostic("Error: another run took the session of '\(name)' "
+                    + "(it presented this session's secret); not reconnecting")
+                finish(status: 1)
+            }
         }
     }
 

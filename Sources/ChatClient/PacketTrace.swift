@@ -52,7 +52,7 @@ enum PacketTrace {
         return lines
     }
 
-    private static func datagramLines(_ s: Statistics) -> [String] {
+    private static func datagramLines(_ s: Connection.Statistics) -> [String] {
         [
             "packets          \(s.packetsSent) sent (\(s.bytesSent) B), \(s.packetsReceived) received (\(s.bytesReceived) B)",
             "losses           \(s.packetsLost) packets lost, \(s.retransmissions) fragments retransmitted, "

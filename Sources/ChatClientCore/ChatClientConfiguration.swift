@@ -2,7 +2,7 @@ import Chat
 import Datagram
 
 /// Everything the client core needs to know, and every timing rule of a chat session as a named
-/// field (like every Datagram timer in `Configuration`). Nothing here knows an address or a socket.
+/// field (like every Datagram timer in `Connection.Configuration`). Nothing here knows an address or a socket.
 public struct ChatClientConfiguration: Sendable {
     /// The name asked for in HELLO.
     public var name: String
@@ -17,7 +17,7 @@ public struct ChatClientConfiguration: Sendable {
     /// Report every packet's fate as `.trace` events from the start (UDP only).
     public var isTracing = false
     /// The Datagram connection's parameters (UDP only).
-    public var datagramConfiguration = Configuration()
+    public var datagramConfiguration = Connection.Configuration()
 
     // MARK: Timing
 

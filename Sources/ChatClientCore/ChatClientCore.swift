@@ -29,6 +29,8 @@ public struct ChatClientCore: Sendable {
     var leaveDeadline: Timestamp?
     /// The relay closed the link after our QUIT: leaving is complete.
     var isLinkEndedWhileLeaving = false
+    /// NOTICE `sessionResumed` arrived: another run took the session; no reconnection follows.
+    var isSessionTaken = false
 
     // UDP
     var connection: Connection?
@@ -305,7 +307,7 @@ public struct ChatClientCore: Sendable {
     /// Where the session stands.
     public func status(at now: Timestamp) -> ClientStatus {
         switch ledger.phase {
-        case .closed: return .closed
+        case .closed: return isSessionTaken ? .sessionTaken : .closed
         case .idle: return .connecting(heardFromRelay: false)
         default: break
         }
@@ -335,7 +337,7 @@ public struct ChatClientCore: Sendable {
     /// Queues what the connection has to send and handles what it reports, then the status.
     mutating func finish(at now: Timestamp) {
         while var connection {
-            var events: [Event] = []
+            var events: [Connection.Event] = []
             while let event = connection.pollEvent() { events.append(event) }
             while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             self.connection = connection
@@ -346,7 +348,7 @@ public struct ChatClientCore: Sendable {
         reportStatus(at: now)
     }
 
-    mutating func handleConnectionEvent(_ event: Event, at now: Timestamp) {
+    mutating func handleConnectionEvent(_ event: Connection.Event, at now: Timestamp) {
         switch event {
         case .connected:
             ledger.lastContact = now
@@ -367,13 +369,13 @@ public struct ChatClientCore: Sendable {
     }
 
     /// Words for why a Datagram connection closed.
-    public static func describe(_ reason: CloseReason) -> String {
+    public static func describe(_ reason: Connection.CloseReason) -> String {
         switch reason {
         case .local: "closed"
-        case .peer(code: 3): "the relay is shutting down"
-        case .peer(code: 4): "the relay refused the connection (full)"
-        case .peer(code: 2): "the relay reported a protocol error (code 2)"
-        case .peer(let code): "the relay closed the connection (code \(code))"
+        case .peer(code: .shuttingDown): "the relay is shutting down"
+        case .peer(code: .refused): "the relay refused the connection (full)"
+        case .peer(code: .protocolError): "the relay reported a protocol error (code 2)"
+        case .peer(let code): "the relay closed the connection (code \(code.rawValue))"
         case .reset: "the relay does not know this connection (it restarted?)"
         case .idleTimeout: "nothing heard from the relay (idle timeout)"
         case .probeTimeout: "the relay stopped answering (probe timeout)"
@@ -490,6 +492,9 @@ public struct ChatClientCore: Sendable {
         case let .notice(notice) where notice.kind == .serverShutdown:
             ledger.shutdownNoticeAt = now
             show(.received(message))
+        case let .notice(notice) where notice.kind == .sessionResumed:
+            show(.received(message))
+            sessionTaken(name: notice.name, at: now)
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
@@ -593,7 +598,7 @@ public struct ChatClientCore: Sendable {
             if previous > .zero {
                 rememberedRoundTripTime = min(max(previous, configuration.minimumRememberedRTT), datagram.initialRTT)
             }
-            if !old.isClosed { old.close(code: 0, at: now) }
+            if !old.isClosed { old.close(code: .normal, at: now) }
             while let datagram = old.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             let undelivered = old.takeUnacknowledgedMessages().compactMap { try? ClientMessage(decoding: $0) }
             ledger.requeue(undelivered: undelivered, backlog: backlog)
@@ -667,12 +672,22 @@ public struct ChatClientCore: Sendable {
         actions.append(.left)
     }
 
+    /// NOTICE `sessionResumed`: another connection presented this session's secret and took the
+    /// session. It MUST NOT be taken back by reconnecting (Specs/chat-protocol.md, section 4.3,
+    /// "Resuming a session"): the session closes for good and says why. What was not acknowledged
+    /// stays unacknowledged, for the end-of-input report.
+    mutating func sessionTaken(name: String, at now: Timestamp) {
+        guard ledger.phase != .closed else { return }
+        isSessionTaken = true
+        shutDown(at: now, reporting: .sessionTaken(name: name))
+    }
+
     /// Stops everything: closes the link.
-    mutating func shutDown(at now: Timestamp) {
+    mutating func shutDown(at now: Timestamp, reporting change: ConnectionChange = .closed) {
         guard ledger.phase != .closed else { return }
         ledger.phase = .closed
         if var connection {
-            if !connection.isClosed { connection.close(code: 0, at: now) }
+            if !connection.isClosed { connection.close(code: .normal, at: now) }
             while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             self.connection = connection
         }
@@ -680,6 +695,6 @@ public struct ChatClientCore: Sendable {
             actions.append(.finishStream)
             isStreamOpen = false
         }
-        show(.connection(.closed))
+        show(.connection(change))
     }
 }

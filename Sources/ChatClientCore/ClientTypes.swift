@@ -29,6 +29,10 @@ public enum ConnectionChange: Sendable, Hashable {
     case reconnecting(attempt: Int)
     /// The session was closed by `close()`.
     case closed
+    /// The relay sent NOTICE `sessionResumed`: another connection presented this session's secret and
+    /// took the session named `name`. The session has closed and does not reconnect on its own
+    /// (Specs/chat-protocol.md, section 4.3, "Resuming a session").
+    case sessionTaken(name: String)
 }
 
 /// Why `say` or `sendPrivate` refused a message. Nothing was queued.
@@ -64,7 +68,7 @@ public struct ChatSessionStatistics: Sendable {
     /// UDP or TCP.
     public var transport: TransportKind
     /// The Datagram connection's statistics (UDP only), for the current connection.
-    public var connection: Statistics?
+    public var connection: Connection.Statistics?
     /// Chat messages (SAY, PRIVATE) handed to the session.
     public var messagesSent = 0
     /// Those the relay acknowledged.
@@ -102,6 +106,9 @@ public enum ClientStatus: Sendable, Hashable {
     case quiet(silence: Duration, isReconnecting: Bool)
     /// Closed; nothing more happens.
     case closed
+    /// Closed because another connection took the session (NOTICE `sessionResumed`); it is not
+    /// reconnected, since another run holds the secret.
+    case sessionTaken
 }
 
 /// What the shell must do for the core, in order (`ChatClientCore.pollAction()`).

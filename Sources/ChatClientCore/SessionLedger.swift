@@ -80,7 +80,7 @@ struct SessionLedger {
         return sent + held.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
     }
 
-    /// The HELLO for the next connection: same session id, current name, current rooms.
+    /// The HELLO for the next connection: same session secret, current name, current rooms.
     func hello(_ configuration: ChatClientConfiguration) -> ClientMessage {
         .hello(Hello(sessionSecret: configuration.sessionSecret, name: name, rooms: rooms, software: configuration.software))
     }

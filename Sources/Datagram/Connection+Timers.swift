@@ -50,11 +50,11 @@ extension Connection {
         advanceClock(to: now)
         guard !isClosed else { return }
         if let headOfLineDeadline, self.now >= headOfLineDeadline {
-            finish(.protocolViolation, closeCode: 2)
+            finish(.protocolViolation, closeCode: .protocolError)
             return
         }
         if self.now >= idleDeadline {
-            finish(.idleTimeout, closeCode: 1)
+            finish(.idleTimeout, closeCode: .idleTimeout)
             return
         }
         if let lossTime {
@@ -80,7 +80,7 @@ extension Connection {
         consecutiveProbeTimeouts += 1
         counters.probeTimeouts += 1
         if consecutiveProbeTimeouts >= configuration.maximumProbeCount, hasBackedOffFully {
-            finish(.probeTimeout, closeCode: 1)
+            finish(.probeTimeout, closeCode: .idleTimeout)
             return
         }
         emit(.probeTimeout(count: consecutiveProbeTimeouts, backoff: currentProbeTimeout))

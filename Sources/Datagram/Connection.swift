@@ -72,7 +72,7 @@ public struct Connection: Sendable {
     var isHelloPending = false
     var isWelcomePending = false
     var isPingPending = false
-    var pendingCloseCode: UInt8?
+    var pendingCloseCode: CloseCode?
     var keepaliveReference: Timestamp
     var events = Deque<Event>()
 
@@ -204,7 +204,7 @@ public struct Connection: Sendable {
     }
 
     /// Ends the connection with `reason`, queuing a CLOSE with `code` when one should be sent.
-    mutating func finish(_ reason: CloseReason, closeCode: UInt8?) {
+    mutating func finish(_ reason: CloseReason, closeCode: CloseCode?) {
         guard !isClosed else { return }
         let wasEstablished = state == .established
         state = .closed(reason)
@@ -218,7 +218,7 @@ public struct Connection: Sendable {
     }
 
     /// Closes at once: queues one CLOSE with `code` and moves to `.closed(.local)`.
-    public mutating func close(code: UInt8 = 0, at now: Timestamp) {
+    public mutating func close(code: CloseCode = .normal, at now: Timestamp) {
         advanceClock(to: now)
         finish(.local, closeCode: code)
     }

@@ -1,13 +1,16 @@
 // The public vocabulary of a connection: its configuration, errors, events and statistics.
-// `Connection` itself is in Connection.swift. These names are a contract with Transport, Relay and
-// the simulation tests.
+// `Connection` itself is in Connection.swift. The generic names (`Role`, `Configuration`,
+// `CloseReason`, `Event`, `Statistics`) are nested in `Connection`, so another module can use them
+// without qualifying them by module name (`Connection.Event`, not `Datagram.Event`).
 
-/// Which end of a connection this is.
-public enum Role: Sendable, Hashable {
-    /// Starts the handshake (HELLO, then HELLO with the cookie), then waits for WELCOME.
-    case client
-    /// Created by a server once a HELLO with a valid cookie arrives; answers it with WELCOME.
-    case server
+extension Connection {
+    /// Which end of a connection this is.
+    public enum Role: Sendable, Hashable {
+        /// Starts the handshake (HELLO, then HELLO with the cookie), then waits for WELCOME.
+        case client
+        /// Created by a server once a HELLO with a valid cookie arrives; answers it with WELCOME.
+        case server
+    }
 }
 
 /// Which congestion controller a connection uses.
@@ -18,49 +21,51 @@ public enum CongestionControl: Sendable, Hashable {
     case disabled
 }
 
-/// The tunable parameters of a connection. The defaults follow RFC 9002 where it gives one, except
-/// the two that bound recovery time on short paths (`maximumAckDelay`, `minimumProbeTimeout`): chat
-/// messages come one at a time, so a lost one is recovered by the probe timeout, which includes the
-/// peer's ack delay. 2 ms instead of QUIC's 25 ms cut the 99th-percentile latency at 5 % loss on
-/// loopback from 41 ms to 4 ms and cost almost nothing (bulk data is acknowledged every second
-/// packet anyway). Both ends must use the same `maximumAckDelay`.
-public struct Configuration: Sendable, Hashable {
-    /// The RTT assumed before the first sample (RFC 9002: 333 ms).
-    public var initialRTT: Duration = .milliseconds(333)
-    /// The smallest probe timeout ever armed, whatever the RTT says.
-    public var minimumProbeTimeout: Duration = .milliseconds(2)
-    /// The largest probe timeout exponential backoff may reach.
-    public var maximumProbeTimeout: Duration = .seconds(10)
-    /// How long a receiver may delay an acknowledgement (RFC 9002's max_ack_delay, 25 ms there; 2 ms
-    /// here, see above). The probe timeout adds the peer's value, so keep it the same at both ends.
-    public var maximumAckDelay: Duration = .milliseconds(2)
-    /// Send a PING after this long without sending anything ack-eliciting.
-    public var keepaliveInterval: Duration = .seconds(2)
-    /// Close with `.idleTimeout` after this long without receiving a valid packet. The timer runs from
-    /// creation, so it also bounds a handshake that never gets an answer.
-    public var idleTimeout: Duration = .seconds(10)
-    /// Close with `.probeTimeout` after this many consecutive probe timeouts go unanswered, provided
-    /// the last one had already backed off to `maximumProbeTimeout` (so a path with a tiny RTT is not
-    /// given up within a second).
-    public var maximumProbeCount: Int = 8
-    /// Messages may queue up to this many bytes (not yet acknowledged) before `send` pushes back.
-    public var sendQueueLimit: Int = 1 << 20
-    /// Fragments the receiver holds out of order, per channel, at most. Also the reliable channel's
-    /// message window: a message `reorderBufferLimit` or more beyond the next one to deliver is refused.
-    public var reorderBufferLimit: Int = 2048
-    /// Bytes the receiver may hold for reliable messages after the next one to deliver plus incomplete
-    /// unreliable messages (Specs/reliability.md, "Receive memory"). The default holds a full
-    /// `reorderBufferLimit` of fragments, so a conforming sender never meets it; a server may start a
-    /// connection with less and raise it later (`Connection.receiveBufferBudget`). The next message to
-    /// deliver is always accepted on top of this (at most `Limits.largestHeldMessage` bytes).
-    public var receiveBufferBudget: Int = 4 << 20
-    /// The congestion controller.
-    public var congestionControl: CongestionControl = .newReno
-    /// Emit `Event.trace` for every packet fate.
-    public var isTracing: Bool = false
+extension Connection {
+    /// The tunable parameters of a connection. The defaults follow RFC 9002 where it gives one, except
+    /// the two that bound recovery time on short paths (`maximumAckDelay`, `minimumProbeTimeout`): chat
+    /// messages come one at a time, so a lost one is recovered by the probe timeout, which includes the
+    /// peer's ack delay. 2 ms instead of QUIC's 25 ms cut the 99th-percentile latency at 5 % loss on
+    /// loopback from 41 ms to 4 ms and cost almost nothing (bulk data is acknowledged every second
+    /// packet anyway). Both ends must use the same `maximumAckDelay`.
+    public struct Configuration: Sendable, Hashable {
+        /// The RTT assumed before the first sample (RFC 9002: 333 ms).
+        public var initialRTT: Duration = .milliseconds(333)
+        /// The smallest probe timeout ever armed, whatever the RTT says.
+        public var minimumProbeTimeout: Duration = .milliseconds(2)
+        /// The largest probe timeout exponential backoff may reach.
+        public var maximumProbeTimeout: Duration = .seconds(10)
+        /// How long a receiver may delay an acknowledgement (RFC 9002's max_ack_delay, 25 ms there; 2 ms
+        /// here, see above). The probe timeout adds the peer's value, so keep it the same at both ends.
+        public var maximumAckDelay: Duration = .milliseconds(2)
+        /// Send a PING after this long without sending anything ack-eliciting.
+        public var keepaliveInterval: Duration = .seconds(2)
+        /// Close with `.idleTimeout` after this long without receiving a valid packet. The timer runs from
+        /// creation, so it also bounds a handshake that never gets an answer.
+        public var idleTimeout: Duration = .seconds(10)
+        /// Close with `.probeTimeout` after this many consecutive probe timeouts go unanswered, provided
+        /// the last one had already backed off to `maximumProbeTimeout` (so a path with a tiny RTT is not
+        /// given up within a second).
+        public var maximumProbeCount: Int = 8
+        /// Messages may queue up to this many bytes (not yet acknowledged) before `send` pushes back.
+        public var sendQueueLimit: Int = 1 << 20
+        /// Fragments the receiver holds out of order, per channel, at most. Also the reliable channel's
+        /// message window: a message `reorderBufferLimit` or more beyond the next one to deliver is refused.
+        public var reorderBufferLimit: Int = 2048
+        /// Bytes the receiver may hold for reliable messages after the next one to deliver plus incomplete
+        /// unreliable messages (Specs/reliability.md, "Receive memory"). The default holds a full
+        /// `reorderBufferLimit` of fragments, so a conforming sender never meets it; a server may start a
+        /// connection with less and raise it later (`Connection.receiveBufferBudget`). The next message to
+        /// deliver is always accepted on top of this (at most `Limits.largestHeldMessage` bytes).
+        public var receiveBufferBudget: Int = 4 << 20
+        /// The congestion controller.
+        public var congestionControl: CongestionControl = .newReno
+        /// Emit `Event.trace` for every packet fate.
+        public var isTracing: Bool = false
 
-/// The defaults above.
-    public init() {}
+        /// The defaults above.
+        public init() {}
+    }
 }
 
 /// Why `send` refused a message. Nothing was queued when it throws.
@@ -82,36 +87,40 @@ public enum SendError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Why a connection ended.
-public enum CloseReason: Sendable, Hashable {
-    /// This side called `close`.
-    case local
-    /// The peer sent CLOSE with this code (see the wire format, section 7).
-    case peer(code: UInt8)
-    /// The peer answered with RESET: it has no state for us (for example, it restarted).
-    case reset
-    /// Nothing valid was received for `Configuration.idleTimeout`.
-    case idleTimeout
-    /// `Configuration.maximumProbeCount` probe timeouts in a row went unanswered.
-    case probeTimeout
-    /// The peer broke the protocol in a way that cannot end well: reliable data that can never be
-    /// delivered waited longer than the idle timeout (it did not start its message numbers at 0, or
-    /// never filled a gap). CLOSE code 2 is sent.
-    case protocolViolation
+extension Connection {
+    /// Why a connection ended.
+    public enum CloseReason: Sendable, Hashable {
+        /// This side called `close`.
+        case local
+        /// The peer sent CLOSE with this code (see the wire format, section 7).
+        case peer(code: CloseCode)
+        /// The peer answered with RESET: it has no state for us (for example, it restarted).
+        case reset
+        /// Nothing valid was received for `Configuration.idleTimeout`.
+        case idleTimeout
+        /// `Configuration.maximumProbeCount` probe timeouts in a row went unanswered.
+        case probeTimeout
+        /// The peer broke the protocol in a way that cannot end well: reliable data that can never be
+        /// delivered waited longer than the idle timeout (it did not start its message numbers at 0, or
+        /// never filled a gap). CLOSE code 2 is sent.
+        case protocolViolation
+    }
 }
 
-/// What a connection tells its driver, in order, through `pollEvent`.
-public enum Event: Sendable, Hashable {
-    /// The handshake finished (client: WELCOME received; server: created).
-    case connected
-    /// A complete message arrived.
-    case message([UInt8], channel: Channel)
-    /// The peer acknowledged every fragment of this message (reliable channel only).
-    case acknowledged(MessageID)
-    /// The connection ended; `takeUnacknowledgedMessages()` returns what was never acknowledged.
-    case closed(CloseReason)
-    /// One packet's fate, when `Configuration.isTracing` is on.
-    case trace(PacketFate)
+extension Connection {
+    /// What a connection tells its driver, in order, through `pollEvent`.
+    public enum Event: Sendable, Hashable {
+        /// The handshake finished (client: WELCOME received; server: created).
+        case connected
+        /// A complete message arrived.
+        case message([UInt8], channel: Channel)
+        /// The peer acknowledged every fragment of this message (reliable channel only).
+        case acknowledged(MessageID)
+        /// The connection ended; `takeUnacknowledgedMessages()` returns what was never acknowledged.
+        case closed(CloseReason)
+        /// One packet's fate, when `Configuration.isTracing` is on.
+        case trace(PacketFate)
+    }
 }
 
 /// Why a packet was declared lost (RFC 9002 section 6.1).
@@ -140,71 +149,73 @@ public enum PacketFate: Sendable, Hashable {
     case corruptDropped(bytes: Int, reason: String)
 }
 
-/// Counters and estimates for one connection. All byte counts are whole datagrams.
-public struct Statistics: Sendable, Hashable {
-    /// Datagrams handed out by `pollTransmit`.
-    public var packetsSent = 0
-    /// Bytes of those datagrams.
-    public var bytesSent = 0
-    /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included; packets
-    /// outside the acceptance window are not: see `outOfWindowDropped`).
-    public var packetsReceived = 0
-    /// Bytes of those datagrams.
-    public var bytesReceived = 0
-    /// Fragments sent again: because the packet carrying them was declared lost, or as a probe.
-    public var retransmissions = 0
-    /// Packets declared lost (by packet or time threshold).
-    public var packetsLost = 0
-    /// Probe timeouts that fired.
-    public var probeTimeouts = 0
-    /// Packets received that had been received before.
-    public var duplicatesDropped = 0
-    /// Fragments that arrived ahead of a gap and waited in the reorder buffer.
-    public var outOfOrderBuffered = 0
-    /// DATA packets refused, unacknowledged, while `Connection.isAcceptingData` was false.
-    public var dataRefused = 0
-    /// Datagrams whose checksum did not match.
-    public var corruptDropped = 0
-    /// Reliable DATA packets dropped unacknowledged because the reorder buffer was full (the sender
-    /// retransmits them). A peer that follows the window rule never causes this.
-    public var reorderBufferDropped = 0
-    /// Datagrams too short, of another protocol or version, or otherwise unparseable.
-    public var malformedDropped = 0
-    /// Packets whose number lies outside the acceptance window (more than
-    /// `Limits.packetNumberWindow` from the largest received): dropped without touching any state.
-    public var outOfWindowDropped = 0
-    /// DATA packets refused, unacknowledged, as protocol violations: a fragment count that disagrees
-    /// with an earlier fragment of the same message, or a reliable message number that can never be
-    /// delivered (outside the message window).
-    public var protocolViolations = 0
-    /// DATA packets refused, unacknowledged, because buffering them would exceed
-    /// `receiveBufferBudget` (the sender retransmits them later).
-    public var receiveBudgetDropped = 0
-    /// Bytes held right now for reassembly and reordering, as the receive budget counts them.
-    public var receiveBufferedBytes = 0
-    /// Messages accepted by `send`.
-    public var messagesSent = 0
-    /// Messages delivered as `Event.message`.
-    public var messagesDelivered = 0
-    /// The smoothed RTT (RFC 9002 smoothed_rtt); the initial RTT before any sample.
-    public var smoothedRTT: Duration = .zero
-    /// The smallest RTT sample seen (min_rtt); zero before any sample.
-    public var minimumRTT: Duration = .zero
-    /// The RTT variation (rttvar).
-    public var rttVariance: Duration = .zero
-    /// The most recent RTT sample (latest_rtt).
-    public var latestRTT: Duration = .zero
-    /// The probe timeout currently in force, backoff included.
-    public var probeTimeout: Duration = .zero
-    /// The congestion window in bytes (very large when congestion control is disabled).
-    public var congestionWindow = 0
-    /// Bytes of ack-eliciting packets sent and neither acknowledged nor lost.
-    public var bytesInFlight = 0
-    /// Bytes of messages accepted by `send` and not yet acknowledged.
-    public var queuedBytes = 0
+extension Connection {
+    /// Counters and estimates for one connection. All byte counts are whole datagrams.
+    public struct Statistics: Sendable, Hashable {
+        /// Datagrams handed out by `pollTransmit`.
+        public var packetsSent = 0
+        /// Bytes of those datagrams.
+        public var bytesSent = 0
+        /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included; packets
+        /// outside the acceptance window are not: see `outOfWindowDropped`).
+        public var packetsReceived = 0
+        /// Bytes of those datagrams.
+        public var bytesReceived = 0
+        /// Fragments sent again: because the packet carrying them was declared lost, or as a probe.
+        public var retransmissions = 0
+        /// Packets declared lost (by packet or time threshold).
+        public var packetsLost = 0
+        /// Probe timeouts that fired.
+        public var probeTimeouts = 0
+        /// Packets received that had been received before.
+        public var duplicatesDropped = 0
+        /// Fragments that arrived ahead of a gap and waited in the reorder buffer.
+        public var outOfOrderBuffered = 0
+        /// DATA packets refused, unacknowledged, while `Connection.isAcceptingData` was false.
+        public var dataRefused = 0
+        /// Datagrams whose checksum did not match.
+        public var corruptDropped = 0
+        /// Reliable DATA packets dropped unacknowledged because the reorder buffer was full (the sender
+        /// retransmits them). A peer that follows the window rule never causes this.
+        public var reorderBufferDropped = 0
+        /// Datagrams too short, of another protocol or version, or otherwise unparseable.
+        public var malformedDropped = 0
+        /// Packets whose number lies outside the acceptance window (more than
+        /// `Limits.packetNumberWindow` from the largest received): dropped without touching any state.
+        public var outOfWindowDropped = 0
+        /// DATA packets refused, unacknowledged, as protocol violations: a fragment count that disagrees
+        /// with an earlier fragment of the same message, or a reliable message number that can never be
+        /// delivered (outside the message window).
+        public var protocolViolations = 0
+        /// DATA packets refused, unacknowledged, because buffering them would exceed
+        /// `receiveBufferBudget` (the sender retransmits them later).
+        public var receiveBudgetDropped = 0
+        /// Bytes held right now for reassembly and reordering, as the receive budget counts them.
+        public var receiveBufferedBytes = 0
+        /// Messages accepted by `send`.
+        public var messagesSent = 0
+        /// Messages delivered as `Event.message`.
+        public var messagesDelivered = 0
+        /// The smoothed RTT (RFC 9002 smoothed_rtt); the initial RTT before any sample.
+        public var smoothedRTT: Duration = .zero
+        /// The smallest RTT sample seen (min_rtt); zero before any sample.
+        public var minimumRTT: Duration = .zero
+        /// The RTT variation (rttvar).
+        public var rttVariance: Duration = .zero
+        /// The most recent RTT sample (latest_rtt).
+        public var latestRTT: Duration = .zero
+        /// The probe timeout currently in force, backoff included.
+        public var probeTimeout: Duration = .zero
+        /// The congestion window in bytes (very large when congestion control is disabled).
+        public var congestionWindow = 0
+        /// Bytes of ack-eliciting packets sent and neither acknowledged nor lost.
+        public var bytesInFlight = 0
+        /// Bytes of messages accepted by `send` and not yet acknowledged.
+        public var queuedBytes = 0
 
-/// All counters at zero.
-    public init() {}
+        /// All counters at zero.
+        public init() {}
+    }
 }
 
 /// Where a connection is in its life.
@@ -214,5 +225,5 @@ public enum ConnectionState: Sendable, Hashable {
     /// Messages flow.
     case established
     /// The connection ended, for this reason; it ignores all further input.
-    case closed(CloseReason)
+    case closed(Connection.CloseReason)
 }

@@ -51,9 +51,6 @@ public struct SimulatedLink: Sendable {
         SplitMix64.derive(runSeed, 0x4C49_4E4B_0000_0000 | direction)
     }
 
-    /// Datagrams scheduled and not yet delivered.
-    public var inFlightCount: Int { inFlight.count }
-
     /// A datagram enters the link at `now`; the link decides its fate at once and returns it.
     @discardableResult
     public mutating func send(_ datagram: [UInt8], at now: Timestamp) -> DatagramFate {

@@ -141,7 +141,7 @@ extension SimulatedPair {
     mutating func flush(_ side: Side) {
         let before = connection(side)?.statistics
         var outgoing: [[UInt8]] = []
-        var events: [Event] = []
+        var events: [Connection.Event] = []
         withConnection(side) { connection, time in
             while let datagram = connection.pollTransmit(at: time) { outgoing.append(datagram) }
             while let event = connection.pollEvent() { events.append(event) }
@@ -157,7 +157,7 @@ extension SimulatedPair {
     /// A sender may put new data in flight only while under its congestion window, then overshoot it by at
     /// most one datagram; probes may go beyond it, two datagrams at most (RFC 9002 sections 7 and 7.5).
     /// The window itself may drop below what is in flight when a loss halves it: that is not a violation.
-    private mutating func checkWindow(on side: Side, before: Statistics, after: Statistics) {
+    private mutating func checkWindow(on side: Side, before: Connection.Statistics, after: Connection.Statistics) {
         guard configuration(of: side).congestionControl == .newReno, after.congestionWindow > 0 else { return }
         let added = after.bytesInFlight - before.bytesInFlight
         let allowance = max(0, after.congestionWindow - before.bytesInFlight) + Limits.maximumDatagramSize
@@ -168,7 +168,7 @@ extension SimulatedPair {
         }
     }
 
-    private mutating func record(_ event: Event, on side: Side) {
+    private mutating func record(_ event: Connection.Event, on side: Side) {
         if records[side]!.closed != nil, event.isAfterCloseViolation {
             records[side]!.contractViolations.append("\(event) after .closed at \(now)")
         }
@@ -210,7 +210,7 @@ extension SimulatedPair {
     }
 }
 
-extension Event {
+extension Connection.Event {
     /// True for events a closed connection must never produce (it may still trace).
     fileprivate var isAfterCloseViolation: Bool {
         switch self {

@@ -21,9 +21,9 @@ public struct SimulatedPair: Sendable {
         /// The run's seed: link decisions, the connection id and the cookie secret all derive from it.
         public var seed: UInt64
         /// The client's configuration.
-        public var clientConfiguration = Configuration()
+        public var clientConfiguration = Connection.Configuration()
         /// The server's configuration.
-        public var serverConfiguration = Configuration()
+        public var serverConfiguration = Connection.Configuration()
         /// What the client-to-server direction does to datagrams.
         public var clientToServer = LinkConditions()
         /// What the server-to-client direction does to datagrams.
@@ -98,7 +98,7 @@ public struct SimulatedPair: Sendable {
     public func record(of side: Side) -> SideRecord { records[side] ?? SideRecord() }
 
     /// The connection statistics of `side`, or nil for a server not yet created.
-    public func statistics(of side: Side) -> Statistics? {
+    public func statistics(of side: Side) -> Connection.Statistics? {
         side == .client ? client.statistics : server?.statistics
     }
 
@@ -115,7 +115,7 @@ public struct SimulatedPair: Sendable {
     }
 
     /// Closes `side` at the current time, as its application would.
-    public mutating func close(_ side: Side, code: UInt8 = 0) {
+    public mutating func close(_ side: Side, code: CloseCode = .normal) {
         withConnection(side) { $0.close(code: code, at: $1) }
         flush(side)
     }
@@ -156,7 +156,7 @@ public struct SimulatedPair: Sendable {
 
     func connection(_ side: Side) -> Connection? { side == .client ? client : server }
 
-    func configuration(of side: Side) -> Configuration {
+    func configuration(of side: Side) -> Connection.Configuration {
         side == .client ? options.clientConfiguration : options.serverConfiguration
     }
 

@@ -47,14 +47,14 @@ public struct SideRecord: Sendable {
     /// When `.connected` came out.
     public var connectedAt: Timestamp?
     /// Why and when the connection ended, if it did.
-    public var closed: (reason: CloseReason, time: Timestamp)?
+    public var closed: (reason: Connection.CloseReason, time: Timestamp)?
     /// Times `send` threw `sendQueueFull`; the message was kept and offered again later.
     public var pushbacks = 0
     /// Messages `send` refused for good (`messageTooLarge`, `connectionClosed`), with the error.
     public var refused: [(bytes: [UInt8], error: SendError)] = []
-    /// The largest `Statistics.queuedBytes` seen after any step.
+    /// The largest `Connection.Statistics.queuedBytes` seen after any step.
     public var peakQueuedBytes = 0
-    /// The largest `Statistics.bytesInFlight` seen after any step.
+    /// The largest `Connection.Statistics.bytesInFlight` seen after any step.
     public var peakBytesInFlight = 0
     /// Descriptions of every buffer cap found exceeded (empty when all is well).
     public var capViolations: [String] = []

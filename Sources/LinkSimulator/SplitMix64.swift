@@ -25,11 +25,6 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         Double(next() >> 11) * 0x1.0p-53
     }
 
-    /// True with probability `probability` (0 never, 1 always); always consumes exactly one output.
-    public mutating func nextBool(probability: Double) -> Bool {
-        nextUnit() < probability
-    }
-
     /// A uniform duration in `0 ... upperBound`, at microsecond resolution; always consumes one output.
     public mutating func nextDuration(upTo upperBound: Duration) -> Duration {
         let micros = upperBound.wholeMicroseconds

@@ -1,6 +1,4 @@
 import Transport
-import Dispatch
-import Glibc
 import Synchronization
 
 /// The outcome of one bulk transfer: how many payload bytes went out and arrived, and how long it took.
@@ -30,16 +28,14 @@ public enum BulkBaseline {
     /// Loopback UDP never pushes back on the sender: what the receiver cannot keep up with is dropped
     /// from its buffer, so `bytesReceived` shows how much of the send rate survives.
     public static func measureUDP(bytes: Int, datagramSize: Int) throws -> BulkSample {
-        let sink = try MeasurementSocket.udp()
-        let sender = try MeasurementSocket.udp()
+        let sink = try RawLoopbackSocket.udp()
+        let sender = try RawLoopbackSocket.udp()
         sink.setBufferSizes(4 << 20)
         let port = try sink.localPort()
         let counter = SinkCounter()
         let stop = StopFlag()
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        let finished = BackgroundWork {
             runUDPSink(sink, counter: counter, stop: stop)
-            finished.signal()
         }
         let clock = ContinuousClock()
         let start = clock.now
@@ -60,15 +56,13 @@ public enum BulkBaseline {
 
     /// Writes `bytes` down one TCP connection in writes of `writeSize` and times the sink reading them all.
     public static func measureTCP(bytes: Int, writeSize: Int = 65_536) throws -> BulkSample {
-        let listener = try MeasurementSocket.tcpListener()
+        let listener = try RawLoopbackSocket.tcpListener()
         let port = try listener.localPort()
         let counter = SinkCounter()
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        let finished = BackgroundWork {
             if let connection = try? listener.accept() { runTCPSink(connection, counter: counter) }
-            finished.signal()
         }
-        let sender = try MeasurementSocket.tcpConnected(to: port)
+        let sender = try RawLoopbackSocket.tcpConnected(to: port)
         let clock = ContinuousClock()
         let start = clock.now
         let chunk = [UInt8](repeating: 0x62, count: writeSize)
@@ -90,14 +84,14 @@ public enum BulkBaseline {
     private static func waitUntilQuiet(_ counter: SinkCounter) {
         var last = counter.bytes
         while true {
-            usleep(100_000)
+            BackgroundWork.sleep(for: .milliseconds(100))
             let now = counter.bytes
             if now == last { return }
             last = now
         }
     }
 
-    private static func runUDPSink(_ socket: MeasurementSocket, counter: SinkCounter, stop: StopFlag) {
+    private static func runUDPSink(_ socket: RawLoopbackSocket, counter: SinkCounter, stop: StopFlag) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         buffer.withUnsafeMutableBytes { raw in
             while !stop.isRaised {
@@ -107,7 +101,7 @@ public enum BulkBaseline {
         }
     }
 
-    private static func runTCPSink(_ connection: MeasurementSocket, counter: SinkCounter) {
+    private static func runTCPSink(_ connection: RawLoopbackSocket, counter: SinkCounter) {
         var buffer = [UInt8](repeating: 0, count: 1 << 18)
         buffer.withUnsafeMutableBytes { raw in
             while true {

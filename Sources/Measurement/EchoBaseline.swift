@@ -1,6 +1,4 @@
 import Transport
-import Dispatch
-import Glibc
 import Synchronization
 
 /// Round-trip times of one paced echo run: what the socket floor gives a chat message.
@@ -46,14 +44,12 @@ public struct PacedSchedule: Sendable, Hashable {
 public enum EchoBaseline {
     /// Sends paced datagrams to a UDP echo server and records each round trip.
     public static func measureUDPRoundTrips(_ schedule: PacedSchedule) throws -> RoundTripSample {
-        let server = try MeasurementSocket.udp()
-        let client = try MeasurementSocket.udp()
+        let server = try RawLoopbackSocket.udp()
+        let client = try RawLoopbackSocket.udp()
         let port = try server.localPort()
         let stop = StopFlag()
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        let finished = BackgroundWork {
             runUDPEchoServer(server, stop: stop)
-            finished.signal()
         }
         defer {
             stop.raise()
@@ -78,14 +74,12 @@ public enum EchoBaseline {
 
     /// Sends paced fixed-size records over a TCP connection to an echo server and records each round trip.
     public static func measureTCPRoundTrips(_ schedule: PacedSchedule) throws -> RoundTripSample {
-        let listener = try MeasurementSocket.tcpListener()
+        let listener = try RawLoopbackSocket.tcpListener()
         let port = try listener.localPort()
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        let finished = BackgroundWork {
             if let connection = try? listener.accept() { runTCPEchoServer(connection) }
-            finished.signal()
         }
-        let client = try MeasurementSocket.tcpConnected(to: port)
+        let client = try RawLoopbackSocket.tcpConnected(to: port)
         defer {
             client.shutdownWrite()
             finished.wait()
@@ -116,7 +110,7 @@ public enum EchoBaseline {
         return sequences
     }
 
-    private static func runUDPEchoServer(_ socket: MeasurementSocket, stop: StopFlag) {
+    private static func runUDPEchoServer(_ socket: RawLoopbackSocket, stop: StopFlag) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         buffer.withUnsafeMutableBytes { raw in
             while !stop.isRaised {
@@ -128,7 +122,7 @@ public enum EchoBaseline {
         }
     }
 
-    private static func runTCPEchoServer(_ connection: MeasurementSocket) {
+    private static func runTCPEchoServer(_ connection: RawLoopbackSocket) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         buffer.withUnsafeMutableBytes { raw in
             while true {

@@ -1,3 +1,5 @@
+import Transport
+
 /// Counters of the current network namespace from `/proc/net/netstat` and `/proc/net/snmp`.
 ///
 /// On loopback every packet is counted once in `OutOctets` as it leaves (including packets a firewall
@@ -18,8 +20,8 @@ public struct NetworkCounters: Sendable, Hashable {
 
     /// Reads both files now; nil when `/proc/net` is unreadable.
     public static func read() -> NetworkCounters? {
-        guard let netstat = ProcessSample.readProcFile("/proc/net/netstat"),
-              let snmp = ProcessSample.readProcFile("/proc/net/snmp"),
+        guard let netstat = ProcFile.read("/proc/net/netstat"),
+              let snmp = ProcFile.read("/proc/net/snmp"),
               let octets = value(of: "OutOctets", section: "IpExt", in: netstat),
               let retransmitted = value(of: "RetransSegs", section: "Tcp", in: snmp) else { return nil }
         return NetworkCounters(ipBytesSent: octets, tcpSegmentsRetransmitted: retransmitted)

@@ -1,5 +1,4 @@
 import Transport
-import Glibc
 
 /// CPU time and resident memory of one process, read from `/proc` (Linux only).
 public struct ProcessSample: Sendable, Hashable {
@@ -16,11 +15,11 @@ public struct ProcessSample: Sendable, Hashable {
 
     /// Reads `/proc/PID/stat` and `/proc/PID/status`; nil when the process is gone or unreadable.
     public static func read(processID: Int32) -> ProcessSample? {
-        guard let stat = readProcFile("/proc/\(processID)/stat"),
-              let status = readProcFile("/proc/\(processID)/status"),
+        guard let stat = ProcFile.read("/proc/\(processID)/stat"),
+              let status = ProcFile.read("/proc/\(processID)/status"),
               let ticks = cpuTicks(fromStat: stat),
               let resident = residentKilobytes(fromStatus: status) else { return nil }
-        let ticksPerSecond = Int64(max(1, sysconf(Int32(_SC_CLK_TCK))))
+        let ticksPerSecond = ProcFile.clockTicksPerSecond
         let cpuTime = Duration.microseconds(ticks * 1_000_000 / ticksPerSecond)
         return ProcessSample(cpuTime: cpuTime, residentBytes: resident * 1024)
     }
@@ -47,41 +46,5 @@ public struct ProcessSample: Sendable, Hashable {
             return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
         }
         return nil
-    }
-
-    static func readProcFile(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else { break }
-            bytes.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// The process's limit on open file descriptors.
-public enum FileDescriptorLimit {
-    /// Raises the soft limit to `wanted` (and the hard limit too when permitted); returns the soft limit now in force.
-    @discardableResult
-    public static func raise(to wanted: Int) -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
-        let target = rlim_t(wanted)
-        if limit.rlim_cur >= target { return Int(limit.rlim_cur) }
-        var raised = limit
-        raised.rlim_cur = target
-        raised.rlim_max = max(limit.rlim_max, target)
-        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) != 0 {
-            raised.rlim_cur = min(target, limit.rlim_max)
-            raised.rlim_max = limit.rlim_max
-            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised)
-        }
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        return Int(limit.rlim_cur)
     }
 }

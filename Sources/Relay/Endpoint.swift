@@ -22,10 +22,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// `127.0.0.1:5000` or `[::1]:5000`.
     public var addressDescription: String {
-        if address.count == 4 {
-            return address.map(String.init).joined(separator: ".") + ":\(port)"
-        }
-        return "[\(Self.describeIPv6(address))]:\(port)"
+        EndpointText.endpoint(ip: address, port: port)
     }
 
     /// `127.0.0.1:5000 udp`.
@@ -34,27 +31,4 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// The bytes a `CookieJar` binds its cookie to: the address (an IPv4-mapped IPv6 address as its 4
     /// IPv4 bytes) followed by the big-endian port (wire format, section 6).
     public var cookieAddress: [UInt8] { CookieJar.addressInput(ip: address, port: port) }
-
-    private static func describeIPv6(_ bytes: [UInt8]) -> String {
-        guard bytes.count == 16 else { return bytes.map { String($0, radix: 16) }.joined(separator: ".") }
-        let groups = stride(from: 0, to: 16, by: 2).map { Int(bytes[$0]) << 8 | Int(bytes[$0 + 1]) }
-        let run = longestZeroRun(groups)
-        func hex(_ slice: ArraySlice<Int>) -> String { slice.map { String($0, radix: 16) }.joined(separator: ":") }
-        guard let run, run.count > 1 else { return hex(groups[...]) }
-        return hex(groups[..<run.lowerBound]) + "::" + hex(groups[run.upperBound...])
-    }
-
-    private static func longestZeroRun(_ groups: [Int]) -> Range<Int>? {
-        var best: Range<Int>?
-        var start: Int?
-        for index in 0...groups.count {
-            if index < groups.count, groups[index] == 0 {
-                if start == nil { start = index }
-            } else if let begin = start {
-                if (best?.count ?? 0) < index - begin { best = begin..<index }
-                start = nil
-            }
-        }
-        return best
-    }
 }

@@ -1,4 +1,5 @@
 import Chat
+import CommandLineSupport
 import Datagram
 
 /// What a rate-limited log line is about. Lines of one kind share one budget.

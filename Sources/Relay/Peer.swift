@@ -41,7 +41,7 @@ struct Peer: Sendable {
 
     /// UDP: the connection's smoothed RTT once it has a sample (before that the estimator still holds
     /// `initialRTT`, with no latest sample); TCP: the client's last report.
-    func roundTripTime(connection: Statistics?, initialRTT: Duration) -> Duration? {
+    func roundTripTime(connection: Connection.Statistics?, initialRTT: Duration) -> Duration? {
         guard let statistics = connection else { return reportedRoundTripTime }
         let hasSample = statistics.latestRTT != .zero || statistics.smoothedRTT != initialRTT
         return hasSample ? statistics.smoothedRTT : nil
@@ -85,12 +85,12 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The Datagram CLOSE code (wire format, section 7) for this departure.
-    var closeCode: UInt8 {
+    var closeCode: CloseCode {
         switch self {
-        case .quit, .replaced, .sendQueueOverflow, .connectionLost, .stalled: 0
-        case .timedOut: 1
-        case .protocolError, .noHello: 2
-        case .shutdown: 3
+        case .quit, .replaced, .sendQueueOverflow, .connectionLost, .stalled: .normal
+        case .timedOut: .idleTimeout
+        case .protocolError, .noHello: .protocolError
+        case .shutdown: .shuttingDown
         }
     }
 

@@ -1,4 +1,5 @@
 import Chat
+import CommandLineSupport
 import Datagram
 
 /// The relay's tunable limits. The defaults suit a classroom on one machine or a LAN.
@@ -13,7 +14,7 @@ public struct RelayConfiguration: Sendable {
     /// The Datagram parameters of every UDP peer's connection. Its `sendQueueLimit` is the UDP peer's
     /// send-queue cap; its `idleTimeout` is raised to at least twice `peerTimeout` so that the relay's
     /// own eviction (with its notice) always comes first.
-    public var connection = Configuration()
+    public var connection = Connection.Configuration()
     /// The most bytes a UDP peer that has not joined yet may have held for reordering and reassembly
     /// (`Connection.receiveBufferBudget`); once it joins, `connection.receiveBufferBudget` applies.
     /// Its next message to deliver is always taken on top (at most `Limits.largestHeldMessage`).
@@ -82,27 +83,6 @@ public struct RateLimit: Sendable, Hashable {
     /// What the `relay` command uses unless told otherwise: 50 messages and 200,000 bytes per second,
     /// 4 seconds of burst (200 lines at once). A person typing, or pasting a page, never reaches it.
     public static let commandLineDefault = RateLimit(messagesPerSecond: 50, bytesPerSecond: 200_000)
-}
-
-/// How much a log line matters.
-public enum LogLevel: Int, Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// Per-message detail (malformed input, refused requests).
-    case debug
-    /// Joins, quits, timeouts, shutdown.
-    case info
-    /// Something a user will notice (queue overflow, a refused peer).
-    case warning
-
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// `debug`, `info` or `warning`.
-    public var description: String {
-        switch self {
-        case .debug: "debug"
-        case .info: "info"
-        case .warning: "warning"
-        }
-    }
 }
 
 /// What the driver must do next, in order (see `RelayCore`).

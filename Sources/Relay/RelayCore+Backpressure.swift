@@ -63,6 +63,6 @@ extension RelayCore {
     mutating func applyBackpressure(to sender: Endpoint, datagram: [UInt8]) {
         let isHeld = isHeldBack(sender) || isShuttingDown
         connections[sender]?.isAcceptingData = !isHeld
-        if isHeld, datagram.count > 3, datagram[3] == 0x01 { statistics.dataHeldBack += 1 }
+        if isHeld, PacketHeader.peek(datagram)?.type == .data { statistics.dataHeldBack += 1 }
     }
 }

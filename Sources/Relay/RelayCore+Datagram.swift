@@ -7,8 +7,9 @@ extension RelayCore {
     /// A datagram for a known connection goes to it; anything else goes to the stateless `CookieJar`,
     /// which answers with a COOKIE or RESET, drops it, or accepts a HELLO with a valid cookie.
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
-        if let id = peers[endpoint]?.connectionID, Self.connectionID(of: datagram) == id {
-            let before = connections[endpoint]?.statistics ?? Statistics()
+        let peeked = PacketHeader.peek(datagram)
+        if let id = peers[endpoint]?.connectionID, peeked?.connectionID == id {
+            let before = connections[endpoint]?.statistics ?? Connection.Statistics()
             applyBackpressure(to: endpoint, datagram: datagram)
             applyReceiveBudget(to: endpoint, holding: before.receiveBufferedBytes)
             connections[endpoint]?.handleDatagram(datagram, at: now)
@@ -19,7 +20,7 @@ extension RelayCore {
             statistics.receiveBufferedBytes += after.receiveBufferedBytes - before.receiveBufferedBytes
             statistics.receiveBudgetRefused += after.receiveBudgetDropped - before.receiveBudgetDropped
             markPending(endpoint)
-        } else if peers[endpoint]?.connectionID != nil, Self.isOurs(datagram), !Self.isHello(datagram) {
+        } else if peers[endpoint]?.connectionID != nil, let peeked, peeked.type != .hello {
             // The endpoint's live connection uses another id: a straggler of a connection this one
             // replaced. Answering it (RESET) would send the live client a datagram carrying an id
             // not its own, so it is dropped.
@@ -39,27 +40,10 @@ extension RelayCore {
         connections[endpoint]?.receiveBufferBudget = relayLeft <= 0 ? 0 : Swift.min(perConnection, held + relayLeft)
     }
 
-    /// True for a datagram with a whole header and our magic (anything else is garbage for the jar).
-    static func isOurs(_ datagram: [UInt8]) -> Bool {
-        datagram.count >= Limits.headerSize && datagram[0] == 0xDA && datagram[1] == 0x7A
-    }
-
-    /// True for a datagram whose type byte says HELLO (a client starting a connection).
-    static func isHello(_ datagram: [UInt8]) -> Bool {
-        datagram.count > 3 && datagram[3] == PacketType.hello.rawValue
-    }
-
-    /// The connection id of a datagram that is long enough to have one (wire format, section 2).
-    static func connectionID(of datagram: [UInt8]) -> ConnectionID? {
-        guard datagram.count >= Limits.headerSize else { return nil }
-        let raw = datagram[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        return ConnectionID(rawValue: raw)
-    }
-
     private mutating func respondStatelessly(to datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         switch cookieJar.respond(to: datagram, from: endpoint.cookieAddress, at: now) {
         case let .reply(bytes):
-            if bytes.count > 3, bytes[3] == 0x05 { statistics.resetsSent += 1 } else { statistics.cookiesIssued += 1 }
+            if PacketHeader.peek(bytes)?.type == .reset { statistics.resetsSent += 1 } else { statistics.cookiesIssued += 1 }
             actions.append(.sendDatagram(bytes, to: endpoint))
         case let .drop(reason):
             statistics.statelessDropped += 1
@@ -86,7 +70,7 @@ extension RelayCore {
         if let refusal = refusalReason(for: endpoint) {
             statistics.peersRefused += 1
             log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
-            connection.close(code: isShuttingDown ? 3 : 4, at: now)
+            connection.close(code: isShuttingDown ? .shuttingDown : .refused, at: now)
             while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
             return
         }
@@ -126,7 +110,7 @@ extension RelayCore {
         }
     }
 
-    private mutating func handleConnectionEvent(_ event: Event, from endpoint: Endpoint, at now: Timestamp) {
+    private mutating func handleConnectionEvent(_ event: Connection.Event, from endpoint: Endpoint, at now: Timestamp) {
         switch event {
         case let .message(bytes, channel):
             // Chat travels on the reliable-ordered channel only (Specs/chat-protocol.md, section 1).

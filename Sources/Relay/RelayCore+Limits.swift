@@ -37,7 +37,7 @@ extension RelayCore {
 
     /// Packets a connection has heard from its peer, including DATA refused while the peer was pushed
     /// back: a pushed-back peer is still heard (its keepalives and retransmissions count).
-    static func packetsHeard(_ statistics: Statistics?) -> Int {
+    static func packetsHeard(_ statistics: Connection.Statistics?) -> Int {
         guard let statistics else { return 0 }
         return statistics.packetsReceived + statistics.dataRefused
     }

@@ -1,4 +1,5 @@
 import Chat
+import CommandLineSupport
 import Datagram
 
 /// The relay as a pure state machine: peers, names, rooms and routing, for UDP and TCP users at once.
@@ -35,7 +36,7 @@ public struct RelayCore: Sendable {
     let senderIDs: @Sendable (SessionSecret) -> SenderID
     /// Caps repeated log lines (RelayLogLimiter.swift).
     var logLimiter = LogLimiter()
-    let connectionConfiguration: Configuration
+    let connectionConfiguration: Connection.Configuration
     var peers: [Endpoint: Peer] = [:]
     /// The Datagram connection of every UDP peer, by endpoint.
     var connections: [Endpoint: Connection] = [:]

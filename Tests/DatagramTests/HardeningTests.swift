@@ -22,7 +22,7 @@ struct Forger {
 }
 
 /// A server connection fed by a forger that completed the handshake (HELLO packet 0 at 0 ms).
-func forgedServer(_ configuration: Configuration = Configuration()) -> (Connection, Forger) {
+func forgedServer(_ configuration: Connection.Configuration = Connection.Configuration()) -> (Connection, Forger) {
     var forger = Forger(packetNumber: 0)
     var server = Connection(role: .server, id: Script.id, configuration: configuration, now: .ms(0))
     server.handleDatagram(forger.packet(.hello(cookie: [UInt8](repeating: 0, count: 16))), at: .ms(0))
@@ -197,7 +197,7 @@ struct ReceiveBudgetTests {
     /// held.
     @Test("over budget, a waiting fragment is refused unacknowledged; raising the budget takes it; the head always goes in")
     func budget() {
-        var configuration = Configuration()
+        var configuration = Connection.Configuration()
         configuration.receiveBufferBudget = 3_000
         var (server, forger) = forgedServer(configuration)
         server.handleDatagram(forger.data(1, 0, of: 3, payload: Forger.full), at: .ms(10))   // 1 + 1158 + 32 + 88 bytes
@@ -232,7 +232,7 @@ struct ReceiveBudgetTests {
     /// held.
     @Test("unreliable partial messages give up the oldest to stay within the budget")
     func unreliableWithinBudget() {
-        var configuration = Configuration()
+        var configuration = Connection.Configuration()
         configuration.receiveBufferBudget = 4_000
         var (server, forger) = forgedServer(configuration)
         for message in UInt32(0)..<10 {
@@ -248,7 +248,7 @@ struct ReceiveBudgetTests {
 struct FirstMessageNumberTests {
     /// Feeds one message numbered `first`, keeps the peer alive with PINGs every second, and returns
     /// how and when the server ended and whether the DATA was acknowledged.
-    func run(first: UInt32) -> (reason: CloseReason?, at: Timestamp?, acknowledged: Bool, closeCode: UInt8?) {
+    func run(first: UInt32) -> (reason: Connection.CloseReason?, at: Timestamp?, acknowledged: Bool, closeCode: CloseCode?) {
         var (server, forger) = forgedServer()
         server.handleDatagram(forger.data(first), at: .ms(10))
         let acknowledged = largestAcknowledged(&server, at: .ms(20)) == 1
@@ -262,11 +262,11 @@ struct FirstMessageNumberTests {
             server.handleDatagram(forger.packet(.ping), at: .ms(time))
             _ = Script.transmitAll(&server, at: .ms(time))
         }
-        let closeCode = Script.transmitAll(&server, at: .ms(time)).compactMap { datagram -> UInt8? in
+        let closeCode = Script.transmitAll(&server, at: .ms(time)).compactMap { datagram -> CloseCode? in
             if case .close(let code) = Script.packet(datagram).body { return code }
             return nil
         }.first
-        let reason = Script.events(&server).compactMap { event -> CloseReason? in
+        let reason = Script.events(&server).compactMap { event -> Connection.CloseReason? in
             if case .closed(let reason) = event { return reason }
             return nil
         }.first
@@ -288,7 +288,7 @@ struct FirstMessageNumberTests {
         #expect(outcome.acknowledged, "within the window: buffered and acknowledged")
         #expect(outcome.reason == .protocolViolation)
         #expect(outcome.at == .ms(10) + .seconds(20))
-        #expect(outcome.closeCode == 2)
+        #expect(outcome.closeCode == .protocolError)
     }
 
     /// Specs/wire-format.md, section 5: The message window: taken when *h* ≤ *m* < *h* + *R*, or behind *h* and
@@ -302,7 +302,7 @@ struct FirstMessageNumberTests {
         let outcome = run(first: 0xFFFF_FFFE)
         #expect(!outcome.acknowledged)
         #expect(outcome.reason == .protocolViolation)
-        #expect(outcome.closeCode == 2)
+        #expect(outcome.closeCode == .protocolError)
     }
 
     /// Specs/wire-format.md, section 5: The message window: taken when *h* ≤ *m* < *h* + *R*, or behind *h* and
@@ -329,7 +329,7 @@ struct MessageLimitTests {
     /// datagram over 1200 bytes.
     @Test("65,536 bytes go (57 fragments, the last 688 bytes) and arrive; 65,537 are refused by send")
     func senderBoundary() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.congestionControl = .disabled
         var (client, server) = Script.establishedPair(configuration)
         let largest = [UInt8](repeating: 9, count: Limits.maximumMessageSize)

@@ -4,7 +4,7 @@ import Testing
 @Suite("Keepalive, idle timeout, close and reset")
 struct LivenessTests {
     /// An established client with nothing outstanding: its WELCOME acknowledged at 125 ms by an ACK.
-    func quietClient(_ configuration: Configuration = .rfc9002) -> Connection {
+    func quietClient(_ configuration: Connection.Configuration = .rfc9002) -> Connection {
         var (client, _) = Script.establishedPair(configuration)
         client.handleTimeout(at: .ms(125))
         #expect(Script.transmitAll(&client, at: .ms(125)).map { Script.packet($0).type } == [.ack])
@@ -33,7 +33,7 @@ struct LivenessTests {
     /// no reliable message is lost without the application being able to take it back.
     @Test("idle timeout closes exactly idleTimeout after the last packet received, with CLOSE 1")
     func idleTimeout() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.keepaliveInterval = .seconds(60)
         var client = quietClient(configuration)
         #expect(client.nextDeadline == .ms(10_100))
@@ -43,7 +43,7 @@ struct LivenessTests {
         #expect(client.state == .closed(.idleTimeout))
         #expect(Script.events(&client) == [.closed(.idleTimeout)])
         let close = Script.transmitAll(&client, at: .ms(10_100))
-        #expect(close.map { Script.packet($0).body } == [.close(code: 1)])
+        #expect(close.map { Script.packet($0).body } == [.close(code: .idleTimeout)])
         #expect(client.nextDeadline == nil)
     }
 
@@ -57,12 +57,12 @@ struct LivenessTests {
     @Test("close sends one CLOSE; the peer ends with .peer(code:)")
     func closeByPeer() {
         var (client, server) = Script.establishedPair()
-        server.close(code: 3, at: .ms(100))
+        server.close(code: .shuttingDown, at: .ms(100))
         #expect(Script.events(&server) == [.closed(.local)])
         let out = Script.transmitAll(&server, at: .ms(100))
-        #expect(out.map { Script.packet($0).body } == [.close(code: 3)])
+        #expect(out.map { Script.packet($0).body } == [.close(code: .shuttingDown)])
         client.handleDatagram(out[0], at: .ms(150))
-        #expect(Script.events(&client) == [.closed(.peer(code: 3))])
+        #expect(Script.events(&client) == [.closed(.peer(code: .shuttingDown))])
         #expect(Script.transmitAll(&client, at: .ms(150)).isEmpty, "a CLOSE is not answered")
         #expect(throws: SendError.connectionClosed) { try client.send([1], at: .ms(150)) }
     }
@@ -103,7 +103,7 @@ struct LivenessTests {
 
     @Test("on a very slow path the idle timeout stretches to three probe timeouts (RFC 9000 §10.1)")
     func idleAtLeastThreeProbeTimeouts() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.initialRTT = .seconds(2)
         var client = Connection(role: .client, id: Script.id, configuration: configuration, now: .ms(0))
         _ = Script.transmitAll(&client, at: .ms(0))

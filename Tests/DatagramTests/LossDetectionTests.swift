@@ -11,7 +11,7 @@ struct LossDetectionTests {
     /// latest RTT) with a loss timer; the fragment goes again in a new packet; unreliable fragments never go again.
     @Test("three later packets acknowledged: lost by packet threshold and sent again in a new packet")
     func packetThreshold() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.isTracing = true
         var (client, server) = Script.establishedPair(configuration, clientFirstPacketNumber: UInt32.max - 1)
         for index in 0..<4 { try client.send([UInt8(index)], at: .ms(100)) }

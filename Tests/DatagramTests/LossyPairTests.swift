@@ -24,7 +24,7 @@ struct LossyPairTests {
     /// always accepted; a fragment that cannot be buffered MUST be dropped before it is recorded.
     @Test(arguments: Array(UInt64(1)...40))
     func lossyDelivery(seed: UInt64) throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.reorderBufferLimit = 64
         var pair = VirtualPair(configuration: configuration, delay: .milliseconds(20),
                                clientFirstPacketNumber: UInt32.max - 50, serverFirstPacketNumber: UInt32.max - 7)

@@ -12,7 +12,7 @@ struct ProbeTimeoutTests {
     /// to `maximumProbeTimeout`; a PTO declares nothing lost.
     @Test("probe at PTO, not at PTO − 1 ms; doubled after; capped at the maximum")
     func probeEdges() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.maximumProbeTimeout = .milliseconds(1000)
         var (client, _) = Script.establishedPair(configuration)
         try! client.send([1, 2, 3], at: .ms(100))
@@ -68,7 +68,7 @@ struct ProbeTimeoutTests {
     /// no reliable message is lost without the application being able to take it back.
     @Test("after maximumProbeCount unanswered probe timeouts, the last one fully backed off, it closes")
     func givesUp() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.maximumProbeCount = 3
         configuration.maximumProbeTimeout = .milliseconds(1000)   // 325, 650, then capped at 1000
         var (client, _) = Script.establishedPair(configuration)
@@ -96,7 +96,7 @@ struct ProbeTimeoutTests {
     /// `reset` and hands back what was not acknowledged.
     @Test("the client retries HELLO with backoff and gives up the same way")
     func handshakeRetry() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.maximumProbeCount = 4
         configuration.idleTimeout = .seconds(60)
         var client = Connection(role: .client, id: Script.id, configuration: configuration, now: .ms(0))
@@ -147,9 +147,9 @@ struct ProbeTimeoutTests {
     /// peer's maximum ack delay, floored; initial RTT 333 ms, so 999 ms (client handshake) and 1001 ms (server).
     @Test("the project's defaults: 2 ms ack delay and probe floor, so PTO = 100 + 200 + 2 ms here")
     func projectDefaults() throws {
-        #expect(Configuration().maximumAckDelay == .milliseconds(2))
-        #expect(Configuration().minimumProbeTimeout == .milliseconds(2))
-        var (client, server) = Script.establishedPair(Configuration())
+        #expect(Connection.Configuration().maximumAckDelay == .milliseconds(2))
+        #expect(Connection.Configuration().minimumProbeTimeout == .milliseconds(2))
+        var (client, server) = Script.establishedPair(Connection.Configuration())
         try client.send([1], at: .ms(100))
         let data = Script.transmitAll(&client, at: .ms(100))
         #expect(client.nextDeadline == .ms(402))

@@ -97,7 +97,7 @@ struct ReorderBufferTests {
     /// accepted; the unreliable channel apart.
     @Test("a connection drops a packet its full buffer cannot hold without acknowledging it")
     func connectionDoesNotAcknowledgeDroppedContent() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.reorderBufferLimit = 2
         var (client, server) = Script.establishedPair(configuration)
         for index in 0..<4 { try! client.send([UInt8(index)], at: .ms(100)) }

@@ -29,7 +29,7 @@ struct ReliabilityRequirementTests {
     /// a row the connection closes with `probeTimeout`; any acknowledgement of something new resets the count.
     @Test("an acknowledgement of something new resets the probe count")
     func acknowledgementResetsTheProbeCount() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.maximumProbeCount = 3
         // Every probe timeout is then fully backed off, so the count alone decides when to give up
         // (`Connection.onProbeTimeout` also waits for the backoff to reach its cap).
@@ -86,7 +86,7 @@ struct ReliabilityRequirementTests {
     @Test("with a zero budget the head message still goes in, holding at most 67,880 bytes, and is delivered")
     func theHeadMessageIsBoundedAndAlwaysTaken() {
         #expect(Limits.largestHeldMessage == 67_880)
-        var configuration = Configuration()
+        var configuration = Connection.Configuration()
         configuration.receiveBufferBudget = 0
         var (server, forger) = forgedServer(configuration)
         let last = [UInt8](repeating: 0x4C, count: 688)

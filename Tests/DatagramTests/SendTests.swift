@@ -23,7 +23,7 @@ struct SendTests {
     /// datagram over 1200 bytes.
     @Test("65,536 bytes become 57 fragments: 56 of 1158 bytes and one of 688; empty is one fragment")
     func fragments() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.congestionControl = .disabled
         var (client, _) = Script.establishedPair(configuration)
         try! client.send([UInt8](repeating: 7, count: 65_536), at: .ms(100))
@@ -43,7 +43,7 @@ struct SendTests {
     /// lost).
     @Test("a full send queue pushes back, and accepts again once messages are acknowledged")
     func pushBack() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.sendQueueLimit = 10_000
         var (client, server) = Script.establishedPair(configuration)
         let first = try client.send([UInt8](repeating: 1, count: 6000), at: .ms(100))

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Tracing reports packet fates, and only when switched on")
 struct TracingTests {
-    func fates(_ events: [Event]) -> [PacketFate] {
+    func fates(_ events: [Connection.Event]) -> [PacketFate] {
         events.compactMap { if case let .trace(fate) = $0 { fate } else { nil } }
     }
 

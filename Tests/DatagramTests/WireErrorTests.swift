@@ -5,22 +5,6 @@ import Testing
 struct WireErrorTests {
     let ping = hexBytes(specifiedVectors["PING"]!)
 
-    func parse(_ bytes: [UInt8]) -> WireError? {
-        do {
-            _ = try Packet.parse(bytes)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
-    /// Re-seals the checksum so that only the field under test is wrong.
-    func resealed(_ bytes: [UInt8]) -> [UInt8] {
-        var bytes = bytes
-        Packet.sealChecksum(&bytes)
-        return bytes
-    }
-
     /// Specs/wire-format.md, section 2: The parser's order and typed errors: magic, length (32 to 1200), checksum,
     /// version, type, then an exact body length (DATA: at least its fields).
     @Test("every truncation of a valid packet is `truncated` (or `badMagic` when the magic is cut)")

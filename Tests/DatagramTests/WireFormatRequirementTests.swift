@@ -5,32 +5,17 @@ import Testing
 /// section it checks; Specs/checking.md, section 3, maps every section to its tests.
 @Suite("Wire format requirements, section by section")
 struct WireFormatRequirementTests {
-    func parse(_ bytes: [UInt8]) -> WireError? {
-        do {
-            _ = try Packet.parse(bytes)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
-    func resealed(_ bytes: [UInt8]) -> [UInt8] {
-        var bytes = bytes
-        Packet.sealChecksum(&bytes)
-        return bytes
-    }
-
     /// Specs/wire-format.md, section 1 (and section 4): each endpoint numbers its packets one more per
     /// packet sent and never reuses a number; a retransmitted message travels in a new packet. Here over
     /// a link that loses every third datagram each way, across the 32-bit wrap.
     /// Specs/wire-format.md, section 4: Serial-number arithmetic (RFC 1982) across the wrap.
     @Test("packet numbers go up by one per packet, across the wrap, and retransmissions take new numbers")
     func packetNumbersAreNeverReused() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.congestionControl = .disabled
         var (client, server) = Script.establishedPair(configuration, clientFirstPacketNumber: UInt32.max - 3,
                                                       serverFirstPacketNumber: UInt32.max - 1)
-        var sent: [Role: [Packet]] = [.client: [], .server: []]
+        var sent: [Connection.Role: [Packet]] = [.client: [], .server: []]
         var inFlight: [(arrival: Timestamp, toServer: Bool, bytes: [UInt8])] = []
         var count = 0
         var now = Timestamp.ms(100)
@@ -61,7 +46,7 @@ struct WireFormatRequirementTests {
         }
         #expect(delivered == 30)
         #expect(client.statistics.retransmissions > 0 && server.statistics.retransmissions > 0)
-        for (role, first) in [(Role.client, UInt32.max - 2), (.server, UInt32.max)] {
+        for (role, first) in [(Connection.Role.client, UInt32.max - 2), (.server, UInt32.max)] {
             let numbers = sent[role]!.map(\.header.packetNumber)
             #expect(numbers == (0..<UInt32(numbers.count)).map { first &+ $0 }, "\(role): one more per packet")
             var messageCopies: [UInt32: Set<UInt32>] = [:]
@@ -102,7 +87,7 @@ struct WireFormatRequirementTests {
         for datagram in sent { server.handleDatagram(datagram, at: .ms(150)) }
         try server.send([5], at: .ms(150))
         sent += Script.transmitAll(&server, at: .ms(150))
-        server.close(code: 0, at: .ms(200))
+        server.close(code: .normal, at: .ms(200))
         sent += Script.transmitAll(&server, at: .ms(200))
         #expect(Set(sent.map { Script.packet($0).type }).isSuperset(of: [.data, .close]))
         for datagram in sent {
@@ -248,7 +233,7 @@ struct WireFormatRequirementTests {
     /// and increase by one per message; every fragment of a message carries its number and count.
     @Test("each channel numbers its messages from 0 in each direction; fragments share number and count")
     func messageNumbersFromZeroPerChannel() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.congestionControl = .disabled
         var (client, server) = Script.establishedPair(configuration)
         try client.send([1], at: .ms(100))
@@ -289,7 +274,7 @@ struct WireFormatRequirementTests {
     /// accepted; the unreliable channel apart.
     @Test("a sender sends no new reliable fragment R or more beyond its oldest unacknowledged one")
     func senderKeepsToTheWindow() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.congestionControl = .disabled
         configuration.reorderBufferLimit = 4
         var (client, server) = Script.establishedPair(configuration)
@@ -311,7 +296,7 @@ struct WireFormatRequirementTests {
     /// accepted; the unreliable channel apart.
     @Test("the unreliable channel holds at most R incomplete fragments and gives up the oldest")
     func unreliableHoldsAtMostRFragments() {
-        var configuration = Configuration()
+        var configuration = Connection.Configuration()
         configuration.reorderBufferLimit = 64   // above 57, the least a receiver holds
         var (server, forger) = forgedServer(configuration)
         for message in UInt32(0)...64 {
@@ -364,7 +349,7 @@ struct WireFormatRequirementTests {
     /// many unanswered probes sends CLOSE with code 1, once.
     @Test("giving up after unanswered probes sends one CLOSE 1")
     func probeGiveUpSendsCloseOne() throws {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.maximumProbeCount = 2
         configuration.maximumProbeTimeout = .milliseconds(325)   // every probe timeout is fully backed off
         var (client, _) = Script.establishedPair(configuration)
@@ -375,8 +360,8 @@ struct WireFormatRequirementTests {
             sent += Script.transmitAll(&client, at: deadline).map { Script.packet($0).body }
         }
         #expect(client.state == .closed(.probeTimeout))
-        #expect(sent.filter { if case .close = $0 { true } else { false } } == [.close(code: 1)])
-        #expect(sent.last == .close(code: 1))
+        #expect(sent.filter { if case .close = $0 { true } else { false } } == [.close(code: .idleTimeout)])
+        #expect(sent.last == .close(code: .idleTimeout))
         #expect(client.nextDeadline == nil, "a CLOSE is not retransmitted")
     }
 
@@ -384,7 +369,7 @@ struct WireFormatRequirementTests {
     /// gives up, by probes as by its idle timeout.
     @Test("a client that gives up its handshake by unanswered probes sends no CLOSE")
     func handshakeGiveUpSendsNothing() {
-        var configuration = Configuration.rfc9002
+        var configuration = Connection.Configuration.rfc9002
         configuration.maximumProbeCount = 2
         configuration.maximumProbeTimeout = .milliseconds(999)   // every probe timeout is fully backed off
         var client = Connection(role: .client, id: Script.id, configuration: configuration, now: .ms(0))

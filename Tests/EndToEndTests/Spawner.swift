@@ -1,5 +1,5 @@
-import Measurement
+import Transport
 
-/// The package's one way to start a program (`Measurement.ChildProcess`), named apart from this
-/// target's `ChildProcess` (and from Foundation's `Measurement`).
-typealias Spawner = Measurement.ChildProcess
+/// The package's one way to start a program (`Transport.ChildProcess`), named apart from this
+/// target's `ChildProcess`.
+typealias Spawner = Transport.ChildProcess

@@ -1,6 +1,7 @@
 import LibCrypto
 import Noise
 import Testing
+import LinkSimulator
 
 /// XX's first two messages, from fixed keys: the responder has read message 1 and written message 2.
 private func xxAfterMessageTwo() throws -> (initiator: HandshakeState, responder: HandshakeState, message2: [UInt8]) {
@@ -90,20 +91,8 @@ private func xxAfterMessageTwo() throws -> (initiator: HandshakeState, responder
     _ = try initiator.writeMessage([UInt8](repeating: 0, count: 65535 - 32))
 }
 
-/// A seeded generator for the random-input sweep (SplitMix64).
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Test func randomBytesAtEveryReadingStepOfEveryPatternNeverTrap() throws {
-    var random = SplitMix64(state: 0x4E01_5E)
+    var random = SplitMix64(seed: 0x4E01_5E)
     var refused = 0
     var accepted = 0
     for name in HandshakePattern.allBaseNames + ["XXpsk3", "IKpsk2"] {

@@ -39,7 +39,7 @@ struct AddressLimitTests {
         let udpEndpoint = Self.endpoint(.udp, Self.attacker, 9)
         relay.udp.connections[udpEndpoint] = Connection(role: .client, id: ConnectionID(rawValue: 99), now: relay.now)
         relay.pump()
-        #expect(relay.udp.closeReasons[udpEndpoint] == .peer(code: 4))
+        #expect(relay.udp.closeReasons[udpEndpoint] == .peer(code: .refused))
 
         // Another host is not affected.
         let other = Self.endpoint(.tcp, Self.neighbour, 1)
@@ -94,7 +94,7 @@ struct AddressLimitTests {
         let squatters = (UInt16(1)...7).map { Self.endpoint(.tcp, Self.attacker, $0) }
         for squatter in squatters { relay.open(squatter) }
         let udpLate = relay.connectUDP(port: 5009)
-        #expect(relay.udp.closeReasons[udpLate] == .peer(code: 4), "full: a UDP newcomer is refused too")
+        #expect(relay.udp.closeReasons[udpLate] == .peer(code: .refused), "full: a UDP newcomer is refused too")
         let bob = RelayHarness.tcp(4002)
         relay.open(bob)
         #expect(relay.take(bob).map(\.errorCode) == [.serverFull], "the relay is full of squatters")
@@ -126,7 +126,7 @@ struct AddressLimitTests {
         relay.run(for: .seconds(5) - .milliseconds(1))
         #expect(relay.udp.closeReasons[lurker] == nil)
         relay.run(for: .milliseconds(1))
-        #expect(relay.udp.closeReasons[lurker] == .peer(code: 2))
+        #expect(relay.udp.closeReasons[lurker] == .peer(code: .protocolError))
         #expect(relay.core.statistics.peers == 0)
     }
 

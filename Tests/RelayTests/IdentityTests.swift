@@ -163,7 +163,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     let old = relay.joinUDP("alice", port: 5001, session: 77)
     relay.joinUDP("alice", port: 5002, session: 77)
     #expect(relay.takeUDP(old) == [.notice(Notice(kind: .sessionResumed, name: "alice"))])
-    #expect(relay.udp.closeReasons[old] == .peer(code: 0))
+    #expect(relay.udp.closeReasons[old] == .peer(code: .normal))
 }
 
 /// Section 4.7 (issue 8 item 3): a user's address goes to that user only.

@@ -34,7 +34,7 @@ struct KeepaliveRuleTests {
     @Test func anIdleUDPUserIsKeptAliveByTheRelaysPingsAtPeerTimeoutTwo() {
         var relay = Self.relay(peerTimeout: .seconds(2))
         let endpoint = RelayHarness.udp(5001)
-        var quiet = Configuration()
+        var quiet = Connection.Configuration()
         quiet.keepaliveInterval = .seconds(60)
         quiet.idleTimeout = .seconds(60)
         relay.udp.connections[endpoint] = Connection(role: .client, id: ConnectionID(rawValue: 5001), configuration: quiet, now: relay.now)
@@ -54,7 +54,7 @@ struct KeepaliveRuleTests {
     @Test func aClientFollowingTheRuleAndTheRelayNeverTimeEachOtherOut() {
         var relay = Self.relay(peerTimeout: .seconds(2))
         let endpoint = RelayHarness.udp(5001)
-        var client = Configuration()
+        var client = Connection.Configuration()
         client.keepaliveInterval = RelayCore.keepaliveInterval(client.keepaliveInterval, peerTimeout: .seconds(2))
         client.idleTimeout = .seconds(2)
         relay.udp.connections[endpoint] = Connection(role: .client, id: ConnectionID(rawValue: 5001), configuration: client, now: relay.now)
@@ -96,7 +96,7 @@ struct ShutdownCaseTests {
         relay.core.beginShutdown(reason: "restart", at: relay.now)
         #expect(relay.takeUDP(alice) == [.notice(Notice(kind: .serverShutdown, detail: "restart"))])
         relay.run(for: .milliseconds(100))
-        #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
+        #expect(relay.udp.closeReasons[alice] == .peer(code: .shuttingDown))
     }
 
     /// Specs/chat-protocol.md, section 4.3 step 5: Shutdown: serverShutdown to all, nothing new taken in (UDP DATA
@@ -140,7 +140,7 @@ struct ShutdownCaseTests {
         relay.core.beginShutdown(at: relay.now)
         let late = relay.connectUDP(port: 5009)
         #expect(relay.core.statistics.cookiesIssued == 2)
-        #expect(relay.udp.closeReasons[late] == .peer(code: 3), "code 3 says why, and that trying again later is right")
+        #expect(relay.udp.closeReasons[late] == .peer(code: .shuttingDown), "code 3 says why, and that trying again later is right")
         #expect(relay.core.statistics.peersRefused == 1)
     }
 
@@ -156,7 +156,7 @@ struct ShutdownCaseTests {
         relay.sendUDP(.hello(Hello(sessionSecret: SessionSecret(rawValue: 1), name: "alice")), from: lurker)
         relay.run(for: .seconds(2))
         #expect(relay.core.statistics.joinsAccepted == 0)
-        #expect(relay.udp.closeReasons[lurker] == .peer(code: 3))
+        #expect(relay.udp.closeReasons[lurker] == .peer(code: .shuttingDown))
         #expect(relay.core.isFinished)
     }
 }

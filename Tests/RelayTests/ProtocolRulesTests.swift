@@ -36,7 +36,7 @@ import Testing
     #expect(relay.closedStreams == [tcp])
     #expect(relay.takeUDP(udp) == [.notice(Notice(kind: .quit, name: "alice", detail: "quit"))])
     relay.sendUDP(.quit(reason: "bye"), from: udp)
-    #expect(relay.udp.closeReasons[udp] == .peer(code: 0))
+    #expect(relay.udp.closeReasons[udp] == .peer(code: .normal))
     #expect(relay.core.users.isEmpty)
 }
 

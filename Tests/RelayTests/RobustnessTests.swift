@@ -67,7 +67,7 @@ import Testing
     #expect(relay.take(late).map(\.errorCode) == [.serverFull])
     #expect(relay.closedStreams == [late])
     let udpLate = relay.connectUDP(port: 5001)
-    #expect(relay.udp.closeReasons[udpLate] == .peer(code: 4))
+    #expect(relay.udp.closeReasons[udpLate] == .peer(code: .refused))
     #expect(relay.core.statistics.peersRefused == 2)
     #expect(relay.core.statistics.peers == 1)
 }

@@ -19,7 +19,7 @@ import Testing
     #expect(relay.closedStreams == [bob])
     #expect(relay.takeUDP(alice) == [notice])
     relay.run(for: .milliseconds(100))
-    #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
+    #expect(relay.udp.closeReasons[alice] == .peer(code: .shuttingDown))
     #expect(relay.core.isFinished)
     #expect(relay.core.nextDeadline == nil)
 }
@@ -52,7 +52,7 @@ import Testing
     #expect(relay.take(late) == [.notice(Notice(kind: .serverShutdown))])
     #expect(relay.closedStreams == [late])
     let udpLate = relay.connectUDP(port: 5009)
-    #expect(relay.udp.closeReasons[udpLate] == .peer(code: 3))
+    #expect(relay.udp.closeReasons[udpLate] == .peer(code: .shuttingDown))
 }
 
 /// Chat protocol 4.3 step 5: during the drain no new chat message is taken in, so nothing the relay
@@ -75,8 +75,8 @@ import Testing
     #expect(relay.core.statistics.messagesRouted == 0)
     #expect(relay.core.statistics.dataHeldBack > 0)
     #expect(relay.core.isFinished)
-    #expect(relay.udp.closeReasons[alice] == .peer(code: 3))
-    #expect(relay.udp.closeReasons[bob] == .peer(code: 3))
+    #expect(relay.udp.closeReasons[alice] == .peer(code: .shuttingDown))
+    #expect(relay.udp.closeReasons[bob] == .peer(code: .shuttingDown))
     let kept = relay.udp.connections[bob]?.takeUnacknowledgedMessages() ?? []
     #expect(kept == [ClientMessage.say(room: "#lobby", messageID: 1, flags: [], text: "one more").encoded()],
             "bob's client still holds the line, to send again after reconnecting")

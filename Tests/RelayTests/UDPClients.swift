@@ -8,7 +8,7 @@ struct UDPClients {
     /// Chat messages each client received since the last `take`.
     var inbox: [Endpoint: [RelayMessage]] = [:]
     /// How each client's connection ended, if it did.
-    var closeReasons: [Endpoint: CloseReason] = [:]
+    var closeReasons: [Endpoint: Connection.CloseReason] = [:]
     /// Endpoints whose traffic is lost in both directions (the client vanished).
     var silenced: Set<Endpoint> = []
 }
@@ -43,14 +43,18 @@ extension RelayHarness {
         return udp.inbox[endpoint] ?? []
     }
 
-    /// Passes datagrams both ways, instantly, until nobody has anything more to send now.
-    mutating func pump() {
+    /// Passes datagrams both ways, instantly, until nobody has anything more to send now; returns
+    /// every datagram the relay sent, with where it went.
+    @discardableResult
+    mutating func pump() -> [(bytes: [UInt8], to: Endpoint)] {
+        var sent: [(bytes: [UInt8], to: Endpoint)] = []
         var isMoving = true
         while isMoving {
             isMoving = false
             collect()
             let delivered = datagrams
             datagrams = []
+            sent += delivered
             for (bytes, endpoint) in delivered where udp.connections[endpoint] != nil && !udp.silenced.contains(endpoint) {
                 udp.connections[endpoint]?.handleDatagram(bytes, at: now)
             }
@@ -63,6 +67,7 @@ extension RelayHarness {
             }
             isMoving = isMoving || !datagrams.isEmpty
         }
+        return sent
     }
 
     /// Runs virtual time forward by `duration`, firing every timer (relay and clients) on time.
@@ -79,7 +84,7 @@ extension RelayHarness {
         now = end
     }
 
-    private mutating func record(_ event: Event, at endpoint: Endpoint) {
+    private mutating func record(_ event: Connection.Event, at endpoint: Endpoint) {
         switch event {
         case let .message(bytes, _):
             udp.inbox[endpoint, default: []].append(try! RelayMessage(decoding: bytes))

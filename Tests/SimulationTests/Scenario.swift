@@ -28,9 +28,9 @@ struct Scenario: Sendable, CustomTestStringConvertible {
     /// fails if more runs give up than this.
     var giveUpBudget: Double = 0
     /// Both sides' configuration.
-    var configuration = Configuration()
+    var configuration = Connection.Configuration()
     /// The server's configuration, when it differs from the client's.
-    var serverConfiguration: Configuration?
+    var serverConfiguration: Connection.Configuration?
     /// The first packet number of both sides (near `UInt32.max` to cross the wrap).
     var firstPacketNumber: UInt32 = 0
     /// Every run must be over by this virtual time. At 50 % loss both ways a 64 KiB message after a handshake
@@ -107,7 +107,7 @@ struct Scenario: Sendable, CustomTestStringConvertible {
     }
 
     static func configured(_ name: String, loss: Double, jitter: Duration = .zero,
-                           _ configure: (inout Configuration) -> Void) -> Scenario {
+                           _ configure: (inout Connection.Configuration) -> Void) -> Scenario {
         var scenario = Scenario(name, both: LinkConditions(loss: loss, jitter: jitter), giveUpBudget: 0.02)
         configure(&scenario.configuration)
         return scenario
@@ -118,7 +118,7 @@ struct Scenario: Sendable, CustomTestStringConvertible {
     static var receiverBufferSmallerThanSenderWindow: Scenario {
         var scenario = Scenario("receiver buffer 2", both: LinkConditions(loss: 0.05, jitter: .milliseconds(20)),
                                 giveUpBudget: 0.02)
-        var server = Configuration()
+        var server = Connection.Configuration()
         server.reorderBufferLimit = 2
         scenario.serverConfiguration = server
         return scenario

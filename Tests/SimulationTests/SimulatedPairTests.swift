@@ -110,7 +110,7 @@ struct SilenceTests {
         var pair = SimulatedPair(options: options)
         pair.send(Array("hello?".utf8), from: .client)
         pair.run(until: far) { $0.record(of: .client).closed != nil }
-        let configuration = Configuration()
+        let configuration = Connection.Configuration()
         let closed = pair.record(of: .client).closed
         #expect(closed?.reason == .idleTimeout || closed?.reason == .probeTimeout)
         #expect(closed.map { $0.time <= .zero + configuration.idleTimeout + configuration.maximumProbeTimeout } == true,
@@ -130,7 +130,7 @@ struct SilenceTests {
         pair.send(Array("after".utf8), from: .client, at: .milliseconds(600))
         pair.send(Array("reply".utf8), from: .server, at: .milliseconds(700))
         pair.run(until: far) { $0.isEveryoneClosed }
-        let bound = Timestamp.milliseconds(500) + Configuration().idleTimeout + Configuration().maximumProbeTimeout
+        let bound = Timestamp.milliseconds(500) + Connection.Configuration().idleTimeout + Connection.Configuration().maximumProbeTimeout
         for side in Side.allCases {
             let closed = pair.record(of: side).closed
             #expect(closed?.reason == .idleTimeout || closed?.reason == .probeTimeout, "\(side)")

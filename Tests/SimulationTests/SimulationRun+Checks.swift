@@ -3,13 +3,13 @@ import LinkSimulator
 
 /// The invariants a run checks beyond delivery: closing, identifiers, counters, wraparound, giving up.
 extension SimulationRun {
-    /// After the client's `close(code: 7)`: the client says `.local`, the server says `.peer(code: 7)` (or
+    /// After the client's `close(code: 7)` (a code the spec does not name): the client says `.local`, the server says `.peer(code: 7)` (or
     /// times out, when the single CLOSE was lost), and every message planned after the close was refused.
     mutating func checkClientClose() {
         let client = pair.record(of: .client)
         if client.closed?.reason != .local { fail("client closed with \(String(describing: client.closed)), expected .local") }
         if let server = pair.record(of: .server).closed,
-           ![.peer(code: 7), .idleTimeout, .probeTimeout].contains(server.reason) {
+           ![.peer(code: CloseCode(rawValue: 7)), .idleTimeout, .probeTimeout].contains(server.reason) {
             fail("server closed with \(server.reason), expected .peer(code: 7) or a timeout")
         }
         let planned = workload.messages.filter { $0.side == .client }.count
@@ -118,11 +118,11 @@ extension SimulationRun {
     }
 
     /// A side whose peer went silent gives up with a timeout within idle timeout plus one maximum probe timeout.
-    mutating func checkSilence(_ closed: (reason: CloseReason, time: Timestamp), on side: Side) {
+    mutating func checkSilence(_ closed: (reason: Connection.CloseReason, time: Timestamp), on side: Side) {
         if closed.reason != .idleTimeout, closed.reason != .probeTimeout {
             fail("\(side) closed with \(closed.reason), expected .idleTimeout or .probeTimeout")
         }
-        let configuration = Configuration()
+        let configuration = Connection.Configuration()
         let bound = configuration.idleTimeout + configuration.maximumProbeTimeout
         if closed.time - Scenario.silenceStart > bound {
             fail("\(side) closed at \(closed.time), more than \(bound) after the silence began at \(Scenario.silenceStart)")

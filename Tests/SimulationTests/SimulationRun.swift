@@ -78,7 +78,7 @@ struct SimulationRun {
             outcome = pair.run(until: limit) { $0.record(of: .client).closed != nil && $0.now >= .milliseconds(2_000) }
         case .clientCloses:
             pair.run(until: Scenario.closeTime)
-            pair.close(.client, code: 7)
+            pair.close(.client, code: CloseCode(rawValue: 7))
             // Every planned message is due by 2 s: run past that so the client's later ones are refused.
             outcome = pair.run(until: limit) { $0.isEveryoneClosed && $0.now >= .milliseconds(2_000) }
         }

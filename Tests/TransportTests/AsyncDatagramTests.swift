@@ -6,7 +6,7 @@ import Transport
 /// The async face over real loopback UDP: connect, accept, send under backpressure, messages in order.
 @Test(.timeLimit(.minutes(1)))
 func asyncSendSuspendsUnderBackpressureAndEveryMessageArrivesInOrder() async throws {
-    var configuration = Configuration()
+    var configuration = Connection.Configuration()
     configuration.sendQueueLimit = 16 * 1024
     let listener = try AsyncDatagramListener(bindingTo: .loopbackIPv4(port: 0))
     async let accepted = listener.accept()
@@ -36,7 +36,7 @@ func asyncSendSuspendsUnderBackpressureAndEveryMessageArrivesInOrder() async thr
 
 @Test(.timeLimit(.minutes(1)))
 func asyncConnectToNobodyThrowsOnceTheHandshakeGivesUp() async throws {
-    var configuration = Configuration()
+    var configuration = Connection.Configuration()
     configuration.idleTimeout = .milliseconds(300)
     configuration.maximumProbeCount = 2
     configuration.initialRTT = .milliseconds(20)

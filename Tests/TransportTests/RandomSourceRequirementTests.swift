@@ -6,8 +6,8 @@ import Datagram
 /// from the system's random source; section 1: the connection id is chosen at random) and
 /// Specs/chat-protocol.md, section 4.6 (the session secret comes from a cryptographically secure source).
 /// What can be checked of the source itself: `SystemRandom` (getrandom(2)) gives a fresh value per draw.
-/// The chat client's use of it for the session secret lives in Sources/Transport/Client and is not
-/// tested here (see Specs/checking.md, section 3, chat-protocol 4.6).
+/// The chat client's use of it for the session secret (`ChatSessionConfiguration.init`, in
+/// Sources/DatagramRuntime/ChatSession) is not tested here (see Specs/checking.md, section 3, chat-protocol 4.6).
 @Suite("The system random source behind connection ids, first packet numbers and session secrets")
 struct RandomSourceRequirementTests {
     /// Sixteen 32-bit draws that collide have probability about 120 / 2^32; sixteen 64-bit draws, about

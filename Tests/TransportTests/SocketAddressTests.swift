@@ -44,11 +44,4 @@ struct SocketAddressTests {
         #expect(throws: AddressParseError.malformed("[::1:9000")) { try SocketAddress(parsing: "[::1:9000") }
         #expect(throws: AddressParseError.invalidPort("")) { try SocketAddress(parsing: "127.0.0.1:") }
     }
-
-    /// Specs/chat-protocol.md, section 4.7: Endpoint text (IPv4, IPv6 per RFC 5952); an address only to its owner:
-    /// `joined` carries the transport, WHO_LIST rows of others have an empty endpoint.
-    @Test func formatsIPv6Canonically() {
-        let bytes: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]
-        #expect(SocketAddress.formatIPv6(bytes) == "2001:db8:0:1::1")
-    }
 }

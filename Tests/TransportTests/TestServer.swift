@@ -18,7 +18,7 @@ final class TestServer: Sendable {
         var frontDoor: ReadSource?
         var driver: ConnectionDriver?
         var received: [[UInt8]] = []
-        var closeReasons: [CloseReason] = []
+        var closeReasons: [Connection.CloseReason] = []
         var acceptedCount = 0
         var frontDoorReplies = 0
     }
@@ -34,7 +34,7 @@ final class TestServer: Sendable {
     /// How many COOKIE or RESET replies the front door has sent.
     var frontDoorReplies: Int { state.withLock { $0.frontDoorReplies } }
     /// Why connections closed.
-    var closeReasons: [CloseReason] { state.withLock { $0.closeReasons } }
+    var closeReasons: [Connection.CloseReason] { state.withLock { $0.closeReasons } }
 
     /// Starts answering as a front door with a fresh secret.
     func openFrontDoor() {
@@ -106,7 +106,7 @@ final class TestServer: Sendable {
         driver.start { [weak self] event in self?.record(event) }
     }
 
-    private func record(_ event: Datagram.Event) {
+    private func record(_ event: Connection.Event) {
         state.withLock { state in
             switch event {
             case .message(let bytes, _): state.received.append(bytes)
@@ -119,13 +119,13 @@ final class TestServer: Sendable {
 
 /// Events a client driver reported, gathered from its queue.
 final class EventLog: Sendable {
-    private let events = Mutex<[Datagram.Event]>([])
+    private let events = Mutex<[Connection.Event]>([])
 
-    func append(_ event: Datagram.Event) {
+    func append(_ event: Connection.Event) {
         events.withLock { $0.append(event) }
     }
 
-    var all: [Datagram.Event] { events.withLock { $0 } }
+    var all: [Connection.Event] { events.withLock { $0 } }
 
     var acknowledgedCount: Int {
         all.filter { if case .acknowledged = $0 { true } else { false } }.count

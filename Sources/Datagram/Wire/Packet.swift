@@ -27,7 +27,7 @@ public enum PacketBody: Sendable, Hashable {
     /// Asks for an acknowledgement (keepalive, probe).
     case ping
     /// The sender closed, with a reason code (section 7).
-    case close(code: UInt8)
+    case close(code: CloseCode)
     /// The server has no state for this connection id.
     case reset
     /// The 16-byte cookie field; all zeros on the first HELLO.
@@ -103,7 +103,7 @@ public struct Packet: Sendable, Hashable {
         case .close:
             guard body.count >= 1 else { throw .truncated }
             guard body.count == 1 else { throw .invalidField("body length") }
-            return .close(code: body[body.startIndex])
+            return .close(code: CloseCode(rawValue: body[body.startIndex]))
         case .hello, .cookie:
             guard body.count >= HeaderLayout.cookieSize else { throw .truncated }
             guard body.count == HeaderLayout.cookieSize else { throw .invalidField("body length") }
@@ -180,7 +180,7 @@ public struct Packet: Sendable, Hashable {
             bytes.appendBigEndian(fragment.fragmentCount)
             bytes.append(contentsOf: payload)
         case .close(let code):
-            bytes.append(code)
+            bytes.append(code.rawValue)
         case .hello(let cookie), .cookie(let cookie):
             precondition(cookie.count == HeaderLayout.cookieSize, "a cookie field is 16 bytes")
             bytes.append(contentsOf: cookie)

@@ -60,6 +60,21 @@ public struct PacketHeader: Sendable, Hashable {
     }
 }
 
+extension PacketHeader {
+    /// A datagram's connection id and packet type, read without parsing or checking the checksum, for
+    /// a demultiplexer that must route a datagram before any connection sees it (the relay). `nil`
+    /// unless the datagram holds a whole header (`Limits.headerSize` bytes) with this protocol's magic
+    /// and version and a known type (wire format, section 2); nothing is read before that is checked.
+    /// A datagram that peeks fine may still fail `Packet.parse` (bad checksum, bad body).
+    public static func peek(_ datagram: [UInt8]) -> (connectionID: ConnectionID, type: PacketType)? {
+        guard datagram.count >= HeaderLayout.size else { return nil }
+        let view = PacketView(bytes: datagram)
+        guard view.magic == HeaderLayout.magic, view.version == HeaderLayout.version,
+              let type = PacketType(rawValue: view.typeCode) else { return nil }
+        return (ConnectionID(rawValue: view.connectionID), type)
+    }
+}
+
 /// Field offsets and constants of the header (wire format, section 2).
 enum HeaderLayout {
     static let magic: UInt16 = 0xDA7A

@@ -10,7 +10,7 @@ import Transport
 ///     for await message in connection.messages { … }        // what the peer sent, in order
 ///     connection.close()
 ///
-/// `messages` carries delivered messages; `events` carries every `Event` (acknowledgements, close,
+/// `messages` carries delivered messages; `events` carries every `Connection.Event` (acknowledgements, close,
 /// traces) for those who want them. Each is a single-consumer `AsyncStream`; one that is never
 /// read buffers what arrives.
 public final class AsyncDatagramConnection: Sendable {
@@ -19,10 +19,10 @@ public final class AsyncDatagramConnection: Sendable {
     /// Messages the peer sent, in delivery order. Ends when the connection closes.
     public let messages: AsyncStream<[UInt8]>
     /// Every event of the connection, in order. Ends when the connection closes.
-    public let events: AsyncStream<Event>
+    public let events: AsyncStream<Connection.Event>
 
     private let messageInput: AsyncStream<[UInt8]>.Continuation
-    private let eventInput: AsyncStream<Event>.Continuation
+    private let eventInput: AsyncStream<Connection.Event>.Continuation
     private let state = Mutex(WaitState())
 
     /// Senders waiting for room, the connect waiting for the handshake.
@@ -32,20 +32,20 @@ public final class AsyncDatagramConnection: Sendable {
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
         var connectWaiter: CheckedContinuation<Void, any Error>?
         var isConnected = false
-        var closeReason: CloseReason?
+        var closeReason: Connection.CloseReason?
     }
 
     /// Wraps `driver` (not started yet) and starts it.
     init(driver: ConnectionDriver) {
         self.driver = driver
         (messages, messageInput) = AsyncStream.makeStream(of: [UInt8].self)
-        (events, eventInput) = AsyncStream.makeStream(of: Event.self)
+        (events, eventInput) = AsyncStream.makeStream(of: Connection.Event.self)
         driver.start { [weak self] event in self?.handle(event) }
     }
 
     /// Connects to `peer` from a new socket: returns once the handshake completed, throws
     /// `AsyncDatagramError.closed` when the connection closed first (no answer, refused).
-    public static func connect(to peer: SocketAddress, configuration: Configuration = Configuration(),
+    public static func connect(to peer: SocketAddress, configuration: Connection.Configuration = Connection.Configuration(),
                                clock: MonotonicClock = .process) async throws -> AsyncDatagramConnection {
         let socket = try UDPSocket(bindingTo: .any(peer.family, port: 0))
         let connection = Connection(role: .client, id: SystemRandom.connectionID(), configuration: configuration,
@@ -74,14 +74,14 @@ public final class AsyncDatagramConnection: Sendable {
     }
 
     /// Closes the connection (CLOSE to the peer), stops the driver and closes the socket.
-    public func close(code: UInt8 = 0) {
+    public func close(code: CloseCode = .normal) {
         driver.close(code: code)
         driver.stop(closingSocket: true)
         finish(.local)
     }
 
     /// Why the connection closed, once it has.
-    public var closeReason: CloseReason? { state.withLock { $0.closeReason } }
+    public var closeReason: Connection.CloseReason? { state.withLock { $0.closeReason } }
 
     // MARK: Plumbing
 
@@ -130,7 +130,7 @@ public final class AsyncDatagramConnection: Sendable {
         }
     }
 
-    private func handle(_ event: Event) {
+    private func handle(_ event: Connection.Event) {
         eventInput.yield(event)
         switch event {
         case .connected:
@@ -156,7 +156,7 @@ public final class AsyncDatagramConnection: Sendable {
         }
     }
 
-    private func finish(_ reason: CloseReason) {
+    private func finish(_ reason: Connection.CloseReason) {
         let (rooms, connect) = state.withLock { state -> ([CheckedContinuation<Void, Never>], CheckedContinuation<Void, any Error>?) in
             if state.closeReason == nil { state.closeReason = reason }
             state.progress += 1
@@ -176,7 +176,7 @@ public final class AsyncDatagramConnection: Sendable {
 /// Why an async connect or accept failed.
 public enum AsyncDatagramError: Error, Sendable, Hashable {
     /// The connection closed before its handshake completed.
-    case closed(CloseReason)
+    case closed(Connection.CloseReason)
     /// The listener was closed while waiting.
     case listenerClosed
 }

@@ -15,7 +15,7 @@ public final class AsyncDatagramListener: Sendable {
     /// The address peers connect to (with the port the system chose for port 0).
     public let localAddress: SocketAddress
     private let socket: UDPSocket
-    private let configuration: Configuration
+    private let configuration: Connection.Configuration
     private let clock: MonotonicClock
     private let queue = SerialQueue(label: "datagram.async-listener")
     private let state: Mutex<State>
@@ -30,7 +30,7 @@ public final class AsyncDatagramListener: Sendable {
     }
 
     /// Binds `address` and starts answering handshakes.
-    public init(bindingTo address: SocketAddress, configuration: Configuration = Configuration(),
+    public init(bindingTo address: SocketAddress, configuration: Connection.Configuration = Connection.Configuration(),
                 clock: MonotonicClock = .process) throws(SystemError) {
         let socket = try UDPSocket(bindingTo: address)
         self.socket = socket

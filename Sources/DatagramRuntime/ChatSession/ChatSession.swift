@@ -219,6 +219,8 @@ public final class ChatSession: Sendable {
         case let .quiet(silence, isReconnecting):
             let seconds = silence.components.seconds
             return "Last contact \(seconds) second\(seconds == 1 ? "" : "s") ago." + (isReconnecting ? " Reconnecting…" : "")
+        case .sessionTaken:
+            return "Another connection took this session; not reconnecting."
         case .joined, .closed:
             return nil
         }

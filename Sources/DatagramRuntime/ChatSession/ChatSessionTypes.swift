@@ -7,7 +7,7 @@ import Transport
 /// What a `ChatSession` needs to know before it starts: the core's configuration (name, rooms,
 /// every timing rule) and what only the shell knows (the relay's address, the simulated link).
 public struct ChatSessionConfiguration: Sendable {
-    /// The client core's configuration: name, rooms, session id, timing.
+    /// The client core's configuration: name, rooms, session secret, timing.
     public var client: ChatClientConfiguration
     /// The relay's UDP and TCP address.
     public var relay: SocketAddress
@@ -16,7 +16,7 @@ public struct ChatSessionConfiguration: Sendable {
     /// The seed of the simulated link.
     public var linkSeed: UInt64 = SystemRandom.seed()
 
-    /// A configuration for `name` at `relay` over `transport`, with a random session id.
+    /// A configuration for `name` at `relay` over `transport`, with a random session secret.
     public init(name: String, relay: SocketAddress, transport: TransportKind) {
         self.client = ChatClientConfiguration(name: name, transport: transport,
                                               sessionSecret: SessionSecret(rawValue: SystemRandom.uint64()))
@@ -29,12 +29,12 @@ public struct ChatSessionConfiguration: Sendable {
     public var transport: TransportKind { get { client.transport } set { client.transport = newValue } }
     /// The rooms to join first.
     public var rooms: [String] { get { client.rooms } set { client.rooms = newValue } }
-    /// This run's session id, kept across reconnections.
+    /// This run's session secret, kept across reconnections (never shown; it resumes the session).
     public var sessionSecret: SessionSecret { get { client.sessionSecret } set { client.sessionSecret = newValue } }
     /// Report every packet's fate as `.trace` events from the start (UDP only).
     public var isTracing: Bool { get { client.isTracing } set { client.isTracing = newValue } }
     /// The Datagram connection's parameters (UDP only).
-    public var datagramConfiguration: Configuration {
+    public var datagramConfiguration: Connection.Configuration {
         get { client.datagramConfiguration } set { client.datagramConfiguration = newValue }
     }
     /// HELLO's software field.

@@ -8,11 +8,11 @@ struct DriverState {
     var connection: Connection
     var path: SimulatedPath
     var statistics = DriverStatistics()
-    var onEvent: (@Sendable (Datagram.Event) -> Void)?
+    var onEvent: (@Sendable (Connection.Event) -> Void)?
     var readSource: ReadSource?
     var timer: RearmableTimer?
     /// Events and datagrams produced outside a step (by `replaceConnection`), delivered by the next one.
-    var pendingEvents: [Datagram.Event] = []
+    var pendingEvents: [Connection.Event] = []
     var pendingDatagrams: [[UInt8]] = []
     var isStepScheduled = false
     var isStopped = false
@@ -20,8 +20,8 @@ struct DriverState {
     /// What a step hands to the unlocked part: datagrams for `sendto`, events for the callback.
     struct Output {
         var datagrams: [[UInt8]] = []
-        var events: [Datagram.Event] = []
-        var onEvent: (@Sendable (Datagram.Event) -> Void)?
+        var events: [Connection.Event] = []
+        var onEvent: (@Sendable (Connection.Event) -> Void)?
     }
 
     /// Feeds `datagrams` and the time, drains the connection and the links, re-arms the timer.
@@ -56,7 +56,7 @@ struct DriverState {
     /// Swaps in `replacement`, keeping what the old connection still had to say.
     mutating func replaceConnection(with replacement: Connection, at now: Timestamp) -> Connection {
         var old = connection
-        if case .closed = old.state {} else { old.close(code: 0, at: now) }
+        if case .closed = old.state {} else { old.close(code: .normal, at: now) }
         while let datagram = old.pollTransmit(at: now) { pendingDatagrams.append(datagram) }
         while let event = old.pollEvent() { pendingEvents.append(event) }
         connection = replacement

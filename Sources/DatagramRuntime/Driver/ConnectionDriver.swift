@@ -54,7 +54,7 @@ public final class ConnectionDriver: Sendable {
 
     /// Starts reading and timing; `onEvent` receives every connection event on `queue`, in order.
     /// A second call does nothing; so does a call on a closed socket (counted in `statistics`).
-    public func start(onEvent: @escaping @Sendable (Datagram.Event) -> Void) {
+    public func start(onEvent: @escaping @Sendable (Connection.Event) -> Void) {
         let started = state.withLock { state -> Bool in
             guard state.readSource == nil, !state.isStopped else { return false }
             let descriptor = socket.fileDescriptor
@@ -103,7 +103,7 @@ public final class ConnectionDriver: Sendable {
     }
 
     /// The connection's counters and RTT estimates.
-    public var connectionStatistics: Statistics {
+    public var connectionStatistics: Connection.Statistics {
         state.withLock { $0.connection.statistics }
     }
 
@@ -114,7 +114,7 @@ public final class ConnectionDriver: Sendable {
 
     /// Closes the connection (one CLOSE with `code` goes out) and keeps the driver running, so a
     /// caller can still `reconnect` or `stop`.
-    public func close(code: UInt8 = 0) {
+    public func close(code: CloseCode = .normal) {
         let now = clock.now()
         state.withLock { $0.connection.close(code: code, at: now) }
         scheduleStep()
@@ -136,7 +136,7 @@ public final class ConnectionDriver: Sendable {
     /// oldest first, for the caller to `send` again. Call it from the event callback (on `queue`),
     /// and have the application send from `queue` too, so no new message slips in between the old
     /// ones and their resending.
-    public func reconnect(id: ConnectionID, configuration: Configuration = Configuration()) -> [[UInt8]] {
+    public func reconnect(id: ConnectionID, configuration: Connection.Configuration = Connection.Configuration()) -> [[UInt8]] {
         let now = clock.now()
         var old = replaceConnection(Connection(role: .client, id: id, configuration: configuration, now: now,
                                                firstPacketNumber: SystemRandom.packetNumber()))
@@ -175,7 +175,7 @@ public final class ConnectionDriver: Sendable {
     }
 }
 
-/// Counters a driver keeps about its socket, beside the connection's own `Statistics`.
+/// Counters a driver keeps about its socket, beside the connection's own `Connection.Statistics`.
 public struct DriverStatistics: Sendable, Hashable {
     /// Datagrams read from the socket that came from the peer.
     public var datagramsReceived = 0

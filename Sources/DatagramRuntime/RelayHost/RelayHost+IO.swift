@@ -124,7 +124,7 @@ extension RelayHost {
             case let .closeStream(endpoint):
                 requestClose(endpoint)
             case let .log(level, line):
-                logger.log(Transport.LogLevel(level), line)
+                logger.log(level, line)
             }
         }
         guard !backlogs.isEmpty else { return }
@@ -210,16 +210,5 @@ extension RelayHost {
     private func isDrainedMessage(now: Timestamp) -> String {
         "stopped; \(statistics.joinsAccepted) joins, \(statistics.messagesRouted) messages routed, "
             + "\(statistics.deliveries) deliveries"
-    }
-}
-
-extension Transport.LogLevel {
-    /// The host's log level for a relay core's.
-    init(_ level: Relay.LogLevel) {
-        switch level {
-        case .debug: self = .debug
-        case .info: self = .info
-        case .warning: self = .warning
-        }
     }
 }

@@ -1,3 +1,5 @@
+import Chat
+
 /// An IPv4 or IPv6 address with a port: where a datagram came from or goes to.
 ///
 /// A plain value (Hashable, Sendable), so a relay can key its peer table by it. Text forms are
@@ -38,20 +40,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `127.0.0.1:9000` or `[::1]:9000`; `init(parsing:)` reads it back.
-    public var description: String {
-        switch family {
-        case .ipv4: "\(ipText):\(port)"
-        case .ipv6: "[\(ipText)]:\(port)"
-        }
-    }
-
-    /// The IP address alone, without brackets or port (`127.0.0.1`, `::1`).
-    public var ipText: String {
-        switch family {
-        case .ipv4: ipBytes.map(String.init).joined(separator: ".")
-        case .ipv6: SocketAddress.formatIPv6(ipBytes)
-        }
-    }
+    public var description: String { EndpointText.endpoint(ip: ipBytes, port: port) }
 
     /// True for 127.0.0.0/8 and ::1.
     public var isLoopback: Bool {
@@ -89,24 +78,5 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// The wildcard address of `family`, for binding.
     public static func any(_ family: Family, port: UInt16 = 0) -> SocketAddress {
         family == .ipv4 ? anyIPv4(port: port) : anyIPv6(port: port)
-    }
-
-    /// RFC 5952 text: lowercase hex, leading zeros dropped, the longest run (2+) of zero groups as `::`.
-    static func formatIPv6(_ bytes: [UInt8]) -> String {
-        let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
-        var best = (start: -1, length: 0)
-        var index = 0
-        while index < 8 {
-            guard groups[index] == 0 else { index += 1; continue }
-            var end = index
-            while end < 8 && groups[end] == 0 { end += 1 }
-            if end - index > best.length && end - index >= 2 { best = (index, end - index) }
-            index = end
-        }
-        let hex = groups.map { String($0, radix: 16) }
-        guard best.start >= 0 else { return hex.joined(separator: ":") }
-        let head = hex[..<best.start].joined(separator: ":")
-        let tail = hex[(best.start + best.length)...].joined(separator: ":")
-        return head + "::" + tail
     }
 }

@@ -55,11 +55,6 @@ public final class UDPSocket: Sendable {
         descriptor.isClosed
     }
 
-    /// The receive buffer the kernel actually granted, in bytes (Linux reports twice the usable size).
-    public var receiveBufferSize: Int {
-        get throws(SystemError) { Int(try descriptor.option(SOL_SOCKET, SO_RCVBUF)) }
-    }
-
     /// Sends one datagram to `address`. Returns false when the send buffer is full (`EAGAIN`):
     /// the datagram was not sent, which a reliable protocol treats like a loss.
     @discardableResult

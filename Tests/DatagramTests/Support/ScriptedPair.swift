@@ -1,10 +1,10 @@
 @testable import Datagram
 
-extension Configuration {
+extension Connection.Configuration {
     /// RFC 9002's values for the two timers this project shortens by default (max_ack_delay 25 ms,
     /// and a 10 ms probe timeout floor), so the scripted tests can use the RFC's round numbers.
-    static var rfc9002: Configuration {
-        var configuration = Configuration()
+    static var rfc9002: Connection.Configuration {
+        var configuration = Connection.Configuration()
         configuration.maximumAckDelay = .milliseconds(25)
         configuration.minimumProbeTimeout = .milliseconds(10)
         return configuration
@@ -22,7 +22,7 @@ enum Script {
 
     /// A client and a server with a handshake scripted so the client's first RTT sample is 100 ms:
     /// HELLO at 0, WELCOME at 50, received at 100. The client's WELCOME is not yet acknowledged.
-    static func establishedPair(_ configuration: Configuration = .rfc9002,
+    static func establishedPair(_ configuration: Connection.Configuration = .rfc9002,
                                 clientFirstPacketNumber: UInt32 = 0,
                                 serverFirstPacketNumber: UInt32 = 0) -> (client: Connection, server: Connection) {
         var client = Connection(role: .client, id: id, configuration: configuration, now: .ms(0),
@@ -42,8 +42,8 @@ enum Script {
         while connection.pollEvent() != nil {}
     }
 
-    static func events(_ connection: inout Connection) -> [Event] {
-        var events: [Event] = []
+    static func events(_ connection: inout Connection) -> [Connection.Event] {
+        var events: [Connection.Event] = []
         while let event = connection.pollEvent() { events.append(event) }
         return events
     }

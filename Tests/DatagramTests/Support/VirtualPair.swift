@@ -17,7 +17,7 @@ struct VirtualPair {
     var now: Timestamp
     var client: Connection
     var server: Connection?
-    let serverConfiguration: Configuration
+    let serverConfiguration: Connection.Configuration
     let jar = CookieJar(secret: (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210))
     let clientAddress: [UInt8] = [127, 0, 0, 1, 0xC3, 0x50]
     var delay: Duration
@@ -31,10 +31,10 @@ struct VirtualPair {
     var inFlight: [InFlight] = []
     var sentCount: [Direction: Int] = [.toServer: 0, .toClient: 0]
     var sequence = 0
-    var clientEvents: [Event] = []
-    var serverEvents: [Event] = []
+    var clientEvents: [Connection.Event] = []
+    var serverEvents: [Connection.Event] = []
 
-    init(configuration: Configuration = .rfc9002, delay: Duration = .milliseconds(50),
+    init(configuration: Connection.Configuration = .rfc9002, delay: Duration = .milliseconds(50),
          start: Timestamp = .milliseconds(1000), clientFirstPacketNumber: UInt32 = 0,
          serverFirstPacketNumber: UInt32 = 0) {
         now = start

@@ -34,7 +34,7 @@ enum WireVectors {
             ("PING", Packet(header: PacketHeader(connectionID: id, packetNumber: 0x11,
                                                  acknowledgement: Acknowledgement(largest: 0x2A)),
                             body: .ping)),
-            ("CLOSE", Packet(header: PacketHeader(connectionID: id, packetNumber: 0x12), body: .close(code: 3))),
+            ("CLOSE", Packet(header: PacketHeader(connectionID: id, packetNumber: 0x12), body: .close(code: .shuttingDown))),
             ("RESET", Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .reset)),
         ]
     }

@@ -1,30 +1,12 @@
-import Transport
 import Glibc
-
-/// Why a measurement socket call failed: the call's name and the `errno` it left.
-public struct MeasurementError: Error, Sendable, CustomStringConvertible {
-    /// The system call or step that failed, such as `bind` or `connect`.
-    public var operation: String
-    /// The `errno` value at the time of failure (0 when the failure was not a system call's).
-    public var code: Int32
-
-    /// Creates an error for `operation` with the given `errno`.
-    public init(_ operation: String, code: Int32 = errno) {
-        self.operation = operation
-        self.code = code
-    }
-
-    public var description: String {
-        code == 0 ? operation : "\(operation): \(String(cString: strerror(code)))"
-    }
-}
 
 /// A loopback socket for the baseline measurements: plain UDP or TCP, no protocol of ours on top.
 ///
-/// Kept apart from Transport's own sockets on purpose: the baselines measure what the kernel gives
-/// with the least code in between. One owner; closed on deinit.
+/// Kept apart from the UDP and TCP sockets above on purpose: the baselines of `compare` (in
+/// Measurement) measure what the kernel gives with the least code in between. Blocking, IPv4
+/// loopback only. One owner; closed on deinit.
 // @unchecked Sendable: guarded by ownership; each socket is handed to one thread, which alone uses it.
-final class MeasurementSocket: @unchecked Sendable {
+public final class RawLoopbackSocket: @unchecked Sendable {
     let descriptor: Int32
 
     private init(descriptor: Int32) {
@@ -36,24 +18,24 @@ final class MeasurementSocket: @unchecked Sendable {
     }
 
     /// A UDP socket bound to 127.0.0.1 on an ephemeral port.
-    static func udp() throws -> MeasurementSocket {
+    public static func udp() throws -> RawLoopbackSocket {
         let socket = try open(type: Int32(SOCK_DGRAM.rawValue))
         try socket.bindLoopback()
         return socket
     }
 
     /// A TCP socket listening on 127.0.0.1 on an ephemeral port.
-    static func tcpListener() throws -> MeasurementSocket {
+    public static func tcpListener() throws -> RawLoopbackSocket {
         let socket = try open(type: Int32(SOCK_STREAM.rawValue))
         var on: Int32 = 1
         setsockopt(socket.descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         try socket.bindLoopback()
-        guard listen(socket.descriptor, 16) == 0 else { throw MeasurementError("listen") }
+        guard listen(socket.descriptor, 16) == 0 else { throw SystemError(call: "listen", code: errno) }
         return socket
     }
 
     /// A TCP socket connected to 127.0.0.1:`port`, with Nagle's algorithm off.
-    static func tcpConnected(to port: UInt16) throws -> MeasurementSocket {
+    public static func tcpConnected(to port: UInt16) throws -> RawLoopbackSocket {
         let socket = try open(type: Int32(SOCK_STREAM.rawValue))
         var address = loopbackAddress(port: port)
         let result = withUnsafePointer(to: &address) {
@@ -61,15 +43,15 @@ final class MeasurementSocket: @unchecked Sendable {
                 connect(socket.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else { throw MeasurementError("connect") }
+        guard result == 0 else { throw SystemError(call: "connect", code: errno) }
         socket.disableNagle()
         return socket
     }
 
-    private static func open(type: Int32) throws -> MeasurementSocket {
+    private static func open(type: Int32) throws -> RawLoopbackSocket {
         let descriptor = socket(AF_INET, type | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw MeasurementError("socket") }
-        return MeasurementSocket(descriptor: descriptor)
+        guard descriptor >= 0 else { throw SystemError(call: "socket", code: errno) }
+        return RawLoopbackSocket(descriptor: descriptor)
     }
 
     static func loopbackAddress(port: UInt16) -> sockaddr_in {
@@ -87,43 +69,43 @@ final class MeasurementSocket: @unchecked Sendable {
                 bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else { throw MeasurementError("bind") }
+        guard result == 0 else { throw SystemError(call: "bind", code: errno) }
     }
 
     /// The local port the kernel chose.
-    func localPort() throws -> UInt16 {
+    public func localPort() throws -> UInt16 {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let result = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
-        guard result == 0 else { throw MeasurementError("getsockname") }
+        guard result == 0 else { throw SystemError(call: "getsockname", code: errno) }
         return UInt16(bigEndian: address.sin_port)
     }
 
     /// Accepts one connection (blocking) and turns Nagle's algorithm off on it.
-    func accept() throws -> MeasurementSocket {
+    public func accept() throws -> RawLoopbackSocket {
         let accepted = Glibc.accept(descriptor, nil, nil)
-        guard accepted >= 0 else { throw MeasurementError("accept") }
-        let socket = MeasurementSocket(descriptor: accepted)
+        guard accepted >= 0 else { throw SystemError(call: "accept", code: errno) }
+        let socket = RawLoopbackSocket(descriptor: accepted)
         socket.disableNagle()
         return socket
     }
 
-    func disableNagle() {
+    public func disableNagle() {
         var on: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// Sets SO_RCVBUF and SO_SNDBUF (the kernel doubles and caps them).
-    func setBufferSizes(_ bytes: Int32) {
+    public func setBufferSizes(_ bytes: Int32) {
         var size = bytes
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// Waits until the socket is readable or `timeout` passes; true when readable.
-    func waitReadable(timeout: Duration) -> Bool {
+    public func waitReadable(timeout: Duration) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         let milliseconds = max(0, Int32(clamping: timeout.components.seconds * 1000
             + timeout.components.attoseconds / 1_000_000_000_000_000))
@@ -132,7 +114,7 @@ final class MeasurementSocket: @unchecked Sendable {
 
     /// Sends a datagram to 127.0.0.1:`port`; false when the kernel refused it (for example ENOBUFS).
     @discardableResult
-    func send(_ bytes: UnsafeRawBufferPointer, toPort port: UInt16) -> Bool {
+    public func send(_ bytes: UnsafeRawBufferPointer, toPort port: UInt16) -> Bool {
         var address = Self.loopbackAddress(port: port)
         let sent = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -143,7 +125,7 @@ final class MeasurementSocket: @unchecked Sendable {
     }
 
     /// Receives one datagram into `buffer`; returns its size and the sender's port, or nil.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, port: UInt16)? {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, port: UInt16)? {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let count = withUnsafeMutablePointer(to: &address) {
@@ -156,7 +138,7 @@ final class MeasurementSocket: @unchecked Sendable {
     }
 
     /// Writes all of `bytes` to a stream socket (blocking); false on error.
-    func writeAll(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -168,7 +150,7 @@ final class MeasurementSocket: @unchecked Sendable {
     }
 
     /// Reads what is available from a stream socket (blocking); 0 at end of stream, -1 on error.
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         while true {
             let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             if count < 0 && errno == EINTR { continue }
@@ -177,7 +159,7 @@ final class MeasurementSocket: @unchecked Sendable {
     }
 
     /// Half-closes the sending side of a stream socket.
-    func shutdownWrite() {
+    public func shutdownWrite() {
         shutdown(descriptor, Int32(SHUT_WR))
     }
 }

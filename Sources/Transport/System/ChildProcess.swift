@@ -1,5 +1,4 @@
 import Glibc
-import Transport
 
 /// The one way the tools and the end-to-end tests start another program: `posix_spawn`, with each
 /// standard stream inherited, discarded or piped, and `waitpid` for the outcome.
@@ -74,7 +73,7 @@ public enum ChildProcess {
                 var ends: [Int32] = [-1, -1]
                 guard pipe(&ends) == 0 else {
                     parentEnds.compactMap { $0 }.forEach { close($0) }
-                    throw MeasurementError("pipe")
+                    throw SystemError(call: "pipe", code: errno)
                 }
                 ends.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
                 let (childEnd, parentEnd) = isInput ? (ends[0], ends[1]) : (ends[1], ends[0])
@@ -103,7 +102,7 @@ public enum ChildProcess {
         let result = posix_spawn(&processID, path, &actions, nil, argv, envp)
         guard result == 0 else {
             parentEnds.compactMap { $0 }.forEach { close($0) }
-            throw MeasurementError("posix_spawn \(path)", code: result)
+            throw SystemError(call: "posix_spawn \(path)", code: result)
         }
         return Spawned(processID: processID, standardInput: parentEnds[0], standardOutput: parentEnds[1],
                        standardError: parentEnds[2])
