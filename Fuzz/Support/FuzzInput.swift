@@ -116,7 +116,7 @@ enum PacketForge {
             return Packet(header: header, body: .data(fragment, payload: payload[...])).emit()
         case 4: return Packet(header: header, body: .ack).emit()
         case 5: return Packet(header: header, body: .ping).emit()
-        case 6: return Packet(header: header, body: .close(code: input.byte())).emit()
+        case 6: return Packet(header: header, body: .close(code: CloseCode(rawValue: input.byte()))).emit()
         case 7: return Packet(header: header, body: input.bool() ? .reset : .welcome).emit()
         case 8: return Packet(header: header, body: input.bool() ? .hello(cookie: input.take(16).padded16) : .cookie(input.take(16).padded16)).emit()
         default:

@@ -118,7 +118,7 @@ private struct Harness {
         if toClient.inFlight.count > 512 { toClient.inFlight.removeFirst(toClient.inFlight.count - 512) }
     }
 
-    mutating func check(_ event: Event, at side: Side) {
+    mutating func check(_ event: Connection.Event, at side: Side) {
         guard case let .message(bytes, channel) = event else {
             if case .closed = event {
                 let taken = side == .client ? client.takeUnacknowledgedMessages() : server!.takeUnacknowledgedMessages()
@@ -243,8 +243,8 @@ public func fuzzConnection(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         case 13:
             // A side closes (rare: needs two matching bytes).
             if input.byte() == 0xC1 {
-                if side == .client { harness.client.close(code: input.byte(), at: harness.now) }
-                else { harness.server?.close(code: input.byte(), at: harness.now) }
+                if side == .client { harness.client.close(code: CloseCode(rawValue: input.byte()), at: harness.now) }
+                else { harness.server?.close(code: CloseCode(rawValue: input.byte()), at: harness.now) }
             }
         case 14:
             // Receive-side flow control on or off.
