@@ -44,7 +44,7 @@ public enum ClientCommand: Hashable, Sendable {
     public static let usage: [(command: String, usage: String, summary: String)] = [
         ("msg", "/msg NAME text", "send a private message"),
         ("me", "/me text", "describe an action"),
-        ("join", "/join #room", "join a room and make it current"),
+        ("join", "/join #room [KEY]", "join a room (with its key, if it has one) and make it current"),
         ("part", "/part [#room]", "leave a room (default: the current one)"),
         ("list", "/list", "list rooms"),
         ("who", "/who [#room]", "list users, with transport, endpoint and RTT"),
