@@ -84,7 +84,7 @@ public enum ChatRenderer {
         case .timedOut: return "\(name) has quit [timeout]"
         case .nickChanged: return "\(name) is now known as \(clean(notice.detail))"
         case .roomJoined: return "You are now in \(room)"
-        case .roomParted: return "You have left \(room)"
+        case .roomParted: return "You have left \(room)\(reason)"
         case .serverShutdown: return "The relay is shutting down\(reason); reconnecting will resend what it missed"
         case .sessionResumed: return "Your session \(name) was resumed by another connection; this one is closed"
         case .rateLimited: return "You are sending too fast\(reason); the relay is slowing you down (nothing is lost)"
