@@ -36,11 +36,16 @@ let chatSpecification = CommandSpecification(
           /me ACTION        an action                /quit [TEXT] leave
           /loss PCT         simulated loss (udp)     /trace on|off  packet fates
           /stats            connection statistics    /help        this list
+          /join ROOM KEY    join a room with a key   /save [FILE] save this room's lines
+          /ignore NAME      hide someone's lines     /unignore NAME
+          Operators: /op /deop /voice /mute /kick /ban /unban /bans /topic /mode /invite
+          Administrators (relay --admin): /kill /kline /unkline /klines   (/help: details)
 
         EXAMPLES:
           chat --name alice --relay 127.0.0.1:9000
           chat --name bob --mode tcp
           chat --name carol --loss 30 --seed 7 --trace
+          chat --name dave --log ~/chatlogs
         """
 )
 
