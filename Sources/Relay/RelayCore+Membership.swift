@@ -115,6 +115,7 @@ extension RelayCore {
         }
         let members = rooms[key]?.members ?? []
         if members.isEmpty { roomCreated(key, by: endpoint) }
+        roomAdmitted(key, endpoint: endpoint)
         rooms[key, default: Room(name: roomName)].members.append(endpoint)
         peers[endpoint]?.rooms.append(key)
         let name = rooms[key]?.name ?? roomName

@@ -7,6 +7,10 @@ import Datagram
 extension RelayCore {
     /// The most bans one room, or the relay, holds; a ban beyond is refused (`badRequest`).
     static let maximumBansPerList = 64
+    /// The most sessions one room's operator, voice, mute, invitation or admitted list holds: one more
+    /// operator, voice, mute or invitation is refused (`badRequest`); one more admitted session is
+    /// simply not remembered (it needs the key or an invitation to rejoin).
+    static let maximumSessionsPerList = 1_024
     /// The most rooms whose settings are kept while nobody is in them.
     var maximumKeptRoomSettings: Int { max(1, configuration.maximumRooms) }
 
@@ -45,6 +49,7 @@ extension RelayCore {
         if let ban = settings.bans.first(where: { $0.mask.matches(senderID: peer.senderID, address: endpoint.address) }) {
             return (.banned, "You are banned from \(roomName)\(ban.reason.isEmpty ? "" : ": \(ban.reason)")")
         }
+        if settings.admitted.contains(peer.senderID) { return nil }
         if settings.isInviteOnly, !settings.invited.contains(peer.senderID) {
             return (.inviteOnly, "\(roomName) is invite-only (+i): an operator must /invite you")
         }
@@ -66,6 +71,13 @@ extension RelayCore {
         guard let peer = peers[endpoint] else { return }
         if roomSettings[key] == nil { roomSettings[key] = RoomSettings() }
         if roomSettings[key]?.operators.isEmpty == true { roomSettings[key]?.operators.insert(peer.senderID) }
+    }
+
+    /// `endpoint` joined room `key`: remembered as admitted (bounded).
+    mutating func roomAdmitted(_ key: String, endpoint: Endpoint) {
+        guard let peer = peers[endpoint], let count = roomSettings[key]?.admitted.count,
+              count < Self.maximumSessionsPerList else { return }
+        roomSettings[key]?.admitted.insert(peer.senderID)
     }
 
     /// The room `key` has no members left: its settings go, unless they say something worth keeping
@@ -126,6 +138,9 @@ extension RelayCore {
             setMode(request, roomKey: key, roomName: roomName, by: endpoint, at: now)
         case .invite:
             guard let target = user(named: request.target, asker: endpoint, at: now), let invitee = peers[target] else { return }
+            guard (roomSettings[key]?.invited.count ?? 0) < Self.maximumSessionsPerList else {
+                return sendError(.badRequest, "\(roomName) has \(Self.maximumSessionsPerList) invitations", to: endpoint, at: now)
+            }
             roomSettings[key]?.invited.insert(invitee.senderID)
             announce(roomKey: key, by: peer.name, target: invitee.name, "invited \(invitee.name)", at: now)
             if !invitee.rooms.contains(key) {
@@ -142,6 +157,13 @@ extension RelayCore {
               let target = member(named: request.target, roomKey: key, roomName: roomName, asker: endpoint, at: now),
               let subject = peers[target] else { return }
         let id = subject.senderID
+        let lists: [Set<SenderID>] = [\.operators, \.voiced, \.muted].compactMap { (path: KeyPath<RoomSettings, Set<SenderID>>) in
+            roomSettings[key]?[keyPath: path]
+        }
+        if [.op, .voice, .mute].contains(request.action), lists.contains(where: { $0.count >= Self.maximumSessionsPerList }) {
+            return sendError(.badRequest, "\(roomName) has \(Self.maximumSessionsPerList) sessions on a list; remove some first",
+                             to: endpoint, at: now)
+        }
         let what: String
         switch request.action {
         case .op: roomSettings[key]?.operators.insert(id); what = "made \(subject.name) an operator"
@@ -253,6 +275,10 @@ extension RelayCore {
     /// the announcement that caused it.
     private mutating func expel(_ target: Endpoint, roomKey key: String, detail: String, at now: Timestamp) {
         guard let room = rooms[key] else { return }
+        if let id = peers[target]?.senderID {
+            roomSettings[key]?.admitted.remove(id)
+            roomSettings[key]?.invited.remove(id)
+        }
         peers[target]?.rooms.removeAll { $0 == key }
         rooms[key]?.members.removeAll { $0 == target }
         if rooms[key]?.members.isEmpty == true {

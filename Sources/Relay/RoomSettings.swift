@@ -63,6 +63,9 @@ public struct RoomSettings: Hashable, Sendable {
     public var muted: Set<SenderID> = []
     /// Invited sessions (for `+i`).
     public var invited: Set<SenderID> = []
+    /// Sessions that have been in the room (and were not kicked or banned since): they rejoin past
+    /// `+i` and `+k`, as a reconnecting client's HELLO does, without a key or a new invitation.
+    public var admitted: Set<SenderID> = []
     /// The bans, in the order set.
     public var bans: [Ban] = []
     /// `+m`: only operators and voiced users speak.

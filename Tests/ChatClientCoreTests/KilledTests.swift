@@ -20,7 +20,7 @@ import Testing
     #expect(client.takeChanges().isEmpty)
 }
 
-/// Specs/chat-protocol.md, section 4.3: a HELLO refused because a relay-wide ban matches is reported as
+/// Specs/chat-protocol.md, section 4.4: a HELLO refused because a relay-wide ban matches (section 4.3) is reported as
 /// a refusal, with the relay's words.
 @Test func aRelayBanBeforeWelcomeIsARefusal() throws {
     var client = ScriptedClient()

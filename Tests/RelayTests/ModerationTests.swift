@@ -356,3 +356,38 @@ private func classroom(_ relay: inout RelayHarness) -> (alice: Endpoint, bob: En
     _ = relay.pump()
     #expect(relay.takeUDP(udpBob).compactMap(\.errorCode) == [.banned])
 }
+
+/// Specs/chat-protocol.md, section 4.8: A member who was in a `+i` or `+k` room rejoins it without key or
+/// invitation (a reconnecting client's HELLO carries its rooms only); a kicked member does not.
+@Test func aReconnectingMemberRejoinsAKeyedInviteOnlyRoomButAKickedOneDoesNot() {
+    var relay = RelayHarness()
+    let (alice, bob, carol) = classroom(&relay)
+    relay.moderate(Moderation(.mode, room: "#class", target: "+i"), from: alice)
+    relay.moderate(Moderation(.mode, room: "#class", target: "+k", text: "s3cret"), from: alice)
+    relay.moderate(Moderation(.kick, room: "#class", target: "carol"), from: alice)
+    // bob's connection is replaced by a new one presenting the same secret, as after a NAT change.
+    let bobAgain = RelayHarness.tcp(5102)
+    relay.open(bobAgain)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xB), name: "bob", rooms: ["#class"])), from: bobAgain)
+    #expect(relay.take(bobAgain).contains(.notice(Notice(kind: .roomJoined, room: "#class"))))
+    relay.send(.joinRoom("#class"), from: carol)
+    #expect(relay.take(carol).compactMap(\.errorCode) == [.inviteOnly])
+    _ = bob
+}
+
+/// Specs/chat-protocol.md, section 4.8: A room's operator, voice, mute and invitation lists are bounded.
+@Test func rightsListsAreBounded() {
+    var configuration = RelayConfiguration()
+    configuration.maximumPeers = 2_000
+    configuration.maximumRooms = 2_000
+    var relay = RelayHarness(configuration: configuration)
+    let (alice, _, _) = classroom(&relay)
+    for index in 0..<1_030 {
+        relay.joinTCP("u\(index)", port: UInt16(10_000 + index), session: UInt64(0x1000 + index), rooms: ["#own\(index)"])
+    }
+    relay.drain(alice)
+    for index in 0..<1_030 { relay.moderate(Moderation(.invite, room: "#class", target: "u\(index)"), from: alice) }
+    let errors = relay.take(alice).compactMap(\.errorCode)
+    #expect(errors.count == 1_030 - 1_024 && errors.allSatisfy { $0 == .badRequest }, "\(Set(errors))")
+    #expect(relay.core.roomSettings["#class"]?.invited.count == 1_024)
+}
