@@ -115,3 +115,32 @@ func logSaveAndIgnoreWorkInTheClient() throws {
     for client in [reader, talker, pest] { client.closeInput() }
     for client in [reader, talker, pest] { #expect(client.waitForExit(timeout: 20) == 0, "\(client.name)") }
 }
+
+/// `relay --admin NAME` (repeatable): the administrator kills a user, who is told and does not come
+/// back; a bad name exits 64; `--help` lists the option.
+@Test(.timeLimit(.minutes(2)))
+func anAdministratorNamedAtStartKillsAUser() throws {
+    let bad = try ChildProcess("relay", ["--admin", "no spaces"])
+    #expect(bad.waitForExit(timeout: 10) == 64)
+    #expect(bad.standardError.contains("'--admin'"))
+    let help = try ChildProcess("relay", ["--help"])
+    #expect(help.waitForExit(timeout: 10) == 0)
+    #expect(help.standardOutput.contains("--admin NAME"))
+
+    let (relay, port) = try startRelay(arguments: ["--admin", "root", "--admin", "dean"])
+    defer { relay.terminate() }
+    let owner = try startClient("owner", port: port, arguments: ["--mode", "tcp"])
+    let dean = try startClient("dean", port: port, arguments: ["--mode", "udp"])
+    let victim = try startClient("vic", port: port, arguments: ["--mode", "udp"])
+    owner.send(["/kill vic because"])
+    owner.waitForOutput("the refusal", timeout: 15) { $0.contains("Error: Only relay administrators can /kill") }
+    dean.send(["/kill vic enough"])
+    victim.waitForOutput("the kill", timeout: 15) { $0.contains("You were disconnected by dean [enough]; not reconnecting") }
+    owner.waitForOutput("the quit", timeout: 15) { $0.contains("vic has quit [killed by dean: enough]") }
+    #expect(relay.standardError.contains("\"dean\" killed \"vic\""))
+    victim.closeInput()
+    #expect(victim.waitForExit(timeout: 20) != nil)
+    #expect(lines(relay.standardError, containing: "\"vic\"").filter { $0.contains("joined") }.count == 1, "never reconnected")
+    for client in [owner, dean] { client.closeInput() }
+    for client in [owner, dean] { #expect(client.waitForExit(timeout: 20) == 0, "\(client.name)") }
+}
