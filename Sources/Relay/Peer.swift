@@ -107,7 +107,7 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
         case let .protocolError(problem): Notice(kind: .quit, name: name, detail: "protocol error: \(problem)")
         case let .stalled(time): Notice(kind: .quit, name: name, detail: "too slow: stopped reading for \(RelayCore.describe(time))")
         case let .killed(by, reason):
-            Notice(kind: .quit, name: name, detail: "killed by \(by)\(reason.isEmpty ? "" : ": \(reason)")")
+            Notice(kind: .quit, name: name, detail: RelayCore.detail("killed by \(by)\(reason.isEmpty ? "" : ": \(reason)")"))
         case .replaced, .shutdown, .noHello: nil
         }
     }

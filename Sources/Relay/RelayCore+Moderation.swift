@@ -254,7 +254,8 @@ extension RelayCore {
             let what = "banned \(describe(request.target, mask)) from the relay\(Self.describe(duration: request.durationSeconds))"
                 + (request.text.isEmpty ? "" : ": \(request.text)")
             log(.info, .moderation, at: now, "\(quoted(actor.name)) [\(actor.senderID)] \(SafeText.loggable(what, limit: 200))")
-            send(.notice(Notice(kind: .moderation, name: actor.name, endpoint: mask.description, detail: what)), to: endpoint, at: now)
+            send(.notice(Notice(kind: .moderation, name: actor.name, endpoint: mask.description, detail: Self.detail(what))),
+                 to: endpoint, at: now)
             for other in orderedEndpoints() where other != endpoint {
                 guard let peer = peers[other], peer.isJoined, mask.matches(senderID: peer.senderID, address: other.address) else { continue }
                 disconnect(other, by: actor.name, reason: "banned from the relay\(request.text.isEmpty ? "" : ": \(request.text)")", at: now)
@@ -266,7 +267,7 @@ extension RelayCore {
     private mutating func disconnect(_ target: Endpoint, by actor: String, reason: String, at now: Timestamp) {
         guard let peer = peers[target] else { return }
         log(.info, .moderation, at: now, "\(quoted(actor)) killed \(quoted(peer.name)) [\(target), sender \(peer.senderID)]: \(quoted(reason))")
-        send(.notice(Notice(kind: .killed, name: actor, detail: reason)), to: target, at: now)
+        send(.notice(Notice(kind: .killed, name: actor, detail: Self.detail(reason))), to: target, at: now)
         transmitNow(target, at: now)
         removePeer(target, departure: .killed(by: actor, reason: reason), at: now)
     }
@@ -285,7 +286,7 @@ extension RelayCore {
             rooms[key] = nil
             roomEmptied(key)
         }
-        send(.notice(Notice(kind: .roomParted, room: room.name, detail: detail)), to: target, at: now)
+        send(.notice(Notice(kind: .roomParted, room: room.name, detail: Self.detail(detail))), to: target, at: now)
     }
 
     /// NOTICE moderation to every member of the room, and a line in the log.
@@ -293,7 +294,8 @@ extension RelayCore {
         let roomName = rooms[key]?.name ?? key
         let sender = names[ChatNames.skeleton(actor)].flatMap { peers[$0]?.senderID }.map { " [\($0)]" } ?? ""
         log(.info, .moderation, at: now, "\(quoted(actor))\(sender) in \(quoted(roomName)): \(SafeText.loggable(what, limit: 200))")
-        let notice = RelayMessage.notice(Notice(kind: .moderation, name: actor, room: roomName, endpoint: target, detail: what)).encoded()
+        let notice = RelayMessage.notice(Notice(kind: .moderation, name: actor, room: roomName, endpoint: target,
+                                                detail: Self.detail(what))).encoded()
         for member in rooms[key]?.members ?? [] { send(encoded: notice, to: member, at: now) }
     }
 
@@ -335,6 +337,9 @@ extension RelayCore {
     private func describe(_ typed: String, _ mask: BanMask) -> String {
         typed == mask.description ? typed : "\(typed) (\(mask))"
     }
+
+    /// A NOTICE detail within the 256-byte limit of section 6 (cut at a character boundary, with `…`).
+    static func detail(_ text: String) -> String { bounded(text, to: ChatLimits.maximumReasonLength) }
 
     static func describe(duration seconds: UInt32) -> String {
         guard seconds > 0 else { return "" }

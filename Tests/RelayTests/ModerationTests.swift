@@ -391,3 +391,15 @@ private func classroom(_ relay: inout RelayHarness) -> (alice: Endpoint, bob: En
     #expect(errors.count == 1_030 - 1_024 && errors.allSatisfy { $0 == .badRequest }, "\(Set(errors))")
     #expect(relay.core.roomSettings["#class"]?.invited.count == 1_024)
 }
+
+/// Specs/chat-protocol.md, section 4.8: Announcements stay within the 256-byte detail of section 6, however
+/// long the reason.
+@Test func announcementsKeepToTheDetailLimit() {
+    var relay = RelayHarness()
+    let (alice, bob, carol) = classroom(&relay)
+    let reason = String(repeating: "é", count: 128)
+    relay.moderate(Moderation(.ban, room: "#class", target: "bob", durationSeconds: 3600, text: reason), from: alice)
+    let details = (relay.take(carol) + relay.take(bob)).compactMap(\.notice?.detail)
+    #expect(details.count == 3)
+    #expect(details.allSatisfy { $0.utf8.count <= ChatLimits.maximumReasonLength && $0.hasSuffix("…") })
+}
