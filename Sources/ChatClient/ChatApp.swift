@@ -27,6 +27,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var transcripts: Transcripts
     /// The conversation `/save` writes when the last thing shown was private (nil: the current room).
     private var lastConversation: String?
+    /// The last refusal before WELCOME was ERROR `banned` (a relay-wide ban), not a name problem.
+    private var isBannedFromRelay = false
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
         self.options = options
@@ -52,6 +54,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .received(let message):
             if case .notice(let notice) = message, notice.kind == .roomParted { roomParted(notice.room) }
             if case .welcome = message, lock.withLock({ hasJoined }) { return }
+            if case .error(.banned, _, _) = message, !lock.withLock({ hasJoined }) { lock.withLock { isBannedFromRelay = true } }
             if let speaker = message.speaker, lock.withLock({ ignored.contains(speaker) }) { return }
             for line in ChatRenderer.render(message, time: time(), currentRoom: room) { console.print(line) }
             if let target = message.transcriptTarget {
@@ -80,6 +83,13 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
                     + (resent > 0 ? "; sending \(resent) recent message\(resent == 1 ? "" : "s") again (the others show only what they missed)" : ""))
+            }
+        case .refused(let reason) where lock.withLock({ isBannedFromRelay }):
+            if isInteractive {
+                status("This relay has banned you; /quit to leave")
+            } else {
+                console.printDiagnostic("Error: the relay refused '\(options.name)': \(reason)")
+                finish(status: 1)
             }
         case .refused(let reason):
             if isInteractive {

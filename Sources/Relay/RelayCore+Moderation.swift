@@ -343,7 +343,10 @@ extension RelayCore {
 
     static func describe(duration seconds: UInt32) -> String {
         guard seconds > 0 else { return "" }
-        return " for \(RelayCore.describe(.seconds(Int64(seconds))))"
+        for (unit, name) in [(UInt32(86_400), "d"), (3_600, "h"), (60, "min")] where seconds % unit == 0 {
+            return " for \(seconds / unit) \(name)"
+        }
+        return " for \(seconds) s"
     }
 
     private mutating func sendBanList(roomKey key: String, roomName: String, to endpoint: Endpoint, at now: Timestamp) {

@@ -144,3 +144,28 @@ func anAdministratorNamedAtStartKillsAUser() throws {
     for client in [owner, dean] { client.closeInput() }
     for client in [owner, dean] { #expect(client.waitForExit(timeout: 20) == 0, "\(client.name)") }
 }
+
+/// A relay-wide ban (`/kline`) disconnects the user; an address ban refuses a newcomer's HELLO, and a
+/// line-mode client says so and exits with status 1; `/unkline` lifts it.
+@Test(.timeLimit(.minutes(2)))
+func aRelayWideBanKeepsAUserOut() throws {
+    let (relay, port) = try startRelay(arguments: ["--admin", "root"])
+    defer { relay.terminate() }
+    let root = try startClient("root", port: port, arguments: ["--mode", "tcp"])
+    let mallory = try startClient("mallory", port: port, arguments: ["--mode", "tcp"])
+    root.send(["/kline mallory 1h spam"])
+    mallory.waitForOutput("the kill", timeout: 15) { $0.contains("You were disconnected by root [banned from the relay: spam]") }
+    root.waitForOutput("the announcement", timeout: 15) { $0.contains("root banned mallory (id:") }
+    mallory.closeInput()
+    _ = mallory.waitForExit(timeout: 20)
+    root.send(["/kline 127.0.0.0/8 10m everyone here"])
+    root.waitForOutput("the address ban", timeout: 15) { $0.contains("root banned 127.0.0.0/8 from the relay for 10 min") }
+    let eve = try ChildProcess("chat", ["--name", "eve", "--relay", "127.0.0.1:\(port)"], name: "eve")
+    #expect(eve.waitForExit(timeout: 15) == 1)
+    #expect(eve.standardError.contains("Error: the relay refused 'eve': You are banned from this relay: everyone here"), "\(eve.standardError)")
+    root.send(["/unkline 127.0.0.0/8", "/klines"])
+    root.waitForOutput("the relay's ban list", timeout: 15) { $0.contains("Ban in the relay: id:") }
+    #expect(!root.standardOutput.contains("Ban in the relay: 127.0.0.0/8"))
+    root.closeInput()
+    #expect(root.waitForExit(timeout: 20) == 0)
+}
