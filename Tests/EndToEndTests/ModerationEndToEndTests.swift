@@ -18,6 +18,7 @@ private func lines(_ output: String, containing text: String) -> [Substring] {
     output.split(separator: "\n").filter { $0.contains(text) }
 }
 
+/// Specs/chat-protocol.md, section 4.8: with the real executables.
 /// An operator (the lobby's creator) kicks, then bans, a UDP user and a TCP user: each is told, the
 /// room is told who did it and why, and a banned user's JOIN is refused.
 @Test(.timeLimit(.minutes(2)))
@@ -54,6 +55,7 @@ func anOperatorKicksAndBansAUDPUserAndATCPUser() throws {
     for client in [teacher, udpUser, tcpUser] { #expect(client.waitForExit(timeout: 20) == 0, "\(client.name)") }
 }
 
+/// Specs/chat-protocol.md, section 4.8: with the real executables.
 /// A moderated room (`/mode +m`) silences a member without voice: an error to them, nothing delivered
 /// to the others; once voiced they are heard.
 @Test(.timeLimit(.minutes(2)))
@@ -116,6 +118,7 @@ func logSaveAndIgnoreWorkInTheClient() throws {
     for client in [reader, talker, pest] { #expect(client.waitForExit(timeout: 20) == 0, "\(client.name)") }
 }
 
+/// Specs/chat-protocol.md, section 4.8: with the real executables.
 /// `relay --admin NAME` (repeatable): the administrator kills a user, who is told and does not come
 /// back; a bad name exits 64; `--help` lists the option.
 @Test(.timeLimit(.minutes(2)))
@@ -145,6 +148,7 @@ func anAdministratorNamedAtStartKillsAUser() throws {
     for client in [owner, dean] { #expect(client.waitForExit(timeout: 20) == 0, "\(client.name)") }
 }
 
+/// Specs/chat-protocol.md, section 4.8: with the real executables.
 /// A relay-wide ban (`/kline`) disconnects the user; an address ban refuses a newcomer's HELLO, and a
 /// line-mode client says so and exits with status 1; `/unkline` lifts it.
 @Test(.timeLimit(.minutes(2)))
