@@ -31,19 +31,25 @@ local checksum_statuses = { [0] = "Bad", [1] = "Good" }
 local chat_types = {
     [0x01] = "HELLO", [0x02] = "SAY", [0x03] = "PRIVATE", [0x04] = "JOIN_ROOM",
     [0x05] = "PART_ROOM", [0x06] = "LIST_ROOMS", [0x07] = "WHO", [0x08] = "NICK",
-    [0x09] = "QUIT", [0x0A] = "HEARTBEAT",
+    [0x09] = "QUIT", [0x0A] = "HEARTBEAT", [0x0B] = "MODERATE", [0x0C] = "JOIN_ROOM_KEY",
     [0x81] = "WELCOME", [0x82] = "MESSAGE", [0x83] = "PRIVATE_MESSAGE", [0x84] = "NOTICE",
     [0x85] = "ERROR", [0x86] = "ROOM_LIST", [0x87] = "WHO_LIST", [0x88] = "HEARTBEAT_ECHO",
-    [0x89] = "RECEIVED",
+    [0x89] = "RECEIVED", [0x8A] = "BAN_LIST",
 }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
     [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown", [9] = "sessionResumed", [10] = "rateLimited",
+    [11] = "moderation", [12] = "topic", [13] = "killed",
 }
 local error_codes = {
     [1] = "nameTaken", [2] = "invalidName", [3] = "noSuchUser", [4] = "notInRoom",
     [5] = "messageTooLarge", [6] = "serverFull", [7] = "notJoined", [8] = "badRequest",
     [9] = "unsupportedVersion", [10] = "invalidRoom", [11] = "tooManyRooms",
+    [12] = "notOperator", [13] = "banned", [14] = "inviteOnly", [15] = "badKey", [16] = "cannotSpeak",
+}
+local moderation_actions = {
+    [1] = "op", [2] = "deop", [3] = "voice", [4] = "devoice", [5] = "mute", [6] = "unmute", [7] = "kick",
+    [8] = "ban", [9] = "unban", [10] = "bans", [11] = "topic", [12] = "mode", [13] = "invite", [14] = "kill",
 }
 local transports = { [0] = "udp", [1] = "tcp" }
 
@@ -137,6 +143,14 @@ local C = {
     highest_id = ProtoField.uint64("dgchat.highest_id", "Highest message ID handled", base.DEC),
     new_name = ProtoField.string("dgchat.new_name", "New name"),
     entry = ProtoField.none("dgchat.entry", "Entry"),
+    action = ProtoField.uint8("dgchat.action", "Moderation action", base.DEC, moderation_actions),
+    target = ProtoField.string("dgchat.target", "Target (name, address prefix, mask or mode)"),
+    duration = ProtoField.uint32("dgchat.duration", "Duration (s, 0: until lifted)", base.DEC),
+    key = ProtoField.string("dgchat.key", "Room key"),
+    ban_count = ProtoField.uint16("dgchat.ban_count", "Ban count", base.DEC),
+    mask = ProtoField.string("dgchat.mask", "Ban mask"),
+    set_by = ProtoField.string("dgchat.set_by", "Set by"),
+    seconds_left = ProtoField.uint32("dgchat.seconds_left", "Seconds left (0: never expires)", base.DEC),
 }
 dgchat.fields = C
 
@@ -338,6 +352,27 @@ local chat_decoders = {
     end,
     [0x88] = function(r) r:uint(C.timestamp, 8); return "" end,
     [0x89] = function(r) return "up to #" .. tostring(r:uint(C.highest_id, 8)) end,
+    [0x0B] = function(r)
+        local action = r:uint(C.action, 1); local room = r:string(C.room); local target = r:string(C.target)
+        local duration = r:uint(C.duration, 4); local text = r:string(C.text)
+        local parts = { moderation_actions[action] or tostring(action) }
+        for _, part in ipairs({ room or "", target or "" }) do
+            if part ~= "" then parts[#parts + 1] = part end
+        end
+        if duration and duration > 0 then parts[#parts + 1] = "for " .. tostring(duration) .. " s" end
+        if text and text ~= "" then parts[#parts + 1] = "[" .. quoted(text) .. "]" end
+        return table.concat(parts, " ")
+    end,
+    [0x0C] = function(r) local room = r:string(C.room); r:string(C.key); return (room or "?") .. " (with key)" end,
+    [0x8A] = function(r)
+        local room = r:string(C.room); local count = r:uint(C.ban_count, 2)
+        for index = 1, count or 0 do
+            if not r.ok then break end
+            local entry = r.tree:add(C.entry, r.tvb:range(r.offset, 0)):set_text("Ban " .. index)
+            r:string(C.mask, entry); r:string(C.set_by, entry); r:uint(C.seconds_left, 4, entry); r:string(C.reason, entry)
+        end
+        return (room == "" and "relay" or (room or "?")) .. ": " .. tostring(count) .. " bans"
+    end,
 }
 
 -- Decodes one chat message occupying all of `tvb`; returns a one-line summary for the Info column.

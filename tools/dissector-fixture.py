@@ -73,6 +73,16 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
                 " 23 6c 6f 62 62 79 00 05 23 72 75 73 74",
     "HEARTBEAT_ECHO": "88 00 00 00 00 00 0f 42 40",
     "RECEIVED": "89 00 00 00 00 00 00 00 08",
+    "MODERATE_KICK": "0b 07 00 06 23 63 6c 61 73 73 00 03 62 6f 62 00 00 00 00 00 04 73 70 61 6d",
+    "MODERATE_BAN": "0b 08 00 06 23 63 6c 61 73 73 00 0b 31 30 2e 39 2e 30 2e 30 2f 31 36 00 00 0e 10 00 05 66 6c 6f"
+                    " 6f 64",
+    "JOIN_ROOM_KEY": "0c 00 06 23 63 6c 61 73 73 00 06 73 33 63 72 65 74",
+    "NOTICE_MODERATION": "84 0b 00 05 61 6c 69 63 65 00 06 23 63 6c 61 73 73 00 03 62 6f 62 00 10 6b 69 63 6b 65 64"
+                         " 20 62 6f 62 3a 20 73 70 61 6d",
+    "ERROR_CANNOT_SPEAK": "85 10 00 00 00 00 00 00 00 04 00 13 23 63 6c 61 73 73 20 69 73 20 6d 6f 64 65 72 61 74 65"
+                          " 64",
+    "BAN_LIST": "8a 00 06 23 63 6c 61 73 73 00 01 00 13 69 64 3a 63 39 39 64 35 62 31 32 61 32 30 62 30 38 32 37"
+                " 00 05 61 6c 69 63 65 00 00 0e 10 00 05 66 6c 6f 6f 64",
 }
 CHAT = {name: bytes.fromhex(text) for name, text in VECTORS.items()}
 LONG_TEXT = "".join("long line %04d. " % i for i in range(125))  # 2,000 bytes: two fragments
@@ -212,6 +222,11 @@ def frames():
     out += other.handshake()                                                                  # 51-53
     out += [other.segment(True, frame(CHAT["HELLO"]) + frame(CHAT["SAY"]))]                   # 54
     out += [other.segment(False, frame(CHAT["WELCOME"]))]                                     # 55
+    # Moderation (issue 14): the client's requests, then the relay's answers, on the first stream.
+    out += [tcp.segment(True, frame(CHAT["MODERATE_KICK"]) + frame(CHAT["MODERATE_BAN"])
+                        + frame(CHAT["JOIN_ROOM_KEY"]))]                                      # 56
+    out += [tcp.segment(False, frame(CHAT["NOTICE_MODERATION"]) + frame(CHAT["ERROR_CANNOT_SPEAK"])
+                        + frame(CHAT["BAN_LIST"]))]                                           # 57
     return out
 
 
@@ -235,7 +250,9 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.message_id", "dgchat.flags.action", "dgchat.notice_kind", "dgchat.endpoint",
           "dgchat.error_code", "dgchat.transport", "dgchat.rtt", "dgchat.highest_id",
           "dgchat.software", "dgchat.reason", "dgchat.new_name", "dgchat.peer_timeout",
-          "dgchat.member_count", "dgchat.timestamp", "_ws.expert.message", "_ws.malformed",
+          "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
+          "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
+          "_ws.expert.message", "_ws.malformed",
           "_ws.col.Info"]
 
 
@@ -402,6 +419,20 @@ def check(path):
     k.expect(50, "dgram.type", "0x05")
     k.expect(54, "dgchat.type", "0x01", "0x02")                   # TCP heuristic on port 7778
     k.expect(55, "dgchat.type", "0x81")
+    k.expect(56, "dgchat.type", "0x0b", "0x0b", "0x0c")
+    k.expect(56, "dgchat.action", 7, 8)
+    k.expect(56, "dgchat.target", "bob", "10.9.0.0/16")
+    k.expect(56, "dgchat.duration", 0, 3600)
+    k.expect(56, "dgchat.text", "spam", "flood")
+    k.expect(56, "dgchat.key", "s3cret")
+    k.expect(57, "dgchat.type", "0x84", "0x85", "0x8a")
+    k.expect(57, "dgchat.notice_kind", 11)
+    k.expect(57, "dgchat.detail", "kicked bob: spam")
+    k.expect(57, "dgchat.error_code", 16)
+    k.expect(57, "dgchat.mask", "id:c99d5b12a20b0827")
+    k.expect(57, "dgchat.set_by", "alice")
+    k.expect(57, "dgchat.seconds_left", 3600)
+    k.expect(57, "dgchat.reason", "flood")
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.

@@ -34,6 +34,14 @@ public enum ChatRenderer {
         case let .whoList(room, entries):
             guard !entries.isEmpty else { return [status("Nobody in \(room.isEmpty ? "the relay" : clean(room))", time: time)] }
             return entries.map { status(describe($0), time: time) }
+        case let .banList(room, entries):
+            let place = room.isEmpty ? "the relay" : clean(room)
+            guard !entries.isEmpty else { return [status("No bans in \(place)", time: time)] }
+            return entries.map { entry in
+                let expiry = entry.secondsLeft == 0 ? "permanent" : "\(entry.secondsLeft) s left"
+                let reason = entry.reason.isEmpty ? "" : ": \(clean(entry.reason))"
+                return status("Ban in \(place): \(clean(entry.mask)) by \(clean(entry.setBy)) (\(expiry))\(reason)", time: time)
+            }
         case .heartbeatEcho, .received:
             return []
         }
@@ -76,10 +84,14 @@ public enum ChatRenderer {
         case .timedOut: return "\(name) has quit [timeout]"
         case .nickChanged: return "\(name) is now known as \(clean(notice.detail))"
         case .roomJoined: return "You are now in \(room)"
-        case .roomParted: return "You have left \(room)"
+        case .roomParted: return "You have left \(room)\(reason)"
         case .serverShutdown: return "The relay is shutting down\(reason); reconnecting will resend what it missed"
         case .sessionResumed: return "Your session \(name) was resumed by another connection; this one is closed"
         case .rateLimited: return "You are sending too fast\(reason); the relay is slowing you down (nothing is lost)"
+        case .moderation: return room.isEmpty ? "\(name) \(clean(notice.detail))" : "[\(room)] \(name) \(clean(notice.detail))"
+        case .topic:
+            return "Topic of \(room): \(clean(notice.detail))\(name.isEmpty ? "" : " (set by \(name))")"
+        case .killed: return "You were disconnected by \(name)\(reason); not reconnecting"
         }
     }
 

@@ -27,12 +27,24 @@ public enum ClientCommand: Hashable, Sendable {
     case setTracing(Bool)
     /// `/stats`: print the connection's statistics.
     case stats
+    /// `/join #room KEY`: join a room that has a key.
+    case joinWithKey(room: String, key: String)
+    /// An operator's or administrator's command (`/kick`, `/ban`, `/mode`, `/kline`, ...): `request.room`
+    /// is empty when the command applies to the current room (the client fills it in) and for
+    /// relay-wide commands (`isRelayWide`).
+    case moderate(Moderation, isRelayWide: Bool)
+    /// `/ignore NAME`: hide a user's lines locally; `/ignore` alone lists who is ignored.
+    case ignore(String?)
+    /// `/unignore NAME`.
+    case unignore(String)
+    /// `/save [FILE]`: write the current room's or conversation's scrollback to a file.
+    case save(file: String?)
 
     /// The command names and their usage, as `/help` prints them.
     public static let usage: [(command: String, usage: String, summary: String)] = [
         ("msg", "/msg NAME text", "send a private message"),
         ("me", "/me text", "describe an action"),
-        ("join", "/join #room", "join a room and make it current"),
+        ("join", "/join #room [KEY]", "join a room (with its key, if it has one) and make it current"),
         ("part", "/part [#room]", "leave a room (default: the current one)"),
         ("list", "/list", "list rooms"),
         ("who", "/who [#room]", "list users, with transport, endpoint and RTT"),
@@ -42,6 +54,26 @@ public enum ClientCommand: Hashable, Sendable {
         ("loss", "/loss PCT", "drop PCT% of outgoing datagrams (demo)"),
         ("trace", "/trace on|off", "show every packet's fate (demo)"),
         ("stats", "/stats", "show connection statistics"),
+        ("op", "/op NAME", "make a member an operator of the current room (operators)"),
+        ("deop", "/deop NAME", "take operator rights away (operators)"),
+        ("voice", "/voice NAME", "let a member speak in a moderated room (operators)"),
+        ("devoice", "/devoice NAME", "take the voice away (operators)"),
+        ("mute", "/mute NAME", "stop a member speaking in the room (operators)"),
+        ("unmute", "/unmute NAME", "let a muted member speak again (operators)"),
+        ("kick", "/kick NAME [reason]", "remove a member from the room (operators)"),
+        ("ban", "/ban NAME|ADDRESS[/BITS] [duration] [reason]", "keep a user or address out of the room; duration like 90s, 10m, 2h, 1d (operators)"),
+        ("unban", "/unban NAME|MASK", "lift a ban (operators)"),
+        ("bans", "/bans", "list the room's bans"),
+        ("topic", "/topic text", "set the room's topic (operators)"),
+        ("mode", "/mode +m|-m|+i|-i|+k KEY|-k", "moderated, invite-only, key (operators)"),
+        ("invite", "/invite NAME", "let a user into an invite-only room (operators)"),
+        ("kill", "/kill NAME [reason]", "disconnect a user from the relay (administrators)"),
+        ("kline", "/kline NAME|ADDRESS[/BITS] [duration] [reason]", "ban from the whole relay (administrators)"),
+        ("unkline", "/unkline NAME|MASK", "lift a relay-wide ban (administrators)"),
+        ("klines", "/klines", "list the relay-wide bans (administrators)"),
+        ("ignore", "/ignore [NAME]", "hide a user's lines (kept in your configuration); alone: list"),
+        ("unignore", "/unignore NAME", "show a user's lines again"),
+        ("save", "/save [FILE]", "write this room's or conversation's scrollback to a file"),
     ]
 }
 

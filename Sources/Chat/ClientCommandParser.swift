@@ -15,7 +15,7 @@ extension ClientCommand {
         switch command {
         case "msg", "query": return try parsePrivate(arguments)
         case "me": return .action(try required(arguments, command: "me", what: "text"))
-        case "join": return .join(room: try room(try required(arguments, command: "join", what: "room"), command: "join"))
+        case "join": return try parseJoin(arguments)
         case "part": return .part(room: arguments.isEmpty ? nil : try room(arguments, command: "part"))
         case "list": return try noArguments(.list, arguments, command: "list")
         case "who": return .who(room: arguments.isEmpty ? nil : try room(arguments, command: "who"))
@@ -25,8 +25,97 @@ extension ClientCommand {
         case "loss": return try parseLoss(arguments)
         case "trace": return try parseTrace(arguments)
         case "stats": return try noArguments(.stats, arguments, command: "stats")
+        case "op", "deop", "voice", "devoice", "mute", "unmute", "invite":
+            let action: ModerationAction = switch command {
+            case "op": .op
+            case "deop": .deop
+            case "voice": .voice
+            case "devoice": .devoice
+            case "mute": .mute
+            case "unmute": .unmute
+            default: .invite
+            }
+            let name = try userName(try required(arguments, command: command, what: "name"), command: command)
+            return .moderate(Moderation(action, target: name), isRelayWide: false)
+        case "kick", "kill":
+            let (name, reason) = split(arguments)
+            guard !name.isEmpty else { throw invalid(command, "Missing name") }
+            return .moderate(Moderation(command == "kick" ? .kick : .kill, target: try userName(name, command: command), text: reason),
+                             isRelayWide: command == "kill")
+        case "ban", "kline": return try parseBan(arguments, command: command)
+        case "unban", "unkline":
+            let mask = try required(arguments, command: command, what: "name or mask")
+            return .moderate(Moderation(.unban, target: mask), isRelayWide: command == "unkline")
+        case "bans", "klines":
+            _ = try noArguments(.stats, arguments, command: command)
+            return .moderate(Moderation(.bans), isRelayWide: command == "klines")
+        case "topic":
+            return .moderate(Moderation(.topic, text: try required(arguments, command: "topic", what: "text")), isRelayWide: false)
+        case "mode": return try parseMode(arguments)
+        case "ignore": return .ignore(arguments.isEmpty ? nil : try userName(arguments, command: "ignore"))
+        case "unignore": return .unignore(try userName(try required(arguments, command: "unignore", what: "name"), command: "unignore"))
+        case "save": return .save(file: arguments.isEmpty ? nil : arguments)
         default: throw .unknownCommand(command)
         }
+    }
+
+    private static func parseJoin(_ arguments: String) throws(CommandError) -> ClientCommand {
+        let (name, key) = split(try required(arguments, command: "join", what: "room"))
+        let joined = try room(name, command: "join")
+        return key.isEmpty ? .join(room: joined) : .joinWithKey(room: joined, key: key)
+    }
+
+    /// `/ban NAME|ADDRESS [duration] [reason]`: a duration is digits with an optional unit s, m, h or d.
+    private static func parseBan(_ arguments: String, command: String) throws(CommandError) -> ClientCommand {
+        let (target, rest) = split(arguments)
+        guard !target.isEmpty else { throw invalid(command, "Missing name or address") }
+        if AddressPrefix(target) == nil { _ = try userName(target, command: command) }
+        let (first, afterFirst) = split(rest)
+        var seconds: UInt32 = 0
+        var reason = rest
+        if let duration = parseDuration(first) {
+            seconds = duration
+            reason = afterFirst
+        }
+        return .moderate(Moderation(.ban, target: target, durationSeconds: seconds, text: reason), isRelayWide: command == "kline")
+    }
+
+    /// `90`, `90s`, `10m`, `2h`, `1d` as seconds (at least 1, at most `UInt32.max`); nil if not a duration.
+    static func parseDuration(_ text: String) -> UInt32? {
+        guard let last = text.last else { return nil }
+        let unit: UInt64
+        var digits = Substring(text)
+        switch last {
+        case "s": unit = 1
+        case "m": unit = 60
+        case "h": unit = 3_600
+        case "d": unit = 86_400
+        default: unit = 1
+        }
+        if !last.isNumber { digits = digits.dropLast() }
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let value = UInt64(digits), value > 0 else { return nil }
+        return UInt32(clamping: value * unit)
+    }
+
+    private static func parseMode(_ arguments: String) throws(CommandError) -> ClientCommand {
+        let (mode, key) = split(arguments)
+        switch mode {
+        case "+m", "-m", "+i", "-i", "-k":
+            guard key.isEmpty else { throw invalid("mode", "\(mode) takes no argument") }
+            return .moderate(Moderation(.mode, target: mode), isRelayWide: false)
+        case "+k":
+            guard !key.isEmpty, !key.contains(" ") else { throw invalid("mode", "+k needs one key") }
+            return .moderate(Moderation(.mode, target: mode, text: key), isRelayWide: false)
+        default:
+            throw invalid("mode", mode.isEmpty ? "Missing mode" : "Unknown mode '\(mode)'")
+        }
+    }
+
+    /// The first word and the rest, trimmed.
+    private static func split(_ text: String) -> (String, String) {
+        let first = String(text.prefix { $0 != " " })
+        return (first, String(text.dropFirst(first.count)).trimmingWhitespace())
     }
 
     private static func parsePrivate(_ arguments: String) throws(CommandError) -> ClientCommand {

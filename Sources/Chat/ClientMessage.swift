@@ -107,12 +107,18 @@ public enum ClientMessage: Hashable, Sendable {
     /// Type 0x0A (TCP only): keepalive carrying the client's clock in microseconds, echoed back so the
     /// client can measure its RTT, and the RTT it measured last (nil: none yet) for the relay's WHO.
     case heartbeat(timestamp: UInt64, roundTripTime: Duration?)
+    /// Type 0x0B: an operator's or administrator's request (kick, ban, mode, topic, ...); the relay
+    /// checks the right and announces or refuses it (Specs/chat-protocol.md, section 4.8).
+    case moderate(Moderation)
+    /// Type 0x0C: join a room that has a key (`/mode +k`); otherwise as JOIN_ROOM.
+    case joinRoomWithKey(room: String, key: String)
 }
 
 /// The type bytes of client messages (Specs/chat-protocol.md, section 3).
 enum ClientMessageType: UInt8 {
     case hello = 0x01, say = 0x02, privateMessage = 0x03, joinRoom = 0x04, partRoom = 0x05
-    case listRooms = 0x06, who = 0x07, nick = 0x08, quit = 0x09, heartbeat = 0x0A
+    case listRooms = 0x06, who = 0x07, nick = 0x08, quit = 0x09, heartbeat = 0x0A, moderate = 0x0B
+    case joinRoomWithKey = 0x0C
 }
 
 extension ClientMessage {
@@ -141,6 +147,19 @@ extension ClientMessage {
             var writer = ByteWriter(type: ClientMessageType.heartbeat.rawValue)
             writer.write(timestamp)
             writer.writeRoundTripTime(roundTripTime)
+            return writer.bytes
+        case let .moderate(request):
+            var writer = ByteWriter(type: ClientMessageType.moderate.rawValue)
+            writer.write(request.action.rawValue)
+            writer.write(request.room)
+            writer.write(request.target)
+            writer.write(request.durationSeconds)
+            writer.write(request.text)
+            return writer.bytes
+        case let .joinRoomWithKey(room, key):
+            var writer = ByteWriter(type: ClientMessageType.joinRoomWithKey.rawValue)
+            writer.write(room)
+            writer.write(key)
             return writer.bytes
         }
     }
@@ -175,6 +194,17 @@ extension ClientMessage {
         case .heartbeat:
             let timestamp = try reader.readUInt64("timestamp")
             self = .heartbeat(timestamp: timestamp, roundTripTime: try reader.readRoundTripTime())
+        case .moderate:
+            let raw = try reader.readUInt8("action")
+            guard let action = ModerationAction(rawValue: raw) else { throw .unknownCode(field: "action", value: raw) }
+            let room = try reader.readString("room")
+            let target = try reader.readString("target")
+            let duration = try reader.readUInt32("duration")
+            self = .moderate(Moderation(action, room: room, target: target, durationSeconds: duration,
+                                        text: try reader.readString("text")))
+        case .joinRoomWithKey:
+            let room = try reader.readString("room")
+            self = .joinRoomWithKey(room: room, key: try reader.readString("key"))
         }
         try reader.finish()
     }

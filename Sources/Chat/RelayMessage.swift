@@ -32,6 +32,14 @@ public enum NoticeKind: UInt8, Hashable, Sendable, CaseIterable {
     /// You are sending faster than the relay's rate limit (`detail` says it); the relay reads your
     /// messages more slowly from now on and loses none. Sent once per connection.
     case rateLimited = 10
+    /// An operator or administrator (`name`) acted in `room` (empty: relay-wide); `endpoint` is the
+    /// user or mask acted on, `detail` says what and why (`kicked bob: spam`). Every member is told.
+    case moderation = 11
+    /// The topic of `room` is `detail`, set by `name` (sent on joining a room that has one).
+    case topic = 12
+    /// An administrator (`name`) disconnected you (`detail`: the reason); the connection is closed
+    /// next and the client must not reconnect on its own.
+    case killed = 13
 }
 
 /// A NOTICE: an event about a user or a room. Fields that do not apply to `kind` are empty.
@@ -81,6 +89,16 @@ public enum ErrorCode: UInt8, Hashable, Sendable, CaseIterable {
     case invalidRoom = 10
     /// Joining would exceed `ChatLimits.maximumRoomsPerUser`.
     case tooManyRooms = 11
+    /// The request needs a right the user lacks: operator of the room, or relay administrator.
+    case notOperator = 12
+    /// A ban matches the user's session or address (room: JOIN refused; relay: HELLO refused).
+    case banned = 13
+    /// The room is invite-only (`+i`) and the user was not invited.
+    case inviteOnly = 14
+    /// The room has a key (`+k`) and the JOIN did not carry it.
+    case badKey = 15
+    /// The room is moderated (`+m`) and the user is not voiced, or the user is muted: the SAY was not routed.
+    case cannotSpeak = 16
 }
 
 /// One row of ROOM_LIST.
@@ -142,4 +160,6 @@ public enum RelayMessage: Hashable, Sendable {
     case heartbeatEcho(timestamp: UInt64)
     /// Type 0x89 (TCP only): the relay has handled every SAY and PRIVATE up to this message id.
     case received(upTo: UInt64)
+    /// Type 0x8A: the bans of `room` (empty: of the relay), answering MODERATE `bans`.
+    case banList(room: String, entries: [BanEntry])
 }

@@ -3,7 +3,7 @@ import Datagram
 /// The type bytes of relay messages (Specs/chat-protocol.md, section 3).
 enum RelayMessageType: UInt8 {
     case welcome = 0x81, message = 0x82, privateMessage = 0x83, notice = 0x84, error = 0x85
-    case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89
+    case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89, banList = 0x8A
 }
 
 /// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
@@ -67,6 +67,18 @@ extension RelayMessage {
             var writer = ByteWriter(type: RelayMessageType.received.rawValue)
             writer.write(upTo)
             return writer.bytes
+        case let .banList(room, entries):
+            var writer = ByteWriter(type: RelayMessageType.banList.rawValue)
+            writer.write(room)
+            let kept = entries.prefix(Int(UInt16.max))
+            writer.write(UInt16(kept.count))
+            for entry in kept {
+                writer.write(entry.mask)
+                writer.write(entry.setBy)
+                writer.write(entry.secondsLeft)
+                writer.write(entry.reason)
+            }
+            return writer.bytes
         }
     }
 
@@ -105,6 +117,17 @@ extension RelayMessage {
             self = .heartbeatEcho(timestamp: try reader.readUInt64("timestamp"))
         case .received:
             self = .received(upTo: try reader.readUInt64("message id"))
+        case .banList:
+            let room = try reader.readString("room")
+            let count = Int(try reader.readUInt16("entry count"))
+            var entries: [BanEntry] = []
+            for _ in 0..<count {
+                let mask = try reader.readString("mask")
+                let setBy = try reader.readString("set by")
+                let left = try reader.readUInt32("seconds left")
+                entries.append(BanEntry(mask: mask, setBy: setBy, secondsLeft: left, reason: try reader.readString("reason")))
+            }
+            self = .banList(room: room, entries: entries)
         }
         try reader.finish()
     }

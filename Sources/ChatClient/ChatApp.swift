@@ -21,6 +21,14 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var statusTimer: DispatchSourceTimer?
     /// Lines of line mode the session refused (too long, or closed), named at the end of input.
     private var refused: [String] = []
+    /// `/ignore`'s names (kept in the configuration directory).
+    private var ignored: IgnoreList
+    /// What was shown, per room and conversation, for `/save` and `--log`.
+    private var transcripts: Transcripts
+    /// The conversation `/save` writes when the last thing shown was private (nil: the current room).
+    private var lastConversation: String?
+    /// The last refusal before WELCOME was ERROR `banned` (a relay-wide ban), not a name problem.
+    private var isBannedFromRelay = false
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
         self.options = options
@@ -29,6 +37,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         self.logger = logger
         self.isInteractive = isInteractive
         self.currentRoom = options.room
+        self.ignored = IgnoreList(file: ClientFiles.configurationDirectory().appendingPathComponent("ignore"))
+        self.transcripts = Transcripts(logDirectory: options.logDirectory.map { URL(fileURLWithPath: $0) })
     }
 
     private var room: String {
@@ -44,7 +54,16 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .received(let message):
             if case .notice(let notice) = message, notice.kind == .roomParted { roomParted(notice.room) }
             if case .welcome = message, lock.withLock({ hasJoined }) { return }
+            if case .error(.banned, _, _) = message, !lock.withLock({ hasJoined }) { lock.withLock { isBannedFromRelay = true } }
+            if let speaker = message.speaker, lock.withLock({ ignored.contains(speaker) }) { return }
             for line in ChatRenderer.render(message, time: time(), currentRoom: room) { console.print(line) }
+            if let target = message.transcriptTarget {
+                let dated = ChatRenderer.render(message, time: ClientFiles.timestamp(), currentRoom: target)
+                lock.withLock {
+                    for line in dated { transcripts.record(line, target: target) }
+                    if case .privateMessage = message { lastConversation = target }
+                }
+            }
         case .acknowledged:
             break
         case .connection(let change):
@@ -64,6 +83,13 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
                     + (resent > 0 ? "; sending \(resent) recent message\(resent == 1 ? "" : "s") again (the others show only what they missed)" : ""))
+            }
+        case .refused(let reason) where lock.withLock({ isBannedFromRelay }):
+            if isInteractive {
+                status("This relay has banned you; /quit to leave")
+            } else {
+                console.printDiagnostic("Error: the relay refused '\(options.name)': \(reason)")
+                finish(status: 1)
             }
         case .refused(let reason):
             if isInteractive {
@@ -178,6 +204,17 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .help: printHelp()
         case .setLoss(let percent): setLoss(percent)
         case .setTracing(let isOn): setTracing(isOn)
+        case let .joinWithKey(room, key):
+            session.send(.joinRoomWithKey(room: room, key: key))
+            lock.withLock { currentRoom = room }
+            updatePrompt()
+        case let .moderate(request, isRelayWide):
+            var request = request
+            if !isRelayWide { request.room = room }
+            session.send(.moderate(request))
+        case .ignore(let name): ignore(name)
+        case .unignore(let name): unignore(name)
+        case .save(let file): save(to: file)
         case .stats:
             for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
                                                    linkConditions: session.linkConditions) {
@@ -193,6 +230,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             console.print(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
                                                   room: room, currentRoom: room, time: time()))
         }
+        recordOwn(ChatRenderer.ownMessage(name: session.name, text: text, flags: isAction ? .action : [],
+                                          room: room, currentRoom: room, time: ClientFiles.timestamp()), target: room)
         waitForWindow()
         do {
             try session.say(text, in: room, isAction: isAction)
@@ -218,6 +257,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
 
     private func sendPrivate(_ text: String, to name: String) {
         if isInteractive { console.print(ChatRenderer.ownPrivateMessage(to: name, text: text, time: time())) }
+        recordOwn(ChatRenderer.ownPrivateMessage(to: name, text: text, time: ClientFiles.timestamp()), target: name)
         waitForWindow()
         do {
             try session.sendPrivate(text, to: name)
@@ -244,6 +284,44 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             return
         }
         status(isOn ? "Tracing packets: sent, acked, LOST, resend, PTO, dup" : "Tracing off")
+    }
+
+    private func recordOwn(_ line: String, target: String) {
+        lock.withLock {
+            transcripts.record(line, target: target)
+            if !target.hasPrefix("#") { lastConversation = target }
+        }
+    }
+
+    private func ignore(_ name: String?) {
+        guard let name else {
+            let names = lock.withLock { ignored.names }
+            return status(names.isEmpty ? "Ignoring nobody" : "Ignoring: \(names.joined(separator: " "))")
+        }
+        do {
+            try lock.withLock { try ignored.add(name) }
+            status("Ignoring \(name) (kept in \(ClientFiles.configurationDirectory().path)/ignore)")
+        } catch {
+            status("Ignoring \(name) for now; could not write the ignore list: \(error.localizedDescription)")
+        }
+    }
+
+    private func unignore(_ name: String) {
+        let removed = (try? lock.withLock { try ignored.remove(name) }) ?? false
+        status(removed ? "No longer ignoring \(name)" : "\(name) was not ignored")
+    }
+
+    /// `/save [FILE]`: the conversation shown last if it was private, else the current room.
+    private func save(to file: String?) {
+        let target = lock.withLock { lastConversation } ?? room
+        let url = file.map { URL(fileURLWithPath: $0) } ?? ClientFiles.dataDirectory().appendingPathComponent(
+            "\(ClientFiles.fileName(for: target))-\(ClientFiles.timestamp().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: ":", with: "")).txt")
+        do {
+            let count = try lock.withLock { try transcripts.save(target, to: url) }
+            status("Saved \(count) line\(count == 1 ? "" : "s") of \(target) to \(url.path)")
+        } catch {
+            status("Could not save \(target) to \(url.path): \(error.localizedDescription)")
+        }
     }
 
     private func printHelp() {

@@ -18,6 +18,8 @@ let chatSpecification = CommandSpecification(
         .option("seed", valueName: "N", help: "Seed of the simulated loss (random when absent; printed)."),
         .flag("trace", help: "Print every packet's fate from the start (/trace toggles it)."),
         .option("log-level", valueName: "LEVEL", default: "warning", help: "One of debug, info, warning, error."),
+        .option("log", valueName: "DIR",
+                help: "Append every room and conversation to DIR/<target>.log as it happens (dated lines)."),
         .option("drain-timeout", valueName: "SECONDS", default: "10",
                 help: "Line mode: how long to wait at end of input for acknowledgements."),
     ],
@@ -34,11 +36,16 @@ let chatSpecification = CommandSpecification(
           /me ACTION        an action                /quit [TEXT] leave
           /loss PCT         simulated loss (udp)     /trace on|off  packet fates
           /stats            connection statistics    /help        this list
+          /join ROOM KEY    join a room with a key   /save [FILE] save this room's lines
+          /ignore NAME      hide someone's lines     /unignore NAME
+          Operators: /op /deop /voice /mute /kick /ban /unban /bans /topic /mode /invite
+          Administrators (relay --admin): /kill /kline /unkline /klines   (/help: details)
 
         EXAMPLES:
           chat --name alice --relay 127.0.0.1:9000
           chat --name bob --mode tcp
           chat --name carol --loss 30 --seed 7 --trace
+          chat --name dave --log ~/chatlogs
         """
 )
 
@@ -60,6 +67,7 @@ struct ClientOptions {
     var isTracing: Bool
     var logLevel: LogLevel
     var drainTimeout: Duration
+    var logDirectory: String? = nil
 }
 
 /// Parses the client's arguments (without the program name).
@@ -91,7 +99,7 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
             room: room, lossPercent: loss, delay: .milliseconds(delay),
             seed: try parsed.unsignedInteger("seed"), isTracing: parsed.isSet("trace"),
             logLevel: LogLevel(name: try parsed.choice("log-level", from: LogLevel.names)!)!,
-            drainTimeout: .milliseconds(Int64(drain * 1000)))
+            drainTimeout: .milliseconds(Int64(drain * 1000)), logDirectory: parsed.string("log"))
     }
 }
 

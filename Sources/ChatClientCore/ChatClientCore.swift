@@ -484,7 +484,7 @@ public struct ChatClientCore: Sendable {
             show(.received(message))
             joined(at: now)
         case let .error(code, _, text) where ledger.phase != .joined
-            && [.nameTaken, .invalidName, .unsupportedVersion].contains(code):
+            && [.nameTaken, .invalidName, .unsupportedVersion, .banned].contains(code):
             show(.received(message))
             show(.connection(.refused(reason: text)))
         case let .received(upTo):
@@ -495,6 +495,10 @@ public struct ChatClientCore: Sendable {
         case let .notice(notice) where notice.kind == .sessionResumed:
             show(.received(message))
             sessionTaken(name: notice.name, at: now)
+        case let .notice(notice) where notice.kind == .killed:
+            // An administrator disconnected this session: reconnecting on its own would undo it.
+            show(.received(message))
+            shutDown(at: now)
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }

@@ -199,6 +199,7 @@ extension ClientMessage {
     var isAcknowledgedByRelayReply: Bool {
         switch self {
         case .hello, .heartbeat, .listRooms, .who: true
+        case let .moderate(request): request.action == .bans
         default: false
         }
     }
@@ -216,6 +217,8 @@ extension ClientMessage {
         case let .quit(reason): "QUIT \(reason)"
         case .hello: "HELLO"
         case .heartbeat: "HEARTBEAT"
+        case let .moderate(request): "MODERATE \(request.action) \(request.room) \(SafeText.sanitized(request.target))"
+        case let .joinRoomWithKey(room, _): "JOIN_ROOM \(room) (with key)"
         }
     }
 }

@@ -14,6 +14,8 @@ enum LogKind: String, Sendable, Hashable, CaseIterable {
     case error
     /// A user joined, quit, left or changed name.
     case membership
+    /// An operator or administrator acted (kick, ban, mode, kill, ...).
+    case moderation
 }
 
 /// Caps repeated log lines: at most `linesPerInterval` lines of one kind per `interval`; the rest are

@@ -68,6 +68,8 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
     case stalled(Duration)
     /// No accepted HELLO within the hello timeout.
     case noHello(Duration)
+    /// An administrator disconnected the user (`/kill`, or a relay-wide ban).
+    case killed(by: String, reason: String)
 
     /// How the relay's log says it.
     var description: String {
@@ -81,13 +83,14 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
         case .shutdown: "relay shut down"
         case let .stalled(time): "too slow: stopped reading for \(RelayCore.describe(time))"
         case let .noHello(time): "no HELLO within \(RelayCore.describe(time))"
+        case let .killed(by, reason): "killed by \(SafeText.loggable(by)) (\(SafeText.loggable(reason)))"
         }
     }
 
     /// The Datagram CLOSE code (wire format, section 7) for this departure.
     var closeCode: CloseCode {
         switch self {
-        case .quit, .replaced, .sendQueueOverflow, .connectionLost, .stalled: .normal
+        case .quit, .replaced, .sendQueueOverflow, .connectionLost, .stalled, .killed: .normal
         case .timedOut: .idleTimeout
         case .protocolError, .noHello: .protocolError
         case .shutdown: .shuttingDown
@@ -103,6 +106,8 @@ enum Departure: Sendable, Hashable, CustomStringConvertible {
         case .sendQueueOverflow: Notice(kind: .quit, name: name, detail: "send queue overflow")
         case let .protocolError(problem): Notice(kind: .quit, name: name, detail: "protocol error: \(problem)")
         case let .stalled(time): Notice(kind: .quit, name: name, detail: "too slow: stopped reading for \(RelayCore.describe(time))")
+        case let .killed(by, reason):
+            Notice(kind: .quit, name: name, detail: RelayCore.detail("killed by \(by)\(reason.isEmpty ? "" : ": \(reason)")"))
         case .replaced, .shutdown, .noHello: nil
         }
     }

@@ -57,6 +57,11 @@ public struct RelayConfiguration: Sendable {
     /// `RateLimit.commandLineDefault`).
     public var rateLimit: RateLimit?
 
+    /// Relay administrators, by name (`relay --admin NAME`): operators in every room, and the only
+    /// ones who may `/kill` and ban from the relay. Until accounts exist (issue 11) whoever holds the
+    /// name is the administrator, so this is only as strong as holding the name.
+    public var administrators: [String] = []
+
     /// The defaults.
     public init() {}
 }

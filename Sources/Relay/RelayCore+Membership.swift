@@ -77,7 +77,10 @@ extension RelayCore {
         for key in peer.rooms {
             rooms[key]?.members.removeAll { $0 == peer.endpoint }
             neighbours.formUnion(rooms[key]?.members ?? [])
-            if rooms[key]?.members.isEmpty == true { rooms[key] = nil }
+            if rooms[key]?.members.isEmpty == true {
+                rooms[key] = nil
+                roomEmptied(key)
+            }
         }
         return neighbours.compactMap { peers[$0] }.sorted { $0.serial < $1.serial }.map(\.endpoint)
     }
@@ -96,7 +99,7 @@ extension RelayCore {
 
     /// Puts a joined peer in `roomName` (already validated), creating the room, and tells it and the
     /// members. Joining a room one is already in just confirms it.
-    mutating func join(_ endpoint: Endpoint, room roomName: String, at now: Timestamp) {
+    mutating func join(_ endpoint: Endpoint, room roomName: String, key givenKey: String? = nil, at now: Timestamp) {
         guard let peer = peers[endpoint] else { return }
         let key = ChatNames.canonical(roomName)
         if peer.rooms.contains(key) {
@@ -106,11 +109,20 @@ extension RelayCore {
         if let refusal = roomLimitRefusal(for: peer, creatingRoom: rooms[key] == nil) {
             return sendError(.tooManyRooms, refusal, to: endpoint, at: now)
         }
+        if let (code, text) = joinRefusal(endpoint, roomKey: key, roomName: rooms[key]?.name ?? roomName, givenKey: givenKey, at: now) {
+            log(.info, .moderation, at: now, "\(quoted(peer.name)) [\(endpoint)] refused in \(quoted(roomName)): \(code)")
+            return sendError(code, text, to: endpoint, at: now)
+        }
         let members = rooms[key]?.members ?? []
+        if members.isEmpty { roomCreated(key, by: endpoint) }
+        roomAdmitted(key, endpoint: endpoint)
         rooms[key, default: Room(name: roomName)].members.append(endpoint)
         peers[endpoint]?.rooms.append(key)
         let name = rooms[key]?.name ?? roomName
         send(.notice(Notice(kind: .roomJoined, room: name)), to: endpoint, at: now)
+        if let settings = roomSettings[key], !settings.topic.isEmpty {
+            send(.notice(Notice(kind: .topic, name: settings.topicSetBy, room: name, detail: settings.topic)), to: endpoint, at: now)
+        }
         // The others see the newcomer's transport, never its address (section 4.7).
         let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.transport.description)
         for member in members { send(.notice(notice), to: member, at: now) }
@@ -121,7 +133,10 @@ extension RelayCore {
         guard let peer = peers[endpoint], let room = rooms[key] else { return }
         peers[endpoint]?.rooms.removeAll { $0 == key }
         rooms[key]?.members.removeAll { $0 == endpoint }
-        if rooms[key]?.members.isEmpty == true { rooms[key] = nil }
+        if rooms[key]?.members.isEmpty == true {
+            rooms[key] = nil
+            roomEmptied(key)
+        }
         send(.notice(Notice(kind: .roomParted, room: room.name)), to: endpoint, at: now)
         let notice = Notice(kind: .left, name: peer.name, room: room.name, detail: reason)
         for member in room.members where member != endpoint { send(.notice(notice), to: member, at: now) }

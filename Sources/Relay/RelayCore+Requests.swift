@@ -24,13 +24,17 @@ extension RelayCore {
         case let .privateMessage(to, messageID, flags, text):
             handlePrivate(to: to, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
             acknowledge(messageID, to: endpoint, at: now)
-        case let .joinRoom(room):
+        case .joinRoom(let room), .joinRoomWithKey(let room, _):
             do throws(NameError) {
                 try ChatNames.validateRoomName(room)
-                join(endpoint, room: room, at: now)
+                var key: String?
+                if case let .joinRoomWithKey(_, given) = message { key = given }
+                join(endpoint, room: room, key: key, at: now)
             } catch {
                 sendError(.invalidRoom, "Invalid room name \(quoted(room)): \(error)", to: endpoint, at: now)
             }
+        case let .moderate(request):
+            handleModeration(request, from: endpoint, at: now)
         case let .partRoom(room):
             let key = ChatNames.canonical(room)
             guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
@@ -67,6 +71,10 @@ extension RelayCore {
         }
         let key = ChatNames.skeleton(hello.name)
         let senderID = senderIDs(hello.sessionSecret)
+        if let ban = relayBan(senderID: senderID, endpoint: endpoint, at: now) {
+            log(.info, .moderation, at: now, "\(quoted(hello.name)) [\(endpoint), sender \(senderID)] refused: banned from the relay (\(ban.mask))")
+            return sendError(.banned, "You are banned from this relay\(ban.reason.isEmpty ? "" : ": \(ban.reason)")", to: endpoint, at: now)
+        }
         if let holder = names[key], holder != endpoint, let current = peers[holder] {
             // Only the same secret resumes a session; a look-alike or an equal name under another
             // secret is taken. The secret itself is never logged: the sender id stands for it.
@@ -83,7 +91,7 @@ extension RelayCore {
 
     /// Best effort before a close: hands a UDP peer's queued datagrams to the driver now (a Datagram
     /// CLOSE discards what is still queued).
-    private mutating func transmitNow(_ endpoint: Endpoint, at now: Timestamp) {
+    mutating func transmitNow(_ endpoint: Endpoint, at now: Timestamp) {
         while let bytes = connections[endpoint]?.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
     }
 
@@ -125,6 +133,9 @@ extension RelayCore {
         let key = ChatNames.canonical(room)
         guard peer.rooms.contains(key), let members = rooms[key]?.members else {
             return sendError(.notInRoom, "You are not in \(quoted(room))", messageID: messageID, to: endpoint, at: now)
+        }
+        if let refusal = speakingRefusal(endpoint, roomKey: key) {
+            return sendError(.cannotSpeak, refusal, messageID: messageID, to: endpoint, at: now)
         }
         statistics.messagesRouted += 1
         let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, sender: peer.senderID,

@@ -44,6 +44,12 @@ public struct RelayCore: Sendable {
     var names: [String: Endpoint] = [:]
     /// Canonical room name → the room.
     var rooms: [String: Room] = [:]
+    /// Canonical room name → its operators, bans and modes (RelayCore+Moderation.swift); outlives the
+    /// room's membership while it has something to keep. Plain values a store can save once the relay
+    /// has a data directory (issue 11); until then, lost on restart.
+    public internal(set) var roomSettings: [String: RoomSettings] = [:]
+    /// Bans from the whole relay (administrators' `/kline`), checked at HELLO.
+    public internal(set) var relayBans: [Ban] = []
     var actions: [RelayAction] = []
     var nextActionIndex = 0
     /// UDP peers whose connection may have events or datagrams waiting, in the order touched.

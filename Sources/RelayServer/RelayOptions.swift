@@ -1,4 +1,6 @@
 import enum Chat.ChatLimits
+import enum Chat.ChatNames
+import enum Chat.NameError
 import CommandLineSupport
 import struct Relay.RateLimit
 import struct Relay.RelayConfiguration
@@ -33,6 +35,8 @@ let relaySpecification = CommandSpecification(
                 help: "Disconnect a user that stops reading (its queue holds back its rooms and does not drain) for this long."),
         .option("rate", valueName: "MSGS[/BYTES]", default: "50/200000",
                 help: "Each user's rate limit: messages (and bytes) per second, with 4 seconds of burst; 'off' for none."),
+        .option("admin", valueName: "NAME",
+                help: "A relay administrator (repeatable): an operator in every room, may /kill and /kline. Until accounts exist, whoever holds the name."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
@@ -48,6 +52,10 @@ let relaySpecification = CommandSpecification(
           relay --port 9000
           relay --port 0 --log-level debug
           relay --rate 20/50000 --max-per-address 4
+          relay --admin teacher --admin ta
+
+        ADMINISTRATORS: until accounts exist (issue 11), an administrator is whoever holds the name
+        given with --admin; anyone who takes the name while its owner is away has the rights.
         """
 )
 
@@ -65,6 +73,7 @@ struct RelayOptions {
     var maximumRoomsPerUser: Int
     var stalledReceiverTimeout: Duration
     var rateLimit: RateLimit?
+    var administrators: [String] = []
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -78,6 +87,7 @@ struct RelayOptions {
         configuration.maximumRoomsPerUser = maximumRoomsPerUser
         configuration.stalledReceiverTimeout = stalledReceiverTimeout
         configuration.rateLimit = rateLimit
+        configuration.administrators = administrators
         return configuration
     }
 }
@@ -121,6 +131,34 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             maximumRooms: try parsed.integer("max-rooms", in: 1...1_000_000)!,
             maximumRoomsPerUser: try parsed.integer("max-rooms-per-user", in: 1...ChatLimits.maximumRoomsPerUser)!,
             stalledReceiverTimeout: .milliseconds(Int64(try parsed.number("stall-timeout", in: 0.1...3600)! * 1000)),
-            rateLimit: try parseRateLimit(parsed.string("rate")!))
+            rateLimit: try parseRateLimit(parsed.string("rate")!),
+            administrators: try administratorNames(arguments))
     }
+}
+
+/// Every `--admin NAME` (or `--admin=NAME`) given: the option may be repeated, and the parser keeps
+/// only the last value of an option, so the names are collected from the arguments themselves.
+func administratorNames(_ arguments: [String]) throws(UsageError) -> [String] {
+    var names: [String] = []
+    var index = 0
+    while index < arguments.count {
+        let argument = arguments[index]
+        var name: String?
+        if argument == "--admin", index + 1 < arguments.count {
+            name = arguments[index + 1]
+            index += 1
+        } else if argument.hasPrefix("--admin=") {
+            name = String(argument.dropFirst("--admin=".count))
+        }
+        if let name {
+            do throws(NameError) {
+                try ChatNames.validateUserName(name)
+            } catch {
+                throw UsageError("invalid value '\(name)' for '--admin': \(error)")
+            }
+            names.append(name)
+        }
+        index += 1
+    }
+    return names
 }

@@ -39,11 +39,11 @@ import Testing
     #expect(throws: CommandError.invalidArguments(command: "msg", problem: "Missing name or text", usage: "/msg NAME text")) {
         try ClientCommand.parse("/msg bob")
     }
-    #expect(throws: CommandError.invalidArguments(command: "join", problem: "Missing room", usage: "/join #room")) {
+    #expect(throws: CommandError.invalidArguments(command: "join", problem: "Missing room", usage: "/join #room [KEY]")) {
         try ClientCommand.parse("/join")
     }
     #expect(throws: CommandError.self) { try ClientCommand.parse("/nick bad name") }
-    #expect(throws: CommandError.self) { try ClientCommand.parse("/join #bad room") }
+    #expect(throws: CommandError.self) { try ClientCommand.parse("/join #b@d") }
     #expect(throws: CommandError.self) { try ClientCommand.parse("/loss 101") }
     #expect(throws: CommandError.self) { try ClientCommand.parse("/loss lots") }
     #expect(throws: CommandError.self) { try ClientCommand.parse("/trace maybe") }

@@ -20,6 +20,12 @@ private let alice = SessionSecret(rawValue: 0x0123_4567_89AB_CDEF)
 private let bob = SenderID(rawValue: 0x1111_2222_3333_4444)
 
 let clientVectors: [WireVector<ClientMessage>] = [
+    WireVector("MODERATE kick", .moderate(Moderation(.kick, room: "#class", target: "bob", text: "spam")),
+               "0b 07 00 06 23 63 6c 61 73 73 00 03 62 6f 62 00 00 00 00 00 04 73 70 61 6d"),
+    WireVector("MODERATE ban", .moderate(Moderation(.ban, room: "#class", target: "10.9.0.0/16", durationSeconds: 3600, text: "flood")),
+               "0b 08 00 06 23 63 6c 61 73 73 00 0b 31 30 2e 39 2e 30 2e 30 2f 31 36 00 00 0e 10 00 05 66 6c 6f 6f 64"),
+    WireVector("JOIN_ROOM_KEY", .joinRoomWithKey(room: "#class", key: "s3cret"),
+               "0c 00 06 23 63 6c 61 73 73 00 06 73 33 63 72 65 74"),
     WireVector("HELLO", .hello(Hello(sessionSecret: alice, name: "alice", rooms: ["#lobby"], software: "chat 1.0")),
                "01 01 01 23 45 67 89 ab cd ef 00 05 61 6c 69 63 65 01 00 06 23 6c 6f 62 62 79 00 08 63 68 61 74 20 31 2e 30"),
     WireVector("SAY", .say(room: "#lobby", messageID: 1, flags: [], text: "hello"),
@@ -45,6 +51,14 @@ let clientVectors: [WireVector<ClientMessage>] = [
 ]
 
 let relayVectors: [WireVector<RelayMessage>] = [
+    WireVector("NOTICE moderation", .notice(Notice(kind: .moderation, name: "alice", room: "#class", endpoint: "bob",
+                                                   detail: "kicked bob: spam")),
+               "84 0b 00 05 61 6c 69 63 65 00 06 23 63 6c 61 73 73 00 03 62 6f 62 00 10 6b 69 63 6b 65 64 20 62 6f 62 3a 20 73 70 61 6d"),
+    WireVector("ERROR cannotSpeak", .error(code: .cannotSpeak, messageID: 4, text: "#class is moderated"),
+               "85 10 00 00 00 00 00 00 00 04 00 13 23 63 6c 61 73 73 20 69 73 20 6d 6f 64 65 72 61 74 65 64"),
+    WireVector("BAN_LIST", .banList(room: "#class", entries: [
+        BanEntry(mask: "id:c99d5b12a20b0827", setBy: "alice", secondsLeft: 3600, reason: "flood")]),
+               "8a 00 06 23 63 6c 61 73 73 00 01 00 13 69 64 3a 63 39 39 64 35 62 31 32 61 32 30 62 30 38 32 37 00 05 61 6c 69 63 65 00 00 0e 10 00 05 66 6c 6f 6f 64"),
     WireVector("WELCOME", .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10)),
                "81 00 05 61 6c 69 63 65 00 06 23 6c 6f 62 62 79 00 00 27 10"),
     WireVector("MESSAGE", .message(room: "#lobby", from: "bob", sender: bob, messageID: 7, flags: [], text: "hi"),

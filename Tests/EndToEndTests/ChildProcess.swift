@@ -27,10 +27,10 @@ final class ChildProcess: @unchecked Sendable { // buffers and status guarded by
     private var exitStatus: Int32?
 
     /// Starts `.build/debug/<tool>` with `arguments`.
-    init(_ tool: String, _ arguments: [String], name: String? = nil) throws {
+    init(_ tool: String, _ arguments: [String], name: String? = nil, environment: [String: String] = [:]) throws {
         self.name = name ?? tool
         signal(SIGPIPE, SIG_IGN)  // a child that exited early makes `send` fail, not this process die
-        let child = try Spawner.spawn(productsDirectory.appendingPathComponent(tool).path, arguments,
+        let child = try Spawner.spawn(productsDirectory.appendingPathComponent(tool).path, arguments, environment: environment,
                                       standardInput: .pipe, standardOutput: .pipe, standardError: .pipe)
         processID = child.processID
         input = FileHandle(fileDescriptor: child.standardInput!, closeOnDealloc: true)
