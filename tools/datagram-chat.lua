@@ -49,7 +49,7 @@ local error_codes = {
 }
 local moderation_actions = {
     [1] = "op", [2] = "deop", [3] = "voice", [4] = "devoice", [5] = "mute", [6] = "unmute", [7] = "kick",
-    [8] = "ban", [9] = "unban", [10] = "bans", [11] = "topic", [12] = "mode", [13] = "invite", [14] = "kill",
+    [8] = "ban", [9] = "unban", [10] = "bans", [11] = "topic", [12] = "mode", [13] = "invite", [14] = "kill", [15] = "oper",
 }
 local transports = { [0] = "udp", [1] = "tcp" }
 

@@ -88,7 +88,9 @@ public enum ChatRenderer {
         case .serverShutdown: return "The relay is shutting down\(reason); reconnecting will resend what it missed"
         case .sessionResumed: return "Your session \(name) was resumed by another connection; this one is closed"
         case .rateLimited: return "You are sending too fast\(reason); the relay is slowing you down (nothing is lost)"
-        case .moderation: return room.isEmpty ? "\(name) \(clean(notice.detail))" : "[\(room)] \(name) \(clean(notice.detail))"
+        case .moderation:
+            if name.isEmpty { return clean(notice.detail) }
+            return room.isEmpty ? "\(name) \(clean(notice.detail))" : "[\(room)] \(name) \(clean(notice.detail))"
         case .topic:
             return "Topic of \(room): \(clean(notice.detail))\(name.isEmpty ? "" : " (set by \(name))")"
         case .killed: return "You were disconnected by \(name)\(reason); not reconnecting"

@@ -67,6 +67,7 @@ public enum ClientCommand: Hashable, Sendable {
         ("topic", "/topic text", "set the room's topic (operators)"),
         ("mode", "/mode +m|-m|+i|-i|+k KEY|-k", "moderated, invite-only, key (operators)"),
         ("invite", "/invite NAME", "let a user into an invite-only room (operators)"),
+        ("oper", "/oper TOKEN", "become the administrator your name was given for (the token the relay printed)"),
         ("kill", "/kill NAME [reason]", "disconnect a user from the relay (administrators)"),
         ("kline", "/kline NAME|ADDRESS[/BITS] [duration] [reason]", "ban from the whole relay (administrators)"),
         ("unkline", "/unkline NAME|MASK", "lift a relay-wide ban (administrators)"),

@@ -42,6 +42,8 @@ extension ClientCommand {
             guard !name.isEmpty else { throw invalid(command, "Missing name") }
             return .moderate(Moderation(command == "kick" ? .kick : .kill, target: try userName(name, command: command), text: reason),
                              isRelayWide: command == "kill")
+        case "oper":
+            return .moderate(Moderation(.oper, text: try required(arguments, command: "oper", what: "token")), isRelayWide: true)
         case "ban", "kline": return try parseBan(arguments, command: command)
         case "unban", "unkline":
             let mask = try required(arguments, command: command, what: "name or mask")

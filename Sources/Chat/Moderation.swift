@@ -29,6 +29,9 @@ public enum ModerationAction: UInt8, Hashable, Sendable, CaseIterable, CustomStr
     case invite = 13
     /// `/kill NAME [reason]` (administrators only): disconnect a user from the relay.
     case kill = 14
+    /// `/oper TOKEN`: become the relay administrator one's name was given for (`relay --admin NAME`),
+    /// by presenting the token the relay printed at start; text is the token.
+    case oper = 15
 
     /// The command's name, as typed without its slash.
     public var description: String {
@@ -47,6 +50,7 @@ public enum ModerationAction: UInt8, Hashable, Sendable, CaseIterable, CustomStr
         case .mode: "mode"
         case .invite: "invite"
         case .kill: "kill"
+        case .oper: "oper"
         }
     }
 }

@@ -39,7 +39,7 @@ let chatSpecification = CommandSpecification(
           /join ROOM KEY    join a room with a key   /save [FILE] save this room's lines
           /ignore NAME      hide someone's lines     /unignore NAME
           Operators: /op /deop /voice /mute /kick /ban /unban /bans /topic /mode /invite
-          Administrators (relay --admin): /kill /kline /unkline /klines   (/help: details)
+          Administrators (relay --admin): /oper TOKEN, then /kill /kline /unkline /klines   (/help: details)
 
         EXAMPLES:
           chat --name alice --relay 127.0.0.1:9000

@@ -58,9 +58,13 @@ public struct RelayConfiguration: Sendable {
     public var rateLimit: RateLimit?
 
     /// Relay administrators, by name (`relay --admin NAME`): operators in every room, and the only
-    /// ones who may `/kill` and ban from the relay. Until accounts exist (issue 11) whoever holds the
-    /// name is the administrator, so this is only as strong as holding the name.
+    /// ones who may `/kill` and ban from the relay.
     public var administrators: [String] = []
+    /// The secret an administrator presents with `/oper TOKEN` (MODERATE `oper`) before its rights
+    /// apply; nil: holding an administrator's name is enough (weak: anyone can take a free name).
+    /// The `relay` command draws one at start and prints it. Until identity keys and accounts exist
+    /// (issues 10 and 11), this is what ties the rights to a person rather than to a name.
+    public var administratorToken: String?
 
     /// The defaults.
     public init() {}

@@ -14,11 +14,42 @@ extension RelayCore {
     /// The most rooms whose settings are kept while nobody is in them.
     var maximumKeptRoomSettings: Int { max(1, configuration.maximumRooms) }
 
-    /// Whether the session at `endpoint` is a relay administrator: until accounts exist (issue 11),
-    /// whoever holds a name given with `relay --admin` (weak: see README).
+    /// Whether the session at `endpoint` is a relay administrator: it holds a name given with
+    /// `relay --admin` and, when the relay has an administrator token, presented it with `/oper`
+    /// (Specs/chat-protocol.md, section 4.8).
     func isAdministrator(_ endpoint: Endpoint) -> Bool {
-        guard let peer = peers[endpoint], peer.isJoined else { return false }
-        return configuration.administrators.contains { ChatNames.canonical($0) == ChatNames.canonical(peer.name) }
+        guard let peer = peers[endpoint], peer.isJoined, isAdministratorName(peer.name) else { return false }
+        guard configuration.administratorToken != nil else { return true }
+        return operSessions[peer.senderID].map { ChatNames.canonical($0) == ChatNames.canonical(peer.name) } ?? false
+    }
+
+    func isAdministratorName(_ name: String) -> Bool {
+        configuration.administrators.contains { ChatNames.canonical($0) == ChatNames.canonical(name) }
+    }
+
+    /// `/oper TOKEN`: an administrator's name plus the relay's token make the session an
+    /// administrator. The token is compared in constant time and never logged or echoed.
+    private mutating func handleOper(_ request: Moderation, by actor: Peer, at now: Timestamp) {
+        let endpoint = actor.endpoint
+        guard let token = configuration.administratorToken, isAdministratorName(actor.name) else {
+            return sendError(.notOperator, "\(quoted(actor.name)) is not a relay administrator's name", to: endpoint, at: now)
+        }
+        guard Self.constantTimeEqual(Array(request.text.utf8), Array(token.utf8)) else {
+            failedOperAttempts += 1
+            log(.warning, .moderation, at: now, "\(quoted(actor.name)) [\(endpoint)]: wrong administrator token (\(failedOperAttempts) failed so far)")
+            return sendError(.notOperator, "Wrong administrator token", to: endpoint, at: now)
+        }
+        operSessions[actor.senderID] = actor.name
+        log(.info, .moderation, at: now, "\(quoted(actor.name)) [\(endpoint)] is a relay administrator (sender \(actor.senderID))")
+        send(.notice(Notice(kind: .moderation, detail: "You are a relay administrator")), to: endpoint, at: now)
+    }
+
+    /// True when `a` and `b` are equal, in time that depends only on their lengths.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
     }
 
     /// Operator of the room `key` (or an administrator, who is an operator everywhere).
@@ -98,6 +129,7 @@ extension RelayCore {
                              to: endpoint, at: now)
         }
         if request.action == .kill { return handleKill(request, by: peer, at: now) }
+        if request.action == .oper { return handleOper(request, by: peer, at: now) }
         if request.room.isEmpty, [.ban, .unban, .bans].contains(request.action) {
             return handleRelayBans(request, by: peer, at: now)
         }
@@ -147,7 +179,7 @@ extension RelayCore {
                 send(.notice(Notice(kind: .moderation, name: peer.name, room: roomName, endpoint: invitee.name,
                                     detail: "invited you to \(roomName): /join \(roomName)")), to: target, at: now)
             }
-        case .bans, .kill:
+        case .bans, .kill, .oper:
             break
         }
     }

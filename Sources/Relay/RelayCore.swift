@@ -50,6 +50,11 @@ public struct RelayCore: Sendable {
     public internal(set) var roomSettings: [String: RoomSettings] = [:]
     /// Bans from the whole relay (administrators' `/kline`), checked at HELLO.
     public internal(set) var relayBans: [Ban] = []
+    /// Sessions (by sender id) that presented `administratorToken` with `/oper`, with the name they
+    /// held then: they are administrators while they hold that name.
+    var operSessions: [SenderID: String] = [:]
+    /// Failed `/oper` attempts, for the log.
+    var failedOperAttempts = 0
     var actions: [RelayAction] = []
     var nextActionIndex = 0
     /// UDP peers whose connection may have events or datagrams waiting, in the order touched.

@@ -36,7 +36,9 @@ let relaySpecification = CommandSpecification(
         .option("rate", valueName: "MSGS[/BYTES]", default: "50/200000",
                 help: "Each user's rate limit: messages (and bytes) per second, with 4 seconds of burst; 'off' for none."),
         .option("admin", valueName: "NAME",
-                help: "A relay administrator (repeatable): an operator in every room, may /kill and /kline. Until accounts exist, whoever holds the name."),
+                help: "A relay administrator (repeatable): once it has typed /oper TOKEN, an operator in every room who may /kill and /kline."),
+        .option("admin-token-file", valueName: "FILE",
+                help: "Read the administrators' token from FILE (its first line) instead of drawing one at start."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
@@ -54,8 +56,10 @@ let relaySpecification = CommandSpecification(
           relay --rate 20/50000 --max-per-address 4
           relay --admin teacher --admin ta
 
-        ADMINISTRATORS: until accounts exist (issue 11), an administrator is whoever holds the name
-        given with --admin; anyone who takes the name while its owner is away has the rights.
+        ADMINISTRATORS: with --admin, the relay draws a random token at start and prints it on standard
+        output ("administrator token: ..."). A user holding an administrator's name gets the rights
+        only after typing /oper TOKEN, for as long as that session holds the name; holding the name
+        alone gives nothing. Keep the token to yourself. (Accounts, issue 11, will replace this.)
         """
 )
 
@@ -74,6 +78,8 @@ struct RelayOptions {
     var stalledReceiverTimeout: Duration
     var rateLimit: RateLimit?
     var administrators: [String] = []
+    /// `--admin-token-file`: where to read the administrators' token, or nil to draw one.
+    var administratorTokenFile: String?
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -132,7 +138,8 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             maximumRoomsPerUser: try parsed.integer("max-rooms-per-user", in: 1...ChatLimits.maximumRoomsPerUser)!,
             stalledReceiverTimeout: .milliseconds(Int64(try parsed.number("stall-timeout", in: 0.1...3600)! * 1000)),
             rateLimit: try parseRateLimit(parsed.string("rate")!),
-            administrators: try administratorNames(arguments))
+            administrators: try administratorNames(arguments),
+            administratorTokenFile: parsed.string("admin-token-file"))
     }
 }
 

@@ -15,7 +15,19 @@ do {
     exit(usageExitStatus)
 }
 
-let configuration = options.configuration
+var configuration = options.configuration
+if !configuration.administrators.isEmpty {
+    if let file = options.administratorTokenFile {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+              let line = text.split(whereSeparator: \.isNewline).first.map(String.init), line.utf8.count >= 16 else {
+            FileHandle.standardError.write(Data("Error: cannot read an administrator token of at least 16 characters from '\(file)' (--admin-token-file)\n".utf8))
+            exit(usageExitStatus)
+        }
+        configuration.administratorToken = line
+    } else {
+        configuration.administratorToken = SystemRandom.bytes(count: 16).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}
 
 let host: RelayHost
 do {
@@ -27,6 +39,10 @@ do {
 
 host.start()
 FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp)\n".utf8))
+if let token = configuration.administratorToken, options.administratorTokenFile == nil {
+    let names = configuration.administrators.joined(separator: ", ")
+    FileHandle.standardOutput.write(Data("administrator token: \(token) (\(names): type /oper \(token) after joining)\n".utf8))
+}
 
 let signalSources = [SIGINT, SIGTERM].map { number in
     signal(number, SIG_IGN)

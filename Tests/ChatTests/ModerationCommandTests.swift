@@ -16,6 +16,7 @@ import Testing
     #expect(try ClientCommand.parse("/invite dave") == .moderate(Moderation(.invite, target: "dave"), isRelayWide: false))
     #expect(try ClientCommand.parse("/bans") == .moderate(Moderation(.bans), isRelayWide: false))
     #expect(try ClientCommand.parse("/join #class s3cret") == .joinWithKey(room: "#class", key: "s3cret"))
+    #expect(try ClientCommand.parse("/oper 0123abcd") == .moderate(Moderation(.oper, text: "0123abcd"), isRelayWide: true))
 }
 
 /// Specs/chat-protocol.md, section 4.8: `/ban` takes a name or an address prefix, an optional duration

@@ -119,8 +119,9 @@ func logSaveAndIgnoreWorkInTheClient() throws {
 }
 
 /// Specs/chat-protocol.md, section 4.8: with the real executables.
-/// `relay --admin NAME` (repeatable): the administrator kills a user, who is told and does not come
-/// back; a bad name exits 64; `--help` lists the option.
+/// `relay --admin NAME` (repeatable): holding the name is not enough; after `/oper TOKEN` (the token
+/// the relay printed) the administrator kills a user, who is told and does not come back; a wrong
+/// token is refused; a bad name exits 64; `--help` lists the option.
 @Test(.timeLimit(.minutes(2)))
 func anAdministratorNamedAtStartKillsAUser() throws {
     let bad = try ChildProcess("relay", ["--admin", "no spaces"])
@@ -137,6 +138,14 @@ func anAdministratorNamedAtStartKillsAUser() throws {
     let victim = try startClient("vic", port: port, arguments: ["--mode", "udp"])
     owner.send(["/kill vic because"])
     owner.waitForOutput("the refusal", timeout: 15) { $0.contains("Error: Only relay administrators can /kill") }
+    dean.send(["/kill vic too soon"])
+    dean.waitForOutput("the refusal before /oper", timeout: 15) { $0.contains("Error: Only relay administrators can /kill") }
+    dean.send(["/oper 0123456789abcdef0123456789abcdef"])
+    dean.waitForOutput("the wrong token", timeout: 15) { $0.contains("Error: Wrong administrator token") }
+    let token = try administratorToken(of: relay)
+    #expect(!relay.standardError.contains(token), "the token is never logged")
+    dean.send(["/oper \(token)"])
+    dean.waitForOutput("the rights", timeout: 15) { $0.contains("You are a relay administrator") }
     dean.send(["/kill vic enough"])
     victim.waitForOutput("the kill", timeout: 15) { $0.contains("You were disconnected by dean [enough]; not reconnecting") }
     owner.waitForOutput("the quit", timeout: 15) { $0.contains("vic has quit [killed by dean: enough]") }
@@ -157,6 +166,8 @@ func aRelayWideBanKeepsAUserOut() throws {
     defer { relay.terminate() }
     let root = try startClient("root", port: port, arguments: ["--mode", "tcp"])
     let mallory = try startClient("mallory", port: port, arguments: ["--mode", "tcp"])
+    root.send(["/oper \(try administratorToken(of: relay))"])
+    root.waitForOutput("the rights", timeout: 15) { $0.contains("You are a relay administrator") }
     root.send(["/kline mallory 1h spam"])
     mallory.waitForOutput("the kill", timeout: 15) { $0.contains("You were disconnected by root [banned from the relay: spam]") }
     root.waitForOutput("the announcement", timeout: 15) { $0.contains("root banned mallory (id:") }
@@ -172,4 +183,12 @@ func aRelayWideBanKeepsAUserOut() throws {
     #expect(!root.standardOutput.contains("Ban in the relay: 127.0.0.0/8"))
     root.closeInput()
     #expect(root.waitForExit(timeout: 20) == 0)
+}
+
+/// The token `relay --admin` printed on standard output ("administrator token: TOKEN (...)").
+func administratorToken(of relay: ChildProcess) throws -> String {
+    relay.waitForOutput("the administrator token", timeout: 10) { $0.contains("administrator token: ") }
+    let line = relay.standardOutput.split(separator: "\n").first { $0.hasPrefix("administrator token: ") } ?? ""
+    let token = String(line.dropFirst("administrator token: ".count).prefix { $0 != " " })
+    return try #require(token.count == 32 ? token : nil, "no token in '\(line)'")
 }

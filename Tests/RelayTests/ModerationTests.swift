@@ -403,3 +403,46 @@ private func classroom(_ relay: inout RelayHarness) -> (alice: Endpoint, bob: En
     #expect(details.count == 3)
     #expect(details.allSatisfy { $0.utf8.count <= ChatLimits.maximumReasonLength && $0.hasSuffix("…") })
 }
+
+/// Specs/chat-protocol.md, section 4.8: with an administrator token, holding an administrator's name
+/// gives no rights until the session presents the token with `/oper`; a wrong token is refused and
+/// logged without the token; the rights stay with that session only while it holds the name, so a
+/// newcomer who takes the name after the administrator left has none.
+@Test func anAdministratorsNameIsNotEnoughWithoutTheToken() {
+    var configuration = RelayConfiguration()
+    configuration.administrators = ["teacher"]
+    configuration.administratorToken = "s3cret-token-0123456789"
+    var relay = RelayHarness(configuration: configuration)
+    let bob = relay.joinTCP("bob", port: 5002, session: 0xB)
+    let teacher = relay.joinTCP("teacher", port: 5009, session: 0x7)
+    relay.drain(bob, teacher)
+
+    relay.moderate(Moderation(.kill, target: "bob"), from: teacher)
+    #expect(relay.take(teacher).compactMap(\.errorCode) == [.notOperator])
+    relay.moderate(Moderation(.oper, text: "guess"), from: teacher)
+    #expect(relay.take(teacher).compactMap(\.errorCode) == [.notOperator])
+    relay.moderate(Moderation(.oper, text: "s3cret-token-0123456789"), from: bob)
+    #expect(relay.take(bob).compactMap(\.errorCode) == [.notOperator], "bob's name is not an administrator's")
+    #expect(!relay.logs.contains { $0.contains("s3cret") })
+    #expect(relay.logs.contains { $0.contains("wrong administrator token") })
+
+    relay.moderate(Moderation(.oper, text: "s3cret-token-0123456789"), from: teacher)
+    #expect(relay.take(teacher) == [.notice(Notice(kind: .moderation, detail: "You are a relay administrator"))])
+    relay.moderate(Moderation(.kill, target: "bob", text: "enough"), from: teacher)
+    #expect(relay.take(bob) == [.notice(Notice(kind: .killed, name: "teacher", detail: "enough"))])
+
+    // The administrator leaves; someone else takes the name: no rights come with it.
+    relay.send(.quit(reason: ""), from: teacher)
+    let impostor = relay.joinTCP("teacher", port: 5010, session: 0x99)
+    let carol = relay.joinTCP("carol", port: 5003, session: 0xC)
+    relay.drain(impostor, carol)
+    relay.moderate(Moderation(.kill, target: "carol"), from: impostor)
+    #expect(relay.take(impostor).compactMap(\.errorCode) == [.notOperator])
+}
+
+/// Specs/chat-protocol.md, section 4.8: the token comparison depends only on the lengths.
+@Test func tokensCompareInConstantTime() {
+    #expect(RelayCore.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
+    #expect(!RelayCore.constantTimeEqual(Array("abc".utf8), Array("abd".utf8)))
+    #expect(!RelayCore.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
+}
