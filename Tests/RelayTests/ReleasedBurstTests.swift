@@ -57,7 +57,7 @@ struct ReleasedBurstTests {
     }
 }
 
-extension RelayHarness {
+fileprivate extension RelayHarness {
     /// Like `pump`, but datagrams from `sender` matching `isLost` never reach the relay.
     mutating func pump(dropping isLost: ([UInt8]) -> Bool, from sender: Endpoint) {
         for _ in 0..<10_000 {
@@ -83,7 +83,7 @@ extension RelayHarness {
     }
 }
 
-extension Array where Element == UInt8 {
+fileprivate extension Array where Element == UInt8 {
     /// True when `part` occurs in these bytes.
     func contains(_ part: [UInt8]) -> Bool {
         guard part.count <= count else { return false }
