@@ -21,23 +21,23 @@ struct LevelRunner {
     }
 
     private func run(_ mode: Mode, lossPercent: Int) -> ModeResult {
-        let isLossApplied = lossKind == .kernel || mode == .udp
+        let isLossApplied = lossKind == .kernel || mode.isDatagram
         var result = ModeResult(mode: mode, isLossApplied: isLossApplied)
-        let simulatedLoss = lossKind == .simulated && mode == .udp ? Double(lossPercent) / 100 : 0
+        let simulatedLoss = lossKind == .simulated && mode.isDatagram ? Double(lossPercent) / 100 : 0
         let label = "[\(lossPercent)% \(mode.rawValue)]"
         result.chat = measure(label + " chat latency, \(options.messageCount) messages", into: &result) {
-            mode.isBaseline
-                ? try Baselines.chat(mode, options: options)
-                : try RelayedModes.chat(mode, simulatedLoss: simulatedLoss, options: options, seed: seed)
+            if mode.isBaseline { return try Baselines.chat(mode, options: options) }
+            if mode == .udpPointToPoint { return try PointToPoint.chat(simulatedLoss: simulatedLoss, options: options, seed: seed) }
+            return try RelayedModes.chat(mode, simulatedLoss: simulatedLoss, options: options, seed: seed)
         }
         if let chat = result.chat, !mode.isBaseline, chat.delivered < chat.sent {
             result.isFailed = true
             result.notes.append("only \(chat.delivered) of \(chat.sent) reliable messages were delivered")
         }
         result.bulk = measure(label + " bulk, \(formatBytes(options.bulkBytes))", into: &result) {
-            mode.isBaseline
-                ? try Baselines.bulk(mode, options: options)
-                : try RelayedModes.bulk(mode, simulatedLoss: simulatedLoss, options: options, seed: seed)
+            if mode.isBaseline { return try Baselines.bulk(mode, options: options) }
+            if mode == .udpPointToPoint { return try PointToPoint.bulk(simulatedLoss: simulatedLoss, options: options, seed: seed) }
+            return try RelayedModes.bulk(mode, simulatedLoss: simulatedLoss, options: options, seed: seed)
         }
         if let bulk = result.bulk, mode == .udpEcho, bulk.bytesDelivered < bulk.bytesSent {
             let lost = 100 * Double(bulk.bytesSent - bulk.bytesDelivered) / Double(bulk.bytesSent)

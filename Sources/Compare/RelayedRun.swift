@@ -125,6 +125,31 @@ final class Inbox: @unchecked Sendable {
         }
     }
 
+    /// A point-to-point peer connected (the counterpart of a session joining).
+    func markJoined() {
+        update { $0.joinedCount += 1 }
+    }
+
+    /// The sender's side saw an acknowledgement (room in its send queue).
+    func markAcknowledged() {
+        update { $0.acknowledgements += 1 }
+    }
+
+    /// The receiving side got a measurement message (`text`) at `now`.
+    func markDelivered(_ text: String, at now: Timestamp) {
+        condition.lock()
+        record(text, at: now)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func update(_ body: (inout Contents) -> Void) {
+        condition.lock()
+        body(&contents)
+        condition.broadcast()
+        condition.unlock()
+    }
+
     func markRelayStopped() {
         condition.lock()
         contents.isRelayStopped = true

@@ -34,6 +34,8 @@ struct LatencySummary: Codable, Equatable {
 enum Mode: String, Codable, CaseIterable {
     /// Datagram over UDP through the relay.
     case udp
+    /// Datagram between two endpoints, no relay and no chat protocol: the layer alone.
+    case udpPointToPoint = "udp-p2p"
     /// The same chat protocol over TCP through the relay.
     case tcp
     /// Plain UDP echo on loopback, no relay: the socket floor for udp.
@@ -42,6 +44,8 @@ enum Mode: String, Codable, CaseIterable {
     case tcpEcho = "tcp-echo"
 
     var isBaseline: Bool { self == .udpEcho || self == .tcpEcho }
+    /// Datagram carries it (simulated loss reaches these modes only).
+    var isDatagram: Bool { self == .udp || self == .udpPointToPoint }
 }
 
 /// Chat-latency figures for one mode at one loss level.

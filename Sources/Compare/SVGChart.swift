@@ -15,7 +15,7 @@ struct SVGChart {
     private let plotBottom = 480.0
 
     static let colors: [Mode: String] = [
-        .udp: "#1f77b4", .tcp: "#d62728", .udpEcho: "#7aa6c2", .tcpEcho: "#d59a8f",
+        .udp: "#1f77b4", .udpPointToPoint: "#17becf", .tcp: "#d62728", .udpEcho: "#7aa6c2", .tcpEcho: "#d59a8f",
     ]
 
     /// The SVG document.
@@ -142,7 +142,8 @@ struct SVGChart {
         var legendY = plotTop + 10
         for mode in Mode.allCases {
             parts.append(rect(x: plotRight + 30, y: legendY - 11, width: 14, height: 14, fill: Self.colors[mode] ?? "#888", opacity: 1))
-            let caption = mode.isBaseline ? "\(mode.rawValue) (round trip)" : "\(mode.rawValue) (one-way, relay)"
+            let caption = mode.isBaseline ? "\(mode.rawValue) (round trip)"
+                : mode == .udpPointToPoint ? "\(mode.rawValue) (one-way, no relay)" : "\(mode.rawValue) (one-way, relay)"
             parts.append(text(x: plotRight + 52, y: legendY, caption, size: 13))
             legendY += 24
         }

@@ -23,9 +23,10 @@ struct TableReport {
     private func header() -> [String] {
         let loss = report.lossKind == .kernel
             ? "kernel (nftables drop on loopback input, private network namespace; all modes)"
-            : "simulated in-process, seed \(report.seed) (udp mode only; * = loss not applied)"
+            : "simulated in-process, seed \(report.seed) (udp and udp-p2p only; * = loss not applied)"
         return [
             "Compare: udp = Datagram over UDP via relay, tcp = same chat protocol over TCP via relay; loopback",
+            "         udp-p2p = Datagram between two endpoints, no relay, no chat protocol (the layer alone)",
             "Loss: \(loss)",
             "Chat: \(report.messages) messages of \(report.size) B at \(report.rate)/s, one-way latency;"
                 + " echo rows: round trip, no relay.  Bulk: \(formatBytes(report.bulkBytes)) per run.",
@@ -80,7 +81,7 @@ struct TableReport {
     private func footnotes() -> [String] {
         var lines: [String] = []
         if report.lossKind == .simulated && report.levels.contains(where: { $0.lossPercent > 0 }) {
-            lines.append("* Simulated loss is applied inside udp mode's sockets only; tcp and the echo baselines")
+            lines.append("* Simulated loss is applied inside the udp and udp-p2p sockets only; tcp and the echo baselines")
             lines.append("  ran without loss, so no ratio between them is printed. Kernel loss (the default where")
             lines.append("  unshare and nft work; apt-get install nftables) makes every mode face the same loss.")
         }

@@ -23,7 +23,7 @@ struct TargetCheck: Codable, Equatable {
 extension Report {
     /// Checks the targets that a `compare` run can measure (the relay-scale one belongs to `bench`).
     func checkTargets() -> [TargetCheck] {
-        [p99UnderLoss(), p50AtZeroLoss(), bulkAtZeroLoss(), bulkUnderLoss()]
+        [p99UnderLoss(), p50AtZeroLoss(), bulkAtZeroLoss(), pointToPointBulkAtZeroLoss(), bulkUnderLoss()]
     }
 
     private func level(_ percent: Int) -> LevelResult? { levels.first { $0.lossPercent == percent } }
@@ -58,6 +58,19 @@ extension Report {
         guard floor > 0 else { return check }
         check.ratio = udp.megabytesPerSecond / floor
         check.detail = "\(formatRate(udp.megabytesPerSecond)) vs \(formatRate(floor))"
+        return check
+    }
+
+    /// Issue 13: the layer alone (no relay) moves bulk at half the plain UDP send rate or more.
+    private func pointToPointBulkAtZeroLoss() -> TargetCheck {
+        var check = TargetCheck(name: "udp-p2p bulk / plain UDP send rate at 0 % loss", limit: 0.5,
+                                isUpperBound: false, detail: "needs a 0 % level")
+        guard let level = level(0), let p2p = level.result(.udpPointToPoint)?.bulk,
+              let echo = level.result(.udpEcho)?.bulk else { return check }
+        let floor = echo.sendMegabytesPerSecond ?? echo.megabytesPerSecond
+        guard floor > 0 else { return check }
+        check.ratio = p2p.megabytesPerSecond / floor
+        check.detail = "\(formatRate(p2p.megabytesPerSecond)) vs \(formatRate(floor))"
         return check
     }
 

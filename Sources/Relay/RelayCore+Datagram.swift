@@ -32,12 +32,25 @@ extension RelayCore {
     }
 
     /// Sets how much `endpoint`'s connection (now holding `held` bytes) may buffer: the unjoined or
-    /// joined budget, capped by what the relay-wide budget has left.
+    /// joined budget (the joined one at most `releasableBudget`), capped by what the relay-wide budget
+    /// has left.
     mutating func applyReceiveBudget(to endpoint: Endpoint, holding held: Int) {
         let perConnection = peers[endpoint]?.isJoined == true
-            ? connectionConfiguration.receiveBufferBudget : configuration.unjoinedReceiveBufferBudget
+            ? Swift.min(connectionConfiguration.receiveBufferBudget, releasableBudget)
+            : configuration.unjoinedReceiveBufferBudget
         let relayLeft = configuration.receiveBufferBudget - statistics.receiveBufferedBytes
         connections[endpoint]?.receiveBufferBudget = relayLeft <= 0 ? 0 : Swift.min(perConnection, held + relayLeft)
+    }
+
+    /// The most a joined sender's connection may hold out of order: what one retransmission filling
+    /// the gap releases at once (this, plus the head message) must fit in the queue of a receiver that
+    /// is not congested (at most half its cap) without overflowing the cap. A receiver's queue is held
+    /// back from growing while it is congested, but what the relay has already acknowledged cannot be
+    /// refused; a larger release used to disconnect the receiver with "send queue overflow" and lose
+    /// it every message until it rejoined (Specs/chat-protocol.md, section 4.3 step 6).
+    var releasableBudget: Int {
+        let cap = Swift.min(connectionConfiguration.sendQueueLimit, configuration.streamSendQueueLimit)
+        return Swift.max(0, cap / 2 - Limits.maximumMessageSize)
     }
 
     private mutating func respondStatelessly(to datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
