@@ -22,6 +22,9 @@ struct Peer: Sendable {
     var sessionSecret = SessionSecret(rawValue: 0)
     /// What others see as the sender of this user's messages: derived from the secret by the relay.
     var senderID = SenderID(rawValue: 0)
+    /// The static key the peer proved in the Noise handshake (Specs/noise.md); nil until the
+    /// handshake completes, and for a peer on a plaintext session (`--allow-plaintext`).
+    var identityKey: IdentityKey?
     /// Canonical room keys, in join order.
     var rooms: [String] = []
     var lastHeard: Timestamp
