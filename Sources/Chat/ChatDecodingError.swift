@@ -57,6 +57,14 @@ struct ByteWriter {
         bytes.append(contentsOf: utf8)
     }
 
+    /// A 16-bit length, then the bytes (sealed payloads, Specs/chat-protocol.md section 4.10). Longer
+    /// arrays are cut at 65,535 bytes; callers validate lengths long before that.
+    mutating func writeBytes(_ data: [UInt8]) {
+        let kept = data.prefix(Int(UInt16.max))
+        write(UInt16(kept.count))
+        bytes.append(contentsOf: kept)
+    }
+
     /// A one-byte count, then each string.
     mutating func write(_ strings: [String]) {
         let kept = strings.prefix(Int(UInt8.max))
@@ -102,6 +110,21 @@ struct ByteReader {
         index += length
         guard let string = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(field: field) }
         return string
+    }
+
+    /// A 16-bit length, then that many bytes (the inverse of `ByteWriter.writeBytes`).
+    mutating func readBytes(_ field: String) throws(ChatDecodingError) -> [UInt8] {
+        let length = Int(try readUInt16(field))
+        guard remaining >= length else { throw .truncated(field: field) }
+        defer { index += length }
+        return Array(bytes[index..<(index + length)])
+    }
+
+    /// Exactly `count` bytes.
+    mutating func readFixed(_ field: String, count: Int) throws(ChatDecodingError) -> [UInt8] {
+        guard remaining >= count else { throw .truncated(field: field) }
+        defer { index += count }
+        return Array(bytes[index..<(index + count)])
     }
 
     mutating func readStrings(_ field: String) throws(ChatDecodingError) -> [String] {

@@ -42,7 +42,12 @@ public enum ChatRenderer {
                 let reason = entry.reason.isEmpty ? "" : ": \(clean(entry.reason))"
                 return status("Ban in \(place): \(clean(entry.mask)) by \(clean(entry.setBy)) (\(expiry))\(reason)", time: time)
             }
-        case .heartbeatEcho, .received:
+        case let .whoisReply(entry):
+            guard entry.isFound else { return [error("No such user: \(clean(entry.asked))", time: time)] }
+            let key = entry.key.map { "identity key \($0.hex)" } ?? "no identity key (plaintext session)"
+            return [status("\(clean(entry.name)) (\(entry.transport)): \(key)", time: time)]
+        case .heartbeatEcho, .received, .sealedPrivateMessage:
+            // A sealed private message is shown only once the client has opened it (ChatClientCore).
             return []
         }
     }

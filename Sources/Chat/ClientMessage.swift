@@ -112,6 +112,13 @@ public enum ClientMessage: Hashable, Sendable {
     case moderate(Moderation)
     /// Type 0x0C: join a room that has a key (`/mode +k`); otherwise as JOIN_ROOM.
     case joinRoomWithKey(room: String, key: String)
+    /// Type 0x0E: ask the relay for the identity key of the user named `name` (answered by WHOIS_REPLY,
+    /// Specs/chat-protocol.md section 4.10).
+    case whois(name: String)
+    /// Type 0x0F: an end-to-end sealed private message for `to`: `sealed` is one
+    /// `Noise_X_25519_ChaChaPoly_SHA256` message (Specs/noise.md section 6.1) the relay forwards as it is.
+    /// `messageID` numbers it among the session's SAY and PRIVATE messages.
+    case sealedPrivate(to: String, messageID: UInt64, sealed: [UInt8])
 }
 
 /// The type bytes of client messages (Specs/chat-protocol.md, section 3).
@@ -119,6 +126,7 @@ enum ClientMessageType: UInt8 {
     case hello = 0x01, say = 0x02, privateMessage = 0x03, joinRoom = 0x04, partRoom = 0x05
     case listRooms = 0x06, who = 0x07, nick = 0x08, quit = 0x09, heartbeat = 0x0A, moderate = 0x0B
     case joinRoomWithKey = 0x0C
+    case whois = 0x0E, sealedPrivate = 0x0F
 }
 
 extension ClientMessage {
@@ -160,6 +168,13 @@ extension ClientMessage {
             var writer = ByteWriter(type: ClientMessageType.joinRoomWithKey.rawValue)
             writer.write(room)
             writer.write(key)
+            return writer.bytes
+        case let .whois(name): return Self.encodeString(.whois, name)
+        case let .sealedPrivate(to, messageID, sealed):
+            var writer = ByteWriter(type: ClientMessageType.sealedPrivate.rawValue)
+            writer.write(to)
+            writer.write(messageID)
+            writer.writeBytes(sealed)
             return writer.bytes
         }
     }
@@ -205,6 +220,11 @@ extension ClientMessage {
         case .joinRoomWithKey:
             let room = try reader.readString("room")
             self = .joinRoomWithKey(room: room, key: try reader.readString("key"))
+        case .whois: self = .whois(name: try reader.readString("name"))
+        case .sealedPrivate:
+            let to = try reader.readString("to")
+            let messageID = try reader.readUInt64("message id")
+            self = .sealedPrivate(to: to, messageID: messageID, sealed: try reader.readBytes("sealed"))
         }
         try reader.finish()
     }

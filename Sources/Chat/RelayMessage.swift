@@ -99,6 +99,12 @@ public enum ErrorCode: UInt8, Hashable, Sendable, CaseIterable {
     case badKey = 15
     /// The room is moderated (`+m`) and the user is not voiced, or the user is muted: the SAY was not routed.
     case cannotSpeak = 16
+    /// HELLO or NICK asks for a name held by a session with another identity key (Specs/chat-protocol.md
+    /// section 4.10); never a takeover, even with the holder's session secret.
+    case nameKeyMismatch = 18
+    /// SEALED_PRIVATE from, or to, a session without an identity key (a plaintext session), or with a
+    /// sealed message of an impossible length.
+    case noIdentityKey = 19
 }
 
 /// One row of ROOM_LIST.
@@ -162,4 +168,32 @@ public enum RelayMessage: Hashable, Sendable {
     case received(upTo: UInt64)
     /// Type 0x8A: the bans of `room` (empty: of the relay), answering MODERATE `bans`.
     case banList(room: String, entries: [BanEntry])
+    /// Type 0x8C: the answer to WHOIS: who holds the name and the identity key of that session.
+    case whoisReply(WhoisEntry)
+    /// Type 0x8D: an end-to-end sealed private message from `from`, forwarded as the sender sealed it.
+    /// The relay cannot read it; the recipient opens it and checks the key inside (Specs/noise.md 6.1).
+    case sealedPrivateMessage(from: String, sender: SenderID, messageID: UInt64, sealed: [UInt8])
+}
+
+/// WHOIS_REPLY (Specs/chat-protocol.md section 4.10).
+public struct WhoisEntry: Hashable, Sendable {
+    /// The name as asked in WHOIS.
+    public var asked: String
+    /// The name as its holder spells it; empty when nobody holds the asked name.
+    public var name: String
+    /// How the holder is connected (`udp` when nobody holds it).
+    public var transport: TransportKind
+    /// The identity key the holder proved in its handshake; nil for a plaintext session (or nobody).
+    public var key: IdentityKey?
+
+    /// Creates an answer.
+    public init(asked: String, name: String, transport: TransportKind, key: IdentityKey?) {
+        self.asked = asked
+        self.name = name
+        self.transport = transport
+        self.key = key
+    }
+
+    /// True when somebody holds the asked name.
+    public var isFound: Bool { !name.isEmpty }
 }

@@ -4,6 +4,7 @@ import Datagram
 enum RelayMessageType: UInt8 {
     case welcome = 0x81, message = 0x82, privateMessage = 0x83, notice = 0x84, error = 0x85
     case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89, banList = 0x8A
+    case whoisReply = 0x8C, sealedPrivateMessage = 0x8D
 }
 
 /// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
@@ -79,6 +80,21 @@ extension RelayMessage {
                 writer.write(entry.reason)
             }
             return writer.bytes
+        case let .whoisReply(entry):
+            var writer = ByteWriter(type: RelayMessageType.whoisReply.rawValue)
+            writer.write(entry.asked)
+            writer.write(entry.name)
+            writer.write(entry.transport.rawValue)
+            writer.write(UInt8(entry.key?.bytes.count ?? 0))
+            for byte in entry.key?.bytes ?? [] { writer.write(byte) }
+            return writer.bytes
+        case let .sealedPrivateMessage(from, sender, messageID, sealed):
+            var writer = ByteWriter(type: RelayMessageType.sealedPrivateMessage.rawValue)
+            writer.write(from)
+            writer.write(sender.rawValue)
+            writer.write(messageID)
+            writer.writeBytes(sealed)
+            return writer.bytes
         }
     }
 
@@ -128,6 +144,24 @@ extension RelayMessage {
                 entries.append(BanEntry(mask: mask, setBy: setBy, secondsLeft: left, reason: try reader.readString("reason")))
             }
             self = .banList(room: room, entries: entries)
+        case .whoisReply:
+            let asked = try reader.readString("asked")
+            let name = try reader.readString("name")
+            let raw = try reader.readUInt8("transport")
+            guard let transport = TransportKind(rawValue: raw) else { throw .unknownCode(field: "transport", value: raw) }
+            let keyLength = try reader.readUInt8("key length")
+            var key: IdentityKey?
+            switch Int(keyLength) {
+            case 0: key = nil
+            case IdentityKey.length: key = IdentityKey(bytes: try reader.readFixed("key", count: IdentityKey.length))
+            default: throw .unknownCode(field: "key length", value: keyLength)
+            }
+            self = .whoisReply(WhoisEntry(asked: asked, name: name, transport: transport, key: key))
+        case .sealedPrivateMessage:
+            let from = try reader.readString("from")
+            let sender = SenderID(rawValue: try reader.readUInt64("sender id"))
+            let messageID = try reader.readUInt64("message id")
+            self = .sealedPrivateMessage(from: from, sender: sender, messageID: messageID, sealed: try reader.readBytes("sealed"))
         }
         try reader.finish()
     }
