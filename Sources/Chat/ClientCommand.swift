@@ -39,6 +39,10 @@ public enum ClientCommand: Hashable, Sendable {
     case unignore(String)
     /// `/save [FILE]`: write the current room's or conversation's scrollback to a file.
     case save(file: String?)
+    /// `/whois NAME`: ask the relay for the user's identity key and show its fingerprint.
+    case whois(String)
+    /// `/trust NAME`: accept the changed identity key the user last presented (Specs/chat-protocol.md 4.10).
+    case trust(String)
 
     /// The command names and their usage, as `/help` prints them.
     public static let usage: [(command: String, usage: String, summary: String)] = [
@@ -75,6 +79,8 @@ public enum ClientCommand: Hashable, Sendable {
         ("ignore", "/ignore [NAME]", "hide a user's lines (kept in your configuration); alone: list"),
         ("unignore", "/unignore NAME", "show a user's lines again"),
         ("save", "/save [FILE]", "write this room's or conversation's scrollback to a file"),
+        ("whois", "/whois NAME", "show a user's identity key fingerprint, to compare out of band"),
+        ("trust", "/trust NAME", "accept a contact's changed identity key (after comparing fingerprints)"),
     ]
 }
 

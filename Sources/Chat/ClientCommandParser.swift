@@ -57,6 +57,8 @@ extension ClientCommand {
         case "ignore": return .ignore(arguments.isEmpty ? nil : try userName(arguments, command: "ignore"))
         case "unignore": return .unignore(try userName(try required(arguments, command: "unignore", what: "name"), command: "unignore"))
         case "save": return .save(file: arguments.isEmpty ? nil : arguments)
+        case "whois": return .whois(try userName(try required(arguments, command: "whois", what: "name"), command: "whois"))
+        case "trust": return .trust(try userName(try required(arguments, command: "trust", what: "name"), command: "trust"))
         default: throw .unknownCommand(command)
         }
     }

@@ -72,6 +72,57 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             console.print("\(time()) ~ \(PacketTrace.describe(fate))")
         case .warning(let text):
             logger.warning(text)
+        case .identity(let event):
+            handle(event)
+        }
+    }
+
+    /// Keys, pins and end-to-end private messages (Specs/chat-protocol.md section 4.10).
+    private func handle(_ event: IdentityEvent) {
+        let fingerprint = IdentityFingerprints.of
+        switch event {
+        case let .whois(entry, decision):
+            guard entry.isFound else { return console.print(ChatRenderer.error("No such user: \(SafeText.sanitized(entry.asked))", time: time())) }
+            let name = SafeText.sanitized(entry.name)
+            guard let key = entry.key else {
+                return status("\(name) (\(entry.transport)): no identity key (plaintext session); private messages to \(name) are readable by the relay")
+            }
+            let verdict = switch decision {
+            case .firstContact: "first contact: pinned now"
+            case .match: "matches your pin"
+            case .mismatch: "CHANGED from your pin (see the warning; /trust \(name) to accept)"
+            }
+            status("\(name) (\(entry.transport)): identity \(fingerprint(key)) (\(verdict)); compare it with \(name) out of band")
+        case let .contactPinned(name, key):
+            status("Pinned \(SafeText.sanitized(name))'s identity key on first use: \(fingerprint(key))")
+            saveContacts()
+        case let .contactKeyChanged(name, expected, got):
+            for line in PinMessages.contactKeyChanged(name: name, expected: expected, got: got, fingerprint: fingerprint).split(separator: "\n") {
+                console.print(ChatRenderer.error(String(line), time: time()))
+            }
+        case let .trusted(name, key):
+            status("Now trusting \(SafeText.sanitized(name))'s identity key \(fingerprint(key))")
+            saveContacts()
+        case let .privateMessage(from, text):
+            handle(.received(.privateMessage(from: from, sender: SenderID(rawValue: 0), messageID: 0, flags: [], text: text)))
+        case let .sealedRejected(from, reason):
+            console.print(ChatRenderer.error("Dropped a sealed private message claiming to be from \(SafeText.sanitized(from)): \(reason)", time: time()))
+        case let .sentInPlainText(to, count, reason):
+            status("Sent \(count == 1 ? "a private message" : "\(count) private messages") to \(SafeText.sanitized(to)) in PLAIN TEXT, "
+                + "readable by the relay: \(reason)")
+        case let .notSent(to, count, reason):
+            console.print(ChatRenderer.error("\(count == 1 ? "A private message" : "\(count) private messages") to \(SafeText.sanitized(to)) "
+                + "not sent: \(reason)", time: time()))
+        }
+    }
+
+    private func saveContacts() {
+        guard let contacts = session.contacts else { return }
+        do {
+            var file = try PinFile(path: IdentityPaths.knownContacts, kind: .contacts)
+            try file.save(contacts)
+        } catch {
+            logger.warning("cannot save \(IdentityPaths.knownContacts): \(error)")
         }
     }
 
@@ -215,6 +266,9 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .ignore(let name): ignore(name)
         case .unignore(let name): unignore(name)
         case .save(let file): save(to: file)
+        case .whois(let name): session.whois(name)
+        case .trust(let name):
+            if !session.trust(name) { status("No changed key is waiting for \(SafeText.sanitized(name)) (/whois \(SafeText.sanitized(name)) shows its key)") }
         case .stats:
             for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
                                                    linkConditions: session.linkConditions) {
@@ -260,7 +314,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         recordOwn(ChatRenderer.ownPrivateMessage(to: name, text: text, time: ClientFiles.timestamp()), target: name)
         waitForWindow()
         do {
-            try session.sendPrivate(text, to: name)
+            try session.sendSealedPrivate(text, to: name)
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
             noteRefused("PRIVATE to \(name) \"\(SafeText.sanitized(text))\": \(error)")

@@ -22,6 +22,10 @@ let chatSpecification = CommandSpecification(
                 help: "Append every room and conversation to DIR/<target>.log as it happens (dated lines)."),
         .option("drain-timeout", valueName: "SECONDS", default: "10",
                 help: "Line mode: how long to wait at end of input for acknowledgements."),
+        .option("identity", valueName: "FILE",
+                help: "Your identity key file (default $XDG_CONFIG_HOME/datagram-chat/identity.key, created on first run, mode 0600)."),
+        .flag("accept-new-relay-key",
+              help: "Accept a relay key that differs from the one pinned in known_relays (after checking its fingerprint)."),
     ],
     discussion: """
         On a terminal, type messages and commands; received lines appear above the line you are
@@ -38,6 +42,7 @@ let chatSpecification = CommandSpecification(
           /stats            connection statistics    /help        this list
           /join ROOM KEY    join a room with a key   /save [FILE] save this room's lines
           /ignore NAME      hide someone's lines     /unignore NAME
+          /whois NAME       a user's key fingerprint /trust NAME  accept a contact's changed key
           Operators: /op /deop /voice /mute /kick /ban /unban /bans /topic /mode /invite
           Administrators (relay --admin): /oper TOKEN, then /kill /kline /unkline /klines   (/help: details)
 
@@ -68,6 +73,10 @@ struct ClientOptions {
     var logLevel: LogLevel
     var drainTimeout: Duration
     var logDirectory: String? = nil
+    /// `--identity FILE`; nil: the default path.
+    var identityFile: String? = nil
+    /// `--accept-new-relay-key`.
+    var acceptsNewRelayKey = false
 }
 
 /// Parses the client's arguments (without the program name).
@@ -99,7 +108,8 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
             room: room, lossPercent: loss, delay: .milliseconds(delay),
             seed: try parsed.unsignedInteger("seed"), isTracing: parsed.isSet("trace"),
             logLevel: LogLevel(name: try parsed.choice("log-level", from: LogLevel.names)!)!,
-            drainTimeout: .milliseconds(Int64(drain * 1000)), logDirectory: parsed.string("log"))
+            drainTimeout: .milliseconds(Int64(drain * 1000)), logDirectory: parsed.string("log"),
+            identityFile: parsed.string("identity"), acceptsNewRelayKey: parsed.isSet("accept-new-relay-key"))
     }
 }
 

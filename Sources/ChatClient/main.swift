@@ -29,6 +29,23 @@ if options.lossPercent > 0 || options.delay > .zero {
     configuration.linkConditions = conditions
 }
 
+// Identity (Specs/chat-protocol.md section 4.10): the key for end-to-end private messages (and, with
+// the Noise transport, for the handshake), the contacts pinned so far, and the relay pin check.
+let identityPath = options.identityFile ?? IdentityPaths.clientIdentity
+do {
+    let (identity, created) = try LocalIdentity.loadOrCreate(at: identityPath)
+    let contacts = (try? PinFile(path: IdentityPaths.knownContacts, kind: .contacts))?.keys ?? KnownKeys(kind: .contacts)
+    configuration.client.identity = ClientIdentity(keyPair: identity.keyPair, crypto: LocalIdentity.crypto, contacts: contacts,
+                                                   pinDate: SecretFiles.today())
+    configuration.relayPinCheck = PinFile.relayPinCheck(path: IdentityPaths.knownRelays, acceptNew: options.acceptsNewRelayKey)
+    if created {
+        writeOut("Created your identity key \(identity.fingerprint) in \(identityPath)\n", to: .standardError)
+    }
+} catch {
+    writeOut("Error: \(error)\n", to: .standardError)
+    exit(1)
+}
+
 let terminal = Terminal.isTerminal(1) ? Terminal() : nil  // interactive only when both ends are a terminal
 let interactiveConsole = terminal.map { InteractiveConsole(terminal: $0, prompt: "[\(options.room)] ") }
 let lineConsole = terminal == nil ? LineModeConsole() : nil

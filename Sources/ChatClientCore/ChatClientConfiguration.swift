@@ -18,6 +18,9 @@ public struct ChatClientConfiguration: Sendable {
     public var isTracing = false
     /// The Datagram connection's parameters (UDP only).
     public var datagramConfiguration = Connection.Configuration()
+    /// This user's identity for end-to-end private messages (Specs/chat-protocol.md section 4.10);
+    /// nil for a plaintext session, whose private messages the relay can read.
+    public var identity: ClientIdentity?
 
     // MARK: Timing
 

@@ -169,6 +169,10 @@ extension ChatClientCore {
             // An administrator disconnected this session: reconnecting on its own would undo it.
             show(.received(message))
             shutDown(at: now)
+        case let .whoisReply(entry):
+            handleWhoisReply(entry, at: now)
+        case let .sealedPrivateMessage(from, _, _, sealed):
+            handleSealedPrivateMessage(from: from, sealed: sealed, at: now)
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }

@@ -24,6 +24,8 @@ public struct ChatClientCore: Sendable {
     var actionHead = 0
     var lastStatus: ClientStatus?
     var isTracing: Bool
+    /// Contacts' keys, lookups in progress and messages waiting for them (ChatClientCore+Identity).
+    var identityState: IdentityState
 
     // Leaving
     var leaveDeadline: Timestamp?
@@ -56,6 +58,9 @@ public struct ChatClientCore: Sendable {
         self.ledger = SessionLedger(configuration: configuration)
         self.random = random
         self.isTracing = configuration.isTracing
+        var generator = random
+        self.identityState = IdentityState(identity: configuration.identity, runTag: UInt32(truncatingIfNeeded: generator.next()))
+        self.random = generator
     }
 
     // MARK: Actions
@@ -277,11 +282,14 @@ public struct ChatClientCore: Sendable {
     // MARK: Observation
 
     /// True when nothing waits to be sent and the relay acknowledged every SAY, PRIVATE and room change.
-    public var isAllAcknowledged: Bool { ledger.isAllAcknowledged && backlog.isEmpty }
+    public var isAllAcknowledged: Bool { ledger.isAllAcknowledged && backlog.isEmpty && identityState.waiting.isEmpty }
 
     /// What has not been acknowledged yet, oldest first.
     public var pendingMessages: [PendingMessage] {
         ledger.pendingMessages + backlog.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
+            + identityState.waiting.sorted { $0.key < $1.key }.flatMap { name, texts in
+                texts.map { PendingMessage(messageID: 0, summary: "PRIVATE to \(name) \"\(SafeText.sanitized($0))\" (waiting for the key)") }
+            }
     }
 
     /// The name the relay knows us by.

@@ -13,6 +13,8 @@ public enum ChatSessionEvent: Sendable, Hashable {
     case trace(PacketFate)
     /// A local problem worth telling the user (a socket error, a refused send).
     case warning(String)
+    /// Keys, pins and end-to-end private messages (Specs/chat-protocol.md section 4.10).
+    case identity(IdentityEvent)
 }
 
 /// A change in the session's link to the relay.
@@ -89,6 +91,11 @@ public struct ChatSessionStatistics: Sendable {
     public var streamBytesReceived = 0
     /// TCP only: the latest heartbeat RTT.
     public var heartbeatRoundTripTime: Duration?
+    /// Sealed private messages dropped: could not be opened (forged, corrupted), or sealed with a key
+    /// other than the one pinned for the claimed sender.
+    public var sealedRejected = 0
+    /// Sealed private messages sent.
+    public var sealedSent = 0
 
     /// Empty counters for `transport`.
     public init(transport: TransportKind) { self.transport = transport }

@@ -181,7 +181,7 @@ extension ClientMessage {
     /// The SAY or PRIVATE message id, or nil for other requests.
     var textMessageID: UInt64? {
         switch self {
-        case let .say(_, id, _, _), let .privateMessage(_, id, _, _): id
+        case let .say(_, id, _, _), let .privateMessage(_, id, _, _), let .sealedPrivate(_, id, _): id
         default: nil
         }
     }
@@ -198,7 +198,7 @@ extension ClientMessage {
     /// Requests whose acknowledgement nobody waits for at end of input (queries and HELLO).
     var isAcknowledgedByRelayReply: Bool {
         switch self {
-        case .hello, .heartbeat, .listRooms, .who: true
+        case .hello, .heartbeat, .listRooms, .who, .whois: true
         case let .moderate(request): request.action == .bans
         default: false
         }
@@ -219,6 +219,8 @@ extension ClientMessage {
         case .heartbeat: "HEARTBEAT"
         case let .moderate(request): "MODERATE \(request.action) \(request.room) \(SafeText.sanitized(request.target))"
         case let .joinRoomWithKey(room, _): "JOIN_ROOM \(room) (with key)"
+        case let .whois(name): "WHOIS \(SafeText.sanitized(name))"
+        case let .sealedPrivate(to, _, sealed): "SEALED_PRIVATE to \(SafeText.sanitized(to)) (\(sealed.count) bytes)"
         }
     }
 }

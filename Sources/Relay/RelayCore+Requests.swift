@@ -35,6 +35,11 @@ extension RelayCore {
             }
         case let .moderate(request):
             handleModeration(request, from: endpoint, at: now)
+        case let .whois(name):
+            handleWhois(name, from: endpoint, at: now)
+        case let .sealedPrivate(to, messageID, sealed):
+            handleSealedPrivate(to: to, messageID: messageID, sealed: sealed, from: endpoint, at: now)
+            acknowledge(messageID, to: endpoint, at: now)
         case let .partRoom(room):
             let key = ChatNames.canonical(room)
             guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
@@ -60,6 +65,7 @@ extension RelayCore {
     }
 
     private mutating func handleHello(_ hello: Hello, from endpoint: Endpoint, at now: Timestamp) {
+        guard let peer = peers[endpoint] else { return }
         guard hello.protocolVersion == ChatLimits.protocolVersion else {
             return sendError(.unsupportedVersion, "Protocol version \(hello.protocolVersion) is not supported; this relay speaks \(ChatLimits.protocolVersion)",
                              to: endpoint, at: now)
@@ -76,6 +82,12 @@ extension RelayCore {
             return sendError(.banned, "You are banned from this relay\(ban.reason.isEmpty ? "" : ": \(ban.reason)")", to: endpoint, at: now)
         }
         if let holder = names[key], holder != endpoint, let current = peers[holder] {
+            // A name held by another identity key is never taken over, not even with the holder's
+            // secret (section 4.10); when neither side has a key, the secret alone decides.
+            if let refusal = keyRefusal(hello.name, holder: current, newcomer: peer.identityKey) {
+                log(.info, .membership, at: now, "\(quoted(hello.name)) [\(endpoint)] refused: the name is held by another identity key")
+                return sendError(.nameKeyMismatch, refusal, to: endpoint, at: now)
+            }
             // Only the same secret resumes a session; a look-alike or an equal name under another
             // secret is taken. The secret itself is never logged: the sender id stands for it.
             guard current.sessionSecret == hello.sessionSecret else {
@@ -193,6 +205,9 @@ extension RelayCore {
         }
         let key = ChatNames.skeleton(name), oldKey = ChatNames.skeleton(peer.name)
         if let holder = names[key], holder != endpoint {
+            if let current = peers[holder], let refusal = keyRefusal(name, holder: current, newcomer: peer.identityKey) {
+                return sendError(.nameKeyMismatch, refusal, to: endpoint, at: now)
+            }
             return sendError(.nameTaken, nameTakenText(name, holder: peers[holder]?.name ?? name), to: endpoint, at: now)
         }
         names[oldKey] = nil

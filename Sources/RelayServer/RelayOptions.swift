@@ -39,6 +39,8 @@ let relaySpecification = CommandSpecification(
                 help: "A relay administrator (repeatable): once it has typed /oper TOKEN, an operator in every room who may /kill and /kline."),
         .option("admin-token-file", valueName: "FILE",
                 help: "Read the administrators' token from FILE (its first line) instead of drawing one at start."),
+        .option("key", valueName: "FILE",
+                help: "The relay's identity key file (default $XDG_STATE_HOME/datagram-chat/relay/identity.key; created on first start, mode 0600). Its fingerprint is printed at start."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
@@ -80,6 +82,8 @@ struct RelayOptions {
     var administrators: [String] = []
     /// `--admin-token-file`: where to read the administrators' token, or nil to draw one.
     var administratorTokenFile: String?
+    /// `--key FILE`: the relay's identity key file, or nil for the default.
+    var keyFile: String? = nil
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -139,7 +143,7 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             stalledReceiverTimeout: .milliseconds(Int64(try parsed.number("stall-timeout", in: 0.1...3600)! * 1000)),
             rateLimit: try parseRateLimit(parsed.string("rate")!),
             administrators: try administratorNames(arguments),
-            administratorTokenFile: parsed.string("admin-token-file"))
+            administratorTokenFile: parsed.string("admin-token-file"), keyFile: parsed.string("key"))
     }
 }
 

@@ -29,6 +29,17 @@ if !configuration.administrators.isEmpty {
     }
 }
 
+// The relay's identity (Specs/chat-protocol.md section 4.10): created on first start; the Noise
+// transport proves it to clients, which pin it. Its fingerprint is printed so users can compare it.
+let keyPath = options.keyFile ?? IdentityPaths.relayIdentity
+let relayIdentity: LocalIdentity
+do {
+    relayIdentity = try LocalIdentity.loadOrCreate(at: keyPath).identity
+} catch {
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    exit(1)
+}
+
 let host: RelayHost
 do {
     host = try RelayHost(bindingTo: bindAddress, configuration: configuration, logger: logger)
@@ -39,6 +50,7 @@ do {
 
 host.start()
 FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp)\n".utf8))
+FileHandle.standardOutput.write(Data("relay identity \(relayIdentity.fingerprint) (\(keyPath))\n".utf8))
 if let token = configuration.administratorToken, options.administratorTokenFile == nil {
     let names = configuration.administrators.joined(separator: ", ")
     FileHandle.standardOutput.write(Data("administrator token: \(token) (\(names): type /oper \(token) after joining)\n".utf8))

@@ -15,6 +15,9 @@ public struct ChatSessionConfiguration: Sendable {
     public var linkConditions: LinkConditions?
     /// The seed of the simulated link.
     public var linkSeed: UInt64 = SystemRandom.seed()
+    /// Checks the relay's static key against `known_relays` (Specs/noise.md section 4.2): the Noise
+    /// transport calls it before writing handshake message 3; `.mismatch` stops the handshake.
+    public var relayPinCheck: RelayPinCheck?
 
     /// A configuration for `name` at `relay` over `transport`, with a random session secret.
     public init(name: String, relay: SocketAddress, transport: TransportKind) {
