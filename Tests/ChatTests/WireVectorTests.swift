@@ -18,6 +18,9 @@ struct WireVector<Message: Hashable & Sendable>: Sendable, CustomTestStringConve
 
 private let alice = SessionSecret(rawValue: 0x0123_4567_89AB_CDEF)
 private let bob = SenderID(rawValue: 0x1111_2222_3333_4444)
+/// Specs/noise.md section 7.9: the sealed private message vector, carried by SEALED_PRIVATE (section 4.10).
+private let sealedVector = "49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc".split(separator: " ").map { UInt8($0, radix: 16)! }
+private let relayKeyVector = IdentityKey(hex: "79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a")!
 
 let clientVectors: [WireVector<ClientMessage>] = [
     WireVector("MODERATE kick", .moderate(Moderation(.kick, room: "#class", target: "bob", text: "spam")),
@@ -48,6 +51,8 @@ let clientVectors: [WireVector<ClientMessage>] = [
                "09 00 03 62 79 65"),
     WireVector("HEARTBEAT", .heartbeat(timestamp: 1_000_000, roundTripTime: .microseconds(2500)),
                "0a 00 00 00 00 00 0f 42 40 00 00 09 c4"),
+    WireVector("WHOIS", .whois(name: "bob"), "0e 00 03 62 6f 62"),
+    WireVector("SEALED_PRIVATE", .sealedPrivate(to: "bob", messageID: 1, sealed: sealedVector), "0f 00 03 62 6f 62 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc"),
 ]
 
 let relayVectors: [WireVector<RelayMessage>] = [
@@ -80,6 +85,10 @@ let relayVectors: [WireVector<RelayMessage>] = [
                "88 00 00 00 00 00 0f 42 40"),
     WireVector("RECEIVED", .received(upTo: 8),
                "89 00 00 00 00 00 00 00 08"),
+    WireVector("WHOIS_REPLY", .whoisReply(WhoisEntry(asked: "bob", name: "bob", transport: .udp, key: relayKeyVector)),
+               "8c 00 03 62 6f 62 00 03 62 6f 62 00 20 79 a6 31 ee de 1b f9 c9 8f 12 03 2c de ad d0 e7 a0 79 39 8f c7 86 b8 8c c8 46 ec 89 af 85 a5 1a"),
+    WireVector("SEALED_PRIVATE_MESSAGE", .sealedPrivateMessage(from: "alice", sender: bob, messageID: 1, sealed: sealedVector),
+               "8d 00 05 61 6c 69 63 65 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc"),
 ]
 
 /// Specs/chat-protocol.md, section 7: Every vector decodes to its message and encodes to its bytes; the spec shows
