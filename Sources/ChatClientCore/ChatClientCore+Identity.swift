@@ -47,6 +47,30 @@ public enum IdentityEvent: Sendable, Hashable {
     case notSent(to: String, count: Int, reason: String)
 }
 
+/// Sealing and opening one end-to-end private message (Specs/noise.md section 6.1): one
+/// `Noise_X_25519_ChaChaPoly_SHA256` handshake message from the sender's static key to the recipient's.
+public enum PrivateMessageSealing {
+    /// The sealed bytes of `text` with `sealedID`, from `sender` to `recipient`. `ephemeral` is for
+    /// test vectors only; otherwise a fresh ephemeral key is generated for every message.
+    public static func seal(_ text: String, sealedID: UInt64, from sender: NoiseKeyPair, to recipient: IdentityKey,
+                            crypto: any NoiseCryptography, ephemeral: NoiseKeyPair? = nil) throws(NoiseError) -> [UInt8] {
+        var state = try HandshakeState(pattern: .x, role: .initiator, prologue: SealedPrivateFormat.prologue,
+                                       localStatic: sender, localEphemeral: ephemeral, remoteStatic: recipient.bytes, crypto: crypto)
+        return try state.writeMessage(SealedPrivateFormat.payload(sealedID: sealedID, text: text))
+    }
+
+    /// Opens `sealed` with the recipient's key pair: the sender's static key inside and the payload
+    /// bytes. Throws when it does not open (forged, corrupted, not for this key).
+    public static func open(_ sealed: [UInt8], recipient: NoiseKeyPair,
+                            crypto: any NoiseCryptography) throws(NoiseError) -> (sender: IdentityKey, payload: [UInt8]) {
+        var state = try HandshakeState(pattern: .x, role: .responder, prologue: SealedPrivateFormat.prologue,
+                                       localStatic: recipient, crypto: crypto)
+        let payload = try state.readMessage(sealed)
+        guard let remote = state.remoteStaticKey, let key = IdentityKey(bytes: remote) else { throw .missingRemoteStaticKey }
+        return (key, payload)
+    }
+}
+
 /// The identity part of a session's state.
 struct IdentityState: Sendable {
     var identity: ClientIdentity?
@@ -190,9 +214,7 @@ extension ChatClientCore {
         let id = ledger.takeMessageID()
         let sealedID = UInt64(identityState.runTag) << 32 | (id & 0xFFFF_FFFF)
         do {
-            var state = try HandshakeState(pattern: .x, role: .initiator, prologue: SealedPrivateFormat.prologue,
-                                           localStatic: identity.keyPair, remoteStatic: key.bytes, crypto: identity.crypto)
-            let sealed = try state.writeMessage(SealedPrivateFormat.payload(sealedID: sealedID, text: text))
+            let sealed = try PrivateMessageSealing.seal(text, sealedID: sealedID, from: identity.keyPair, to: key, crypto: identity.crypto)
             ledger.statistics.messagesSent += 1
             ledger.statistics.sealedSent += 1
             submit(.sealedPrivate(to: name, messageID: id, sealed: sealed), at: now)
@@ -212,11 +234,7 @@ extension ChatClientCore {
         let payload: [UInt8]
         let senderKey: IdentityKey
         do {
-            var state = try HandshakeState(pattern: .x, role: .responder, prologue: SealedPrivateFormat.prologue,
-                                           localStatic: identity.keyPair, crypto: identity.crypto)
-            payload = try state.readMessage(sealed)
-            guard let remote = state.remoteStaticKey, let key = IdentityKey(bytes: remote) else { return reject("no sender key inside") }
-            senderKey = key
+            (senderKey, payload) = try PrivateMessageSealing.open(sealed, recipient: identity.keyPair, crypto: identity.crypto)
         } catch {
             return reject("it could not be opened (forged or corrupted)")
         }

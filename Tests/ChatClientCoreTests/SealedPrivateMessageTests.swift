@@ -266,3 +266,19 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(acknowledged.sorted() == [1, 2, 3])
     #expect(room.members["alice"]!.core.isAllAcknowledged)
 }
+
+/// Specs/noise.md section 7.9 (and Specs/chat-protocol.md, section 4.10): the client's sealing, with the vector's fixed
+/// ephemeral key, gives the spec's bytes, and opening them gives the sender's key and the payload back.
+@Test func sealingReproducesTheSpecsSealedPrivateMessageVector() throws {
+    let vector = "493e82fc74464a59268817623d2053c5eb8e2cc4a988b4fee179ec6b010d531d0f4d83dfab3c69390a4f70c41d2d09b7"
+        + "40273f9c8af2f70caa0d382297239e4ca0aa43e6dc08bd60f13b4cd50b51f7bb2c2808dd027c020958ce020f93e19680"
+        + "1e8e6867dd9425c42f2d9c298205d441562d5a3db841fc"
+    let ephemeral = try crypto.keyPair(privateKey: (0..<32).map { 0x80 + UInt8($0) })
+    let sealed = try PrivateMessageSealing.seal("meet me at noon", sealedID: 1, from: keys["alice"]!, to: key("bob"),
+                                                crypto: crypto, ephemeral: ephemeral)
+    #expect(HexText.text(sealed) == vector)
+    let opened = try PrivateMessageSealing.open(sealed, recipient: keys["bob"]!, crypto: crypto)
+    #expect(opened.sender == key("alice"))
+    #expect(SealedPrivateFormat.parse(payload: opened.payload)?.text == "meet me at noon")
+    #expect(throws: NoiseError.self) { try PrivateMessageSealing.open(sealed, recipient: keys["eve"]!, crypto: crypto) }
+}
