@@ -111,7 +111,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<($0 + needle.count)]) == needle }
 }
 
-/// Specs/noise.md 6.1: /msg looks the key up (WHOIS), pins it on first use, seals, and the recipient
+/// Specs/chat-protocol.md, section 4.10 (Specs/noise.md 6.1): /msg looks the key up (WHOIS), pins it on first use, seals, and the recipient
 /// opens it, pins the sender on first use and shows it; the relay carried only ciphertext.
 @Test func aPrivateMessageIsSealedToTheRecipientsKeyAndOpenedByIt() throws {
     var room = ChatRoom()
@@ -132,7 +132,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(!room.relayBytes.contains { contains($0, Array("meet me".utf8)) }, "nothing the relay sent or logged holds the text")
 }
 
-/// Section 4.10: a contact whose key changed gets a loud warning and nothing sealed until /trust.
+/// Specs/chat-protocol.md, section 4.10: a contact whose key changed gets a loud warning and nothing sealed until /trust.
 @Test func aChangedContactKeyIsWarnedAboutAndNothingIsSentUntilTrusted() throws {
     var room = ChatRoom()
     let pinned = KnownKeys(kind: .contacts).pinning("bob", key: key("bob"), date: "2026-11-01")
@@ -159,7 +159,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(!again, "nothing left to trust")
 }
 
-/// Section 4.10: a sealed message whose key inside is not the one pinned for the claimed sender is
+/// Specs/chat-protocol.md, section 4.10: a sealed message whose key inside is not the one pinned for the claimed sender is
 /// dropped, counted and not shown (someone else's key under alice's name).
 @Test func aSealedMessageFromAKeyOtherThanTheSendersPinIsDroppedAndCounted() throws {
     var room = ChatRoom()
@@ -179,7 +179,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(room.members["bob"]!.core.statistics.sealedRejected == 1)
 }
 
-/// Section 4.10: forged bytes (not a Noise X message to bob) are dropped, counted, not shown; a replay
+/// Specs/chat-protocol.md, section 4.10: forged bytes (not a Noise X message to bob) are dropped, counted, not shown; a replay
 /// of a genuine message is dropped as a duplicate.
 @Test func aForgedOrReplayedSealedMessageIsDroppedAndCounted() throws {
     var room = ChatRoom()
@@ -206,7 +206,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(room.members["bob"]!.core.statistics.duplicatesSuppressed == 1)
 }
 
-/// Section 4.10: when the recipient has no key (a plaintext session) the message goes plain, and the
+/// Specs/chat-protocol.md, section 4.10: when the recipient has no key (a plaintext session) the message goes plain, and the
 /// sender is told so; the same when the sender has none.
 @Test func withoutAKeyOnEitherSideTheMessageGoesPlainAndTheSenderIsTold() throws {
     var room = ChatRoom()
@@ -226,7 +226,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(room.plainPrivates("alice") == ["hi alice"])
 }
 
-/// Section 4.10: /whois shows the key with the pin decision; /msg to nobody says it was not sent.
+/// Specs/chat-protocol.md, section 4.10: /whois shows the key with the pin decision; /msg to nobody says it was not sent.
 @Test func whoisShowsTheKeyAndAMessageToNobodyIsReported() throws {
     var room = ChatRoom()
     room.add("alice", port: 5001, identity: keys["alice"])
@@ -249,7 +249,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(room.members["alice"]!.core.isAllAcknowledged)
 }
 
-/// Sender-side ledger: a sealed message is numbered with the session's SAY and PRIVATE ids, in order,
+/// Specs/chat-protocol.md, section 4.10, sender-side ledger: a sealed message is numbered with the session's SAY and PRIVATE ids, in order,
 /// and acknowledged like them.
 @Test func sealedMessagesShareTheSessionsMessageIdsAndAcknowledgements() throws {
     var room = ChatRoom()

@@ -40,7 +40,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<($0 + needle.count)]) == needle }
 }
 
-/// Section 4.10: a HELLO for a name held by a session with another identity key is refused with
+/// Specs/chat-protocol.md, section 4.10: a HELLO for a name held by a session with another identity key is refused with
 /// ERROR nameKeyMismatch, and the holder keeps its name and connection.
 @Test func aClientPresentingAnothersNameWithADifferentKeyGetsAClearError() {
     var relay = RelayHarness()
@@ -54,7 +54,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.closedStreams.isEmpty)
 }
 
-/// Section 4.10: the holder's session secret does not resume the session from another key (no takeover).
+/// Specs/chat-protocol.md, section 4.10: the holder's session secret does not resume the session from another key (no takeover).
 @Test func theHoldersSecretFromAnotherKeyDoesNotResumeTheSession() {
     var relay = RelayHarness()
     let alice = relay.joinTCP("alice", port: 4001, key: aliceKey, session: 0xA11CE)
@@ -64,7 +64,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.take(alice).isEmpty)
 }
 
-/// Section 4.10: a plaintext session (no key) cannot take a name a keyed session holds.
+/// Specs/chat-protocol.md, section 4.10: a plaintext session (no key) cannot take a name a keyed session holds.
 @Test func aSessionWithoutAKeyCannotTakeANameHeldByAKeyedSession() {
     var relay = RelayHarness()
     _ = relay.joinTCP("alice", port: 4001, key: aliceKey, session: 0xA11CE)
@@ -72,7 +72,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.take(stranger).map(\.errorCode) == [.nameKeyMismatch])
 }
 
-/// Section 4.10: the same key with the same secret resumes the session, as in section 4.3.
+/// Specs/chat-protocol.md, section 4.10: the same key with the same secret resumes the session, as in section 4.3.
 @Test func theSameKeyAndSecretResumeTheSession() {
     var relay = RelayHarness()
     let first = relay.joinTCP("alice", port: 4001, key: aliceKey, session: 0xA11CE)
@@ -82,7 +82,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.take(first).compactMap(\.notice).map(\.kind) == [.sessionResumed])
 }
 
-/// Section 4.10: the same key with another secret is another session: the name is taken (section 4.3).
+/// Specs/chat-protocol.md, section 4.10: the same key with another secret is another session: the name is taken (section 4.3).
 @Test func theSameKeyWithAnotherSecretFindsTheNameTaken() {
     var relay = RelayHarness()
     _ = relay.joinTCP("alice", port: 4001, key: aliceKey, session: 1)
@@ -90,7 +90,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.take(second).map(\.errorCode) == [.nameTaken])
 }
 
-/// Section 4.10: NICK to a name held by another key is refused the same way.
+/// Specs/chat-protocol.md, section 4.10: NICK to a name held by another key is refused the same way.
 @Test func nickToANameHeldByAnotherKeyIsRefused() {
     var relay = RelayHarness()
     _ = relay.joinTCP("alice", port: 4001, key: aliceKey)
@@ -100,7 +100,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.take(eve).map(\.errorCode) == [.nameKeyMismatch])
 }
 
-/// Section 4.10: WHOIS answers the holder's name, transport and key; an unknown name gets an empty name.
+/// Specs/chat-protocol.md, section 4.10: WHOIS answers the holder's name, transport and key; an unknown name gets an empty name.
 @Test func whoisAnswersTheHoldersKeyOrNobody() {
     var relay = RelayHarness()
     _ = relay.joinTCP("Bob", port: 4002, key: bobKey)
@@ -114,7 +114,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     ])
 }
 
-/// Section 4.10: a plaintext session's WHOIS row has no key.
+/// Specs/chat-protocol.md, section 4.10: a plaintext session's WHOIS row has no key.
 @Test func whoisOfAPlaintextSessionHasNoKey() {
     var relay = RelayHarness()
     _ = relay.joinTCP("bob", port: 4002, key: nil)
@@ -124,7 +124,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.take(alice) == [.whoisReply(WhoisEntry(asked: "bob", name: "bob", transport: .tcp, key: nil))])
 }
 
-/// Section 4.10 and Specs/noise.md 6.1: the relay forwards the sealed bytes unchanged, and nothing it
+/// Specs/chat-protocol.md, section 4.10 and Specs/noise.md 6.1: the relay forwards the sealed bytes unchanged, and nothing it
 /// sends to anyone (frames to both users, its log) holds the text.
 @Test func theRelayForwardsOnlyCiphertextOfASealedPrivateMessage() {
     var relay = RelayHarness()
@@ -163,7 +163,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(open.remoteStaticKey == aliceKey.bytes)
 }
 
-/// Section 4.10: SEALED_PRIVATE to or from a session without a key is refused with noIdentityKey;
+/// Specs/chat-protocol.md, section 4.10: SEALED_PRIVATE to or from a session without a key is refused with noIdentityKey;
 /// to nobody with noSuchUser; with an impossible length with messageTooLarge. Nothing is forwarded.
 @Test func sealedPrivateMessagesNeedKeysOnBothSidesAndAPossibleLength() {
     var relay = RelayHarness()
@@ -183,7 +183,7 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     #expect(relay.take(bob).isEmpty)
 }
 
-/// Issue 10: without keys on either side, names stay first come, first served by secret (section 4.3).
+/// Specs/chat-protocol.md, section 4.10: without keys on either side, names stay first come, first served by secret (section 4.3).
 @Test func withoutKeysTheSecretAloneDecidesAsBefore() {
     var relay = RelayHarness()
     _ = relay.joinTCP("alice", port: 4001, key: nil, session: 1)
