@@ -32,9 +32,11 @@ local chat_types = {
     [0x01] = "HELLO", [0x02] = "SAY", [0x03] = "PRIVATE", [0x04] = "JOIN_ROOM",
     [0x05] = "PART_ROOM", [0x06] = "LIST_ROOMS", [0x07] = "WHO", [0x08] = "NICK",
     [0x09] = "QUIT", [0x0A] = "HEARTBEAT", [0x0B] = "MODERATE", [0x0C] = "JOIN_ROOM_KEY",
+    [0x0E] = "WHOIS", [0x0F] = "SEALED_PRIVATE",
     [0x81] = "WELCOME", [0x82] = "MESSAGE", [0x83] = "PRIVATE_MESSAGE", [0x84] = "NOTICE",
     [0x85] = "ERROR", [0x86] = "ROOM_LIST", [0x87] = "WHO_LIST", [0x88] = "HEARTBEAT_ECHO",
     [0x89] = "RECEIVED", [0x8A] = "BAN_LIST",
+    [0x8C] = "WHOIS_REPLY", [0x8D] = "SEALED_PRIVATE_MESSAGE",
 }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
@@ -46,6 +48,7 @@ local error_codes = {
     [5] = "messageTooLarge", [6] = "serverFull", [7] = "notJoined", [8] = "badRequest",
     [9] = "unsupportedVersion", [10] = "invalidRoom", [11] = "tooManyRooms",
     [12] = "notOperator", [13] = "banned", [14] = "inviteOnly", [15] = "badKey", [16] = "cannotSpeak",
+    [18] = "nameKeyMismatch", [19] = "noIdentityKey",
 }
 local moderation_actions = {
     [1] = "op", [2] = "deop", [3] = "voice", [4] = "devoice", [5] = "mute", [6] = "unmute", [7] = "kick",
@@ -151,6 +154,14 @@ local C = {
     mask = ProtoField.string("dgchat.mask", "Ban mask"),
     set_by = ProtoField.string("dgchat.set_by", "Set by"),
     seconds_left = ProtoField.uint32("dgchat.seconds_left", "Seconds left (0: never expires)", base.DEC),
+    asked = ProtoField.string("dgchat.asked", "Name asked"),
+    key_length = ProtoField.uint8("dgchat.key_length", "Identity key length (0: none)", base.DEC),
+    identity_key = ProtoField.bytes("dgchat.identity_key", "Identity key (X25519 public key)"),
+    sealed_length = ProtoField.uint16("dgchat.sealed_length", "Sealed length", base.DEC),
+    sealed = ProtoField.bytes("dgchat.sealed", "Sealed message (Noise_X_25519_ChaChaPoly_SHA256; opaque to the relay)"),
+    sealed_ephemeral = ProtoField.bytes("dgchat.sealed.ephemeral", "Ephemeral public key"),
+    sealed_static = ProtoField.bytes("dgchat.sealed.static", "Sender's static key, encrypted (32 + 16)"),
+    sealed_payload = ProtoField.bytes("dgchat.sealed.payload", "Payload, encrypted (sealed id, text, 16-byte tag)"),
 }
 dgchat.fields = C
 
@@ -259,6 +270,24 @@ function Reader:string(field, tree)
     return value
 end
 
+-- A `u16` length, then a sealed private message (Specs/noise.md section 6.1): its parts shown, never opened.
+function Reader:sealed()
+    local length = self:uint(C.sealed_length, 2)
+    if length == nil then return nil end
+    local range = self:take(length, "sealed message of " .. length .. " bytes")
+    if not range then return nil end
+    local item = self.tree:add(C.sealed, range)
+    if length >= 80 then
+        item:add(C.sealed_ephemeral, range:range(0, 32))
+        item:add(C.sealed_static, range:range(32, 48))
+        if length > 80 then item:add(C.sealed_payload, range:range(80, length - 80)) end
+    end
+    if length < 104 or length > 4104 then
+        item:add_proto_expert_info(CE.malformed, "A sealed private message has 104 to 4,104 bytes, not " .. length)
+    end
+    return length
+end
+
 function Reader:string_list(field, count_field, tree)
     local count = self:uint(count_field, 1, tree)
     local values = {}
@@ -364,6 +393,29 @@ local chat_decoders = {
         return table.concat(parts, " ")
     end,
     [0x0C] = function(r) local room = r:string(C.room); r:string(C.key); return (room or "?") .. " (with key)" end,
+    [0x0E] = function(r) return r:string(C.name) or "?" end,
+    [0x0F] = function(r)
+        local to = r:string(C.to); local id = r:uint(C.message_id, 8); local length = r:sealed()
+        return "to " .. (to or "?") .. " #" .. tostring(id) .. ": " .. tostring(length) .. " sealed bytes"
+    end,
+    [0x8C] = function(r)
+        local asked = r:string(C.asked); local name = r:string(C.name); r:uint(C.transport, 1)
+        local length = r:uint(C.key_length, 1)
+        if length ~= nil and length ~= 0 then
+            if length ~= 32 then
+                r.tree:add_proto_expert_info(CE.malformed, "An identity key has 0 or 32 bytes, not " .. length)
+            end
+            local range = r:take(length, "identity key")
+            if range then r.tree:add(C.identity_key, range) end
+        end
+        if name == "" then return (asked or "?") .. ": nobody" end
+        return (name or "?") .. ((length == 0) and " (no key)" or " (key)")
+    end,
+    [0x8D] = function(r)
+        local from = r:string(C.from); r:uint(C.sender_id, 8); local id = r:uint(C.message_id, 8)
+        local length = r:sealed()
+        return "from " .. (from or "?") .. " #" .. tostring(id) .. ": " .. tostring(length) .. " sealed bytes"
+    end,
     [0x8A] = function(r)
         local room = r:string(C.room); local count = r:uint(C.ban_count, 2)
         for index = 1, count or 0 do

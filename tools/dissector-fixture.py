@@ -83,6 +83,11 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
                           " 64",
     "BAN_LIST": "8a 00 06 23 63 6c 61 73 73 00 01 00 13 69 64 3a 63 39 39 64 35 62 31 32 61 32 30 62 30 38 32 37"
                 " 00 05 61 6c 69 63 65 00 00 0e 10 00 05 66 6c 6f 6f 64",
+    # Identities (issue 10, Specs/chat-protocol.md section 4.10).
+    "WHOIS": "0e 00 03 62 6f 62",
+    "WHOIS_REPLY": "8c 00 03 62 6f 62 00 03 62 6f 62 00 20 79 a6 31 ee de 1b f9 c9 8f 12 03 2c de ad d0 e7 a0 79 39 8f c7 86 b8 8c c8 46 ec 89 af 85 a5 1a",
+    "SEALED_PRIVATE": "0f 00 03 62 6f 62 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc",
+    "SEALED_PRIVATE_MESSAGE": "8d 00 05 61 6c 69 63 65 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc",
 }
 CHAT = {name: bytes.fromhex(text) for name, text in VECTORS.items()}
 LONG_TEXT = "".join("long line %04d. " % i for i in range(125))  # 2,000 bytes: two fragments
@@ -227,6 +232,9 @@ def frames():
                         + frame(CHAT["JOIN_ROOM_KEY"]))]                                      # 56
     out += [tcp.segment(False, frame(CHAT["NOTICE_MODERATION"]) + frame(CHAT["ERROR_CANNOT_SPEAK"])
                         + frame(CHAT["BAN_LIST"]))]                                           # 57
+    # Identities (issue 10): WHOIS and a sealed private message, then the relay's answers.
+    out += [tcp.segment(True, frame(CHAT["WHOIS"]) + frame(CHAT["SEALED_PRIVATE"]))]          # 58
+    out += [tcp.segment(False, frame(CHAT["WHOIS_REPLY"]) + frame(CHAT["SEALED_PRIVATE_MESSAGE"]))]  # 59
     return out
 
 
@@ -252,6 +260,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.software", "dgchat.reason", "dgchat.new_name", "dgchat.peer_timeout",
           "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
+          "dgchat.asked", "dgchat.key_length", "dgchat.identity_key", "dgchat.sealed_length",
           "_ws.expert.message", "_ws.malformed",
           "_ws.col.Info"]
 
@@ -433,6 +442,18 @@ def check(path):
     k.expect(57, "dgchat.set_by", "alice")
     k.expect(57, "dgchat.seconds_left", 3600)
     k.expect(57, "dgchat.reason", "flood")
+    k.expect(58, "dgchat.type", "0x0e", "0x0f")
+    k.expect(58, "dgchat.name", "bob")
+    k.expect(58, "dgchat.to", "bob")
+    k.expect(58, "dgchat.message_id", 1)
+    k.expect(58, "dgchat.sealed_length", 119)
+    k.expect(59, "dgchat.type", "0x8c", "0x8d")
+    k.expect(59, "dgchat.asked", "bob")
+    k.expect(59, "dgchat.key_length", 32)
+    k.expect(59, "dgchat.identity_key", "79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a")
+    k.expect(59, "dgchat.from", "alice")
+    k.expect(59, "dgchat.sealed_length", 119)
+    k.expect_contains(59, "_ws.col.Info", "SEALED_PRIVATE_MESSAGE from alice #1: 119 sealed bytes")
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
