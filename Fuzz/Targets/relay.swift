@@ -41,7 +41,7 @@ private func chatMessage(_ input: inout FuzzInput) -> [UInt8] {
     case 2: String(repeating: "x", count: Int(input.uint16()) % 5_000)
     default: ""
     }
-    let message: ClientMessage = switch kind % 11 {
+    let message: ClientMessage = switch kind % 13 {
     case 0, 1:
         .hello(Hello(sessionSecret: SessionSecret(rawValue: UInt64(input.byte() % 4)), name: input.pick(names),
                      rooms: (0..<Int(input.byte() % 4)).map { _ in input.pick(rooms) }, software: text))
@@ -52,6 +52,9 @@ private func chatMessage(_ input: inout FuzzInput) -> [UInt8] {
     case 7: .listRooms
     case 8: .who(room: input.pick(rooms))
     case 9: .nick(input.pick(names))
+    case 10: .whois(name: input.pick(names))
+    case 11: .sealedPrivate(to: input.pick(names), messageID: UInt64(input.byte()),
+                            sealed: input.bool() ? input.blob() : [UInt8](repeating: input.byte(), count: 96 + Int(input.uint16()) % 4_100))
     default: input.bool() ? .quit(reason: text) : .heartbeat(timestamp: input.uint64(), roundTripTime: input.bool() ? .milliseconds(Int64(input.byte())) : nil)
     }
     return message.encoded()
