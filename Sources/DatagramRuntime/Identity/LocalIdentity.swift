@@ -103,15 +103,21 @@ public enum IdentityFingerprints {
 
 /// Where the chat keeps its identity files (XDG base directories).
 public enum IdentityPaths {
+    /// An XDG base directory variable, used only when it holds an absolute path (as the XDG
+    /// specification says; a relative one is ignored).
+    private static func base(_ name: String) -> String? {
+        SecretFiles.environment(name).flatMap { $0.hasPrefix("/") ? $0 : nil }
+    }
+
     /// `$XDG_CONFIG_HOME/datagram-chat`, or `$HOME/.config/datagram-chat`.
     public static var configDirectory: String {
-        if let config = SecretFiles.environment("XDG_CONFIG_HOME") { return config + "/datagram-chat" }
+        if let config = base("XDG_CONFIG_HOME") { return config + "/datagram-chat" }
         return (SecretFiles.environment("HOME") ?? ".") + "/.config/datagram-chat"
     }
 
     /// `$XDG_STATE_HOME/datagram-chat/relay`, or `$HOME/.local/state/datagram-chat/relay`.
     public static var relayStateDirectory: String {
-        if let state = SecretFiles.environment("XDG_STATE_HOME") { return state + "/datagram-chat/relay" }
+        if let state = base("XDG_STATE_HOME") { return state + "/datagram-chat/relay" }
         return (SecretFiles.environment("HOME") ?? ".") + "/.local/state/datagram-chat/relay"
     }
 
