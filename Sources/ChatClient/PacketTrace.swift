@@ -35,6 +35,10 @@ enum PacketTrace {
         lines.append("chat messages    \(statistics.messagesSent) sent, \(statistics.messagesAcknowledged) acknowledged, "
             + "\(statistics.messagesReceived) received, \(statistics.duplicatesSuppressed) duplicates hidden")
         lines.append("reconnections    \(statistics.reconnections), \(statistics.messagesResent) messages resent")
+        if statistics.sealedSent > 0 || statistics.sealedRejected > 0 {
+            lines.append("sealed privates  \(statistics.sealedSent) sent, \(statistics.sealedRejected) received and dropped "
+                + "(forged, or not the sender's pinned key)")
+        }
         if let connection = statistics.connection {
             lines += datagramLines(connection)
         }
