@@ -75,6 +75,8 @@ public struct Connection: Sendable {
     var pendingCloseCode: CloseCode?
     var keepaliveReference: Timestamp
     var events = Deque<Event>()
+    /// The Noise handshake and the keys of a sealed session; nil in plaintext (`Configuration.sealing`).
+    var seal: SealState?
 
     /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
     /// a server is created established, emits `.connected`, and answers with WELCOME.
@@ -89,8 +91,11 @@ public struct Connection: Sendable {
         self.role = role
         self.configuration = configuration
         self.now = now
-        self.firstPacketNumber = firstPacketNumber
-        nextPacketNumber = firstPacketNumber
+        // Sealed: the first number's top bit is 0, so the 32-bit counter cannot wrap during the
+        // handshake and both ends agree on the extended packet numbers (the nonces).
+        let first = configuration.sealing == nil ? firstPacketNumber : firstPacketNumber & 0x7FFF_FFFF
+        self.firstPacketNumber = first
+        nextPacketNumber = first
         receiveBudget = Swift.max(0, configuration.receiveBufferBudget)
         rtt = RTTEstimator(initialRTT: configuration.initialRTT)
         congestion = makeCongestionController(configuration.congestionControl)
@@ -108,7 +113,25 @@ public struct Connection: Sendable {
             isWelcomePending = true
             events.append(.connected)
         }
+        if let sealing = configuration.sealing {
+            sendQueue.geometry = .sealed
+            do {
+                seal = try SealState(sealing: sealing, role: role, id: id)
+            } catch {
+                finish(.handshakeFailed("cannot start the Noise handshake: \(error)"), closeCode: nil)
+            }
+        }
     }
+
+    /// True when this connection seals its packets (`Configuration.sealing` was set).
+    public var isSealed: Bool { configuration.sealing != nil }
+
+    /// The peer's static public key, once the handshake has proved it (client: after WELCOME and the
+    /// key check; server: after FINISH). Nil in plaintext.
+    public var remoteStaticKey: [UInt8]? { seal?.remoteStaticKey }
+
+    /// True once the transport keys exist (both directions sealed from now on).
+    public var isHandshakeComplete: Bool { seal?.hasKeys ?? false }
 
     var isTracingEnabled: Bool
 

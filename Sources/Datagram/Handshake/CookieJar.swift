@@ -33,17 +33,24 @@ public struct CookieJar: Sendable {
         do {
             packet = try Packet.parse(datagram)
         } catch {
+            // A sealed DATA, ACK, PING or CLOSE cannot be parsed without its keys; its envelope is
+            // enough to answer it with a RESET (never larger: a sealed packet is at least 48 bytes).
+            if let type = try? Packet.checkEnvelope(datagram), Connection.isSealedType(type),
+               datagram.count >= HeaderLayout.size + 16 {
+                let id = ConnectionID(rawValue: PacketView(bytes: datagram).connectionID)
+                return .reply(Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .reset).emit())
+            }
             return .drop(reason: error.description)
         }
         let id = packet.header.connectionID
         switch packet.body {
-        case .hello(let cookie):
+        case .hello(let cookie), .helloNoise(let cookie, _):
             return respondToHello(packet, cookie: cookie, from: address, at: now)
         case .reset:
             return .drop(reason: "RESET is never answered")
         case .cookie:
             return .drop(reason: "COOKIE sent to a server")
-        case .data, .ack, .ping, .close, .welcome:
+        case .data, .ack, .ping, .close, .welcome, .welcomeNoise, .finish:
             let reset = Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .reset)
             return .reply(reset.emit())
         }

@@ -36,6 +36,12 @@ public enum PacketBody: Sendable, Hashable {
     case cookie([UInt8])
     /// The server accepted the handshake.
     case welcome
+    /// A HELLO carrying a cookie and Noise message 1 (32 bytes): a request for a sealed session.
+    case helloNoise(cookie: [UInt8], message: [UInt8])
+    /// A WELCOME carrying Noise message 2 (96 bytes).
+    case welcomeNoise(message: [UInt8])
+    /// FINISH: Noise message 3 (64 bytes), client to server.
+    case finish(message: [UInt8])
 
     /// The type byte that goes with this body.
     public var type: PacketType {
@@ -45,9 +51,10 @@ public enum PacketBody: Sendable, Hashable {
         case .ping: .ping
         case .close: .close
         case .reset: .reset
-        case .hello: .hello
+        case .hello, .helloNoise: .hello
         case .cookie: .cookie
-        case .welcome: .welcome
+        case .welcome, .welcomeNoise: .welcome
+        case .finish: .finish
         }
     }
 }
@@ -70,12 +77,32 @@ public struct Packet: Sendable, Hashable {
 
     /// Reads one datagram. Checks, in order: length and magic, checksum, version, type, body.
     public static func parse(_ datagram: [UInt8]) throws(WireError) -> Packet {
+        try parse(datagram, isOpened: false)
+    }
+
+    /// Checks what can be checked of a datagram before it is opened: length and magic, checksum,
+    /// version, type. Returns the type.
+    static func checkEnvelope(_ datagram: [UInt8]) throws(WireError) -> PacketType {
         guard datagram.count >= 2 else { throw .truncated }
         let view = PacketView(bytes: datagram)
         guard view.magic == HeaderLayout.magic else { throw .badMagic }
         guard datagram.count >= HeaderLayout.size else { throw .truncated }
         guard datagram.count <= Limits.maximumDatagramSize else { throw .invalidField("datagram length") }
         guard view.checksum == CRC32C.datagramChecksum(datagram) else { throw .checksumMismatch }
+        guard view.version == HeaderLayout.version else { throw .unsupportedVersion(view.version) }
+        guard let type = PacketType(rawValue: view.typeCode) else { throw .unknownType(view.typeCode) }
+        return type
+    }
+
+    /// Reads one datagram; `isOpened`: the plaintext of a sealed packet (no checksum to check, the
+    /// sealed fragment geometry of `Limits.sealed`).
+    static func parse(_ datagram: [UInt8], isOpened: Bool) throws(WireError) -> Packet {
+        guard datagram.count >= 2 else { throw .truncated }
+        let view = PacketView(bytes: datagram)
+        guard view.magic == HeaderLayout.magic else { throw .badMagic }
+        guard datagram.count >= HeaderLayout.size else { throw .truncated }
+        guard datagram.count <= Limits.maximumDatagramSize else { throw .invalidField("datagram length") }
+        guard isOpened || view.checksum == CRC32C.datagramChecksum(datagram) else { throw .checksumMismatch }
         guard view.version == HeaderLayout.version else { throw .unsupportedVersion(view.version) }
         guard let type = PacketType(rawValue: view.typeCode) else { throw .unknownType(view.typeCode) }
         var acknowledgement: Acknowledgement?
@@ -85,13 +112,23 @@ public struct Packet: Sendable, Hashable {
         }
         let header = PacketHeader(connectionID: ConnectionID(rawValue: view.connectionID),
                                   packetNumber: view.packetNumber, acknowledgement: acknowledgement)
-        return Packet(header: header, body: try parseBody(type, view))
+        return Packet(header: header, body: try parseBody(type, view, geometry: isOpened ? .sealed : .plaintext))
     }
 
-    private static func parseBody(_ type: PacketType, _ view: PacketView) throws(WireError) -> PacketBody {
+    private static func parseBody(_ type: PacketType, _ view: PacketView,
+                                  geometry: FragmentGeometry) throws(WireError) -> PacketBody {
         let body = view.body
         switch type {
-        case .data: return try parseData(view)
+        case .data: return try parseData(view, geometry: geometry)
+        case .welcome where body.count == NoiseMessageLength.second:
+            return .welcomeNoise(message: Array(body))
+        case .hello where body.count == HeaderLayout.cookieSize + NoiseMessageLength.first:
+            return .helloNoise(cookie: Array(body.prefix(HeaderLayout.cookieSize)),
+                               message: Array(body.dropFirst(HeaderLayout.cookieSize)))
+        case .finish:
+            guard body.count >= NoiseMessageLength.third else { throw .truncated }
+            guard body.count == NoiseMessageLength.third else { throw .invalidField("body length") }
+            return .finish(message: Array(body))
         case .ack, .ping, .reset, .welcome:
             guard body.isEmpty else { throw .invalidField("body length") }
             switch type {
@@ -111,19 +148,19 @@ public struct Packet: Sendable, Hashable {
         }
     }
 
-    private static func parseData(_ view: PacketView) throws(WireError) -> PacketBody {
+    private static func parseData(_ view: PacketView, geometry: FragmentGeometry) throws(WireError) -> PacketBody {
         let base = HeaderLayout.size
         guard view.bytes.count >= base + HeaderLayout.dataFieldsSize else { throw .truncated }
         guard let channel = Channel(rawValue: view.bytes[base]) else { throw .invalidField("channel") }
         let index = view.readUInt16(at: base + 2)
         let number = view.readUInt32(at: base + 4)
         let count = view.readUInt16(at: base + 8)
-        guard count >= 1, Int(count) <= Limits.maximumFragmentCount else { throw .invalidField("fragment count") }
+        guard count >= 1, Int(count) <= geometry.maximumFragmentCount else { throw .invalidField("fragment count") }
         guard index < count else { throw .invalidField("fragment index") }
         let payload = view.bytes[(base + HeaderLayout.dataFieldsSize)...]
         let isLast = index == count - 1
-        guard isLast ? payload.count <= Limits.maximumPayload(ofLastFragmentOf: Int(count))
-                     : payload.count == Limits.maximumFragmentPayload else {
+        guard isLast ? payload.count <= geometry.maximumPayload(ofLastFragmentOf: Int(count))
+                     : payload.count == geometry.fragmentPayload else {
             throw .invalidField("payload length")
         }
         let fragment = FragmentHeader(channel: channel, messageNumber: number, fragmentIndex: index, fragmentCount: count)
@@ -152,6 +189,8 @@ public struct Packet: Sendable, Hashable {
         case .close: 1
         case .hello, .cookie: HeaderLayout.cookieSize
         case .ack, .ping, .reset, .welcome: 0
+        case .helloNoise(_, let message): HeaderLayout.cookieSize + message.count
+        case .welcomeNoise(let message), .finish(let message): message.count
         }
     }
 
@@ -186,6 +225,12 @@ public struct Packet: Sendable, Hashable {
             bytes.append(contentsOf: cookie)
         case .ack, .ping, .reset, .welcome:
             break
+        case let .helloNoise(cookie, message):
+            precondition(cookie.count == HeaderLayout.cookieSize, "a cookie field is 16 bytes")
+            bytes.append(contentsOf: cookie)
+            bytes.append(contentsOf: message)
+        case .welcomeNoise(let message), .finish(let message):
+            bytes.append(contentsOf: message)
         }
     }
 

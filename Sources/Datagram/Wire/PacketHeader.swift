@@ -89,6 +89,8 @@ enum HeaderLayout {
     static let flagsOffset = 26
     static let checksumOffset = 28
     static let ackFlag: UInt8 = 0x01
+    /// Flag bit 1, `K`: the key phase of a sealed packet (wire format, section 9.3).
+    static let keyPhaseFlag: UInt8 = 0x02
     /// DATA body: channel, reserved, fragment index, message number, fragment count.
     static let dataFieldsSize = 10
     static let cookieSize = 16

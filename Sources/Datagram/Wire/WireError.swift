@@ -44,11 +44,13 @@ public enum PacketType: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
     case cookie = 0x11
     /// WELCOME: the handshake's end.
     case welcome = 0x12
+    /// FINISH: Noise message 3, client to server (sealed sessions only; wire format, section 9).
+    case finish = 0x13
 
     /// True when the receiver must acknowledge a packet of this type.
     public var isAckEliciting: Bool {
         switch self {
-        case .data, .ping, .hello, .welcome: true
+        case .data, .ping, .hello, .welcome, .finish: true
         case .ack, .close, .reset, .cookie: false
         }
     }
@@ -64,6 +66,7 @@ public enum PacketType: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
         case .hello: "HELLO"
         case .cookie: "COOKIE"
         case .welcome: "WELCOME"
+        case .finish: "FINISH"
         }
     }
 }
