@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "LibCrypto", dependencies: ["CLibCrypto", "Noise"]),
         .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat"]),
         .target(name: "Transport", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
-        .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore", "LibCrypto"]),
+        .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore", "LibCrypto", "Noise"]),
         .target(name: "Measurement", dependencies: ["Transport"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator"]),

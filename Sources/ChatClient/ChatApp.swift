@@ -122,6 +122,14 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
                     + "(it presented this session's secret); not reconnecting")
                 finish(status: 1)
             }
+        case .handshakeFailed(let reason):
+            logger.info("encrypted handshake failed: \(reason); not reconnecting")
+            if isInteractive {
+                status("Encrypted handshake failed: \(reason). Not reconnecting. /quit to leave")
+            } else {
+                console.printDiagnostic("Error: encrypted handshake failed: \(reason); not reconnecting")
+                finish(status: 1)
+            }
         }
     }
 

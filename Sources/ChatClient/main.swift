@@ -21,6 +21,7 @@ var configuration = ChatSessionConfiguration(name: options.name, relay: relay,
                                              transport: options.mode == .udp ? .udp : .tcp)
 configuration.rooms = [options.room]
 configuration.isTracing = options.isTracing
+configuration.isPlaintext = options.isPlaintext
 configuration.linkSeed = options.seed ?? SystemRandom.seed()
 if options.lossPercent > 0 || options.delay > .zero {
     var conditions = LinkConditions()

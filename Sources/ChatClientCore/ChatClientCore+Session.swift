@@ -31,6 +31,8 @@ extension ChatClientCore {
             retryBacklog(at: now)
         case .closed(.local):
             break
+        case .closed(.handshakeFailed(let why)):
+            shutDown(at: now, reporting: .handshakeFailed(reason: why))
         case .closed(let reason):
             linkLost(Self.describe(reason), at: now)
         case .trace(let fate):
@@ -43,7 +45,7 @@ extension ChatClientCore {
         switch reason {
         case .local: "closed"
         case .peer(code: .shuttingDown): "the relay is shutting down"
-        case .peer(code: .refused): "the relay refused the connection (full)"
+        case .peer(code: .refused): "the relay refused the connection (full, or it does not accept plaintext sessions)"
         case .peer(code: .protocolError): "the relay reported a protocol error (code 2)"
         case .peer(let code): "the relay closed the connection (code \(code.rawValue))"
         case .reset: "the relay does not know this connection (it restarted?)"

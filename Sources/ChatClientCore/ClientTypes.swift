@@ -33,6 +33,10 @@ public enum ConnectionChange: Sendable, Hashable {
     /// took the session named `name`. The session has closed and does not reconnect on its own
     /// (Specs/chat-protocol.md, section 4.3, "Resuming a session").
     case sessionTaken(name: String)
+    /// The encrypted handshake failed: the relay's key was rejected by the pin check (`reason` says
+    /// what the check said), or the relay does not speak the sealed protocol. The session has closed
+    /// and does not reconnect on its own (reconnecting would meet the same key).
+    case handshakeFailed(reason: String)
 }
 
 /// Why `say` or `sendPrivate` refused a message. Nothing was queued.

@@ -67,6 +67,12 @@ public struct RelayConfiguration: Sendable {
     public var administratorToken: String?
 
     /// The defaults.
+    /// With `connection.sealing` set (the relay's static key and the crypto: the host passes
+    /// `LibCryptoNoise`), every UDP session is sealed; a plaintext HELLO (16-byte body, no Noise
+    /// message 1) is refused with CLOSE `refused` unless this is true (`relay --allow-plaintext`).
+    /// Without `connection.sealing` the relay speaks plaintext only (as before; the tests' default).
+    public var allowsPlaintext = false
+
     public init() {}
 }
 
@@ -130,6 +136,10 @@ public struct RelayStatistics: Sendable, Hashable {
     public var resetsSent = 0
     /// Datagrams from unknown endpoints dropped without a reply (stale cookie, stray RESET, ...).
     public var statelessDropped = 0
+    /// Sealed UDP handshakes completed (FINISH read: the peer is known by its static key).
+    public var handshakesCompleted = 0
+    /// Plaintext UDP sessions refused because `allowsPlaintext` is off.
+    public var plaintextRefused = 0
     /// Users removed for silence.
     public var peersTimedOut = 0
     /// Connections refused because the relay was full or shutting down.

@@ -13,6 +13,7 @@ extension RelayCore {
             applyBackpressure(to: endpoint, datagram: datagram)
             applyReceiveBudget(to: endpoint, holding: before.receiveBufferedBytes)
             connections[endpoint]?.handleDatagram(datagram, at: now)
+            noteIdentity(of: endpoint)
             let after = connections[endpoint]?.statistics ?? before
             if Self.packetsHeard(after) > Self.packetsHeard(before) {
                 peers[endpoint]?.lastHeard = now
@@ -77,10 +78,20 @@ extension RelayCore {
             removePeer(endpoint, departure: .connectionLost, at: now, isStreamOpen: false)
         }
         let firstPacketNumber = cookieJar.initialPacketNumber(for: id, address: endpoint.cookieAddress, at: now)
-        var connection = Connection(role: .server, id: id, configuration: connectionConfiguration, now: now,
+        // The HELLO says which protocol the client speaks: Noise message 1 after the cookie asks for a
+        // sealed session, a bare cookie for a plaintext one (wire format, section 9.5).
+        var sessionConfiguration = connectionConfiguration
+        let wantsSealing = PacketHeader.isSealedHello(datagram)
+        var plaintextRefusal: String?
+        if !wantsSealing, sessionConfiguration.sealing != nil {
+            if !configuration.allowsPlaintext { plaintextRefusal = "plaintext session, and --allow-plaintext is off" }
+            sessionConfiguration.sealing = nil
+        }
+        var connection = Connection(role: .server, id: id, configuration: sessionConfiguration, now: now,
                                     firstPacketNumber: firstPacketNumber)
         connection.handleDatagram(datagram, at: now)
-        if let refusal = refusalReason(for: endpoint) {
+        if let refusal = plaintextRefusal ?? refusalReason(for: endpoint) {
+            if plaintextRefusal != nil { statistics.plaintextRefused += 1 }
             statistics.peersRefused += 1
             log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
             connection.close(code: isShuttingDown ? .shuttingDown : .refused, at: now)
@@ -90,6 +101,15 @@ extension RelayCore {
         addPeer(endpoint, connection: connection, connectionID: id, at: now)
         log(.debug, "\(endpoint): connection \(id) accepted")
         markPending(endpoint)
+    }
+
+    /// Once a sealed connection has read FINISH, the peer is known by its static key
+    /// (`Peer.identityKey`, for the identity and account work).
+    mutating func noteIdentity(of endpoint: Endpoint) {
+        guard peers[endpoint]?.identityKey == nil, let key = connections[endpoint]?.remoteStaticKey,
+              let identity = IdentityKey(bytes: key) else { return }
+        peers[endpoint]?.identityKey = identity
+        statistics.handshakesCompleted += 1
     }
 
     mutating func markPending(_ endpoint: Endpoint) {

@@ -39,6 +39,7 @@ let relaySpecification = CommandSpecification(
                 help: "A relay administrator (repeatable): once it has typed /oper TOKEN, an operator in every room who may /kill and /kline."),
         .option("admin-token-file", valueName: "FILE",
                 help: "Read the administrators' token from FILE (its first line) instead of drawing one at start."),
+        .flag("allow-plaintext", help: "Accept plaintext UDP sessions (chat --plaintext) beside the sealed ones; for the course only."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
@@ -80,6 +81,8 @@ struct RelayOptions {
     var administrators: [String] = []
     /// `--admin-token-file`: where to read the administrators' token, or nil to draw one.
     var administratorTokenFile: String?
+    /// `--allow-plaintext`: accept plaintext UDP sessions too.
+    var allowsPlaintext = false
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -94,6 +97,7 @@ struct RelayOptions {
         configuration.stalledReceiverTimeout = stalledReceiverTimeout
         configuration.rateLimit = rateLimit
         configuration.administrators = administrators
+        configuration.allowsPlaintext = allowsPlaintext
         return configuration
     }
 }
@@ -139,7 +143,8 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             stalledReceiverTimeout: .milliseconds(Int64(try parsed.number("stall-timeout", in: 0.1...3600)! * 1000)),
             rateLimit: try parseRateLimit(parsed.string("rate")!),
             administrators: try administratorNames(arguments),
-            administratorTokenFile: parsed.string("admin-token-file"))
+            administratorTokenFile: parsed.string("admin-token-file"),
+            allowsPlaintext: parsed.isSet("allow-plaintext"))
     }
 }
 

@@ -15,6 +15,9 @@ public enum PeerKeyDecision: Sendable, Hashable {
     case reject(String)
 }
 
+/// The pin check's answer, as the chat client's hooks name it.
+public typealias PinDecision = PeerKeyDecision
+
 /// How a connection seals its packets. `Connection.Configuration.sealing == nil` is the plaintext
 /// protocol, byte for byte as before.
 public struct Sealing: Sendable, Hashable {

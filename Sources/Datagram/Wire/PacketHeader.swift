@@ -75,6 +75,16 @@ extension PacketHeader {
     }
 }
 
+extension PacketHeader {
+    /// True when `datagram` is a HELLO carrying a cookie and Noise message 1 (80 bytes): a request for
+    /// a sealed session. A HELLO of 48 bytes asks for a plaintext one (wire format, section 9.5).
+    /// Looks at the length and type only; the connection checks the rest.
+    public static func isSealedHello(_ datagram: [UInt8]) -> Bool {
+        peek(datagram)?.type == .hello
+            && datagram.count == HeaderLayout.size + HeaderLayout.cookieSize + NoiseMessageLength.first
+    }
+}
+
 /// Field offsets and constants of the header (wire format, section 2).
 enum HeaderLayout {
     static let magic: UInt16 = 0xDA7A

@@ -68,6 +68,8 @@ public final class ChatSession: Sendable {
 
     /// Creates a session; nothing happens until `start`.
     public init(configuration: ChatSessionConfiguration, clock: MonotonicClock = .process) {
+        var configuration = configuration
+        configuration.client = configuration.sealedClientConfiguration()
         self.configuration = configuration
         self.clock = clock
         self.queue = SerialQueue(label: "chat.session")

@@ -1,6 +1,7 @@
 import Chat
 import ChatClientCore
 import Datagram
+import Noise
 import LinkSimulator
 import Transport
 
@@ -15,6 +16,16 @@ public struct ChatSessionConfiguration: Sendable {
     public var linkConditions: LinkConditions?
     /// The seed of the simulated link.
     public var linkSeed: UInt64 = SystemRandom.seed()
+    /// UDP: speak the plaintext protocol (`chat --plaintext`; the relay must allow it). Off by
+    /// default: every UDP session is sealed (Noise XX, Specs/noise.md).
+    public var isPlaintext = false
+    /// The client's static key pair for the sealed handshake; nil: an ephemeral one per run (the
+    /// identity work passes the key file's pair here).
+    public var staticKeyPair: NoiseKeyPair?
+    /// Called with the relay's address and static key after Noise message 2 and before message 3;
+    /// `.reject(message)` stops the session with that message, without reconnecting. Nil accepts
+    /// every key (the identity work passes its known_hosts check here).
+    public var pinCheck: (@Sendable (_ relay: String, _ key: IdentityKey) -> PinDecision)?
 
     /// A configuration for `name` at `relay` over `transport`, with a random session secret.
     public init(name: String, relay: SocketAddress, transport: TransportKind) {
