@@ -17,7 +17,7 @@ let chatSpecification = CommandSpecification(
         .option("delay", valueName: "MS", default: "0", help: "Simulated one-way delay in milliseconds (udp only)."),
         .option("seed", valueName: "N", help: "Seed of the simulated loss (random when absent; printed)."),
         .flag("trace", help: "Print every packet's fate from the start (/trace toggles it)."),
-        .flag("plaintext", help: "Speak the unencrypted protocol (UDP; the relay must run with --allow-plaintext). For the course only."),
+        .flag("plaintext", help: "Speak the unencrypted protocol (the relay must run with --allow-plaintext). For the course only."),
         .option("log-level", valueName: "LEVEL", default: "warning", help: "One of debug, info, warning, error."),
         .option("log", valueName: "DIR",
                 help: "Append every room and conversation to DIR/<target>.log as it happens (dated lines)."),

@@ -97,11 +97,14 @@ extension ChatClientCore {
             }
             self.connection = connection
         case .tcp:
-            guard isStreamOpen else {
+            guard isStreamOpen, isStreamReady else {
                 if !request.isPerConnection { ledger.held.append(request) }
                 return
             }
-            let frame = Framing.frame(request.encoded())
+            guard let frame = streamFrame(for: request.encoded()) else {
+                show(.warning("not sent: the message is too long for a sealed frame"))
+                return
+            }
             guard streamPendingBytes == 0 || streamPendingBytes + frame.count <= configuration.streamOutputLimit else {
                 backlog.append(request)
                 return

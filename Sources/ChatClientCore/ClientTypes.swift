@@ -91,6 +91,8 @@ public struct ChatSessionStatistics: Sendable {
     public var streamBytesSent = 0
     /// TCP only: bytes received.
     public var streamBytesReceived = 0
+    /// TCP: frames from the relay that did not open (each closed the stream).
+    public var streamFramesUnopened = 0
     /// TCP only: the latest heartbeat RTT.
     public var heartbeatRoundTripTime: Duration?
 

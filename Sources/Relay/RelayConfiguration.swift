@@ -140,6 +140,8 @@ public struct RelayStatistics: Sendable, Hashable {
     public var handshakesCompleted = 0
     /// Plaintext UDP sessions refused because `allowsPlaintext` is off.
     public var plaintextRefused = 0
+    /// TCP streams closed because a frame (or a handshake message) did not open.
+    public var streamFramesUnopened = 0
     /// Users removed for silence.
     public var peersTimedOut = 0
     /// Connections refused because the relay was full or shutting down.

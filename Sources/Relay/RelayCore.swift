@@ -40,6 +40,8 @@ public struct RelayCore: Sendable {
     var peers: [Endpoint: Peer] = [:]
     /// The Datagram connection of every UDP peer, by endpoint.
     var connections: [Endpoint: Connection] = [:]
+    /// The handshake and keys of every TCP stream, by endpoint (RelayCore+StreamSealing.swift).
+    var streamSeals: [Endpoint: StreamSealState] = [:]
     /// Canonical user name → the endpoint holding it.
     var names: [String: Endpoint] = [:]
     /// Canonical room name → the room.

@@ -39,7 +39,7 @@ let relaySpecification = CommandSpecification(
                 help: "A relay administrator (repeatable): once it has typed /oper TOKEN, an operator in every room who may /kill and /kline."),
         .option("admin-token-file", valueName: "FILE",
                 help: "Read the administrators' token from FILE (its first line) instead of drawing one at start."),
-        .flag("allow-plaintext", help: "Accept plaintext UDP sessions (chat --plaintext) beside the sealed ones; for the course only."),
+        .flag("allow-plaintext", help: "Accept plaintext sessions (chat --plaintext, UDP and TCP) beside the sealed ones; for the course only."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on

@@ -16,8 +16,8 @@ public struct ChatSessionConfiguration: Sendable {
     public var linkConditions: LinkConditions?
     /// The seed of the simulated link.
     public var linkSeed: UInt64 = SystemRandom.seed()
-    /// UDP: speak the plaintext protocol (`chat --plaintext`; the relay must allow it). Off by
-    /// default: every UDP session is sealed (Noise XX, Specs/noise.md).
+    /// Speak the plaintext protocol (`chat --plaintext`; the relay must allow it). Off by default:
+    /// every session, UDP or TCP, is sealed (Noise XX, Specs/noise.md).
     public var isPlaintext = false
     /// The client's static key pair for the sealed handshake; nil: an ephemeral one per run (the
     /// identity work passes the key file's pair here).

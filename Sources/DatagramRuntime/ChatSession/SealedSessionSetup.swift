@@ -10,12 +10,12 @@ import Relay
 // known_hosts store); `RelayHost`'s `relayKeyPair` (the relay's key file).
 
 extension ChatSessionConfiguration {
-    /// The client configuration the core gets: for a UDP session not marked plaintext, sealed with
+    /// The client configuration the core gets: for a session (UDP or TCP) not marked plaintext, sealed with
     /// `LibCryptoNoise`, the static key pair (an ephemeral one when none is given), and the pin check
     /// wrapped so that it sees the relay's address (none given: every relay key is accepted).
     func sealedClientConfiguration() -> ChatClientConfiguration {
         var client = self.client
-        guard transport == .udp, !isPlaintext, client.datagramConfiguration.sealing == nil else { return client }
+        guard !isPlaintext, client.datagramConfiguration.sealing == nil else { return client }
         let crypto = LibCryptoNoise()
         guard let keyPair = staticKeyPair ?? (try? crypto.generateKeyPair()) else { return client }
         let relayText = "\(relay)"
