@@ -130,3 +130,96 @@ extension RelayHarness {
     #expect(relay.core.peers[RelayHarness.udp(6666)] == nil)
     #expect(relay.core.peers[alice]?.identityKey?.bytes == Keys.alice.publicKey)
 }
+
+/// A sealed TCP client driven by hand against the relay core (the harness's `collect` reads frames
+/// as plaintext, so these tests poll the core's actions themselves).
+private struct SealedStream {
+    let endpoint: Endpoint
+    var session: NoiseSession?
+    var decoder = FrameDecoder()
+    var closed = false
+
+    /// Frames the relay wrote to this stream since the last call (raw payloads).
+    mutating func frames(from relay: inout RelayHarness) -> [[UInt8]] {
+        var frames: [[UInt8]] = []
+        while let action = relay.core.pollAction() {
+            switch action {
+            case let .sendStream(bytes, to) where to == endpoint:
+                decoder.append(bytes)
+                while let frame = try! decoder.nextFrame() { frames.append(frame) }
+            case let .closeStream(to) where to == endpoint:
+                closed = true
+            default:
+                break
+            }
+        }
+        return frames
+    }
+
+    static func connect(_ relay: inout RelayHarness, port: UInt16, pair: NoiseKeyPair) throws -> SealedStream {
+        var stream = SealedStream(endpoint: RelayHarness.tcp(port))
+        relay.core.handleStreamOpened(stream.endpoint, at: relay.now)
+        var handshake = try HandshakeState(pattern: .xx, role: .initiator, prologue: Sealing.prologue(connectionID: nil),
+                                           localStatic: pair, crypto: Keys.crypto)
+        relay.core.handleStreamBytes(Framing.frame([0x00] + (try handshake.writeMessage())), from: stream.endpoint, at: relay.now)
+        let second = stream.frames(from: &relay)
+        #expect(second.count == 1 && second.first?.count == 96)
+        _ = try handshake.readMessage(second[0])
+        relay.core.handleStreamBytes(Framing.frame(try handshake.writeMessage()), from: stream.endpoint, at: relay.now)
+        stream.session = try handshake.split()
+        return stream
+    }
+
+    mutating func send(_ message: ClientMessage, to relay: inout RelayHarness) throws {
+        let sealed = try session!.encrypt(message.encoded())
+        relay.core.handleStreamBytes(Framing.frame(sealed), from: endpoint, at: relay.now)
+    }
+
+    mutating func receive(from relay: inout RelayHarness) throws -> [RelayMessage] {
+        try frames(from: &relay).map { try RelayMessage(decoding: try session!.decrypt($0)) }
+    }
+}
+
+/// Specs/chat-protocol.md, section 5.1: a sealed TCP stream: marker and message 1, message 2, message
+/// 3, then sealed frames; the relay knows the peer by its static key.
+@Test func aSealedStreamHandshakesInThreeFramesAndChats() throws {
+    var relay = sealedRelay()
+    var bob = try SealedStream.connect(&relay, port: 4002, pair: Keys.bob)
+    #expect(relay.core.peers[bob.endpoint]?.identityKey?.bytes == Keys.bob.publicKey)
+    try bob.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 2), name: "bob")), to: &relay)
+    let answer = try bob.receive(from: &relay)
+    #expect(answer.first == .welcome(name: "bob", defaultRoom: "#lobby", peerTimeout: .seconds(10)))
+}
+
+/// Specs/chat-protocol.md, section 5.1: a frame that does not open closes the stream, counted.
+@Test func aStreamFrameThatDoesNotOpenClosesTheStream() throws {
+    var relay = sealedRelay()
+    var bob = try SealedStream.connect(&relay, port: 4002, pair: Keys.bob)
+    var sealed = try bob.session!.encrypt(ClientMessage.hello(Hello(sessionSecret: SessionSecret(rawValue: 2), name: "bob")).encoded())
+    sealed[3] ^= 0x01
+    relay.core.handleStreamBytes(Framing.frame(sealed), from: bob.endpoint, at: relay.now)
+    _ = bob.frames(from: &relay)
+    #expect(bob.closed)
+    #expect(relay.core.statistics.streamFramesUnopened == 1)
+    #expect(relay.core.peers[bob.endpoint] == nil)
+}
+
+/// Specs/chat-protocol.md, section 5.1: a plaintext stream is refused with an ERROR that says why,
+/// unless the relay allows plaintext.
+@Test func aPlaintextStreamIsRefusedUnlessAllowed() {
+    var relay = sealedRelay()
+    relay.open(RelayHarness.tcp(4003))
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 3), name: "carol")), from: RelayHarness.tcp(4003))
+    let answer = relay.take(RelayHarness.tcp(4003))
+    guard case let .error(code, _, text)? = answer.first else {
+        Issue.record("expected an ERROR, got \(answer)")
+        return
+    }
+    #expect(code == .badRequest)
+    #expect(text.contains("encrypted"))
+    #expect(relay.closedStreams.contains(RelayHarness.tcp(4003)))
+
+    var open = sealedRelay(allowsPlaintext: true)
+    _ = open.joinTCP("carol", port: 4003)
+    #expect(open.core.statistics.joinedPeers == 1)
+}
