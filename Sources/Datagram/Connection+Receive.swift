@@ -20,9 +20,9 @@ extension Connection {
             emit(.corruptDropped(bytes: datagram.count, reason: "connection id \(packet.header.connectionID)"))
             return
         }
-        guard packet.type != .finish else {
+        guard packet.type != .finish, packet.type != .pathChallenge, packet.type != .pathResponse else {
             counters.malformedDropped += 1
-            emit(.corruptDropped(bytes: datagram.count, reason: "FINISH in a plaintext session"))
+            emit(.corruptDropped(bytes: datagram.count, reason: "\(packet.type) in a plaintext session"))
             return
         }
         handle(packet, bytes: datagram.count)
@@ -337,6 +337,11 @@ extension Connection {
             finish(.peer(code: code), closeCode: nil)
         case .hello, .helloNoise:
             if role == .server { isWelcomePending = true }
+        case .pathChallenge(let data):
+            // Echoed from wherever this end now sends from (wire format, section 10.8).
+            if pendingPathResponses.count < 4 { pendingPathResponses.append(data) }
+        case .pathResponse(let data):
+            if receivedPathResponses.count < 4 { receivedPathResponses.append(data) }
         case .ack, .ping, .welcome, .reset, .cookie, .welcomeNoise, .finish:
             break
         }

@@ -45,6 +45,9 @@ extension Connection {
             if let body = welcomeBody { return (body, nil) }
         }
         // A sealed server sends nothing but WELCOME (and a refusal's CLOSE) before it has read FINISH.
+        if !pendingPathResponses.isEmpty, seal?.sending != nil {
+            return (.pathResponse(pendingPathResponses.removeFirst()), nil)
+        }
         if let seal, !seal.hasKeys {
             if probesToSend > 0, let body = welcomeBody {
                 probesToSend -= 1
@@ -129,6 +132,11 @@ extension Connection {
     /// How far beyond the oldest unacknowledged reliable fragment new ones may go: the peer's reorder
     /// buffer (both ends use the same configuration), so a conforming receiver never has to drop.
     var reorderWindow: Int { Swift.max(1, configuration.reorderBufferLimit) }
+
+    /// Numbers, encodes, seals and records one packet that carries no fragment.
+    mutating func transmitPacket(_ body: PacketBody, into datagram: inout [UInt8]) {
+        transmit(body, fragment: nil, into: &datagram)
+    }
 
     /// Numbers, encodes and records one packet; every packet carries the acknowledgement fields.
     private mutating func transmit(_ body: PacketBody, fragment: SendQueue.Outgoing?, into datagram: inout [UInt8]) {

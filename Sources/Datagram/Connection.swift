@@ -77,6 +77,10 @@ public struct Connection: Sendable {
     var events = Deque<Event>()
     /// The Noise handshake and the keys of a sealed session; nil in plaintext (`Configuration.sealing`).
     var seal: SealState?
+    /// PATH_CHALLENGE data to echo in PATH_RESPONSE packets (at most 4 waiting).
+    var pendingPathResponses: [[UInt8]] = []
+    /// PATH_RESPONSE data received, for the server's driver (`takePathResponses`).
+    var receivedPathResponses: [[UInt8]] = []
 
     /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
     /// a server is created established, emits `.connected`, and answers with WELCOME.
@@ -129,6 +133,22 @@ public struct Connection: Sendable {
     /// The peer's static public key, once the handshake has proved it (client: after WELCOME and the
     /// key check; server: after FINISH). Nil in plaintext.
     public var remoteStaticKey: [UInt8]? { seal?.remoteStaticKey }
+
+    /// The data of every PATH_RESPONSE received since the last call (wire format, section 10.8).
+    public mutating func takePathResponses() -> [[UInt8]] {
+        defer { receivedPathResponses = [] }
+        return receivedPathResponses
+    }
+
+    /// A sealed PATH_CHALLENGE carrying `data` (8 bytes), numbered and recorded like any packet, for
+    /// the driver to send to a new address; nil before the keys exist, in plaintext, or once closed.
+    public mutating func pathChallengeDatagram(_ data: [UInt8], at now: Timestamp) -> [UInt8]? {
+        advanceClock(to: now)
+        guard !isClosed, data.count == 8, seal?.sending != nil else { return nil }
+        var datagram: [UInt8] = []
+        transmitPacket(.pathChallenge(data), into: &datagram)
+        return datagram
+    }
 
     /// True once the transport keys exist (both directions sealed from now on).
     public var isHandshakeComplete: Bool { seal?.hasKeys ?? false }

@@ -142,6 +142,12 @@ public struct RelayStatistics: Sendable, Hashable {
     public var plaintextRefused = 0
     /// TCP streams closed because a frame (or a handshake message) did not open.
     public var streamFramesUnopened = 0
+    /// PATH_CHALLENGEs sent to a new address of a sealed peer.
+    public var pathChallengesSent = 0
+    /// Peers moved to a new address after answering a path check.
+    public var peersMigrated = 0
+    /// Datagrams from a new address for a known connection that did not open (or were replays).
+    public var roamingDropped = 0
     /// Users removed for silence.
     public var peersTimedOut = 0
     /// Connections refused because the relay was full or shutting down.

@@ -21,6 +21,9 @@ extension RelayCore {
             statistics.receiveBufferedBytes += after.receiveBufferedBytes - before.receiveBufferedBytes
             statistics.receiveBudgetRefused += after.receiveBudgetDropped - before.receiveBudgetDropped
             markPending(endpoint)
+        } else if peers[endpoint] == nil, let peeked, Connection.isSealedType(peeked.type),
+                  let home = roamingHome(of: peeked.connectionID, seenFrom: endpoint) {
+            handleRoamingDatagram(datagram, from: endpoint, home: home, at: now)
         } else if peers[endpoint]?.connectionID != nil, let peeked, peeked.type != .hello {
             // The endpoint's live connection uses another id: a straggler of a connection this one
             // replaced. Answering it (RESET) would send the live client a datagram carrying an id

@@ -49,6 +49,8 @@ extension RelayCore {
     mutating func removePeer(_ endpoint: Endpoint, departure: Departure, at now: Timestamp, isStreamOpen: Bool = true) {
         guard let peer = peers.removeValue(forKey: endpoint) else { return }
         streamSeals[endpoint] = nil
+        pathChecks[endpoint] = nil
+        if let id = peer.connectionID, connectionEndpoints[id] == endpoint { connectionEndpoints[id] = nil }
         pendingConnections.remove(endpoint)
         overflowedPeers.removeAll { $0 == endpoint }
         congestedPeers.remove(endpoint)

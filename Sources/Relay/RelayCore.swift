@@ -42,6 +42,10 @@ public struct RelayCore: Sendable {
     var connections: [Endpoint: Connection] = [:]
     /// The handshake and keys of every TCP stream, by endpoint (RelayCore+StreamSealing.swift).
     var streamSeals: [Endpoint: StreamSealState] = [:]
+    /// The endpoint of every UDP connection, by connection id (roaming: RelayCore+Roaming.swift).
+    var connectionEndpoints: [ConnectionID: Endpoint] = [:]
+    /// Path checks in progress, by the endpoint the peer lives at now.
+    var pathChecks: [Endpoint: PathCheck] = [:]
     /// Canonical user name → the endpoint holding it.
     var names: [String: Endpoint] = [:]
     /// Canonical room name → the room.
@@ -199,6 +203,7 @@ public struct RelayCore: Sendable {
         var peer = Peer(endpoint: endpoint, serial: nextSerial, lastHeard: now)
         connections[endpoint] = connection
         peer.connectionID = connectionID
+        if let connectionID { connectionEndpoints[connectionID] = endpoint }
         if endpoint.transport == .tcp { peer.frames = FrameDecoder() }
         nextSerial += 1
         peers[endpoint] = peer

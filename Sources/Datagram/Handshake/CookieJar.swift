@@ -50,7 +50,7 @@ public struct CookieJar: Sendable {
             return .drop(reason: "RESET is never answered")
         case .cookie:
             return .drop(reason: "COOKIE sent to a server")
-        case .data, .ack, .ping, .close, .welcome, .welcomeNoise, .finish:
+        case .data, .ack, .ping, .close, .welcome, .welcomeNoise, .finish, .pathChallenge, .pathResponse:
             let reset = Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .reset)
             return .reply(reset.emit())
         }
@@ -75,6 +75,20 @@ public struct CookieJar: Sendable {
         let header = PacketHeader(connectionID: id, packetNumber: 0,
                                   acknowledgement: Acknowledgement(largest: hello.header.packetNumber))
         return Packet(header: header, body: .cookie(makeCookie(id: id, address: address, at: now))).emit()
+    }
+
+    /// The 8 bytes of a path challenge to `address` for connection `id` (wire format, section 10.8):
+    /// keyed with the jar's secret, so nobody without it can predict them.
+    public func pathChallenge(for id: ConnectionID, address: [UInt8], at now: Timestamp) -> [UInt8] {
+        var hasher = SipHash24(key: secret)
+        var input: [UInt8] = Array("datagram path challenge".utf8)
+        input.append(contentsOf: address)
+        input.appendBigEndian(id.rawValue)
+        input.appendBigEndian(UInt64(bitPattern: now.microsecondsSinceOrigin))
+        hasher.append(input)
+        var bytes: [UInt8] = []
+        bytes.appendBigEndian(hasher.finalize())
+        return bytes
     }
 
     enum Verdict { case valid, expired, forged }

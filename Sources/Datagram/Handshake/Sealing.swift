@@ -157,9 +157,9 @@ struct SealState: Sendable {
 
 extension Connection {
     /// Packet types that travel sealed once the keys exist.
-    static func isSealedType(_ type: PacketType) -> Bool {
+    public static func isSealedType(_ type: PacketType) -> Bool {
         switch type {
-        case .data, .ack, .ping, .close: true
+        case .data, .ack, .ping, .close, .pathChallenge, .pathResponse: true
         case .reset, .hello, .cookie, .welcome, .finish: false
         }
     }

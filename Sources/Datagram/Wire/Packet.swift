@@ -42,6 +42,10 @@ public enum PacketBody: Sendable, Hashable {
     case welcomeNoise(message: [UInt8])
     /// FINISH: Noise message 3 (64 bytes), client to server.
     case finish(message: [UInt8])
+    /// PATH_CHALLENGE: 8 bytes to echo (sealed sessions only).
+    case pathChallenge([UInt8])
+    /// PATH_RESPONSE: the echoed 8 bytes.
+    case pathResponse([UInt8])
 
     /// The type byte that goes with this body.
     public var type: PacketType {
@@ -55,6 +59,8 @@ public enum PacketBody: Sendable, Hashable {
         case .cookie: .cookie
         case .welcome, .welcomeNoise: .welcome
         case .finish: .finish
+        case .pathChallenge: .pathChallenge
+        case .pathResponse: .pathResponse
         }
     }
 }
@@ -125,6 +131,10 @@ public struct Packet: Sendable, Hashable {
         case .hello where body.count == HeaderLayout.cookieSize + NoiseMessageLength.first:
             return .helloNoise(cookie: Array(body.prefix(HeaderLayout.cookieSize)),
                                message: Array(body.dropFirst(HeaderLayout.cookieSize)))
+        case .pathChallenge, .pathResponse:
+            guard body.count >= 8 else { throw .truncated }
+            guard body.count == 8 else { throw .invalidField("body length") }
+            return type == .pathChallenge ? .pathChallenge(Array(body)) : .pathResponse(Array(body))
         case .finish:
             guard body.count >= NoiseMessageLength.third else { throw .truncated }
             guard body.count == NoiseMessageLength.third else { throw .invalidField("body length") }
@@ -191,6 +201,7 @@ public struct Packet: Sendable, Hashable {
         case .ack, .ping, .reset, .welcome: 0
         case .helloNoise(_, let message): HeaderLayout.cookieSize + message.count
         case .welcomeNoise(let message), .finish(let message): message.count
+        case .pathChallenge(let data), .pathResponse(let data): data.count
         }
     }
 
@@ -231,6 +242,9 @@ public struct Packet: Sendable, Hashable {
             bytes.append(contentsOf: message)
         case .welcomeNoise(let message), .finish(let message):
             bytes.append(contentsOf: message)
+        case .pathChallenge(let data), .pathResponse(let data):
+            precondition(data.count == 8, "a path challenge is 8 bytes")
+            bytes.append(contentsOf: data)
         }
     }
 
@@ -241,5 +255,14 @@ public struct Packet: Sendable, Hashable {
         bytes[29] = UInt8(truncatingIfNeeded: checksum >> 16)
         bytes[30] = UInt8(truncatingIfNeeded: checksum >> 8)
         bytes[31] = UInt8(truncatingIfNeeded: checksum)
+    }
+}
+
+extension Packet {
+    /// Recomputes a datagram's checksum in place (tests that tamper with bytes behind the checksum).
+    public static func sealChecksumForTests(_ bytes: inout [UInt8]) {
+        guard bytes.count >= HeaderLayout.size else { return }
+        for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { bytes[offset] = 0 }
+        sealChecksum(&bytes)
     }
 }
