@@ -99,6 +99,31 @@ public final class ChatSession: Sendable {
         scheduleFlush()
     }
 
+    /// Test and debug hook (roaming, Specs/wire-format.md section 10.8): moves the session to a new
+    /// UDP socket on a new port, as a NAT rebinding or a new network would, without telling the core.
+    /// The connection goes on; the relay moves it after a path check. Returns the new port, or nil
+    /// for a TCP session or a session not started.
+    @discardableResult
+    public func rebindSocketForTesting() throws(SystemError) -> UInt16? {
+        guard configuration.transport == .udp else { return nil }
+        let socket = try UDPSocket(bindingTo: .any(configuration.relay.family, port: 0))
+        let port = try socket.localAddress.port
+        let isDone = state.withLock { shell -> Bool in
+            guard shell.socket != nil, !shell.core.isClosed else { return false }
+            shell.readSource?.cancel()
+            shell.socket = socket
+            shell.readSource = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue,
+                                          onCancel: { socket.close() }) { [weak self] in self?.datagramsReadable() }
+            return true
+        }
+        guard isDone else {
+            socket.close()
+            return nil
+        }
+        scheduleFlush()
+        return port
+    }
+
     // MARK: Requests
 
     /// Says `text` in `room` (an action for `/me` when `isAction`); returns the message id.
