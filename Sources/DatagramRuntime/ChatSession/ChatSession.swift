@@ -237,7 +237,7 @@ public final class ChatSession: Sendable {
     /// `Nothing received from relay 127.0.0.1:9000 yet…`, `Last contact 7 seconds ago.`
     public var connectionStatus: String? {
         guard let status else { return nil }
-        let relay = configuration.relay
+        let relay = configuration.isPlaintext ? "\(configuration.relay) [plaintext]" : "\(configuration.relay)"
         switch status {
         case .connecting(let heard):
             return heard ? "Connecting to relay \(relay)…" : "Nothing received from relay \(relay) yet…"
