@@ -27,6 +27,7 @@ struct TableReport {
         return [
             "Compare: udp = Datagram over UDP via relay, tcp = same chat protocol over TCP via relay; loopback",
             "         udp-p2p = Datagram between two endpoints, no relay, no chat protocol (the layer alone)",
+            "         udp and tcp are encrypted (Noise, as every session); udp-plain and tcp-plain the same without: the cost of encryption",
             "Loss: \(loss)",
             "Chat: \(report.messages) messages of \(report.size) B at \(report.rate)/s, one-way latency;"
                 + " echo rows: round trip, no relay.  Bulk: \(formatBytes(report.bulkBytes)) per run.",
