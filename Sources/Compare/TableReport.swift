@@ -23,7 +23,7 @@ struct TableReport {
     private func header() -> [String] {
         let loss = report.lossKind == .kernel
             ? "kernel (nftables drop on loopback input, private network namespace; all modes)"
-            : "simulated in-process, seed \(report.seed) (udp and udp-p2p only; * = loss not applied)"
+            : "simulated in-process, seed \(report.seed) (udp, udp-plain and udp-p2p only; * = loss not applied)"
         return [
             "Compare: udp = Datagram over UDP via relay, tcp = same chat protocol over TCP via relay; loopback",
             "         udp-p2p = Datagram between two endpoints, no relay, no chat protocol (the layer alone)",

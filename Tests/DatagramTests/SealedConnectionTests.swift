@@ -67,6 +67,7 @@ struct SealedConnectionTests {
 
     static func resealChecksum(_ bytes: inout [UInt8]) { Packet.sealChecksum(&bytes) }
 
+    /// Specs/wire-format.md, section 10.1: Noise XX rides on an 80-byte HELLO, a 128-byte WELCOME and a 96-byte FINISH; both ends learn the other's static key.
     @Test("the XX handshake rides on an 80-byte HELLO, a 128-byte WELCOME and a 96-byte FINISH")
     func handshakeSizes() {
         var shake = Self.handshake()
@@ -82,6 +83,7 @@ struct SealedConnectionTests {
         #expect(shake.server.remoteStaticKey == Self.clientKey.publicKey)
     }
 
+    /// Specs/wire-format.md, section 10.2: a sealed DATA carries the body encrypted with its 16-byte tag; the text never appears in clear.
     @Test("a sealed message arrives intact, and its text is nowhere in the datagram")
     func sealedMessage() throws {
         var (client, server) = Self.established()
@@ -95,6 +97,7 @@ struct SealedConnectionTests {
         #expect(Self.messages(&server) == [text])
     }
 
+    /// Specs/wire-format.md, section 10.2: a packet that does not open is dropped, counted, never acknowledged and changes no state.
     @Test("a tampered sealed packet is dropped, counted, never acknowledged and changes nothing")
     func tampered() throws {
         var (client, server) = Self.established()
@@ -110,6 +113,7 @@ struct SealedConnectionTests {
         #expect(Script.transmitAll(&server, at: .ms(400)).isEmpty, "nothing acknowledged")
     }
 
+    /// Specs/wire-format.md, section 10.2: a truncated sealed packet does not open: dropped and counted.
     @Test("a truncated sealed packet (tag cut off) is dropped and counted")
     func truncated() throws {
         var (client, server) = Self.established()
@@ -122,6 +126,7 @@ struct SealedConnectionTests {
         #expect(Self.messages(&server).isEmpty)
     }
 
+    /// Specs/wire-format.md, section 10.2: the header (checksum zeroed) is the associated data.
     @Test("a header changed in flight (packet number) does not open: the header is associated data")
     func headerIsAuthenticated() throws {
         var (client, server) = Self.established()
@@ -133,6 +138,7 @@ struct SealedConnectionTests {
         #expect(server.statistics.unopenedDropped == 1)
     }
 
+    /// Specs/wire-format.md, section 10.2: a replay is a duplicate: dropped, counted, never acknowledged.
     @Test("a replayed sealed packet is a duplicate: dropped, counted, and not acknowledged")
     func replay() throws {
         var (client, server) = Self.established()
@@ -147,6 +153,7 @@ struct SealedConnectionTests {
         #expect(Script.transmitAll(&server, at: .ms(500)).isEmpty, "a replay is never acknowledged")
     }
 
+    /// Specs/wire-format.md, section 10.2: sealed packets out of order open (explicit nonce) and are delivered in order.
     @Test("reordered sealed packets are delivered in order")
     func reordered() throws {
         var (client, server) = Self.established()
@@ -157,6 +164,7 @@ struct SealedConnectionTests {
         #expect(Self.messages(&server) == [[0], [1], [2], [3]])
     }
 
+    /// Specs/wire-format.md, section 10.1: sealed packets before FINISH cannot be opened; loss recovery sends them again.
     @Test("sealed packets that arrive before FINISH cannot be opened: dropped, then resent after it")
     func dataBeforeFinish() throws {
         var shake = Self.handshake()
@@ -178,6 +186,7 @@ struct SealedConnectionTests {
         #expect(delivered == [Array("early".utf8)])
     }
 
+    /// Specs/wire-format.md, section 10.1: a FINISH whose message 3 does not read is dropped and counted.
     @Test("a FINISH with a bad message 3 is dropped and counted; the good one still completes")
     func badFinish() {
         var shake = Self.handshake()
@@ -191,6 +200,7 @@ struct SealedConnectionTests {
         #expect(shake.server.isHandshakeComplete)
     }
 
+    /// Specs/wire-format.md, section 10.1: a handshake message fed twice changes nothing; a repeated WELCOME draws FINISH again.
     @Test("a handshake message fed twice changes nothing: the WELCOME again, the FINISH again")
     func handshakeMessagesTwice() {
         var shake = Self.handshake()
@@ -210,6 +220,7 @@ struct SealedConnectionTests {
         #expect(shake.server.statistics.handshakeFailures == 0)
     }
 
+    /// Specs/wire-format.md, section 10.1: a HELLO with another message 1 is dropped and counted.
     @Test("a HELLO with another Noise message 1 for the same connection is dropped and counted")
     func helloWithAnotherEphemeral() {
         var shake = Self.handshake()
@@ -220,6 +231,7 @@ struct SealedConnectionTests {
         #expect(shake.server.statistics.handshakeFailures == 1)
     }
 
+    /// Specs/wire-format.md, section 10.1: a rejected relay key closes the client before message 3, with the reason.
     @Test("a rejected relay key stops the client before message 3: closed with the reason, nothing sent")
     func pinRejected() {
         var shake = Self.handshake(check: { _ in .reject("relay key changed") })
@@ -228,6 +240,7 @@ struct SealedConnectionTests {
         #expect(Script.transmitAll(&shake.client, at: .ms(50)).isEmpty)
     }
 
+    /// Specs/wire-format.md, section 10.5: a sealed client meeting a plaintext WELCOME stops with a reason naming --plaintext.
     @Test("a plaintext WELCOME to a sealed client ends the handshake with a clear reason")
     func plaintextRelay() {
         var client = Connection(role: .client, id: Script.id, configuration: Self.configuration(Self.clientKey), now: .ms(0))
@@ -246,6 +259,7 @@ struct SealedConnectionTests {
         #expect(reason.contains("--plaintext"))
     }
 
+    /// Specs/wire-format.md, section 10.3: keys rotate every few packets under loss, without a pause and without losing anything.
     @Test("keys rotate every few packets under loss, with no pause and nothing lost")
     func rotationUnderLoss() throws {
         var (client, server) = Self.established(rekeyInterval: 3)
@@ -277,6 +291,7 @@ struct SealedConnectionTests {
         #expect(server.statistics.unopenedDropped == 0)
     }
 
+    /// Specs/wire-format.md, section 10.4: a server without state answers a sealed packet with RESET.
     @Test("a relay that lost the connection answers a sealed packet with RESET; the client closes with .reset")
     func resetAfterCrash() throws {
         var (client, _) = Self.established()

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 import Transport
 
-/// Issue 10, roaming end to end (Specs/wire-format.md section 10.8): a sealed UDP client whose socket
+/// Specs/wire-format.md, section 10.8: roaming end to end (issue 10): a sealed UDP client whose socket
 /// moves to a new port in the middle of a conversation, under 20 % simulated loss, keeps its session:
 /// the relay moves it after the path check, nothing is lost, nothing doubled, and nobody sees it leave.
 @Test(.timeLimit(.minutes(1)))

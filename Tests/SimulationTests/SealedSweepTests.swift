@@ -32,7 +32,7 @@ struct SealedSweepTests {
         }
     }
 
-    /// Specs/wire-format.md, section 9: a sealed session delivers everything exactly as a plaintext
+    /// Specs/wire-format.md, section 10.2: a sealed session delivers everything exactly as a plaintext
     /// one, under every impairment of the sweep, with its keys rotating.
     @Test("sealed endpoints exchange messages over an impaired link", arguments: SealedSweepTests.scenarios)
     func sealedSweep(_ scenario: Scenario) {
