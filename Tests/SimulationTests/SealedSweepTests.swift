@@ -8,9 +8,9 @@ import Testing
 /// wire format section 9): Noise XX on HELLO, WELCOME and FINISH, every later packet sealed with
 /// ChaCha20-Poly1305 through libcrypto, and the keys rotating every 40 packets so that rotation
 /// happens under every kind of loss, reordering, duplication and corruption the sweep knows.
-@Suite("Simulation sweep, sealed")
+@Suite("Simulation sweep, sealed", .serialized)
 struct SealedSweepTests {
-    static let runsPerScenario = 12
+    static let runsPerScenario = 8
 
     static let sealing: Sealing = {
         let crypto = LibCryptoNoise()
