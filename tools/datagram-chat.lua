@@ -93,6 +93,7 @@ local F = {
     noise_message = ProtoField.bytes("dgram.noise.message", "Noise handshake message"),
     noise_index = ProtoField.uint8("dgram.noise.index", "Noise XX message", base.DEC),
     path_data = ProtoField.bytes("dgram.path.data", "Path challenge data"),
+    reset_token = ProtoField.bytes("dgram.reset.token", "Reset token"),
     reserved = ProtoField.uint8("dgram.reserved", "Reserved", base.HEX),
     checksum = ProtoField.uint32("dgram.checksum", "Checksum (CRC-32C)", base.HEX),
     checksum_calculated = ProtoField.uint32("dgram.checksum.calculated", "Calculated checksum", base.HEX),
@@ -648,8 +649,8 @@ local function dissect_datagram(tvb, pinfo, root)
     local is_numbered = type_code ~= 0x11 and type_code ~= 0x05
     if type_code ~= 0x01 and is_numbered then note = analyse(pinfo, direction, packet_number, nil) end
     local body_size = 0
-    if (type_code == 0x10 and length == HEADER_SIZE + COOKIE_SIZE + 32) or (type_code == 0x12 and length == HEADER_SIZE + 96)
-        or type_code == 0x13 then
+    local is_welcome_noise = type_code == 0x12 and (length == HEADER_SIZE + 96 or length == HEADER_SIZE + 112)
+    if (type_code == 0x10 and length == HEADER_SIZE + COOKIE_SIZE + 32) or is_welcome_noise or type_code == 0x13 then
         sealed_connections[connection_id] = true
     end
     local is_sealed = sealed_types[type_code] and (sealed_connections[connection_id] or bit.band(flags, 2) == 2)
@@ -668,11 +669,16 @@ local function dissect_datagram(tvb, pinfo, root)
         message:add(F.noise_index, tvb:range(HEADER_SIZE + COOKIE_SIZE, 32), 1):set_generated()
         info = info .. " noise message 1 (e)"
         body_size = COOKIE_SIZE + 32
-    elseif type_code == 0x12 and length == HEADER_SIZE + 96 then
-        local message = tree:add(F.noise_message, tvb:range(HEADER_SIZE, 96))
-        message:add(F.noise_index, tvb:range(HEADER_SIZE, 96), 2):set_generated()
-        info = info .. " noise message 2 (e, ee, s, es)"
-        body_size = 96
+    elseif is_welcome_noise then
+        local size = length - HEADER_SIZE
+        local message = tree:add(F.noise_message, tvb:range(HEADER_SIZE, size))
+        message:add(F.noise_index, tvb:range(HEADER_SIZE, size), 2):set_generated()
+        info = info .. " noise message 2 (e, ee, s, es)" .. (size == 112 and " with a reset token" or "")
+        body_size = size
+    elseif type_code == 0x05 and length == HEADER_SIZE + 16 then
+        tree:add(F.reset_token, tvb:range(HEADER_SIZE, 16))
+        info = info .. " with reset token"
+        body_size = 16
     elseif type_code == 0x13 then
         if length >= HEADER_SIZE + 64 then
             local message = tree:add(F.noise_message, tvb:range(HEADER_SIZE, 64))

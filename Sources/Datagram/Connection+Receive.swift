@@ -99,7 +99,20 @@ extension Connection {
         guard var seal else { return true }
         defer { self.seal = seal }
         switch packet.body {
-        case .reset, .cookie, .close:
+        case .cookie, .close:
+            return true
+        case .reset:
+            // A client that knows a reset token honours only a RESET carrying it (section 10.4).
+            guard role == .client, seal.resetToken != nil else { return true }
+            failHandshakeMessage(bytes, "RESET without the reset token")
+            return false
+        case .resetToken(let token):
+            guard role == .client else { return false }
+            guard let known = seal.resetToken else { return true }
+            guard constantTimeEqual(known, token) else {
+                failHandshakeMessage(bytes, "RESET with a wrong reset token")
+                return false
+            }
             return true
         case let .helloNoise(_, message) where role == .server:
             if seal.hasKeys { return false }
@@ -111,7 +124,7 @@ extension Connection {
                 return true
             }
             guard var handshake = seal.handshake, (try? handshake.readMessage(message)) != nil,
-                  let second = try? handshake.writeMessage() else {
+                  let second = try? handshake.writeMessage(seal.resetToken ?? []) else {
                 failHandshakeMessage(bytes, "HELLO with an unreadable Noise message 1")
                 return false
             }
@@ -128,11 +141,12 @@ extension Connection {
                 counters.duplicatesDropped += 1
                 return false
             }
-            guard var handshake = seal.handshake, (try? handshake.readMessage(message)) != nil,
+            guard var handshake = seal.handshake, let payload = try? handshake.readMessage(message),
                   let relayKey = handshake.remoteStaticKey else {
                 failHandshakeMessage(bytes, "WELCOME with an unreadable Noise message 2")
                 return false
             }
+            if payload.count == NoiseMessageLength.resetToken { seal.resetToken = payload }
             if case let .reject(reason) = seal.sealing.checkPeerKey?(relayKey) ?? .accept {
                 self.seal = seal
                 finish(.handshakeFailed(reason), closeCode: nil)
@@ -180,6 +194,13 @@ extension Connection {
         }
     }
 
+    private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
     private mutating func countUnreadable(_ datagram: [UInt8], _ error: WireError) {
         if error == .checksumMismatch {
             counters.corruptDropped += 1
@@ -211,7 +232,7 @@ extension Connection {
 
     private mutating func handleInWindow(_ packet: Packet) {
         switch packet.body {
-        case .reset:
+        case .reset, .resetToken:
             finish(.reset, closeCode: nil)
             return
         case .cookie(let newCookie):
@@ -342,7 +363,7 @@ extension Connection {
             if pendingPathResponses.count < 4 { pendingPathResponses.append(data) }
         case .pathResponse(let data):
             if receivedPathResponses.count < 4 { receivedPathResponses.append(data) }
-        case .ack, .ping, .welcome, .reset, .cookie, .welcomeNoise, .finish:
+        case .ack, .ping, .welcome, .reset, .cookie, .welcomeNoise, .finish, .resetToken:
             break
         }
     }

@@ -134,6 +134,17 @@ public struct Connection: Sendable {
     /// key check; server: after FINISH). Nil in plaintext.
     public var remoteStaticKey: [UInt8]? { seal?.remoteStaticKey }
 
+    /// Server, sealed: the 16-byte reset token to announce in message 2 (Specs/wire-format.md section
+    /// 10.4: `CookieJar.resetToken(for:)`, so a server that lost the connection can still prove a
+    /// RESET). Set it before the HELLO is handled; nil announces none.
+    public var resetToken: [UInt8]? {
+        get { seal?.resetToken }
+        set {
+            guard seal != nil, newValue.map({ $0.count == NoiseMessageLength.resetToken }) ?? true else { return }
+            seal?.resetToken = newValue
+        }
+    }
+
     /// The data of every PATH_RESPONSE received since the last call (wire format, section 10.8).
     public mutating func takePathResponses() -> [[UInt8]] {
         defer { receivedPathResponses = [] }

@@ -44,6 +44,7 @@ struct SealedConnectionTests {
         var server = Connection(role: .server, id: Script.id,
                                 configuration: configuration(relayKey, rekeyInterval: rekeyInterval),
                                 now: .ms(30), firstPacketNumber: 5000)
+        server.resetToken = jar.resetToken(for: Script.id)
         server.handleDatagram(hello, at: .ms(30))
         let welcome = server.pollTransmit(at: .ms(30))!
         client.handleDatagram(welcome, at: .ms(40))
@@ -68,11 +69,11 @@ struct SealedConnectionTests {
     static func resealChecksum(_ bytes: inout [UInt8]) { Packet.sealChecksum(&bytes) }
 
     /// Specs/wire-format.md, section 10.1: Noise XX rides on an 80-byte HELLO, a 128-byte WELCOME and a 96-byte FINISH; both ends learn the other's static key.
-    @Test("the XX handshake rides on an 80-byte HELLO, a 128-byte WELCOME and a 96-byte FINISH")
+    @Test("the XX handshake rides on an 80-byte HELLO, a 144-byte WELCOME (with the reset token) and a 96-byte FINISH")
     func handshakeSizes() {
         var shake = Self.handshake()
         #expect(shake.hello.count == 80)
-        #expect(shake.welcome.count == 128)
+        #expect(shake.welcome.count == 144)
         #expect(shake.finish.count == 96)
         #expect(PacketHeader.peek(shake.finish)?.type == .finish)
         #expect(shake.client.state == .established)
@@ -297,13 +298,28 @@ struct SealedConnectionTests {
         var (client, _) = Self.established()
         try client.send(Array("anyone?".utf8), at: .ms(200))
         let datagram = Script.transmitAll(&client, at: .ms(200))[0]
-        guard case let .reply(reset) = CookieJar(secret: (9, 9)).respond(to: datagram, from: Self.address, at: .ms(210)) else {
+        guard case let .reply(reset) = CookieJar(secret: (1, 2)).respond(to: datagram, from: Self.address, at: .ms(210)) else {
             Issue.record("no RESET")
             return
         }
+        #expect(reset.count == 48)
         #expect(reset.count <= datagram.count)
         client.handleDatagram(reset, at: .ms(220))
         #expect(client.state == .closed(.reset))
+    }
+
+    /// Specs/wire-format.md, section 10.4: a client that knows a reset token ignores a RESET without
+    /// it, or with another (forged on the path, or from a server with another secret): counted.
+    @Test("a RESET without the reset token, or with a wrong one, changes nothing")
+    func forgedReset() throws {
+        var (client, _) = Self.established()
+        let plain = Packet(header: PacketHeader(connectionID: Script.id, packetNumber: 0), body: .reset).emit()
+        client.handleDatagram(plain, at: .ms(200))
+        let wrong = Packet(header: PacketHeader(connectionID: Script.id, packetNumber: 0),
+                           body: .resetToken(CookieJar(secret: (9, 9)).resetToken(for: Script.id))).emit()
+        client.handleDatagram(wrong, at: .ms(210))
+        #expect(client.state == .established)
+        #expect(client.statistics.handshakeFailures == 2)
     }
 }
 

@@ -38,7 +38,8 @@ public struct CookieJar: Sendable {
             if let type = try? Packet.checkEnvelope(datagram), Connection.isSealedType(type),
                datagram.count >= HeaderLayout.size + 16 {
                 let id = ConnectionID(rawValue: PacketView(bytes: datagram).connectionID)
-                return .reply(Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .reset).emit())
+                let reset = Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .resetToken(resetToken(for: id)))
+                return .reply(reset.emit())
             }
             return .drop(reason: error.description)
         }
@@ -46,7 +47,7 @@ public struct CookieJar: Sendable {
         switch packet.body {
         case .hello(let cookie), .helloNoise(let cookie, _):
             return respondToHello(packet, cookie: cookie, from: address, at: now)
-        case .reset:
+        case .reset, .resetToken:
             return .drop(reason: "RESET is never answered")
         case .cookie:
             return .drop(reason: "COOKIE sent to a server")
@@ -75,6 +76,20 @@ public struct CookieJar: Sendable {
         let header = PacketHeader(connectionID: id, packetNumber: 0,
                                   acknowledgement: Acknowledgement(largest: hello.header.packetNumber))
         return Packet(header: header, body: .cookie(makeCookie(id: id, address: address, at: now))).emit()
+    }
+
+    /// The 16-byte reset token of connection `id` (wire format, section 10.4): keyed with the jar's
+    /// secret and nothing else, so the server can recompute it for a connection it has lost.
+    public func resetToken(for id: ConnectionID) -> [UInt8] {
+        var token: [UInt8] = []
+        for label in ["datagram reset token 1", "datagram reset token 2"] {
+            var hasher = SipHash24(key: secret)
+            var input = Array(label.utf8)
+            input.appendBigEndian(id.rawValue)
+            hasher.append(input)
+            token.appendBigEndian(hasher.finalize())
+        }
+        return token
     }
 
     /// The 8 bytes of a path challenge to `address` for connection `id` (wire format, section 10.8):

@@ -79,6 +79,10 @@ public enum NoiseMessageLength {
     public static let second = 96
     /// FINISH's message 3: encrypted static key, tag.
     public static let third = 64
+    /// A reset token (section 10.4).
+    public static let resetToken = 16
+    /// What a reset token adds to message 2: the token encrypted, with its tag.
+    public static let resetTokenPayload = 16
 }
 
 /// One direction's receiving keys: the current phase and, for three probe timeouts after a
@@ -103,6 +107,9 @@ struct SealState: Sendable {
     var isFinishPending = false
     /// Client: a sealed packet from the server opened, so it has read FINISH.
     var isFinishConfirmed = false
+    /// The reset token: the server's (put in message 2), or the one the client read from message 2.
+    /// While the client knows one, it honours only a RESET that carries it.
+    var resetToken: [UInt8]?
     var sending: CipherState?
     var sendPhase = false
     var packetsUnderSendKey: UInt64 = 0

@@ -42,6 +42,8 @@ public enum PacketBody: Sendable, Hashable {
     case welcomeNoise(message: [UInt8])
     /// FINISH: Noise message 3 (64 bytes), client to server.
     case finish(message: [UInt8])
+    /// RESET carrying the 16-byte reset token a sealed session's message 2 announced (section 10.4).
+    case resetToken([UInt8])
     /// PATH_CHALLENGE: 8 bytes to echo (sealed sessions only).
     case pathChallenge([UInt8])
     /// PATH_RESPONSE: the echoed 8 bytes.
@@ -54,7 +56,7 @@ public enum PacketBody: Sendable, Hashable {
         case .ack: .ack
         case .ping: .ping
         case .close: .close
-        case .reset: .reset
+        case .reset, .resetToken: .reset
         case .hello, .helloNoise: .hello
         case .cookie: .cookie
         case .welcome, .welcomeNoise: .welcome
@@ -126,8 +128,11 @@ public struct Packet: Sendable, Hashable {
         let body = view.body
         switch type {
         case .data: return try parseData(view, geometry: geometry)
-        case .welcome where body.count == NoiseMessageLength.second:
+        case .welcome where body.count == NoiseMessageLength.second
+                         || body.count == NoiseMessageLength.second + NoiseMessageLength.resetTokenPayload:
             return .welcomeNoise(message: Array(body))
+        case .reset where body.count == NoiseMessageLength.resetToken:
+            return .resetToken(Array(body))
         case .hello where body.count == HeaderLayout.cookieSize + NoiseMessageLength.first:
             return .helloNoise(cookie: Array(body.prefix(HeaderLayout.cookieSize)),
                                message: Array(body.dropFirst(HeaderLayout.cookieSize)))
@@ -201,7 +206,7 @@ public struct Packet: Sendable, Hashable {
         case .ack, .ping, .reset, .welcome: 0
         case .helloNoise(_, let message): HeaderLayout.cookieSize + message.count
         case .welcomeNoise(let message), .finish(let message): message.count
-        case .pathChallenge(let data), .pathResponse(let data): data.count
+        case .pathChallenge(let data), .pathResponse(let data), .resetToken(let data): data.count
         }
     }
 
@@ -245,6 +250,8 @@ public struct Packet: Sendable, Hashable {
         case .pathChallenge(let data), .pathResponse(let data):
             precondition(data.count == 8, "a path challenge is 8 bytes")
             bytes.append(contentsOf: data)
+        case .resetToken(let token):
+            bytes.append(contentsOf: token)
         }
     }
 
