@@ -223,3 +223,28 @@ private struct SealedStream {
     _ = open.joinTCP("carol", port: 4003)
     #expect(open.core.statistics.joinedPeers == 1)
 }
+
+/// Specs/chat-protocol.md, section 4.9: a sealed handshake from a spoofed address (a HELLO with Noise
+/// message 1 and no valid cookie) costs the relay no state: it answers with a COOKIE no larger than
+/// the HELLO, or drops a forged cookie.
+@Test func aSealedHandshakeFromASpoofedAddressCostsNoState() {
+    var relay = sealedRelay()
+    let spoofed = RelayHarness.udp(7001)
+    var configuration = Connection.Configuration()
+    configuration.sealing = Keys.sealing(Keys.alice)
+    var client = Connection(role: .client, id: ConnectionID(rawValue: 7001), configuration: configuration, now: relay.now)
+    let first = client.pollTransmit(at: relay.now)!
+    let fakeCookie = Packet(header: PacketHeader(connectionID: ConnectionID(rawValue: 7001), packetNumber: 0,
+                                                 acknowledgement: Acknowledgement(largest: 0)),
+                            body: .cookie(Array(repeating: 0x5A, count: 16))).emit()
+    client.handleDatagram(fakeCookie, at: relay.now)
+    let forged = client.pollTransmit(at: relay.now)!
+    #expect(forged.count == 80)
+    relay.core.handleDatagram(first, from: spoofed, at: relay.now)
+    relay.core.handleDatagram(forged, from: spoofed, at: relay.now)
+    relay.collect()
+    #expect(relay.core.statistics.peers == 0)
+    #expect(relay.core.peers[spoofed] == nil)
+    #expect(relay.datagrams.allSatisfy { $0.bytes.count <= 48 })
+    #expect(relay.core.statistics.statelessDropped == 1, "the forged cookie")
+}
