@@ -292,6 +292,31 @@ struct SealedConnectionTests {
         #expect(server.statistics.unopenedDropped == 0)
     }
 
+    /// Specs/wire-format.md, section 10.2: the largest message (65,536 bytes) travels sealed in 58
+    /// fragments of at most 1,142 bytes, every datagram within 1,200 bytes.
+    @Test("the largest message travels sealed in 58 fragments, none over 1,200 bytes")
+    func largestMessageSealed() throws {
+        var (client, server) = Self.established()
+        let message = (0..<Limits.maximumMessageSize).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try client.send(message, at: .ms(200))
+        var delivered: [[UInt8]] = []
+        var data = 0
+        var now = 200.0
+        while delivered.isEmpty, now < 10_000 {
+            now += 5
+            client.handleTimeout(at: .ms(now))
+            for datagram in Script.transmitAll(&client, at: .ms(now)) {
+                #expect(datagram.count <= Limits.maximumDatagramSize)
+                if PacketHeader.peek(datagram)?.type == .data { data += 1 }
+                server.handleDatagram(datagram, at: .ms(now))
+            }
+            for datagram in Script.transmitAll(&server, at: .ms(now)) { client.handleDatagram(datagram, at: .ms(now)) }
+            delivered += Self.messages(&server)
+        }
+        #expect(delivered == [message])
+        #expect(data == Limits.Sealed.maximumFragmentCount)
+    }
+
     /// Specs/wire-format.md, section 10.4: a server without state answers a sealed packet with RESET.
     @Test("a relay that lost the connection answers a sealed packet with RESET; the client closes with .reset")
     func resetAfterCrash() throws {
