@@ -72,6 +72,12 @@ public struct RelayConfiguration: Sendable {
     /// message 1) is refused with CLOSE `refused` unless this is true (`relay --allow-plaintext`).
     /// Without `connection.sealing` the relay speaks plaintext only (as before; the tests' default).
     public var allowsPlaintext = false
+    /// Announce a reset token in every sealed handshake (Specs/wire-format.md section 10.4), keyed
+    /// with the relay's static key, so that a client honours only this relay's RESETs. Turn it on only
+    /// with a static key that survives restarts (a key file): with a key drawn at each start, a
+    /// restarted relay's RESET would carry another token and its clients would ignore it, noticing
+    /// the restart only by their timers. `RelayHost` turns it on when it is given a key pair.
+    public var announcesResetTokens = false
 
     public init() {}
 }

@@ -92,7 +92,7 @@ extension RelayCore {
         }
         var connection = Connection(role: .server, id: id, configuration: sessionConfiguration, now: now,
                                     firstPacketNumber: firstPacketNumber)
-        connection.resetToken = cookieJar.resetToken(for: id)
+        if configuration.announcesResetTokens { connection.resetToken = cookieJar.resetToken(for: id) }
         connection.handleDatagram(datagram, at: now)
         if let refusal = plaintextRefusal ?? refusalReason(for: endpoint) {
             if plaintextRefusal != nil { statistics.plaintextRefused += 1 }

@@ -90,7 +90,16 @@ public struct RelayCore: Sendable {
                 senderIDs: @escaping @Sendable (SessionSecret) -> SenderID, at now: Timestamp) {
         self.configuration = configuration
         self.senderIDs = senderIDs
-        self.cookieJar = CookieJar(secret: cookieSecret)
+        var jar = CookieJar(secret: cookieSecret)
+        if configuration.announcesResetTokens, let sealing = configuration.connection.sealing {
+            // Keyed with the static key, so a restarted relay with the same key answers with the same tokens.
+            let digest = sealing.crypto.hash(Array("datagram reset secret".utf8) + sealing.staticKeyPair.privateKey)
+            if digest.count >= 16 {
+                let word = { (offset: Int) in digest[offset..<offset + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+                jar.resetSecret = (word(0), word(8))
+            }
+        }
+        self.cookieJar = jar
         var connection = configuration.connection
         connection.idleTimeout = max(connection.idleTimeout, configuration.peerTimeout * 2)
         connection.keepaliveInterval = Self.keepaliveInterval(configuration.connection.keepaliveInterval,

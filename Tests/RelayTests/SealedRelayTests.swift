@@ -248,3 +248,35 @@ private struct SealedStream {
     #expect(relay.datagrams.allSatisfy { $0.bytes.count <= 48 })
     #expect(relay.core.statistics.statelessDropped == 1, "the forged cookie")
 }
+
+/// Specs/wire-format.md, section 10.4: with reset tokens on, the token is keyed with the relay's
+/// static key: a restarted relay with the same key (and a new cookie secret) resets its old clients;
+/// a RESET from a relay with another key is ignored.
+@Test func resetTokensSurviveARestartWithTheSameKeyOnly() {
+    var configuration = RelayConfiguration()
+    configuration.connection.sealing = Keys.sealing(Keys.relay)
+    configuration.announcesResetTokens = true
+    var relay = RelayHarness(configuration: configuration)
+    let alice = relay.connectSealedUDP(port: 5001, pair: Keys.alice)
+    #expect(relay.udp.connections[alice]?.state == .established)
+    let now = relay.now
+    var client = relay.udp.connections[alice]!
+    _ = try? client.send(ClientMessage.heartbeat(timestamp: 1, roundTripTime: nil).encoded(), at: now)
+    let datagram = client.pollTransmit(at: now)!
+
+    func reset(from key: NoiseKeyPair) -> [UInt8]? {
+        var other = configuration
+        other.connection.sealing = Keys.sealing(key)
+        var core = RelayCore(configuration: other, cookieSecret: (0x9999, 0x8888), senderIDs: RelayHarness.senderIDs, at: now)
+        core.handleDatagram(datagram, from: alice, at: now)
+        while let action = core.pollAction() { if case let .sendDatagram(bytes, _) = action { return bytes } }
+        return nil
+    }
+    let foreign = reset(from: Keys.bob)
+    #expect(foreign?.count == 48)
+    client.handleDatagram(foreign ?? [], at: now)
+    #expect(client.state == .established, "another relay's RESET is ignored")
+    let restarted = reset(from: Keys.relay)
+    client.handleDatagram(restarted ?? [], at: now)
+    #expect(client.state == .closed(.reset), "the same relay, restarted, resets")
+}

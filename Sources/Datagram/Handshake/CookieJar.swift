@@ -22,6 +22,11 @@ public struct CookieJar: Sendable {
         self.lifetime = lifetime
     }
 
+    /// The key of the reset tokens (`resetToken(for:)`); nil: the cookie secret. A server whose
+    /// tokens must survive a restart sets one derived from something it keeps (the relay derives it
+    /// from its static key).
+    public var resetSecret: (UInt64, UInt64)?
+
     /// Decides what to do with `datagram`, which came from `address` for which there is no connection.
     ///
     /// - a HELLO with a zero cookie field, or with a cookie that expired: `.reply(COOKIE)` (48 bytes);
@@ -83,7 +88,7 @@ public struct CookieJar: Sendable {
     public func resetToken(for id: ConnectionID) -> [UInt8] {
         var token: [UInt8] = []
         for label in ["datagram reset token 1", "datagram reset token 2"] {
-            var hasher = SipHash24(key: secret)
+            var hasher = SipHash24(key: resetSecret ?? secret)
             var input = Array(label.utf8)
             input.appendBigEndian(id.rawValue)
             hasher.append(input)

@@ -38,6 +38,8 @@ extension RelayConfiguration {
         let crypto = LibCryptoNoise()
         guard let pair = keyPair ?? (try? crypto.generateKeyPair()) else { return configuration }
         configuration.connection.sealing = Sealing(crypto: crypto, staticKeyPair: pair)
+        // Reset tokens only with a key that outlives this process (section 10.4 of the wire format).
+        configuration.announcesResetTokens = keyPair != nil
         return configuration
     }
 }
