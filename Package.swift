@@ -5,13 +5,13 @@
 //
 // Layering (a target imports only targets above it):
 //
-//   Datagram        pure: wire format, timers, loss recovery, the sans-IO connection
+//   Noise           pure: the Noise Protocol Framework (rev. 34) handshake and cipher states; primitives injected
+//   Datagram        pure: wire format, timers, loss recovery, the sans-IO connection; sealing through Noise
 //   LinkSimulator   pure: a seeded lossy link (loss, bursts, delay, duplication, corruption)
 //   Chat            pure: the chat protocol, TCP framing, commands, safe text, endpoint text (RFC 5952)
 //   CommandLineSupport  pure: option parsing, --help and usage errors shared by the executables; LogLevel
 //   Relay           pure: the relay's peer table, rooms and routing, with injected time
 //   ChatClientCore  pure: every rule of a chat session (join, reconnect, resend, backlog, heartbeats)
-//   Noise           pure: the Noise Protocol Framework (rev. 34) handshake and cipher states; primitives injected
 //   LibCrypto       the only target that links OpenSSL 3's libcrypto (through CLibCrypto): SHA-256, BLAKE2s,
 //                   HMAC, HKDF, X25519, ChaCha20-Poly1305, the CSPRNG, and Noise's primitives over them
 //   Transport       system: the only library target importing Glibc or Dispatch: sockets and system
@@ -36,10 +36,10 @@ let package = Package(
         .executable(name: "bench", targets: ["Bench"]),
     ],
     targets: [
-        .target(name: "Datagram"),
+        .target(name: "Datagram", dependencies: ["Noise"]),
         .target(name: "LinkSimulator", dependencies: ["Datagram"]),
         .target(name: "Chat", dependencies: ["Datagram"]),
-        .target(name: "Relay", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
+        .target(name: "Relay", dependencies: ["Datagram", "Chat", "CommandLineSupport", "Noise"]),
         .target(name: "CommandLineSupport"),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Noise"),
@@ -50,10 +50,10 @@ let package = Package(
         .target(name: "Measurement", dependencies: ["Transport"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator"]),
-        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator", "Relay"]),
         .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator"]),
-        .testTarget(name: "DatagramTests", dependencies: ["Datagram", "LinkSimulator"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
+        .testTarget(name: "DatagramTests", dependencies: ["Datagram", "LinkSimulator", "Noise", "LibCrypto"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator", "Noise", "LibCrypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "DatagramRuntime", "Datagram", "LinkSimulator"]),
         .testTarget(name: "ChatClientCoreTests", dependencies: ["ChatClientCore", "Chat", "Datagram", "LinkSimulator", "Relay", "LibCrypto", "Noise"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "LinkSimulator"]),

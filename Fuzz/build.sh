@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in Fuzz/Targets against the package's real sources, outside SwiftPM:
-# Datagram, CommandLineSupport, Chat and Relay are each compiled once as a module (whole-module, -O, with the fuzzer's
+# Noise, Datagram, CommandLineSupport, Chat and Relay are each compiled once as a module (whole-module, -O, with the fuzzer's
 # coverage instrumentation and AddressSanitizer), then each target links them.
 #
 #   Fuzz/build.sh [TARGET...]        (default: every target; binaries in .build-fuzz/bin/)
@@ -35,7 +35,8 @@ build_module() {
     fi
 }
 
-build_module Datagram
+build_module Noise
+build_module Datagram "$OUT/modules/Noise.o"
 build_module CommandLineSupport
 build_module Chat "$OUT/modules/Datagram.o"
 build_module Relay "$OUT/modules/Datagram.o" "$OUT/modules/Chat.o" "$OUT/modules/CommandLineSupport.o"
@@ -50,6 +51,6 @@ for target in "${targets[@]}"; do
         echo "fuzz build: target $target" >&2
         module=Fuzz_$(tr -c 'A-Za-z0-9\n' _ <<<"$target")
         swiftc "${FLAGS[@]}" -use-ld=lld -module-name "$module" -o "$binary" \
-            "$source" Fuzz/Support/*.swift "$OUT"/modules/{Datagram,CommandLineSupport,Chat,Relay}.o
+            "$source" Fuzz/Support/*.swift "$OUT"/modules/{Noise,Datagram,CommandLineSupport,Chat,Relay}.o
     fi
 done

@@ -116,7 +116,8 @@ live() {
     if ! tshark -i lo -a duration:1 -w "$work/probe.pcapng" >"$work/probe.log" 2>&1; then
         live_skip "cannot capture on lo here ($(grep -m1 -i error "$work/probe.log"))"; return
     fi
-    run_live_session "$bin"
+    run_live_session "$bin" sealed
+    run_live_session "$bin" plaintext
 }
 
 free_port() {
@@ -124,14 +125,17 @@ free_port() {
 }
 
 run_live_session() {
-    local bin="$1" port capture="$work/live.pcapng"
+    local bin="$1" mode="$2" port capture="$work/live-$2.pcapng"
+    local relay_flags=() chat_flags=()
+    if [ "$mode" = plaintext ]; then relay_flags=(--allow-plaintext); chat_flags=(--plaintext); fi
+    echo "-- $mode session"
     port="$(free_port)"
     tshark -i lo -f "port $port" -w "$capture" >"$work/capture.log" 2>&1 &
     local capture_pid=$!
     started_pids="$started_pids $capture_pid"
     for _ in $(seq 50); do grep -q "Capturing on" "$work/capture.log" && break; sleep 0.1; done
 
-    "$bin/relay" --port "$port" >"$work/relay.log" 2>&1 &
+    "$bin/relay" "${relay_flags[@]}" --port "$port" >"$work/relay.log" 2>&1 &
     local relay_pid=$!
     started_pids="$started_pids $relay_pid"
     sleep 1
@@ -144,13 +148,13 @@ run_live_session() {
     # without a visible retransmission is about as likely as 1 in 10^3.
     {
         sleep 1.5; for n in $(seq 30); do echo "tcp line $n"; sleep 0.05; done; sleep 6
-    } | "$bin/chat" --mode tcp --name tina --relay "127.0.0.1:$port" >"$work/tcp.log" 2>&1 &
+    } | "$bin/chat" "${chat_flags[@]}" --mode tcp --name tina --relay "127.0.0.1:$port" >"$work/tcp.log" 2>&1 &
     local tcp_pid=$!
     started_pids="$started_pids $tcp_pid"
     {
         sleep 2; for n in $(seq 20); do echo "udp line $n"; sleep 0.05; done
         echo "/me waves"; echo "/msg tina private words"; sleep 1
-    } | "$bin/chat" --mode udp --loss 20 --seed 7 --name ursula --relay "127.0.0.1:$port" \
+    } | "$bin/chat" "${chat_flags[@]}" --mode udp --loss 20 --seed 7 --name ursula --relay "127.0.0.1:$port" \
         >"$work/udp.log" 2>&1 &
     local udp_pid=$!
     started_pids="$started_pids $udp_pid"
@@ -171,7 +175,43 @@ run_live_session() {
         fail "live capture is empty"
         return
     fi
-    check_live "$capture" "$port"
+    if [ "$mode" = sealed ]; then check_sealed_live "$capture" "$port"; else check_live "$capture" "$port"; fi
+}
+
+# A sealed session (the default): the capture holds none of the chat text, anywhere in its bytes,
+# and the dissector shows the handshake (FINISH, the Noise messages) and sealed packets and frames.
+check_sealed_live() {
+    local capture="$1" port="$2" passed=0 before=$failures
+    local prefs=(-o "dgram.port:$port")
+    tshark_lua "${prefs[@]}" -r "$capture" -V >"$work/sealed.txt" 2>"$work/sealed.err"
+    check_lua_errors "sealed live capture" "$work/sealed.err" "$work/sealed.txt" && passed=$((passed + 1))
+    tshark_lua "${prefs[@]}" -r "$capture" -T fields -E occurrence=a -E aggregator='|' \
+        -e frame.number -e dgram.type -e dgram.sealed -e dgram.noise.index -e dgramtcp.noise.index \
+        -e dgramtcp.sealed -e dgchat.text -e _ws.malformed -e dgram.checksum.status \
+        >"$work/sealed.tsv" 2>>"$work/sealed.err"
+    local clear finishes sealed udp_noise tcp_noise tcp_sealed texts malformed
+    clear="$(python3 -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+print(sum(data.count(word) for word in (b"udp line", b"tcp line", b"private words", b"waves")))' "$capture")"
+    finishes="$(awk -F'\t' '$2 ~ /0x13/' "$work/sealed.tsv" | wc -l)"
+    sealed="$(awk -F'\t' '$3 ~ /1/' "$work/sealed.tsv" | wc -l)"
+    udp_noise="$(awk -F'\t' '$4 != ""' "$work/sealed.tsv" | wc -l)"
+    tcp_noise="$(awk -F'\t' '$5 != ""' "$work/sealed.tsv" | wc -l)"
+    tcp_sealed="$(awk -F'\t' '$6 != ""' "$work/sealed.tsv" | wc -l)"
+    texts="$(awk -F'\t' '$7 != ""' "$work/sealed.tsv" | wc -l)"
+    malformed="$(awk -F'\t' '$8 != ""' "$work/sealed.tsv" | wc -l)"
+    [ "$clear" -eq 0 ] && passed=$((passed + 1)) || fail "the sealed capture holds chat text in clear ($clear times)"
+    [ "$finishes" -gt 0 ] && passed=$((passed + 1)) || fail "no FINISH in the sealed capture"
+    [ "$sealed" -gt 0 ] && passed=$((passed + 1)) || fail "no sealed UDP packet recognised"
+    [ "$udp_noise" -gt 0 ] && passed=$((passed + 1)) || fail "no Noise message shown on UDP"
+    [ "$tcp_noise" -gt 0 ] && passed=$((passed + 1)) || fail "no Noise message shown on TCP"
+    [ "$tcp_sealed" -gt 0 ] && passed=$((passed + 1)) || fail "no sealed TCP frame shown"
+    [ "$texts" -eq 0 ] && passed=$((passed + 1)) || fail "chat text decoded from a sealed session ($texts frames)"
+    [ "$malformed" -eq 0 ] && passed=$((passed + 1)) || fail "$malformed malformed items in the sealed capture"
+    local line="sealed live capture: $(wc -l <"$work/sealed.tsv") frames, chat text in clear $clear times, FINISH in $finishes, sealed UDP packets $sealed, Noise messages UDP $udp_noise TCP $tcp_noise, sealed TCP frames $tcp_sealed; $passed assertions passed, $((failures - before)) failed"
+    echo "$line"
+    summary+=("(b) $line")
 }
 
 check_live() {

@@ -19,8 +19,14 @@ local bit = bit32 or bit
 -------------------------------------------------------------------------------- tables
 local packet_types = {
     [0x01] = "DATA", [0x02] = "ACK", [0x03] = "PING", [0x04] = "CLOSE", [0x05] = "RESET",
-    [0x10] = "HELLO", [0x11] = "COOKIE", [0x12] = "WELCOME",
+    [0x10] = "HELLO", [0x11] = "COOKIE", [0x12] = "WELCOME", [0x13] = "FINISH",
+    [0x14] = "PATH_CHALLENGE", [0x15] = "PATH_RESPONSE",
 }
+-- Sealed sessions (wire format section 10): the types sealed once the keys exist, and the
+-- connections seen to handshake with Noise (an 80-byte HELLO, a 128-byte WELCOME or a FINISH).
+local sealed_types = { [0x01] = true, [0x02] = true, [0x03] = true, [0x04] = true, [0x14] = true, [0x15] = true }
+local sealed_connections = {}
+local TAG_SIZE = 16
 local close_reasons = {
     [0] = "normal", [1] = "idle timeout", [2] = "protocol error",
     [3] = "server shutting down", [4] = "refused",
@@ -82,7 +88,15 @@ local F = {
     ack_delay_us = ProtoField.uint32("dgram.ack_delay_us", "Ack Delay (us)", base.DEC),
     flags = ProtoField.uint8("dgram.flags", "Flags", base.HEX),
     flag_ack = ProtoField.bool("dgram.flags.ack", "A: acknowledgement fields valid", 8, nil, 0x01),
-    flag_unused = ProtoField.uint8("dgram.flags.unused", "Unused bits (must be 0)", base.HEX, nil, 0xFE),
+    flag_key_phase = ProtoField.bool("dgram.flags.key_phase", "K: key phase (sealed packets)", 8, nil, 0x02),
+    flag_unused = ProtoField.uint8("dgram.flags.unused", "Unused bits (must be 0)", base.HEX, nil, 0xFC),
+    sealed = ProtoField.bool("dgram.sealed", "Sealed (ChaCha20-Poly1305; body not readable without the keys)"),
+    ciphertext = ProtoField.bytes("dgram.sealed.ciphertext", "Sealed body"),
+    tag = ProtoField.bytes("dgram.sealed.tag", "Authentication tag"),
+    noise_message = ProtoField.bytes("dgram.noise.message", "Noise handshake message"),
+    noise_index = ProtoField.uint8("dgram.noise.index", "Noise XX message", base.DEC),
+    path_data = ProtoField.bytes("dgram.path.data", "Path challenge data"),
+    reset_token = ProtoField.bytes("dgram.reset.token", "Reset token"),
     reserved = ProtoField.uint8("dgram.reserved", "Reserved", base.HEX),
     checksum = ProtoField.uint32("dgram.checksum", "Checksum (CRC-32C)", base.HEX),
     checksum_calculated = ProtoField.uint32("dgram.checksum.calculated", "Calculated checksum", base.HEX),
@@ -111,7 +125,20 @@ dgram.fields = F
 
 local T = {
     length = ProtoField.uint32("dgramtcp.length", "Payload Length", base.DEC),
+    noise_message = ProtoField.bytes("dgramtcp.noise.message", "Noise handshake message"),
+    noise_index = ProtoField.uint8("dgramtcp.noise.index", "Noise XX message", base.DEC),
+    sealed = ProtoField.bytes("dgramtcp.sealed", "Sealed chat message (ciphertext and tag)"),
 }
+-- Sealed streams (chat-protocol section 5.1): the first frame is 0x00 and Noise message 1; the next
+-- two frames are messages 2 and 3; every later frame is sealed. Labels are fixed on the first pass.
+local tcp_sealed_streams = {}
+local tcp_frame_labels = {}
+local function stream_key(pinfo)
+    local a = tostring(pinfo.src) .. ":" .. tostring(pinfo.src_port)
+    local b = tostring(pinfo.dst) .. ":" .. tostring(pinfo.dst_port)
+    if a < b then return a .. "-" .. b end
+    return b .. "-" .. a
+end
 dgramtcp.fields = T
 
 local C = {
@@ -647,6 +674,7 @@ local function dissect_datagram(tvb, pinfo, root)
     delay:add(F.ack_delay_us, tvb:range(24, 2), tvb:range(24, 2):uint() * 8):set_generated()
     local flag_tree = tree:add(F.flags, tvb:range(26, 1))
     flag_tree:add(F.flag_ack, tvb:range(26, 1))
+    flag_tree:add(F.flag_key_phase, tvb:range(26, 1))
     flag_tree:add(F.flag_unused, tvb:range(26, 1))
     tree:add(F.reserved, tvb:range(27, 1))
     local is_good = add_checksum(tree, tvb)
@@ -673,7 +701,46 @@ local function dissect_datagram(tvb, pinfo, root)
     local is_numbered = type_code ~= 0x11 and type_code ~= 0x05
     if type_code ~= 0x01 and is_numbered then note = analyse(pinfo, direction, packet_number, nil) end
     local body_size = 0
-    if type_code == 0x01 then
+    local is_welcome_noise = type_code == 0x12 and (length == HEADER_SIZE + 96 or length == HEADER_SIZE + 112)
+    if (type_code == 0x10 and length == HEADER_SIZE + COOKIE_SIZE + 32) or is_welcome_noise or type_code == 0x13 then
+        sealed_connections[connection_id] = true
+    end
+    local is_sealed = sealed_types[type_code] and (sealed_connections[connection_id] or bit.band(flags, 2) == 2)
+    if is_sealed then
+        local item = tree:add(F.sealed, tvb:range(HEADER_SIZE > length and 0 or 26, 1), true)
+        item:set_generated()
+        if length >= HEADER_SIZE + TAG_SIZE then
+            if length > HEADER_SIZE + TAG_SIZE then tree:add(F.ciphertext, tvb:range(HEADER_SIZE, length - HEADER_SIZE - TAG_SIZE)) end
+            tree:add(F.tag, tvb:range(length - TAG_SIZE, TAG_SIZE))
+        end
+        info = info .. " [sealed, " .. (length - HEADER_SIZE) .. " bytes" .. (bit.band(flags, 2) == 2 and ", key phase 1" or "") .. "]"
+        body_size = length - HEADER_SIZE
+    elseif type_code == 0x10 and length == HEADER_SIZE + COOKIE_SIZE + 32 then
+        info = info .. dissect_cookie(tvb, tree, type_name)
+        local message = tree:add(F.noise_message, tvb:range(HEADER_SIZE + COOKIE_SIZE, 32))
+        message:add(F.noise_index, tvb:range(HEADER_SIZE + COOKIE_SIZE, 32), 1):set_generated()
+        info = info .. " noise message 1 (e)"
+        body_size = COOKIE_SIZE + 32
+    elseif is_welcome_noise then
+        local size = length - HEADER_SIZE
+        local message = tree:add(F.noise_message, tvb:range(HEADER_SIZE, size))
+        message:add(F.noise_index, tvb:range(HEADER_SIZE, size), 2):set_generated()
+        info = info .. " noise message 2 (e, ee, s, es)" .. (size == 112 and " with a reset token" or "")
+        body_size = size
+    elseif type_code == 0x05 and length == HEADER_SIZE + 16 then
+        tree:add(F.reset_token, tvb:range(HEADER_SIZE, 16))
+        info = info .. " with reset token"
+        body_size = 16
+    elseif type_code == 0x13 then
+        if length >= HEADER_SIZE + 64 then
+            local message = tree:add(F.noise_message, tvb:range(HEADER_SIZE, 64))
+            message:add(F.noise_index, tvb:range(HEADER_SIZE, 64), 3):set_generated()
+        else
+            tree:add_proto_expert_info(E.malformed, "FINISH shorter than 96 bytes")
+        end
+        info = info .. " noise message 3 (s, se)"
+        body_size = 64
+    elseif type_code == 0x01 then
         info = info .. dissect_data(tvb, pinfo, tree, root, direction, packet_number)
         note = frame_notes[pinfo.number] or {}
         body_size = length - HEADER_SIZE
@@ -744,7 +811,33 @@ local function dissect_frame(tvb, pinfo, root)
         tree:add_proto_expert_info(CE.malformed, "Empty frame payload")
         summary = "empty frame"
     else
-        summary = dissect_chat(tvb:range(4, length):tvb(), pinfo, root)
+        local key = stream_key(pinfo)
+        local label_key = tostring(pinfo.number) .. "/" .. tostring(tvb:offset())
+        local label = tcp_frame_labels[label_key]
+        if label == nil and not pinfo.visited then
+            if length == 33 and tvb:range(4, 1):uint() == 0 then
+                tcp_sealed_streams[key] = 1
+                label = 1
+            elseif tcp_sealed_streams[key] then
+                tcp_sealed_streams[key] = tcp_sealed_streams[key] + 1
+                label = tcp_sealed_streams[key] <= 3 and tcp_sealed_streams[key] or 0
+            else
+                label = -1
+            end
+            tcp_frame_labels[label_key] = label
+        end
+        if label == nil then label = -1 end
+        if label >= 1 then
+            local start = label == 1 and 5 or 4
+            local message = tree:add(T.noise_message, tvb:range(start, length - (start - 4)))
+            message:add(T.noise_index, tvb:range(start, length - (start - 4)), label):set_generated()
+            summary = "noise message " .. label
+        elseif label == 0 then
+            tree:add(T.sealed, tvb:range(4, length))
+            summary = "sealed chat message (" .. length .. " bytes)"
+        else
+            summary = dissect_chat(tvb:range(4, length):tvb(), pinfo, root)
+        end
     end
     tree:append_text(", " .. length .. " bytes")
     -- One Info line per segment listing every frame it completes. TCP fences the column after a
@@ -769,7 +862,8 @@ local function tcp_heuristic(tvb, pinfo, tree)
     if tvb:len() < 6 then return false end
     local length = tvb:range(0, 4):uint()
     if length < 12 or length > MAXIMUM_FRAME_PAYLOAD then return false end
-    if tvb:range(4, 1):uint() ~= 0x01 or tvb:range(5, 1):uint() ~= 1 then return false end
+    local is_sealed_start = length == 33 and tvb:range(4, 1):uint() == 0
+    if not is_sealed_start and (tvb:range(4, 1):uint() ~= 0x01 or tvb:range(5, 1):uint() ~= 1) then return false end
     pinfo.conversation = dgramtcp
     dgramtcp.dissector(tvb, pinfo, tree)
     return true

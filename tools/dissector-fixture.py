@@ -116,6 +116,15 @@ WIRE_VECTORS = [
     ("RESET", "da7a0105 1234abcd 00000000 00000000 0000000000000000 0000 00 00 c1d8b9a0"),
 ]
 
+# Specs/wire-format.md section 10.7: a sealed handshake (HELLO with Noise message 1, WELCOME with
+# message 2, FINISH) and a sealed DATA, connection id 0x1234ABCD.
+SEALED_VECTORS = [
+    ("HELLO+1", "da 7a 01 10 12 34 ab cd 00 00 00 11 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 c5 15 b4 2c c0 c1 c2 c3 c4 c5 c6 c7 c8 c9 ca cb cc cd ce cf 35 80 72 d6 36 58 80 d1 ae ea 32 9a df 91 21 38 38 51 ed 21 a2 8e 3b 75 e9 65 d0 d2 cd 16 62 54"),
+    ("WELCOME+2", "da 7a 01 12 12 34 ab cd 00 00 00 20 00 00 00 11 00 00 00 00 00 00 00 00 00 00 01 00 b7 24 0c 9f 67 5d d5 74 ed 77 89 31 0b 3d 2e 76 81 f3 79 0b 46 6c 77 3b 15 21 fe cf 36 57 79 58 37 1e a5 2f 7e 18 66 de 56 d6 c9 b8 05 d5 89 b5 e6 5b d1 48 58 f2 1f ba 6e 57 6c e6 49 93 fb f5 5e b0 04 57 75 76 bd 66 0a 68 95 6a 3b 6c b3 3a 38 4f 9e 41 0e 92 52 e2 94 36 fe 15 d1 7f 01 74 2b 05 e1 f3"),
+    ("FINISH", "da 7a 01 13 12 34 ab cd 00 00 00 12 00 00 00 20 00 00 00 00 00 00 00 00 00 00 01 00 50 1f 9f 5f 1d c0 0d f0 62 a5 12 49 32 1a 8f 83 49 c3 12 56 7d c0 0e d8 37 b5 fc 3f a4 c7 21 62 d3 9a 49 73 23 e4 9d d3 f6 de 7a 9e df e8 c8 9c 63 56 c9 47 3d 5e 34 d9 8e 89 60 d0 f5 4e 3c c8 2f e9 be 29"),
+    ("sealed-DATA", "da 7a 01 01 12 34 ab cd 00 00 00 13 00 00 00 20 00 00 00 00 00 00 00 00 00 00 01 00 3d 5e df 60 36 8c e4 38 3b 65 f7 47 ab 6a 04 a5 51 6b 3f ed 67 7a 5e 08 6c bc f0 ad f8 c1 7f fb 4f 18 a6 3b 5d e2 b7 02 37 81 30 aa 02 a5 10 5b 45"),
+]
+
 
 def frame(payload):
     return struct.pack(">I", len(payload)) + payload
@@ -235,6 +244,8 @@ def frames():
     # Identities (issue 10): WHOIS and a sealed private message, then the relay's answers.
     out += [tcp.segment(True, frame(CHAT["WHOIS"]) + frame(CHAT["SEALED_PRIVATE"]))]          # 58
     out += [tcp.segment(False, frame(CHAT["WHOIS_REPLY"]) + frame(CHAT["SEALED_PRIVATE_MESSAGE"]))]  # 59
+    for _, text in SEALED_VECTORS:                                                            # 60-63
+        out.append(udp(40001, RELAY, bytes.fromhex(text.replace(" ", ""))))
     return out
 
 
@@ -261,7 +272,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
           "dgchat.asked", "dgchat.key_length", "dgchat.identity_key", "dgchat.sealed_length",
-          "_ws.expert.message", "_ws.malformed",
+          "_ws.expert.message", "_ws.malformed", "dgram.sealed", "dgram.noise.index", "dgram.flags.key_phase",
           "_ws.col.Info"]
 
 
@@ -308,7 +319,7 @@ def check_vectors_match_specs(k):
     for name, section, mine in [
         ("chat-protocol.md", "## 7. Test vectors", set(CHAT.values())),
         ("wire-format.md", "## 9. Test vectors",
-         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS}),
+         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS + SEALED_VECTORS}),
     ]:
         vectors = spec_vectors(name, section)
         if vectors is None:
@@ -454,6 +465,16 @@ def check(path):
     k.expect(59, "dgchat.from", "alice")
     k.expect(59, "dgchat.sealed_length", 119)
     k.expect_contains(59, "_ws.col.Info", "SEALED_PRIVATE_MESSAGE from alice #1: 119 sealed bytes")
+    # The sealed vectors (wire format 10.7): the Noise messages, FINISH, and a sealed DATA whose body
+    # the dissector shows as ciphertext (no chat fields).
+    for offset in range(len(SEALED_VECTORS)):
+        k.expect(60 + offset, "dgram.checksum.status", 1)
+    k.expect(60, "dgram.noise.index", 1)
+    k.expect(61, "dgram.noise.index", 2)
+    k.expect(62, "dgram.type", "0x13")
+    k.expect(62, "dgram.noise.index", 3)
+    k.expect(63, "dgram.sealed", 1)
+    k.expect(63, "dgram.packet_number", 19)
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.

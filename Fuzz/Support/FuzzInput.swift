@@ -118,7 +118,18 @@ enum PacketForge {
         case 5: return Packet(header: header, body: .ping).emit()
         case 6: return Packet(header: header, body: .close(code: CloseCode(rawValue: input.byte()))).emit()
         case 7: return Packet(header: header, body: input.bool() ? .reset : .welcome).emit()
-        case 8: return Packet(header: header, body: input.bool() ? .hello(cookie: input.take(16).padded16) : .cookie(input.take(16).padded16)).emit()
+        case 8:
+            switch input.byte() % 8 {
+            case 0: return Packet(header: header, body: .hello(cookie: input.take(16).padded16)).emit()
+            case 1: return Packet(header: header, body: .cookie(input.take(16).padded16)).emit()
+            case 2: return Packet(header: header, body: .helloNoise(cookie: input.take(16).padded16,
+                                                                  message: input.take(32).padded(to: 32))).emit()
+            case 3: return Packet(header: header, body: .welcomeNoise(message: input.take(96).padded(to: 96))).emit()
+            case 4: return Packet(header: header, body: .pathChallenge(input.take(8).padded(to: 8))).emit()
+            case 5: return Packet(header: header, body: .pathResponse(input.take(8).padded(to: 8))).emit()
+            case 6: return Packet(header: header, body: .resetToken(input.take(16).padded(to: 16))).emit()
+            default: return Packet(header: header, body: .finish(message: input.take(64).padded(to: 64))).emit()
+            }
         default:
             var raw = Packet(header: header, body: .ping).emit()
             raw += input.blob()
@@ -132,4 +143,5 @@ enum PacketForge {
 
 extension Array where Element == UInt8 {
     fileprivate var padded16: [UInt8] { Array((self + [UInt8](repeating: 0, count: 16)).prefix(16)) }
+    fileprivate func padded(to count: Int) -> [UInt8] { Array((self + [UInt8](repeating: 0, count: count)).prefix(count)) }
 }

@@ -29,7 +29,7 @@ final class RelayProcess {
         // Every benchmark client comes from 127.0.0.1 and sends as fast as it can: lift the
         // per-address limits and the rate limit, which are there for real users on many hosts,
         // unless the benchmark is about them (`bench attack`).
-        var arguments = ["--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers), "--log-level", "warning"]
+        var arguments = ["--allow-plaintext", "--port", "0", "--bind", "127.0.0.1", "--max-peers", String(maximumPeers), "--log-level", "warning"]
         if !isLimited {
             arguments += ["--max-per-address", String(maximumPeers), "--max-handshakes-per-address", String(maximumPeers),
                           "--rate", "off"]

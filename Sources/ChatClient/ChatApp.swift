@@ -130,7 +130,10 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         switch change {
         case let .joined(name, isReconnection, resent):
             lock.withLock { hasJoined = true }
-            logger.info("joined as \(name)")
+            logger.info("joined as \(name)" + (options.isPlaintext ? " (plaintext session)" : ""))
+            if options.isPlaintext, !isReconnection {
+                status("PLAINTEXT session as \(name): nothing is encrypted (--plaintext); anyone on the path can read it")
+            }
             if isReconnection {
                 status("Reconnected to \(options.relayHost):\(options.relayPort) as \(name)"
                     + (resent > 0 ? "; sending \(resent) recent message\(resent == 1 ? "" : "s") again (the others show only what they missed)" : ""))
@@ -171,6 +174,14 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             } else {
                 console.printDiagnostic("Error: another run took the session of '\(name)' "
                     + "(it presented this session's secret); not reconnecting")
+                finish(status: 1)
+            }
+        case .handshakeFailed(let reason):
+            logger.info("encrypted handshake failed: \(reason); not reconnecting")
+            if isInteractive {
+                status("Encrypted handshake failed: \(reason). Not reconnecting. /quit to leave")
+            } else {
+                console.printDiagnostic("Error: encrypted handshake failed: \(reason); not reconnecting")
                 finish(status: 1)
             }
         }

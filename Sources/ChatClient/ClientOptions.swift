@@ -17,6 +17,7 @@ let chatSpecification = CommandSpecification(
         .option("delay", valueName: "MS", default: "0", help: "Simulated one-way delay in milliseconds (udp only)."),
         .option("seed", valueName: "N", help: "Seed of the simulated loss (random when absent; printed)."),
         .flag("trace", help: "Print every packet's fate from the start (/trace toggles it)."),
+        .flag("plaintext", help: "Speak the unencrypted protocol (the relay must run with --allow-plaintext). For the course only."),
         .option("log-level", valueName: "LEVEL", default: "warning", help: "One of debug, info, warning, error."),
         .option("log", valueName: "DIR",
                 help: "Append every room and conversation to DIR/<target>.log as it happens (dated lines)."),
@@ -77,6 +78,8 @@ struct ClientOptions {
     var identityFile: String? = nil
     /// `--accept-new-relay-key`.
     var acceptsNewRelayKey = false
+    /// `--plaintext`: an unencrypted UDP session.
+    var isPlaintext = false
 }
 
 /// Parses the client's arguments (without the program name).
@@ -109,7 +112,8 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
             seed: try parsed.unsignedInteger("seed"), isTracing: parsed.isSet("trace"),
             logLevel: LogLevel(name: try parsed.choice("log-level", from: LogLevel.names)!)!,
             drainTimeout: .milliseconds(Int64(drain * 1000)), logDirectory: parsed.string("log"),
-            identityFile: parsed.string("identity"), acceptsNewRelayKey: parsed.isSet("accept-new-relay-key"))
+            identityFile: parsed.string("identity"), acceptsNewRelayKey: parsed.isSet("accept-new-relay-key"),
+            isPlaintext: parsed.isSet("plaintext"))
     }
 }
 

@@ -21,6 +21,7 @@ var configuration = ChatSessionConfiguration(name: options.name, relay: relay,
                                              transport: options.mode == .udp ? .udp : .tcp)
 configuration.rooms = [options.room]
 configuration.isTracing = options.isTracing
+configuration.isPlaintext = options.isPlaintext
 configuration.linkSeed = options.seed ?? SystemRandom.seed()
 if options.lossPercent > 0 || options.delay > .zero {
     var conditions = LinkConditions()
@@ -37,7 +38,19 @@ do {
     let contacts = (try? PinFile(path: IdentityPaths.knownContacts, kind: .contacts))?.keys ?? KnownKeys(kind: .contacts)
     configuration.client.identity = ClientIdentity(keyPair: identity.keyPair, crypto: LocalIdentity.crypto, contacts: contacts,
                                                    pinDate: SecretFiles.today())
-    configuration.relayPinCheck = PinFile.relayPinCheck(path: IdentityPaths.knownRelays, acceptNew: options.acceptsNewRelayKey)
+    configuration.staticKeyPair = identity.keyPair
+    let relayPins = PinFile.relayPinCheck(path: IdentityPaths.knownRelays, acceptNew: options.acceptsNewRelayKey)
+    configuration.pinCheck = { address, key in
+        let decision = relayPins(address, key)
+        if let refusal = PinFile.relayKeyChangedMessage(address: address, decision: decision, path: IdentityPaths.knownRelays) {
+            return .reject(refusal)
+        }
+        return .accept
+    }
+    if options.isPlaintext {
+        // No handshake, so the relay knows no key for this session: private messages go plain.
+        configuration.client.identity = nil
+    }
     if created {
         writeOut("Created your identity key \(identity.fingerprint) in \(identityPath)\n", to: .standardError)
     }

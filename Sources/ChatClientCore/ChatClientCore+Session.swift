@@ -31,6 +31,8 @@ extension ChatClientCore {
             retryBacklog(at: now)
         case .closed(.local):
             break
+        case .closed(.handshakeFailed(let why)):
+            shutDown(at: now, reporting: .handshakeFailed(reason: why))
         case .closed(let reason):
             linkLost(Self.describe(reason), at: now)
         case .trace(let fate):
@@ -43,13 +45,14 @@ extension ChatClientCore {
         switch reason {
         case .local: "closed"
         case .peer(code: .shuttingDown): "the relay is shutting down"
-        case .peer(code: .refused): "the relay refused the connection (full)"
+        case .peer(code: .refused): "the relay refused the connection (full, or it does not accept plaintext sessions)"
         case .peer(code: .protocolError): "the relay reported a protocol error (code 2)"
         case .peer(let code): "the relay closed the connection (code \(code.rawValue))"
         case .reset: "the relay does not know this connection (it restarted?)"
         case .idleTimeout: "nothing heard from the relay (idle timeout)"
         case .probeTimeout: "the relay stopped answering (probe timeout)"
         case .protocolViolation: "the relay broke the protocol (undeliverable data; CLOSE code 2 sent)"
+        case .handshakeFailed(let why): "the encrypted handshake failed: \(why)"
         }
     }
 
@@ -94,11 +97,14 @@ extension ChatClientCore {
             }
             self.connection = connection
         case .tcp:
-            guard isStreamOpen else {
+            guard isStreamOpen, isStreamReady else {
                 if !request.isPerConnection { ledger.held.append(request) }
                 return
             }
-            let frame = Framing.frame(request.encoded())
+            guard let frame = streamFrame(for: request.encoded()) else {
+                show(.warning("not sent: the message is too long for a sealed frame"))
+                return
+            }
             guard streamPendingBytes == 0 || streamPendingBytes + frame.count <= configuration.streamOutputLimit else {
                 backlog.append(request)
                 return

@@ -46,6 +46,8 @@ public struct ChatClientCore: Sendable {
     var decoder = FrameDecoder()
     var lastRead: Timestamp?
     var streamPendingBytes = 0
+    /// The stream's handshake and keys (ChatClientCore+StreamSealing.swift).
+    var streamSeal = ClientStreamSeal.none
 
     // Heartbeats
     var lastHeartbeat: Timestamp?
@@ -181,7 +183,7 @@ public struct ChatClientCore: Sendable {
         streamPendingBytes = 0
         lastRead = now
         lastHeartbeat = now
-        transmit(ledger.hello(configuration), at: now)
+        startStreamSession(at: now)
         finish(at: now)
     }
 
@@ -193,7 +195,7 @@ public struct ChatClientCore: Sendable {
         decoder.append(bytes)
         do throws(FrameError) {
             while let frame = try decoder.nextFrame() {
-                handleRelayBytes(frame, at: now)
+                if let message = openStreamFrame(frame, at: now) { handleRelayBytes(message, at: now) }
                 guard isStreamOpen else { break }
             }
         } catch {

@@ -35,6 +35,10 @@ public enum ConnectionChange: Sendable, Hashable {
     /// took the session named `name`. The session has closed and does not reconnect on its own
     /// (Specs/chat-protocol.md, section 4.3, "Resuming a session").
     case sessionTaken(name: String)
+    /// The encrypted handshake failed: the relay's key was rejected by the pin check (`reason` says
+    /// what the check said), or the relay does not speak the sealed protocol. The session has closed
+    /// and does not reconnect on its own (reconnecting would meet the same key).
+    case handshakeFailed(reason: String)
 }
 
 /// Why `say` or `sendPrivate` refused a message. Nothing was queued.
@@ -89,6 +93,8 @@ public struct ChatSessionStatistics: Sendable {
     public var streamBytesSent = 0
     /// TCP only: bytes received.
     public var streamBytesReceived = 0
+    /// TCP: frames from the relay that did not open (each closed the stream).
+    public var streamFramesUnopened = 0
     /// TCP only: the latest heartbeat RTT.
     public var heartbeatRoundTripTime: Duration?
     /// Sealed private messages dropped: could not be opened (forged, corrupted), or sealed with a key

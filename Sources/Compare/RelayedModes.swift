@@ -34,7 +34,7 @@ enum RelayedModes {
         let seen = run.inbox.snapshot
         let measured = seen.latencies.filter { $0.key >= warmUpCount }.map(\.value)
         let traffic = before.flatMap { earlier in NetworkCounters.read()?.since(earlier) }
-        let retransmissions = mode == .udp
+        let retransmissions = mode.isDatagram
             ? run.datagramRetransmissions - retransmissionsBefore
             : traffic?.tcpSegmentsRetransmitted
         return ChatFigures(sent: count, delivered: measured.count, latency: LatencySummary(milliseconds: measured),

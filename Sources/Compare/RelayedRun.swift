@@ -1,6 +1,7 @@
 import Chat
 import ChatClientCore
 import Datagram
+import Relay
 import Foundation
 import LinkSimulator
 import DatagramRuntime
@@ -24,7 +25,9 @@ final class RelayedRun {
     /// `simulatedLoss` (0...1) is applied in both directions of both udp-mode sessions.
     init(mode: Mode, simulatedLoss: Double, seed: UInt64) throws {
         let quiet = Logger(label: "relay", level: .error) { _ in }
-        relay = try RelayHost(bindingTo: .loopbackIPv4(port: 0), logger: quiet)
+        var relayConfiguration = RelayConfiguration()
+        relayConfiguration.allowsPlaintext = mode.isPlaintext
+        relay = try RelayHost(bindingTo: .loopbackIPv4(port: 0), configuration: relayConfiguration, logger: quiet)
         relay.start()
         sender = ChatSession(configuration: Self.configuration("sender", mode: mode, relay: relay.localAddress,
                                                                loss: simulatedLoss, seed: seed))
@@ -36,7 +39,8 @@ final class RelayedRun {
 
     private static func configuration(_ name: String, mode: Mode, relay: SocketAddress, loss: Double,
                                       seed: UInt64) -> ChatSessionConfiguration {
-        var configuration = ChatSessionConfiguration(name: name, relay: relay, transport: mode == .tcp ? .tcp : .udp)
+        var configuration = ChatSessionConfiguration(name: name, relay: relay, transport: mode.isTCP ? .tcp : .udp)
+        configuration.isPlaintext = mode.isPlaintext
         configuration.software = "compare"
         if loss > 0 {
             var conditions = LinkConditions()

@@ -38,6 +38,10 @@ enum Mode: String, Codable, CaseIterable {
     case udpPointToPoint = "udp-p2p"
     /// The same chat protocol over TCP through the relay.
     case tcp
+    /// udp without encryption (`chat --plaintext`, `relay --allow-plaintext`): what sealing costs.
+    case udpPlaintext = "udp-plain"
+    /// tcp without encryption: what sealing costs on TCP.
+    case tcpPlaintext = "tcp-plain"
     /// Plain UDP echo on loopback, no relay: the socket floor for udp.
     case udpEcho = "udp-echo"
     /// Plain TCP echo on loopback, no relay: the socket floor for tcp.
@@ -45,7 +49,11 @@ enum Mode: String, Codable, CaseIterable {
 
     var isBaseline: Bool { self == .udpEcho || self == .tcpEcho }
     /// Datagram carries it (simulated loss reaches these modes only).
-    var isDatagram: Bool { self == .udp || self == .udpPointToPoint }
+    var isDatagram: Bool { self == .udp || self == .udpPointToPoint || self == .udpPlaintext }
+    /// The chat protocol over TCP through the relay, sealed or not.
+    var isTCP: Bool { self == .tcp || self == .tcpPlaintext }
+    /// Runs without encryption (the `udp` and `tcp` rows, like every real session, are sealed).
+    var isPlaintext: Bool { self == .udpPlaintext || self == .tcpPlaintext }
 }
 
 /// Chat-latency figures for one mode at one loss level.

@@ -16,6 +16,7 @@ struct SVGChart {
 
     static let colors: [Mode: String] = [
         .udp: "#1f77b4", .udpPointToPoint: "#17becf", .tcp: "#d62728", .udpEcho: "#7aa6c2", .tcpEcho: "#d59a8f",
+        .udpPlaintext: "#9467bd", .tcpPlaintext: "#ff7f0e",
     ]
 
     /// The SVG document.

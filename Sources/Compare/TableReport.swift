@@ -23,10 +23,11 @@ struct TableReport {
     private func header() -> [String] {
         let loss = report.lossKind == .kernel
             ? "kernel (nftables drop on loopback input, private network namespace; all modes)"
-            : "simulated in-process, seed \(report.seed) (udp and udp-p2p only; * = loss not applied)"
+            : "simulated in-process, seed \(report.seed) (udp, udp-plain and udp-p2p only; * = loss not applied)"
         return [
             "Compare: udp = Datagram over UDP via relay, tcp = same chat protocol over TCP via relay; loopback",
             "         udp-p2p = Datagram between two endpoints, no relay, no chat protocol (the layer alone)",
+            "         udp and tcp are encrypted (Noise, as every session); udp-plain and tcp-plain the same without: the cost of encryption",
             "Loss: \(loss)",
             "Chat: \(report.messages) messages of \(report.size) B at \(report.rate)/s, one-way latency;"
                 + " echo rows: round trip, no relay.  Bulk: \(formatBytes(report.bulkBytes)) per run.",

@@ -4,6 +4,10 @@ extension Connection {
     public mutating func handleDatagram(_ datagram: [UInt8], at now: Timestamp) {
         advanceClock(to: now)
         guard !isClosed else { return }
+        if seal != nil {
+            handleSealedSessionDatagram(datagram)
+            return
+        }
         let packet: Packet
         do {
             packet = try Packet.parse(datagram)
@@ -16,7 +20,185 @@ extension Connection {
             emit(.corruptDropped(bytes: datagram.count, reason: "connection id \(packet.header.connectionID)"))
             return
         }
+        guard packet.type != .finish, packet.type != .pathChallenge, packet.type != .pathResponse else {
+            counters.malformedDropped += 1
+            emit(.corruptDropped(bytes: datagram.count, reason: "\(packet.type) in a plaintext session"))
+            return
+        }
         handle(packet, bytes: datagram.count)
+    }
+
+    /// A sealed session's receive path (wire format, section 9): the envelope (checksum first), the
+    /// window, then the body opened before anything in the packet has any effect.
+    private mutating func handleSealedSessionDatagram(_ datagram: [UInt8]) {
+        let type: PacketType
+        do {
+            type = try Packet.checkEnvelope(datagram)
+        } catch {
+            countUnreadable(datagram, error)
+            return
+        }
+        let view = PacketView(bytes: datagram)
+        guard view.connectionID == id.rawValue else {
+            counters.malformedDropped += 1
+            emit(.corruptDropped(bytes: datagram.count, reason: "connection id \(view.connectionID)"))
+            return
+        }
+        let hadKeys = seal?.hasKeys ?? false
+        var plaintext = datagram
+        var isOpened = false
+        if Self.isSealedType(type) {
+            if hadKeys {
+                if case .outsideWindow = receivedPackets.status(of: view.packetNumber) {
+                    counters.outOfWindowDropped += 1
+                    emit(.corruptDropped(bytes: datagram.count, reason: "packet number \(view.packetNumber) outside the window"))
+                    return
+                }
+                guard let opened = openDatagram(datagram) else {
+                    dropUnopened(datagram.count, "\(type) did not open")
+                    return
+                }
+                plaintext = opened
+                isOpened = true
+            } else if !(role == .client && state == .connecting && type == .close) {
+                // Before the keys exist only the server's refusal (a plaintext CLOSE to a client
+                // still connecting) is believed; anything else cannot be opened yet.
+                dropUnopened(datagram.count, "\(type) before the handshake completed")
+                return
+            }
+        }
+        var packet: Packet
+        do {
+            packet = try Packet.parse(plaintext, isOpened: isOpened)
+        } catch {
+            countUnreadable(datagram, error)
+            return
+        }
+        if !isOpened {
+            guard advanceHandshake(with: packet, bytes: datagram.count) else { return }
+            // The acknowledgement fields of unsealed packets are not authenticated: used during the
+            // handshake only (its RTT sample), ignored once the keys exist.
+            if hadKeys { packet.header.acknowledgement = nil }
+        }
+        handle(packet, bytes: datagram.count)
+    }
+
+    private mutating func dropUnopened(_ bytes: Int, _ reason: String) {
+        counters.unopenedDropped += 1
+        emit(.corruptDropped(bytes: bytes, reason: reason))
+    }
+
+    private mutating func failHandshakeMessage(_ bytes: Int, _ reason: String) {
+        counters.handshakeFailures += 1
+        emit(.corruptDropped(bytes: bytes, reason: reason))
+    }
+
+    /// The handshake packets of a sealed session: reads the Noise message a HELLO, WELCOME or FINISH
+    /// carries. Returns whether the packet goes on to the ordinary receive path.
+    private mutating func advanceHandshake(with packet: Packet, bytes: Int) -> Bool {
+        guard var seal else { return true }
+        defer { self.seal = seal }
+        switch packet.body {
+        case .cookie, .close:
+            return true
+        case .reset:
+            // A client that knows a reset token honours only a RESET carrying it (section 10.4).
+            guard role == .client, seal.resetToken != nil else { return true }
+            failHandshakeMessage(bytes, "RESET without the reset token")
+            return false
+        case .resetToken(let token):
+            guard role == .client else { return false }
+            guard let known = seal.resetToken else { return true }
+            guard constantTimeEqual(known, token) else {
+                failHandshakeMessage(bytes, "RESET with a wrong reset token")
+                return false
+            }
+            return true
+        case let .helloNoise(_, message) where role == .server:
+            if seal.hasKeys { return false }
+            if let known = seal.message1 {
+                guard known == message else {
+                    failHandshakeMessage(bytes, "HELLO with another Noise message 1")
+                    return false
+                }
+                return true
+            }
+            guard var handshake = seal.handshake, (try? handshake.readMessage(message)) != nil,
+                  let second = try? handshake.writeMessage(seal.resetToken ?? []) else {
+                failHandshakeMessage(bytes, "HELLO with an unreadable Noise message 1")
+                return false
+            }
+            seal.handshake = handshake
+            seal.message1 = message
+            seal.welcomeBody = second
+            return true
+        case let .welcomeNoise(message) where role == .client:
+            guard state == .connecting, !seal.hasKeys else {
+                // A repeated WELCOME: the server has not read FINISH yet (or it is a forgery): send
+                // FINISH again while no sealed packet has shown that the server has it.
+                if !seal.isFinishConfirmed, seal.finishBody != nil { seal.isFinishPending = true }
+                countReceived(bytes)
+                counters.duplicatesDropped += 1
+                return false
+            }
+            guard var handshake = seal.handshake, let payload = try? handshake.readMessage(message),
+                  let relayKey = handshake.remoteStaticKey else {
+                failHandshakeMessage(bytes, "WELCOME with an unreadable Noise message 2")
+                return false
+            }
+            if payload.count == NoiseMessageLength.resetToken { seal.resetToken = payload }
+            if case let .reject(reason) = seal.sealing.checkPeerKey?(relayKey) ?? .accept {
+                self.seal = seal
+                finish(.handshakeFailed(reason), closeCode: nil)
+                seal = self.seal!
+                return false
+            }
+            guard let third = try? handshake.writeMessage() else {
+                failHandshakeMessage(bytes, "cannot write Noise message 3")
+                return false
+            }
+            seal.handshake = handshake
+            do {
+                try seal.split()
+            } catch {
+                failHandshakeMessage(bytes, "cannot split the handshake: \(error)")
+                return false
+            }
+            seal.finishBody = third
+            seal.isFinishPending = true
+            return true
+        case let .finish(message) where role == .server:
+            if seal.hasKeys { return true }
+            guard seal.welcomeBody != nil, var handshake = seal.handshake,
+                  (try? handshake.readMessage(message)) != nil else {
+                failHandshakeMessage(bytes, "FINISH with an unreadable Noise message 3")
+                return false
+            }
+            seal.handshake = handshake
+            do {
+                try seal.split()
+            } catch {
+                failHandshakeMessage(bytes, "cannot split the handshake: \(error)")
+                return false
+            }
+            return true
+        case .welcome where role == .client && state == .connecting:
+            self.seal = seal
+            finish(.handshakeFailed("the relay answered without encryption (it accepts plaintext sessions only); "
+                                    + "connect with --plaintext to use it"), closeCode: nil)
+            seal = self.seal!
+            return false
+        default:
+            failHandshakeMessage(bytes, "\(packet.type) not expected in a sealed session")
+            return false
+        }
+    }
+
+    private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
     }
 
     private mutating func countUnreadable(_ datagram: [UInt8], _ error: WireError) {
@@ -50,7 +232,7 @@ extension Connection {
 
     private mutating func handleInWindow(_ packet: Packet) {
         switch packet.body {
-        case .reset:
+        case .reset, .resetToken:
             finish(.reset, closeCode: nil)
             return
         case .cookie(let newCookie):
@@ -66,6 +248,9 @@ extension Connection {
         case .duplicate, .tooOld:
             counters.duplicatesDropped += 1
             emit(.duplicateDropped(packetNumber: packetNumber))
+            // A sealed session never acknowledges a replay (wire format, section 9.2); it is not a
+            // sign of life either.
+            guard seal == nil else { return }
             lastReceiveTime = now
             if packet.type.isAckEliciting { isAckImmediate = true }
             return
@@ -85,7 +270,8 @@ extension Connection {
             guard admit(fragment, payloadCount: packet.payloadCount) else { return }
         }
         recordReceived(packet)
-        if state == .connecting, role == .client, packet.type != .close {
+        seal?.noteReceived(packetNumber)
+        if state == .connecting, role == .client, packet.type != .close, seal?.hasKeys ?? true {
             state = .established
             keepaliveReference = now
             events.append(.connected)
@@ -154,6 +340,8 @@ extension Connection {
         lastReceiveTime = now
         guard packet.type.isAckEliciting else { return }
         ackElicitingSinceAcknowledgement += 1
+        // A sealed server before FINISH can send nothing but WELCOME, which carries the acknowledgement.
+        if let seal, !seal.hasKeys, role == .server { return }
         let isInOrder = previousLargest.map { packetNumber == $0 &+ 1 } ?? true
         if !isInOrder || ackElicitingSinceAcknowledgement >= 2 {
             isAckImmediate = true
@@ -168,9 +356,14 @@ extension Connection {
             deliver(fragment, payload)
         case .close(let code):
             finish(.peer(code: code), closeCode: nil)
-        case .hello:
+        case .hello, .helloNoise:
             if role == .server { isWelcomePending = true }
-        case .ack, .ping, .welcome, .reset, .cookie:
+        case .pathChallenge(let data):
+            // Echoed from wherever this end now sends from (wire format, section 10.8).
+            if pendingPathResponses.count < 4 { pendingPathResponses.append(data) }
+        case .pathResponse(let data):
+            if receivedPathResponses.count < 4 { receivedPathResponses.append(data) }
+        case .ack, .ping, .welcome, .reset, .cookie, .welcomeNoise, .finish, .resetToken:
             break
         }
     }

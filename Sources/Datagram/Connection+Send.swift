@@ -33,11 +33,27 @@ extension Connection {
         if role == .client, state == .connecting {
             guard isHelloPending else { return nil }
             isHelloPending = false
-            return (.hello(cookie: cookie), nil)
+            return helloBody().map { ($0, nil) }
+        }
+        if var seal, seal.isFinishPending, let body = seal.finishBody {
+            seal.isFinishPending = false
+            self.seal = seal
+            return (.finish(message: body), nil)
         }
         if isWelcomePending {
             isWelcomePending = false
-            return (.welcome, nil)
+            if let body = welcomeBody { return (body, nil) }
+        }
+        // A sealed server sends nothing but WELCOME (and a refusal's CLOSE) before it has read FINISH.
+        if !pendingPathResponses.isEmpty, seal?.sending != nil {
+            return (.pathResponse(pendingPathResponses.removeFirst()), nil)
+        }
+        if let seal, !seal.hasKeys {
+            if probesToSend > 0, let body = welcomeBody {
+                probesToSend -= 1
+                return (body, nil)
+            }
+            return nil
         }
         if probesToSend > 0 {
             probesToSend -= 1
@@ -49,6 +65,28 @@ extension Connection {
         return nil
     }
 
+    /// The HELLO to send: in a sealed session, the one carrying the cookie also carries Noise message 1
+    /// (written once, repeated unchanged).
+    private mutating func helloBody() -> PacketBody? {
+        guard var seal, cookie.contains(where: { $0 != 0 }) else { return .hello(cookie: cookie) }
+        if seal.message1 == nil {
+            guard var handshake = seal.handshake, let first = try? handshake.writeMessage() else {
+                finish(.handshakeFailed("cannot write Noise message 1"), closeCode: nil)
+                return nil
+            }
+            seal.handshake = handshake
+            seal.message1 = first
+            self.seal = seal
+        }
+        return .helloNoise(cookie: cookie, message: seal.message1 ?? [])
+    }
+
+    /// The WELCOME to send: with Noise message 2 in a sealed session (nil until message 1 was read).
+    private var welcomeBody: PacketBody? {
+        guard let seal else { return .welcome }
+        return seal.welcomeBody.map { .welcomeNoise(message: $0) }
+    }
+
     private var isAckDue: Bool {
         if isAckImmediate { return true }
         if let ackDeadline, now >= ackDeadline { return true }
@@ -58,8 +96,12 @@ extension Connection {
     /// A probe: the oldest unacknowledged fragment in a new packet, else a new one, else a PING
     /// (RFC 9002 section 6.2.4). A server whose WELCOME was never acknowledged repeats it.
     private mutating func probe() -> PlannedPacket {
-        if role == .server, !hasPeerAcknowledged, sendQueue.oldestUnacknowledgedSent() == nil {
-            return (.welcome, nil)
+        if role == .server, !hasPeerAcknowledged, sendQueue.oldestUnacknowledgedSent() == nil,
+           let body = welcomeBody {
+            return (body, nil)
+        }
+        if let seal, !seal.isFinishConfirmed, let body = seal.finishBody {
+            return (.finish(message: body), nil)
         }
         if let fragment = sendQueue.oldestUnacknowledgedSent() {
             // The same fragment again, in a new packet: a retransmission, though nothing was declared lost.
@@ -91,6 +133,11 @@ extension Connection {
     /// buffer (both ends use the same configuration), so a conforming receiver never has to drop.
     var reorderWindow: Int { Swift.max(1, configuration.reorderBufferLimit) }
 
+    /// Numbers, encodes, seals and records one packet that carries no fragment.
+    mutating func transmitPacket(_ body: PacketBody, into datagram: inout [UInt8]) {
+        transmit(body, fragment: nil, into: &datagram)
+    }
+
     /// Numbers, encodes and records one packet; every packet carries the acknowledgement fields.
     private mutating func transmit(_ body: PacketBody, fragment: SendQueue.Outgoing?, into datagram: inout [UInt8]) {
         let packetNumber = nextPacketNumber
@@ -99,6 +146,7 @@ extension Connection {
                                   acknowledgement: receivedPackets.acknowledgement(at: now))
         Packet(header: header, body: body).emit(into: &datagram)
         let type = body.type
+        if seal?.sending != nil, Self.isSealedType(type) { sealDatagram(&datagram, packetNumber: packetNumber) }
         if header.acknowledgement != nil { acknowledgementSent() }
         let packet = SentPacket(packetNumber: packetNumber, sentTime: now, size: datagram.count, type: type,
                                 fragment: fragment?.reference,

@@ -75,6 +75,12 @@ public struct Connection: Sendable {
     var pendingCloseCode: CloseCode?
     var keepaliveReference: Timestamp
     var events = Deque<Event>()
+    /// The Noise handshake and the keys of a sealed session; nil in plaintext (`Configuration.sealing`).
+    var seal: SealState?
+    /// PATH_CHALLENGE data to echo in PATH_RESPONSE packets (at most 4 waiting).
+    var pendingPathResponses: [[UInt8]] = []
+    /// PATH_RESPONSE data received, for the server's driver (`takePathResponses`).
+    var receivedPathResponses: [[UInt8]] = []
 
     /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
     /// a server is created established, emits `.connected`, and answers with WELCOME.
@@ -89,8 +95,11 @@ public struct Connection: Sendable {
         self.role = role
         self.configuration = configuration
         self.now = now
-        self.firstPacketNumber = firstPacketNumber
-        nextPacketNumber = firstPacketNumber
+        // Sealed: the first number's top bit is 0, so the 32-bit counter cannot wrap during the
+        // handshake and both ends agree on the extended packet numbers (the nonces).
+        let first = configuration.sealing == nil ? firstPacketNumber : firstPacketNumber & 0x7FFF_FFFF
+        self.firstPacketNumber = first
+        nextPacketNumber = first
         receiveBudget = Swift.max(0, configuration.receiveBufferBudget)
         rtt = RTTEstimator(initialRTT: configuration.initialRTT)
         congestion = makeCongestionController(configuration.congestionControl)
@@ -108,7 +117,52 @@ public struct Connection: Sendable {
             isWelcomePending = true
             events.append(.connected)
         }
+        if let sealing = configuration.sealing {
+            sendQueue.geometry = .sealed
+            do {
+                seal = try SealState(sealing: sealing, role: role, id: id)
+            } catch {
+                finish(.handshakeFailed("cannot start the Noise handshake: \(error)"), closeCode: nil)
+            }
+        }
     }
+
+    /// True when this connection seals its packets (`Configuration.sealing` was set).
+    public var isSealed: Bool { configuration.sealing != nil }
+
+    /// The peer's static public key, once the handshake has proved it (client: after WELCOME and the
+    /// key check; server: after FINISH). Nil in plaintext.
+    public var remoteStaticKey: [UInt8]? { seal?.remoteStaticKey }
+
+    /// Server, sealed: the 16-byte reset token to announce in message 2 (Specs/wire-format.md section
+    /// 10.4: `CookieJar.resetToken(for:)`, so a server that lost the connection can still prove a
+    /// RESET). Set it before the HELLO is handled; nil announces none.
+    public var resetToken: [UInt8]? {
+        get { seal?.resetToken }
+        set {
+            guard seal != nil, newValue.map({ $0.count == NoiseMessageLength.resetToken }) ?? true else { return }
+            seal?.resetToken = newValue
+        }
+    }
+
+    /// The data of every PATH_RESPONSE received since the last call (wire format, section 10.8).
+    public mutating func takePathResponses() -> [[UInt8]] {
+        defer { receivedPathResponses = [] }
+        return receivedPathResponses
+    }
+
+    /// A sealed PATH_CHALLENGE carrying `data` (8 bytes), numbered and recorded like any packet, for
+    /// the driver to send to a new address; nil before the keys exist, in plaintext, or once closed.
+    public mutating func pathChallengeDatagram(_ data: [UInt8], at now: Timestamp) -> [UInt8]? {
+        advanceClock(to: now)
+        guard !isClosed, data.count == 8, seal?.sending != nil else { return nil }
+        var datagram: [UInt8] = []
+        transmitPacket(.pathChallenge(data), into: &datagram)
+        return datagram
+    }
+
+    /// True once the transport keys exist (both directions sealed from now on).
+    public var isHandshakeComplete: Bool { seal?.hasKeys ?? false }
 
     var isTracingEnabled: Bool
 

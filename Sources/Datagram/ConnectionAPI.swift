@@ -62,6 +62,8 @@ extension Connection {
         public var congestionControl: CongestionControl = .newReno
         /// Emit `Event.trace` for every packet fate.
         public var isTracing: Bool = false
+        /// Seal the session with Noise XX (Specs/noise.md, wire format section 9); nil: plaintext.
+        public var sealing: Sealing?
 
         /// The defaults above.
         public init() {}
@@ -104,6 +106,9 @@ extension Connection {
         /// delivered waited longer than the idle timeout (it did not start its message numbers at 0, or
         /// never filled a gap). CLOSE code 2 is sent.
         case protocolViolation
+        /// A sealed session's handshake could not complete: the peer's key was rejected by
+        /// `Sealing.checkPeerKey`, or the peer does not speak the sealed protocol. Says which.
+        case handshakeFailed(String)
     }
 }
 
@@ -212,6 +217,15 @@ extension Connection {
         public var bytesInFlight = 0
         /// Bytes of messages accepted by `send` and not yet acknowledged.
         public var queuedBytes = 0
+        /// Sealed packets that did not open (forged, tampered, truncated, under an unknown key, or
+        /// arriving before the keys exist): dropped, never acknowledged, no state changed.
+        public var unopenedDropped = 0
+        /// Handshake messages that could not be read, or repeated with different bytes: dropped.
+        public var handshakeFailures = 0
+        /// Key rotations of the sending direction.
+        public var keyUpdatesSent = 0
+        /// Key rotations of the receiving direction the peer started.
+        public var keyUpdatesReceived = 0
 
         /// All counters at zero.
         public init() {}

@@ -29,9 +29,38 @@ public enum Limits {
     /// The most bytes one message being reassembled can hold (`receiveBufferBudget` comes on top).
     public static let largestHeldMessage = ReceiveCost.largestMessage
 
+    /// The fragment geometry of sealed packets: the 16-byte tag leaves 1,142 bytes per fragment, so
+    /// a message of `maximumMessageSize` bytes needs up to 58 fragments (wire format, section 9.2).
+    public enum Sealed {
+        /// The payload of every fragment but a message's last, in a sealed packet.
+        public static let maximumFragmentPayload = 1142
+        /// The most fragments one message may have in a sealed session.
+        public static let maximumFragmentCount = 58
+    }
+
     /// The largest payload fragment `index` of a `count`-fragment message may carry: 1158, except that
     /// a last fragment may not take the message over `maximumMessageSize`.
     static func maximumPayload(ofLastFragmentOf count: Int) -> Int {
         Swift.min(maximumFragmentPayload, maximumMessageSize - (count - 1) * maximumFragmentPayload)
+    }
+}
+
+
+/// How messages are cut into fragments: plaintext (1,158 bytes, at most 57) or sealed (1,142, 58).
+struct FragmentGeometry: Sendable, Hashable {
+    let fragmentPayload: Int
+    let maximumFragmentCount: Int
+
+    static let plaintext = FragmentGeometry(fragmentPayload: Limits.maximumFragmentPayload,
+                                            maximumFragmentCount: Limits.maximumFragmentCount)
+    static let sealed = FragmentGeometry(fragmentPayload: Limits.Sealed.maximumFragmentPayload,
+                                         maximumFragmentCount: Limits.Sealed.maximumFragmentCount)
+
+    func maximumPayload(ofLastFragmentOf count: Int) -> Int {
+        Swift.min(fragmentPayload, Limits.maximumMessageSize - (count - 1) * fragmentPayload)
+    }
+
+    func fragmentCount(forSize size: Int) -> Int {
+        Swift.max(1, (size + fragmentPayload - 1) / fragmentPayload)
     }
 }

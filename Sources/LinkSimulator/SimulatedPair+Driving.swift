@@ -70,6 +70,7 @@ extension SimulatedPair {
             server = Connection(role: .server, id: id, configuration: options.serverConfiguration, now: now,
                                 firstPacketNumber: options.serverFirstPacketNumber
                                     ?? UInt32(truncatingIfNeeded: SplitMix64.derive(options.seed, 0x5E)))
+            server!.resetToken = cookieJar.resetToken(for: id)
             server!.handleDatagram(datagram, at: now)
             flush(.server)
         case let .drop(reason):

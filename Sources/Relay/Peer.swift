@@ -10,7 +10,7 @@ struct Peer: Sendable {
         case joined
     }
 
-    let endpoint: Endpoint
+    var endpoint: Endpoint
     /// Creation order, so that iteration over peers is deterministic.
     let serial: Int
     var phase: Phase = .awaitingHello

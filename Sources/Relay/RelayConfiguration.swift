@@ -67,6 +67,18 @@ public struct RelayConfiguration: Sendable {
     public var administratorToken: String?
 
     /// The defaults.
+    /// With `connection.sealing` set (the relay's static key and the crypto: the host passes
+    /// `LibCryptoNoise`), every UDP session is sealed; a plaintext HELLO (16-byte body, no Noise
+    /// message 1) is refused with CLOSE `refused` unless this is true (`relay --allow-plaintext`).
+    /// Without `connection.sealing` the relay speaks plaintext only (as before; the tests' default).
+    public var allowsPlaintext = false
+    /// Announce a reset token in every sealed handshake (Specs/wire-format.md section 10.4), keyed
+    /// with the relay's static key, so that a client honours only this relay's RESETs. Turn it on only
+    /// with a static key that survives restarts (a key file): with a key drawn at each start, a
+    /// restarted relay's RESET would carry another token and its clients would ignore it, noticing
+    /// the restart only by their timers. `RelayHost` turns it on when it is given a key pair.
+    public var announcesResetTokens = false
+
     public init() {}
 }
 
@@ -130,6 +142,18 @@ public struct RelayStatistics: Sendable, Hashable {
     public var resetsSent = 0
     /// Datagrams from unknown endpoints dropped without a reply (stale cookie, stray RESET, ...).
     public var statelessDropped = 0
+    /// Sealed UDP handshakes completed (FINISH read: the peer is known by its static key).
+    public var handshakesCompleted = 0
+    /// Plaintext UDP sessions refused because `allowsPlaintext` is off.
+    public var plaintextRefused = 0
+    /// TCP streams closed because a frame (or a handshake message) did not open.
+    public var streamFramesUnopened = 0
+    /// PATH_CHALLENGEs sent to a new address of a sealed peer.
+    public var pathChallengesSent = 0
+    /// Peers moved to a new address after answering a path check.
+    public var peersMigrated = 0
+    /// Datagrams from a new address for a known connection that did not open (or were replays).
+    public var roamingDropped = 0
     /// Users removed for silence.
     public var peersTimedOut = 0
     /// Connections refused because the relay was full or shutting down.

@@ -13,6 +13,7 @@ extension RelayCore {
             applyBackpressure(to: endpoint, datagram: datagram)
             applyReceiveBudget(to: endpoint, holding: before.receiveBufferedBytes)
             connections[endpoint]?.handleDatagram(datagram, at: now)
+            noteIdentity(of: endpoint)
             let after = connections[endpoint]?.statistics ?? before
             if Self.packetsHeard(after) > Self.packetsHeard(before) {
                 peers[endpoint]?.lastHeard = now
@@ -20,6 +21,9 @@ extension RelayCore {
             statistics.receiveBufferedBytes += after.receiveBufferedBytes - before.receiveBufferedBytes
             statistics.receiveBudgetRefused += after.receiveBudgetDropped - before.receiveBudgetDropped
             markPending(endpoint)
+        } else if peers[endpoint] == nil, let peeked, Connection.isSealedType(peeked.type),
+                  let home = roamingHome(of: peeked.connectionID, seenFrom: endpoint) {
+            handleRoamingDatagram(datagram, from: endpoint, home: home, at: now)
         } else if peers[endpoint]?.connectionID != nil, let peeked, peeked.type != .hello {
             // The endpoint's live connection uses another id: a straggler of a connection this one
             // replaced. Answering it (RESET) would send the live client a datagram carrying an id
@@ -77,10 +81,21 @@ extension RelayCore {
             removePeer(endpoint, departure: .connectionLost, at: now, isStreamOpen: false)
         }
         let firstPacketNumber = cookieJar.initialPacketNumber(for: id, address: endpoint.cookieAddress, at: now)
-        var connection = Connection(role: .server, id: id, configuration: connectionConfiguration, now: now,
+        // The HELLO says which protocol the client speaks: Noise message 1 after the cookie asks for a
+        // sealed session, a bare cookie for a plaintext one (wire format, section 9.5).
+        var sessionConfiguration = connectionConfiguration
+        let wantsSealing = PacketHeader.isSealedHello(datagram)
+        var plaintextRefusal: String?
+        if !wantsSealing, sessionConfiguration.sealing != nil {
+            if !configuration.allowsPlaintext { plaintextRefusal = "plaintext session, and --allow-plaintext is off" }
+            sessionConfiguration.sealing = nil
+        }
+        var connection = Connection(role: .server, id: id, configuration: sessionConfiguration, now: now,
                                     firstPacketNumber: firstPacketNumber)
+        if configuration.announcesResetTokens { connection.resetToken = cookieJar.resetToken(for: id) }
         connection.handleDatagram(datagram, at: now)
-        if let refusal = refusalReason(for: endpoint) {
+        if let refusal = plaintextRefusal ?? refusalReason(for: endpoint) {
+            if plaintextRefusal != nil { statistics.plaintextRefused += 1 }
             statistics.peersRefused += 1
             log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
             connection.close(code: isShuttingDown ? .shuttingDown : .refused, at: now)
@@ -90,6 +105,15 @@ extension RelayCore {
         addPeer(endpoint, connection: connection, connectionID: id, at: now)
         log(.debug, "\(endpoint): connection \(id) accepted")
         markPending(endpoint)
+    }
+
+    /// Once a sealed connection has read FINISH, the peer is known by its static key
+    /// (`Peer.identityKey`, for the identity and account work).
+    mutating func noteIdentity(of endpoint: Endpoint) {
+        guard peers[endpoint]?.identityKey == nil, let key = connections[endpoint]?.remoteStaticKey,
+              let identity = IdentityKey(bytes: key) else { return }
+        peers[endpoint]?.identityKey = identity
+        statistics.handshakesCompleted += 1
     }
 
     mutating func markPending(_ endpoint: Endpoint) {

@@ -13,7 +13,9 @@ extension RelayCore {
         guard peers[endpoint] != nil, !overflowedPeers.contains(endpoint) else { return }
         peers[endpoint]?.messagesSent += 1
         guard endpoint.transport == .udp else {
-            actions.append(.sendStream(Framing.frame(bytes), to: endpoint))
+            if let payload = sealStreamPayload(bytes, to: endpoint, at: now) {
+                actions.append(.sendStream(Framing.frame(payload), to: endpoint))
+            }
             return
         }
         do {
@@ -46,6 +48,9 @@ extension RelayCore {
     /// (per `departure`), and closes its connection (CLOSE) or stream.
     mutating func removePeer(_ endpoint: Endpoint, departure: Departure, at now: Timestamp, isStreamOpen: Bool = true) {
         guard let peer = peers.removeValue(forKey: endpoint) else { return }
+        streamSeals[endpoint] = nil
+        pathChecks[endpoint] = nil
+        if let id = peer.connectionID, connectionEndpoints[id] == endpoint { connectionEndpoints[id] = nil }
         pendingConnections.remove(endpoint)
         overflowedPeers.removeAll { $0 == endpoint }
         congestedPeers.remove(endpoint)

@@ -17,6 +17,7 @@ extension RelayCore {
             return
         }
         addPeer(endpoint, connection: nil, connectionID: nil, at: now)
+        streamSeals[endpoint] = nil
         log(.debug, "\(endpoint): stream opened")
     }
 
@@ -49,7 +50,8 @@ extension RelayCore {
                 break
             }
             guard let frame else { break }
-            handleChatMessage(frame, from: endpoint, at: now)
+            guard let message = openStreamFrame(frame, from: endpoint, at: now) else { continue }
+            handleChatMessage(message, from: endpoint, at: now)
         }
         reschedule(endpoint)
     }

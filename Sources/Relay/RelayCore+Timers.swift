@@ -127,6 +127,8 @@ struct PendingEndpoints {
         return nil
     }
 
+    func contains(_ endpoint: Endpoint) -> Bool { members.contains(endpoint) }
+
     mutating func remove(_ endpoint: Endpoint) {
         members.remove(endpoint)
     }

@@ -40,6 +40,12 @@ public struct RelayCore: Sendable {
     var peers: [Endpoint: Peer] = [:]
     /// The Datagram connection of every UDP peer, by endpoint.
     var connections: [Endpoint: Connection] = [:]
+    /// The handshake and keys of every TCP stream, by endpoint (RelayCore+StreamSealing.swift).
+    var streamSeals: [Endpoint: StreamSealState] = [:]
+    /// The endpoint of every UDP connection, by connection id (roaming: RelayCore+Roaming.swift).
+    var connectionEndpoints: [ConnectionID: Endpoint] = [:]
+    /// Path checks in progress, by the endpoint the peer lives at now.
+    var pathChecks: [Endpoint: PathCheck] = [:]
     /// Canonical user name → the endpoint holding it.
     var names: [String: Endpoint] = [:]
     /// Canonical room name → the room.
@@ -84,7 +90,16 @@ public struct RelayCore: Sendable {
                 senderIDs: @escaping @Sendable (SessionSecret) -> SenderID, at now: Timestamp) {
         self.configuration = configuration
         self.senderIDs = senderIDs
-        self.cookieJar = CookieJar(secret: cookieSecret)
+        var jar = CookieJar(secret: cookieSecret)
+        if configuration.announcesResetTokens, let sealing = configuration.connection.sealing {
+            // Keyed with the static key, so a restarted relay with the same key answers with the same tokens.
+            let digest = sealing.crypto.hash(Array("datagram reset secret".utf8) + sealing.staticKeyPair.privateKey)
+            if digest.count >= 16 {
+                let word = { (offset: Int) in digest[offset..<offset + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+                jar.resetSecret = (word(0), word(8))
+            }
+        }
+        self.cookieJar = jar
         var connection = configuration.connection
         connection.idleTimeout = max(connection.idleTimeout, configuration.peerTimeout * 2)
         connection.keepaliveInterval = Self.keepaliveInterval(configuration.connection.keepaliveInterval,
@@ -197,6 +212,7 @@ public struct RelayCore: Sendable {
         var peer = Peer(endpoint: endpoint, serial: nextSerial, lastHeard: now)
         connections[endpoint] = connection
         peer.connectionID = connectionID
+        if let connectionID { connectionEndpoints[connectionID] = endpoint }
         if endpoint.transport == .tcp { peer.frames = FrameDecoder() }
         nextSerial += 1
         peers[endpoint] = peer

@@ -41,6 +41,7 @@ let relaySpecification = CommandSpecification(
                 help: "Read the administrators' token from FILE (its first line) instead of drawing one at start."),
         .option("key", valueName: "FILE",
                 help: "The relay's identity key file (default $XDG_STATE_HOME/datagram-chat/relay/identity.key; created on first start, mode 0600). Its fingerprint is printed at start."),
+        .flag("allow-plaintext", help: "Accept plaintext sessions (chat --plaintext, UDP and TCP) beside the sealed ones; for the course only."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
@@ -84,6 +85,8 @@ struct RelayOptions {
     var administratorTokenFile: String?
     /// `--key FILE`: the relay's identity key file, or nil for the default.
     var keyFile: String? = nil
+    /// `--allow-plaintext`: accept plaintext UDP sessions too.
+    var allowsPlaintext = false
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -98,6 +101,7 @@ struct RelayOptions {
         configuration.stalledReceiverTimeout = stalledReceiverTimeout
         configuration.rateLimit = rateLimit
         configuration.administrators = administrators
+        configuration.allowsPlaintext = allowsPlaintext
         return configuration
     }
 }
@@ -143,7 +147,8 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             stalledReceiverTimeout: .milliseconds(Int64(try parsed.number("stall-timeout", in: 0.1...3600)! * 1000)),
             rateLimit: try parseRateLimit(parsed.string("rate")!),
             administrators: try administratorNames(arguments),
-            administratorTokenFile: parsed.string("admin-token-file"), keyFile: parsed.string("key"))
+            administratorTokenFile: parsed.string("admin-token-file"), keyFile: parsed.string("key"),
+            allowsPlaintext: parsed.isSet("allow-plaintext"))
     }
 }
 

@@ -42,7 +42,8 @@ do {
 
 let host: RelayHost
 do {
-    host = try RelayHost(bindingTo: bindAddress, configuration: configuration, logger: logger)
+    host = try RelayHost(bindingTo: bindAddress, configuration: configuration, relayKeyPair: relayIdentity.keyPair,
+                         logger: logger)
 } catch {
     FileHandle.standardError.write(Data("Error: cannot listen on \(bindAddress): \(error)\n".utf8))
     exit(1)

@@ -22,6 +22,11 @@ public struct CookieJar: Sendable {
         self.lifetime = lifetime
     }
 
+    /// The key of the reset tokens (`resetToken(for:)`); nil: the cookie secret. A server whose
+    /// tokens must survive a restart sets one derived from something it keeps (the relay derives it
+    /// from its static key).
+    public var resetSecret: (UInt64, UInt64)?
+
     /// Decides what to do with `datagram`, which came from `address` for which there is no connection.
     ///
     /// - a HELLO with a zero cookie field, or with a cookie that expired: `.reply(COOKIE)` (48 bytes);
@@ -33,17 +38,25 @@ public struct CookieJar: Sendable {
         do {
             packet = try Packet.parse(datagram)
         } catch {
+            // A sealed DATA, ACK, PING or CLOSE cannot be parsed without its keys; its envelope is
+            // enough to answer it with a RESET (never larger: a sealed packet is at least 48 bytes).
+            if let type = try? Packet.checkEnvelope(datagram), Connection.isSealedType(type),
+               datagram.count >= HeaderLayout.size + 16 {
+                let id = ConnectionID(rawValue: PacketView(bytes: datagram).connectionID)
+                let reset = Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .resetToken(resetToken(for: id)))
+                return .reply(reset.emit())
+            }
             return .drop(reason: error.description)
         }
         let id = packet.header.connectionID
         switch packet.body {
-        case .hello(let cookie):
+        case .hello(let cookie), .helloNoise(let cookie, _):
             return respondToHello(packet, cookie: cookie, from: address, at: now)
-        case .reset:
+        case .reset, .resetToken:
             return .drop(reason: "RESET is never answered")
         case .cookie:
             return .drop(reason: "COOKIE sent to a server")
-        case .data, .ack, .ping, .close, .welcome:
+        case .data, .ack, .ping, .close, .welcome, .welcomeNoise, .finish, .pathChallenge, .pathResponse:
             let reset = Packet(header: PacketHeader(connectionID: id, packetNumber: 0), body: .reset)
             return .reply(reset.emit())
         }
@@ -68,6 +81,34 @@ public struct CookieJar: Sendable {
         let header = PacketHeader(connectionID: id, packetNumber: 0,
                                   acknowledgement: Acknowledgement(largest: hello.header.packetNumber))
         return Packet(header: header, body: .cookie(makeCookie(id: id, address: address, at: now))).emit()
+    }
+
+    /// The 16-byte reset token of connection `id` (wire format, section 10.4): keyed with the jar's
+    /// secret and nothing else, so the server can recompute it for a connection it has lost.
+    public func resetToken(for id: ConnectionID) -> [UInt8] {
+        var token: [UInt8] = []
+        for label in ["datagram reset token 1", "datagram reset token 2"] {
+            var hasher = SipHash24(key: resetSecret ?? secret)
+            var input = Array(label.utf8)
+            input.appendBigEndian(id.rawValue)
+            hasher.append(input)
+            token.appendBigEndian(hasher.finalize())
+        }
+        return token
+    }
+
+    /// The 8 bytes of a path challenge to `address` for connection `id` (wire format, section 10.8):
+    /// keyed with the jar's secret, so nobody without it can predict them.
+    public func pathChallenge(for id: ConnectionID, address: [UInt8], at now: Timestamp) -> [UInt8] {
+        var hasher = SipHash24(key: secret)
+        var input: [UInt8] = Array("datagram path challenge".utf8)
+        input.append(contentsOf: address)
+        input.appendBigEndian(id.rawValue)
+        input.appendBigEndian(UInt64(bitPattern: now.microsecondsSinceOrigin))
+        hasher.append(input)
+        var bytes: [UInt8] = []
+        bytes.appendBigEndian(hasher.finalize())
+        return bytes
     }
 
     enum Verdict { case valid, expired, forged }

@@ -18,7 +18,8 @@ enum ReceiveCost {
         payload + perFragment + (fragmentCount.map(message(fragmentCount:)) ?? 0)
     }
 
-    /// The most a single message can hold: 57 fragments carrying 65,536 bytes.
+    /// The most a single message can hold: 57 fragments carrying 65,536 bytes (a sealed session's
+    /// 58 fragments of 1,142 bytes hold 40 bytes more; the budget checks allow for it).
     static let largestMessage = message(fragmentCount: Limits.maximumFragmentCount)
         + Limits.maximumFragmentCount * perFragment + Limits.maximumMessageSize
 }
@@ -80,7 +81,7 @@ struct UnreliableReassembly: Sendable {
     private let limit: Int
 
     init(limit: Int) {
-        self.limit = Swift.max(limit, Limits.maximumFragmentCount)
+        self.limit = Swift.max(limit, Limits.Sealed.maximumFragmentCount)
     }
 
     enum Admission { case accept, inconsistent, full }

@@ -48,7 +48,9 @@ extension SendQueue {
     /// Every reliable message not fully acknowledged, oldest first; empties the reliable queue.
     mutating func takeUnacknowledged() -> [[UInt8]] {
         let remaining = reliableMessages.elements.filter { !$0.isFullyAcknowledged }.map(\.bytes)
+        let geometry = self.geometry
         self = SendQueue()
+        self.geometry = geometry
         return remaining
     }
 }

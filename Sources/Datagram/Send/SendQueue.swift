@@ -4,14 +4,15 @@ struct OutgoingMessage: Sendable {
     let number: UInt32
     let bytes: [UInt8]
     let fragmentCount: Int
+    var fragmentPayload = Limits.maximumFragmentPayload
     var acknowledgedFragments = 0
 
     var isFullyAcknowledged: Bool { acknowledgedFragments == fragmentCount }
 
-    /// The payload of fragment `index`: 1158 bytes, except the last.
+    /// The payload of fragment `index`: 1158 bytes (1142 sealed), except the last.
     func payload(ofFragment index: Int) -> ArraySlice<UInt8> {
-        let start = index * Limits.maximumFragmentPayload
-        return bytes[start..<Swift.min(start + Limits.maximumFragmentPayload, bytes.count)]
+        let start = index * fragmentPayload
+        return bytes[start..<Swift.min(start + fragmentPayload, bytes.count)]
     }
 
     static func fragmentCount(forSize size: Int) -> Int {
@@ -54,6 +55,8 @@ struct SendQueue: Sendable {
     private var nextUnreliableNumber: UInt32 = 0
     /// Bytes of reliable messages not fully acknowledged plus unreliable messages not fully sent.
     var queuedBytes = 0
+    /// How messages are cut: plaintext or sealed fragment sizes.
+    var geometry = FragmentGeometry.plaintext
 
     var isEmpty: Bool { reliableMessages.isEmpty && unreliableMessages.isEmpty }
     var hasRetransmissions: Bool { !retransmissions.isEmpty }
@@ -61,18 +64,18 @@ struct SendQueue: Sendable {
     var hasUnreliable: Bool { !unreliableMessages.isEmpty }
 
     mutating func enqueue(_ bytes: [UInt8], id: MessageID, on channel: Channel) {
-        let count = OutgoingMessage.fragmentCount(forSize: bytes.count)
+        let count = geometry.fragmentCount(forSize: bytes.count)
         queuedBytes += bytes.count
         switch channel {
         case .reliableOrdered:
             let ordinal = firstMessageOrdinal + UInt64(reliableMessages.count)
             let message = OutgoingMessage(id: id, number: UInt32(truncatingIfNeeded: ordinal), bytes: bytes,
-                                          fragmentCount: count)
+                                          fragmentCount: count, fragmentPayload: geometry.fragmentPayload)
             reliableMessages.append(message)
             for index in 0..<count { fragments.append(FragmentState(messageOrdinal: ordinal, index: index)) }
         case .unreliable:
             unreliableMessages.append(OutgoingMessage(id: id, number: nextUnreliableNumber, bytes: bytes,
-                                                      fragmentCount: count))
+                                                      fragmentCount: count, fragmentPayload: geometry.fragmentPayload))
             nextUnreliableNumber &+= 1
         }
     }

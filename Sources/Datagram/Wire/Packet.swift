@@ -36,6 +36,18 @@ public enum PacketBody: Sendable, Hashable {
     case cookie([UInt8])
     /// The server accepted the handshake.
     case welcome
+    /// A HELLO carrying a cookie and Noise message 1 (32 bytes): a request for a sealed session.
+    case helloNoise(cookie: [UInt8], message: [UInt8])
+    /// A WELCOME carrying Noise message 2 (96 bytes).
+    case welcomeNoise(message: [UInt8])
+    /// FINISH: Noise message 3 (64 bytes), client to server.
+    case finish(message: [UInt8])
+    /// RESET carrying the 16-byte reset token a sealed session's message 2 announced (section 10.4).
+    case resetToken([UInt8])
+    /// PATH_CHALLENGE: 8 bytes to echo (sealed sessions only).
+    case pathChallenge([UInt8])
+    /// PATH_RESPONSE: the echoed 8 bytes.
+    case pathResponse([UInt8])
 
     /// The type byte that goes with this body.
     public var type: PacketType {
@@ -44,10 +56,13 @@ public enum PacketBody: Sendable, Hashable {
         case .ack: .ack
         case .ping: .ping
         case .close: .close
-        case .reset: .reset
-        case .hello: .hello
+        case .reset, .resetToken: .reset
+        case .hello, .helloNoise: .hello
         case .cookie: .cookie
-        case .welcome: .welcome
+        case .welcome, .welcomeNoise: .welcome
+        case .finish: .finish
+        case .pathChallenge: .pathChallenge
+        case .pathResponse: .pathResponse
         }
     }
 }
@@ -70,12 +85,32 @@ public struct Packet: Sendable, Hashable {
 
     /// Reads one datagram. Checks, in order: length and magic, checksum, version, type, body.
     public static func parse(_ datagram: [UInt8]) throws(WireError) -> Packet {
+        try parse(datagram, isOpened: false)
+    }
+
+    /// Checks what can be checked of a datagram before it is opened: length and magic, checksum,
+    /// version, type. Returns the type.
+    static func checkEnvelope(_ datagram: [UInt8]) throws(WireError) -> PacketType {
         guard datagram.count >= 2 else { throw .truncated }
         let view = PacketView(bytes: datagram)
         guard view.magic == HeaderLayout.magic else { throw .badMagic }
         guard datagram.count >= HeaderLayout.size else { throw .truncated }
         guard datagram.count <= Limits.maximumDatagramSize else { throw .invalidField("datagram length") }
         guard view.checksum == CRC32C.datagramChecksum(datagram) else { throw .checksumMismatch }
+        guard view.version == HeaderLayout.version else { throw .unsupportedVersion(view.version) }
+        guard let type = PacketType(rawValue: view.typeCode) else { throw .unknownType(view.typeCode) }
+        return type
+    }
+
+    /// Reads one datagram; `isOpened`: the plaintext of a sealed packet (no checksum to check, the
+    /// sealed fragment geometry of `Limits.sealed`).
+    static func parse(_ datagram: [UInt8], isOpened: Bool) throws(WireError) -> Packet {
+        guard datagram.count >= 2 else { throw .truncated }
+        let view = PacketView(bytes: datagram)
+        guard view.magic == HeaderLayout.magic else { throw .badMagic }
+        guard datagram.count >= HeaderLayout.size else { throw .truncated }
+        guard datagram.count <= Limits.maximumDatagramSize else { throw .invalidField("datagram length") }
+        guard isOpened || view.checksum == CRC32C.datagramChecksum(datagram) else { throw .checksumMismatch }
         guard view.version == HeaderLayout.version else { throw .unsupportedVersion(view.version) }
         guard let type = PacketType(rawValue: view.typeCode) else { throw .unknownType(view.typeCode) }
         var acknowledgement: Acknowledgement?
@@ -85,13 +120,30 @@ public struct Packet: Sendable, Hashable {
         }
         let header = PacketHeader(connectionID: ConnectionID(rawValue: view.connectionID),
                                   packetNumber: view.packetNumber, acknowledgement: acknowledgement)
-        return Packet(header: header, body: try parseBody(type, view))
+        return Packet(header: header, body: try parseBody(type, view, geometry: isOpened ? .sealed : .plaintext))
     }
 
-    private static func parseBody(_ type: PacketType, _ view: PacketView) throws(WireError) -> PacketBody {
+    private static func parseBody(_ type: PacketType, _ view: PacketView,
+                                  geometry: FragmentGeometry) throws(WireError) -> PacketBody {
         let body = view.body
         switch type {
-        case .data: return try parseData(view)
+        case .data: return try parseData(view, geometry: geometry)
+        case .welcome where body.count == NoiseMessageLength.second
+                         || body.count == NoiseMessageLength.second + NoiseMessageLength.resetTokenPayload:
+            return .welcomeNoise(message: Array(body))
+        case .reset where body.count == NoiseMessageLength.resetToken:
+            return .resetToken(Array(body))
+        case .hello where body.count == HeaderLayout.cookieSize + NoiseMessageLength.first:
+            return .helloNoise(cookie: Array(body.prefix(HeaderLayout.cookieSize)),
+                               message: Array(body.dropFirst(HeaderLayout.cookieSize)))
+        case .pathChallenge, .pathResponse:
+            guard body.count >= 8 else { throw .truncated }
+            guard body.count == 8 else { throw .invalidField("body length") }
+            return type == .pathChallenge ? .pathChallenge(Array(body)) : .pathResponse(Array(body))
+        case .finish:
+            guard body.count >= NoiseMessageLength.third else { throw .truncated }
+            guard body.count == NoiseMessageLength.third else { throw .invalidField("body length") }
+            return .finish(message: Array(body))
         case .ack, .ping, .reset, .welcome:
             guard body.isEmpty else { throw .invalidField("body length") }
             switch type {
@@ -111,19 +163,19 @@ public struct Packet: Sendable, Hashable {
         }
     }
 
-    private static func parseData(_ view: PacketView) throws(WireError) -> PacketBody {
+    private static func parseData(_ view: PacketView, geometry: FragmentGeometry) throws(WireError) -> PacketBody {
         let base = HeaderLayout.size
         guard view.bytes.count >= base + HeaderLayout.dataFieldsSize else { throw .truncated }
         guard let channel = Channel(rawValue: view.bytes[base]) else { throw .invalidField("channel") }
         let index = view.readUInt16(at: base + 2)
         let number = view.readUInt32(at: base + 4)
         let count = view.readUInt16(at: base + 8)
-        guard count >= 1, Int(count) <= Limits.maximumFragmentCount else { throw .invalidField("fragment count") }
+        guard count >= 1, Int(count) <= geometry.maximumFragmentCount else { throw .invalidField("fragment count") }
         guard index < count else { throw .invalidField("fragment index") }
         let payload = view.bytes[(base + HeaderLayout.dataFieldsSize)...]
         let isLast = index == count - 1
-        guard isLast ? payload.count <= Limits.maximumPayload(ofLastFragmentOf: Int(count))
-                     : payload.count == Limits.maximumFragmentPayload else {
+        guard isLast ? payload.count <= geometry.maximumPayload(ofLastFragmentOf: Int(count))
+                     : payload.count == geometry.fragmentPayload else {
             throw .invalidField("payload length")
         }
         let fragment = FragmentHeader(channel: channel, messageNumber: number, fragmentIndex: index, fragmentCount: count)
@@ -152,6 +204,9 @@ public struct Packet: Sendable, Hashable {
         case .close: 1
         case .hello, .cookie: HeaderLayout.cookieSize
         case .ack, .ping, .reset, .welcome: 0
+        case .helloNoise(_, let message): HeaderLayout.cookieSize + message.count
+        case .welcomeNoise(let message), .finish(let message): message.count
+        case .pathChallenge(let data), .pathResponse(let data), .resetToken(let data): data.count
         }
     }
 
@@ -186,6 +241,17 @@ public struct Packet: Sendable, Hashable {
             bytes.append(contentsOf: cookie)
         case .ack, .ping, .reset, .welcome:
             break
+        case let .helloNoise(cookie, message):
+            precondition(cookie.count == HeaderLayout.cookieSize, "a cookie field is 16 bytes")
+            bytes.append(contentsOf: cookie)
+            bytes.append(contentsOf: message)
+        case .welcomeNoise(let message), .finish(let message):
+            bytes.append(contentsOf: message)
+        case .pathChallenge(let data), .pathResponse(let data):
+            precondition(data.count == 8, "a path challenge is 8 bytes")
+            bytes.append(contentsOf: data)
+        case .resetToken(let token):
+            bytes.append(contentsOf: token)
         }
     }
 
@@ -196,5 +262,14 @@ public struct Packet: Sendable, Hashable {
         bytes[29] = UInt8(truncatingIfNeeded: checksum >> 16)
         bytes[30] = UInt8(truncatingIfNeeded: checksum >> 8)
         bytes[31] = UInt8(truncatingIfNeeded: checksum)
+    }
+}
+
+extension Packet {
+    /// Recomputes a datagram's checksum in place (tests that tamper with bytes behind the checksum).
+    public static func sealChecksumForTests(_ bytes: inout [UInt8]) {
+        guard bytes.count >= HeaderLayout.size else { return }
+        for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { bytes[offset] = 0 }
+        sealChecksum(&bytes)
     }
 }

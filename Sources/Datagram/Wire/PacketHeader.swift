@@ -75,6 +75,16 @@ extension PacketHeader {
     }
 }
 
+extension PacketHeader {
+    /// True when `datagram` is a HELLO carrying a cookie and Noise message 1 (80 bytes): a request for
+    /// a sealed session. A HELLO of 48 bytes asks for a plaintext one (wire format, section 9.5).
+    /// Looks at the length and type only; the connection checks the rest.
+    public static func isSealedHello(_ datagram: [UInt8]) -> Bool {
+        peek(datagram)?.type == .hello
+            && datagram.count == HeaderLayout.size + HeaderLayout.cookieSize + NoiseMessageLength.first
+    }
+}
+
 /// Field offsets and constants of the header (wire format, section 2).
 enum HeaderLayout {
     static let magic: UInt16 = 0xDA7A
@@ -89,6 +99,8 @@ enum HeaderLayout {
     static let flagsOffset = 26
     static let checksumOffset = 28
     static let ackFlag: UInt8 = 0x01
+    /// Flag bit 1, `K`: the key phase of a sealed packet (wire format, section 9.3).
+    static let keyPhaseFlag: UInt8 = 0x02
     /// DATA body: channel, reserved, fragment index, message number, fragment count.
     static let dataFieldsSize = 10
     static let cookieSize = 16

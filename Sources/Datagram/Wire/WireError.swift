@@ -44,12 +44,18 @@ public enum PacketType: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
     case cookie = 0x11
     /// WELCOME: the handshake's end.
     case welcome = 0x12
+    /// FINISH: Noise message 3, client to server (sealed sessions only; wire format, section 9).
+    case finish = 0x13
+    /// PATH_CHALLENGE: 8 random bytes the peer must echo from the new address (sealed; section 10.8).
+    case pathChallenge = 0x14
+    /// PATH_RESPONSE: the 8 bytes of a PATH_CHALLENGE, echoed (sealed).
+    case pathResponse = 0x15
 
     /// True when the receiver must acknowledge a packet of this type.
     public var isAckEliciting: Bool {
         switch self {
-        case .data, .ping, .hello, .welcome: true
-        case .ack, .close, .reset, .cookie: false
+        case .data, .ping, .hello, .welcome, .finish: true
+        case .ack, .close, .reset, .cookie, .pathChallenge, .pathResponse: false
         }
     }
 
@@ -64,6 +70,9 @@ public enum PacketType: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
         case .hello: "HELLO"
         case .cookie: "COOKIE"
         case .welcome: "WELCOME"
+        case .finish: "FINISH"
+        case .pathChallenge: "PATH_CHALLENGE"
+        case .pathResponse: "PATH_RESPONSE"
         }
     }
 }

@@ -68,6 +68,8 @@ public final class ChatSession: Sendable {
 
     /// Creates a session; nothing happens until `start`.
     public init(configuration: ChatSessionConfiguration, clock: MonotonicClock = .process) {
+        var configuration = configuration
+        configuration.client = configuration.sealedClientConfiguration()
         self.configuration = configuration
         self.clock = clock
         self.queue = SerialQueue(label: "chat.session")
@@ -95,6 +97,31 @@ public final class ChatSession: Sendable {
             shell.core.start(at: now)
         }
         scheduleFlush()
+    }
+
+    /// Test and debug hook (roaming, Specs/wire-format.md section 10.8): moves the session to a new
+    /// UDP socket on a new port, as a NAT rebinding or a new network would, without telling the core.
+    /// The connection goes on; the relay moves it after a path check. Returns the new port, or nil
+    /// for a TCP session or a session not started.
+    @discardableResult
+    public func rebindSocketForTesting() throws(SystemError) -> UInt16? {
+        guard configuration.transport == .udp else { return nil }
+        let socket = try UDPSocket(bindingTo: .any(configuration.relay.family, port: 0))
+        let port = try socket.localAddress.port
+        let isDone = state.withLock { shell -> Bool in
+            guard shell.socket != nil, !shell.core.isClosed else { return false }
+            shell.readSource?.cancel()
+            shell.socket = socket
+            shell.readSource = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue,
+                                          onCancel: { socket.close() }) { [weak self] in self?.datagramsReadable() }
+            return true
+        }
+        guard isDone else {
+            socket.close()
+            return nil
+        }
+        scheduleFlush()
+        return port
     }
 
     // MARK: Requests
@@ -210,7 +237,7 @@ public final class ChatSession: Sendable {
     /// `Nothing received from relay 127.0.0.1:9000 yet…`, `Last contact 7 seconds ago.`
     public var connectionStatus: String? {
         guard let status else { return nil }
-        let relay = configuration.relay
+        let relay = configuration.isPlaintext ? "\(configuration.relay) [plaintext]" : "\(configuration.relay)"
         switch status {
         case .connecting(let heard):
             return heard ? "Connecting to relay \(relay)…" : "Nothing received from relay \(relay) yet…"

@@ -1,6 +1,7 @@
 import Chat
 import ChatClientCore
 import Datagram
+import Noise
 import LinkSimulator
 import Transport
 
@@ -15,9 +16,16 @@ public struct ChatSessionConfiguration: Sendable {
     public var linkConditions: LinkConditions?
     /// The seed of the simulated link.
     public var linkSeed: UInt64 = SystemRandom.seed()
-    /// Checks the relay's static key against `known_relays` (Specs/noise.md section 4.2): the Noise
-    /// transport calls it before writing handshake message 3; `.mismatch` stops the handshake.
-    public var relayPinCheck: RelayPinCheck?
+    /// Speak the plaintext protocol (`chat --plaintext`; the relay must allow it). Off by default:
+    /// every session, UDP or TCP, is sealed (Noise XX, Specs/noise.md).
+    public var isPlaintext = false
+    /// The client's static key pair for the sealed handshake; nil: an ephemeral one per run (the
+    /// identity work passes the key file's pair here).
+    public var staticKeyPair: NoiseKeyPair?
+    /// Called with the relay's address and static key after Noise message 2 and before message 3;
+    /// `.reject(message)` stops the session with that message, without reconnecting. Nil accepts
+    /// every key. `chat` passes its `known_relays` check (`PinFile.relayPinCheck`, Specs/noise.md 4.2).
+    public var pinCheck: (@Sendable (_ relay: String, _ key: IdentityKey) -> PeerKeyDecision)?
 
     /// A configuration for `name` at `relay` over `transport`, with a random session secret.
     public init(name: String, relay: SocketAddress, transport: TransportKind) {

@@ -2,6 +2,7 @@ import Transport
 import Chat
 import Datagram
 import Relay
+import Noise
 import Synchronization
 
 /// Runs a `RelayCore` on real sockets: one UDP socket and one TCP listener on the same port, one
@@ -28,8 +29,14 @@ public final class RelayHost: Sendable {
 
     /// Binds UDP and TCP on `address` (port 0: a free port, the same for both) and prepares the relay.
     /// Nothing is read until `start()`.
+    ///
+    /// UDP sessions are sealed with `relayKeyPair` (nil: an ephemeral key pair for this run) unless
+    /// `configuration.connection.sealing` is set already; `configuration.allowsPlaintext` admits
+    /// plaintext sessions too.
     public init(bindingTo address: SocketAddress, configuration: RelayConfiguration = RelayConfiguration(),
+                relayKeyPair: NoiseKeyPair? = nil,
                 logger: Logger, clock: MonotonicClock = .process) throws(SystemError) {
+        let configuration = RelayConfiguration.sealedForHost(configuration, keyPair: relayKeyPair)
         (udp, listener) = try RelayHost.bindBoth(address)
         localAddress = try udp.localAddress
         self.clock = clock
