@@ -57,6 +57,9 @@ struct ByteWriter {
         bytes.append(contentsOf: utf8)
     }
 
+    /// Raw bytes, with no length prefix (the caller writes the length first).
+    mutating func writeRaw(_ raw: some Collection<UInt8>) { bytes.append(contentsOf: raw) }
+
     /// A one-byte count, then each string.
     mutating func write(_ strings: [String]) {
         let kept = strings.prefix(Int(UInt8.max))
@@ -109,6 +112,13 @@ struct ByteReader {
         var strings: [String] = []
         for _ in 0..<count { strings.append(try readString(field)) }
         return strings
+    }
+
+    /// `count` raw bytes (the caller has read and bounded the length).
+    mutating func readBytes(_ field: String, count: Int) throws(ChatDecodingError) -> [UInt8] {
+        guard count >= 0, remaining >= count else { throw .truncated(field: field) }
+        defer { index += count }
+        return Array(bytes[index..<(index + count)])
     }
 
     /// Throws unless every byte was consumed.

@@ -44,6 +44,8 @@ public enum ChatRenderer {
             }
         case .heartbeatEcho, .received:
             return []
+        case .fileOffered, .fileAccepted, .fileCancelled, .fileChunk, .fileCredit, .fileDone:
+            return renderFileMessage(message, time: time)
         }
     }
 

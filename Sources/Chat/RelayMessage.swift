@@ -162,4 +162,17 @@ public enum RelayMessage: Hashable, Sendable {
     case received(upTo: UInt64)
     /// Type 0x8A: the bans of `room` (empty: of the relay), answering MODERATE `bans`.
     case banList(room: String, entries: [BanEntry])
+    /// Type 0x98: a file offered to you (section 4.12).
+    case fileOffered(FileOffered)
+    /// Type 0x99 (to the sender): `by` accepted offer `offerID` as transfer `transfer`; send from `offset`,
+    /// never past `limit`.
+    case fileAccepted(offerID: UInt64, transfer: UInt64, by: String, offset: UInt64, limit: UInt64)
+    /// Type 0x9A: an offer (`transfer` 0) or one transfer ended; `offerID` is 0 toward recipients.
+    case fileCancelled(offerID: UInt64, transfer: UInt64, reason: FileCancelReason, by: String, text: String)
+    /// Type 0x9B (to the recipient): bytes `offset..<offset+bytes.count` of a transfer.
+    case fileChunk(transfer: UInt64, offset: UInt64, bytes: [UInt8])
+    /// Type 0x9C (to the sender): the recipient has `confirmed` bytes; send up to `limit`.
+    case fileCredit(transfer: UInt64, confirmed: UInt64, limit: UInt64)
+    /// Type 0x9D (to the sender): `by` checked the whole file.
+    case fileDone(transfer: UInt64, by: String, result: FileResult)
 }

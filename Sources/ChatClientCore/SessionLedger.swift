@@ -219,6 +219,12 @@ extension ClientMessage {
         case .heartbeat: "HEARTBEAT"
         case let .moderate(request): "MODERATE \(request.action) \(request.room) \(SafeText.sanitized(request.target))"
         case let .joinRoomWithKey(room, _): "JOIN_ROOM \(room) (with key)"
+        case let .fileOffer(offer): "FILE_OFFER \(offer.offerID) to \(offer.target)"
+        case let .fileAccept(transfer, offset): "FILE_ACCEPT \(transfer) at \(offset)"
+        case let .fileCancel(id, reason, _): "FILE_CANCEL \(id) \(reason)"
+        case let .fileChunk(transfer, offset, bytes): "FILE_CHUNK \(transfer) \(offset)+\(bytes.count)"
+        case let .fileConfirm(transfer, offset): "FILE_CONFIRM \(transfer) \(offset)"
+        case let .fileDone(transfer, result): "FILE_DONE \(transfer) \(result)"
         }
     }
 }

@@ -51,6 +51,7 @@ extension RelayCore {
         congestedPeers.remove(endpoint)
         wakeTimes[endpoint] = nil
         forgetLimits(of: endpoint)
+        endTransfers(of: endpoint, at: now)
         if !peer.name.isEmpty {
             let neighbours = leaveAllRooms(peer)
             if names[ChatNames.skeleton(peer.name)] == endpoint { names[ChatNames.skeleton(peer.name)] = nil }
