@@ -57,6 +57,7 @@ extension ClientCommand {
         case "ignore": return .ignore(arguments.isEmpty ? nil : try userName(arguments, command: "ignore"))
         case "unignore": return .unignore(try userName(try required(arguments, command: "unignore", what: "name"), command: "unignore"))
         case "save": return .save(file: arguments.isEmpty ? nil : arguments)
+        case "send", "accept", "reject", "transfers", "cancel": return try parseFileCommand(command, arguments)
         default: throw .unknownCommand(command)
         }
     }

@@ -29,6 +29,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var lastConversation: String?
     /// The last refusal before WELCOME was ERROR `banned` (a relay-wide ban), not a name problem.
     private var isBannedFromRelay = false
+    /// File transfer progress shown (ChatApp+Files.swift).
+    let fileProgress = FileProgress()
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
         self.options = options
@@ -72,6 +74,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             console.print("\(time()) ~ \(PacketTrace.describe(fate))")
         case .warning(let text):
             logger.warning(text)
+        case .file(let event):
+            handleFile(event)
         }
     }
 
@@ -160,14 +164,21 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
 
     private func updatePrompt() {
         let (room, status) = lock.withLock { (currentRoom, shownStatus) }
-        console.setPrompt(status.map { "[\(room)] (\($0)) " } ?? "[\(room)] ")
+        let files = fileProgress.prompt.map { "{\($0)} " } ?? ""
+        console.setPrompt(status.map { "[\(room)] (\($0)) \(files)" } ?? "[\(room)] \(files)")
     }
+
+    /// Redraws the prompt (file progress changed).
+    func refreshPrompt() { updatePrompt() }
 
     /// Refreshes the connection status every half second.
     func startStatusTimer() {
         let timer = DispatchSource.makeTimerSource(queue: session.queue.dispatchQueue)
         timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
-        timer.setEventHandler { [weak self] in self?.refreshStatus() }
+        timer.setEventHandler { [weak self] in
+            self?.refreshStatus()
+            self?.refreshFileProgress()
+        }
         timer.resume()
         lock.withLock { statusTimer = timer }
     }
@@ -215,6 +226,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .ignore(let name): ignore(name)
         case .unignore(let name): unignore(name)
         case .save(let file): save(to: file)
+        case .sendFile, .acceptFile, .rejectFile, .transfers, .cancelFile: performFile(command)
         case .stats:
             for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
                                                    linkConditions: session.linkConditions) {
@@ -337,6 +349,10 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     /// Line mode's end of input: wait for acknowledgements (bounded), leave, exit 0 or 1 (1 when a
     /// line was refused or a message was not acknowledged; each is named).
     func endOfInput() {
+        waitForFileTransfers { [self] in drainAndLeave() }
+    }
+
+    private func drainAndLeave() {
         session.waitUntilAllAcknowledged(timeout: options.drainTimeout) { [self] isAcknowledged in
             let refused = lock.withLock { self.refused }
             if !refused.isEmpty {

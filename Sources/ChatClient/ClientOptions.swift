@@ -22,6 +22,11 @@ let chatSpecification = CommandSpecification(
                 help: "Append every room and conversation to DIR/<target>.log as it happens (dated lines)."),
         .option("drain-timeout", valueName: "SECONDS", default: "10",
                 help: "Line mode: how long to wait at end of input for acknowledgements."),
+        .option("download-dir", valueName: "DIR",
+                help: "Where received files go (default: $XDG_DOWNLOAD_DIR, else ~/Downloads)."),
+        .flag("accept-files", help: "Accept every file offered (up to --max-file-size) without asking."),
+        .option("max-file-size", valueName: "SIZE", default: "4G",
+                help: "Refuse offered files larger than this (bytes, or with K, M or G)."),
     ],
     discussion: """
         On a terminal, type messages and commands; received lines appear above the line you are
@@ -38,6 +43,8 @@ let chatSpecification = CommandSpecification(
           /stats            connection statistics    /help        this list
           /join ROOM KEY    join a room with a key   /save [FILE] save this room's lines
           /ignore NAME      hide someone's lines     /unignore NAME
+          /send PATH NAME|#ROOM  offer a file        /accept [ID] [DIR]  /reject [ID]
+          /transfers        files moving             /cancel ID   stop one
           Operators: /op /deop /voice /mute /kick /ban /unban /bans /topic /mode /invite
           Administrators (relay --admin): /oper TOKEN, then /kill /kline /unkline /klines   (/help: details)
 
@@ -68,6 +75,12 @@ struct ClientOptions {
     var logLevel: LogLevel
     var drainTimeout: Duration
     var logDirectory: String? = nil
+    /// `--download-dir`, or the default (`ClientFiles.downloadDirectory`).
+    var downloadDirectory: String = ""
+    /// `--accept-files`.
+    var acceptsFiles = false
+    /// `--max-file-size`.
+    var maximumFileSize: UInt64 = 4 << 30
 }
 
 /// Parses the client's arguments (without the program name).
@@ -94,12 +107,16 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
         do throws(NameError) { try ChatNames.validateRoomName(room) } catch {
             throw parsed.invalid("room", room, "a valid room (\(error))")
         }
-        return ClientOptions(
+        var options = ClientOptions(
             name: name, relayHost: host, relayPort: port, mode: mode,
             room: room, lossPercent: loss, delay: .milliseconds(delay),
             seed: try parsed.unsignedInteger("seed"), isTracing: parsed.isSet("trace"),
             logLevel: LogLevel(name: try parsed.choice("log-level", from: LogLevel.names)!)!,
             drainTimeout: .milliseconds(Int64(drain * 1000)), logDirectory: parsed.string("log"))
+        options.downloadDirectory = parsed.string("download-dir") ?? ClientFiles.downloadDirectory().path
+        options.acceptsFiles = parsed.isSet("accept-files")
+        options.maximumFileSize = try parseByteSize(parsed.string("max-file-size")!, option: "max-file-size")
+        return options
     }
 }
 

@@ -50,6 +50,9 @@ public struct ChatClientCore: Sendable {
     /// The peer timeout the relay announced in its last WELCOME.
     var announcedPeerTimeout: Duration?
 
+    // Files (ChatClientCore+Files.swift)
+    var files = FileTransferBook()
+
     /// A core for `configuration`; `random` gives connection ids and reconnection jitter.
     public init(configuration: ChatClientConfiguration, random: some RandomNumberGenerator & Sendable) {
         self.configuration = configuration

@@ -13,6 +13,8 @@ public enum ChatSessionEvent: Sendable, Hashable {
     case trace(PacketFate)
     /// A local problem worth telling the user (a socket error, a refused send).
     case warning(String)
+    /// Something about a file transfer (Specs/chat-protocol.md, section 4.12).
+    case file(FileTransferEvent)
 }
 
 /// A change in the session's link to the relay.

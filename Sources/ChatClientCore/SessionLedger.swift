@@ -191,6 +191,8 @@ extension ClientMessage {
     var isPerConnection: Bool {
         switch self {
         case .hello, .heartbeat, .quit: true
+        // File transfers resume their own way after a reconnection (FileTransferBook).
+        case .fileOffer, .fileAccept, .fileCancel, .fileChunk, .fileConfirm, .fileDone: true
         default: false
         }
     }
