@@ -170,6 +170,9 @@ extension ByteReader {
 }
 
 extension ClientMessage {
+    /// Whether `type` is the type byte of a client's file message (0x18-0x1D).
+    public static func isFileMessageType(_ type: UInt8) -> Bool { FileMessageType.clientTypes.contains(type) }
+
     /// Whether this is one of the file messages of section 4.12.
     public var isFileMessage: Bool {
         switch self {

@@ -70,7 +70,7 @@ extension ChatClientCore {
 
     private var linkHasRoomForChunk: Bool {
         switch configuration.transport {
-        case .udp: (connection?.statistics.queuedBytes ?? Int.max) < Self.fileSendBudget
+        case .udp: (connection?.queuedBytes(on: .bulk) ?? Int.max) < Self.fileSendBudget
         case .tcp: isStreamOpen && streamPendingBytes < Self.fileSendBudget
         }
     }
@@ -81,7 +81,8 @@ extension ChatClientCore {
         switch configuration.transport {
         case .udp:
             guard var connection else { return }
-            _ = try? connection.send(bytes, at: now)
+            // The bulk channel: below chat, with its own queue (Specs/reliability.md, "The bulk channel").
+            _ = try? connection.send(bytes, on: .bulk, at: now)
             self.connection = connection
         case .tcp:
             let frame = Framing.frame(bytes)

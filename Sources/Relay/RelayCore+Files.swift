@@ -201,10 +201,18 @@ extension RelayCore {
             return endTransfer(transfer, reason: .failed, text: problem, by: "", notify: [transfer.sender, transfer.recipient], at: now)
         }
         guard !bytes.isEmpty else { return }
+        if let queued = connections[transfer.recipient]?.queuedBytes(on: .bulk),
+           queued + bytes.count + 64 > connectionConfiguration.bulkSendQueueLimit {
+            // Credit keeps this from happening; if it does, the transfer fails rather than the chunk vanishing.
+            return endTransfer(transfer, reason: .failed, text: "the recipient's queue is full", by: "",
+                               notify: [transfer.sender, transfer.recipient], at: now)
+        }
         transfer.nextOffset = end.partialValue
         fileTransfers.transfers[id] = transfer
         statistics.fileBytesForwarded += bytes.count
-        send(.fileChunk(transfer: id, offset: offset, bytes: bytes), to: transfer.recipient, at: now)
+        // To a UDP recipient on the bulk channel, below its chat (Specs/reliability.md, "The bulk channel").
+        send(encoded: RelayMessage.fileChunk(transfer: id, offset: offset, bytes: bytes).encoded(), to: transfer.recipient, at: now,
+             channel: .bulk)
     }
 
     private mutating func handleFileConfirm(_ id: UInt64, offset: UInt64, from endpoint: Endpoint, at now: Timestamp) {

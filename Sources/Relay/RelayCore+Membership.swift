@@ -9,7 +9,7 @@ extension RelayCore {
     }
 
     /// Queues an already encoded relay message for one peer (a room message is encoded once).
-    mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp) {
+    mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp, channel: Channel = .reliableOrdered) {
         guard peers[endpoint] != nil, !overflowedPeers.contains(endpoint) else { return }
         peers[endpoint]?.messagesSent += 1
         guard endpoint.transport == .udp else {
@@ -17,7 +17,7 @@ extension RelayCore {
             return
         }
         do {
-            try connections[endpoint]?.send(bytes, at: now)
+            try connections[endpoint]?.send(bytes, on: channel, at: now)
             markPending(endpoint)
         } catch .sendQueueFull(let queued, let limit) {
             log(.warning, "\(endpoint): send queue full (\(queued) of \(limit) bytes)")

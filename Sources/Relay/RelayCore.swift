@@ -88,6 +88,8 @@ public struct RelayCore: Sendable {
         self.senderIDs = senderIDs
         self.cookieJar = CookieJar(secret: cookieSecret)
         var connection = configuration.connection
+        // Room for every transfer's credit on the bulk channel (RelayCore+Files.swift), with its framing.
+        connection.bulkSendQueueLimit = max(connection.bulkSendQueueLimit, Int(clamping: configuration.files.recipientWindow) * 4)
         connection.idleTimeout = max(connection.idleTimeout, configuration.peerTimeout * 2)
         connection.keepaliveInterval = Self.keepaliveInterval(configuration.connection.keepaliveInterval,
                                                               peerTimeout: configuration.peerTimeout)

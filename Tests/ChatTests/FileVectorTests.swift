@@ -33,18 +33,21 @@ let fileRelayVectors: [WireVector<RelayMessage>] = [
     WireVector("FILE_DONE relayed", .fileDone(transfer: 7, by: "bob", result: .verified), "9d 00 00 00 00 00 00 00 07 00 03 62 6f 62 00"),
 ]
 
+/// Specs/chat-protocol.md, section 4.12
 @Test(arguments: fileClientVectors)
 func fileClientVectorDecodesAndEncodes(_ vector: WireVector<ClientMessage>) throws {
     #expect(try ClientMessage(decoding: vector.bytes) == vector.message)
     #expect(vector.message.encoded() == vector.bytes)
 }
 
+/// Specs/chat-protocol.md, section 4.12
 @Test(arguments: fileRelayVectors)
 func fileRelayVectorDecodesAndEncodes(_ vector: WireVector<RelayMessage>) throws {
     #expect(try RelayMessage(decoding: vector.bytes) == vector.message)
     #expect(vector.message.encoded() == vector.bytes)
 }
 
+/// Specs/chat-protocol.md, section 4.12
 @Test(arguments: fileClientVectors)
 func everyTruncationOfAFileClientMessageIsRejected(_ vector: WireVector<ClientMessage>) {
     for length in 0..<vector.bytes.count {
@@ -53,6 +56,7 @@ func everyTruncationOfAFileClientMessageIsRejected(_ vector: WireVector<ClientMe
     #expect(throws: ChatDecodingError.trailingBytes(count: 1)) { try ClientMessage(decoding: vector.bytes + [0]) }
 }
 
+/// Specs/chat-protocol.md, section 4.12
 @Test(arguments: fileRelayVectors)
 func everyTruncationOfAFileRelayMessageIsRejected(_ vector: WireVector<RelayMessage>) {
     for length in 0..<vector.bytes.count {
@@ -61,6 +65,7 @@ func everyTruncationOfAFileRelayMessageIsRejected(_ vector: WireVector<RelayMess
     #expect(throws: ChatDecodingError.trailingBytes(count: 1)) { try RelayMessage(decoding: vector.bytes + [0]) }
 }
 
+/// Specs/chat-protocol.md, section 4.12
 @Test func aChunkLongerThan16KiBIsRejectedBeforeItsBytesAreRead() throws {
     // FILE_CHUNK transfer 7, offset 0, length 16,385, and no bytes: refused on the length alone.
     let bytes: [UInt8] = [0x1b] + [UInt8](repeating: 0, count: 7) + [7] + [UInt8](repeating: 0, count: 8) + [0x40, 0x01]
@@ -69,6 +74,7 @@ func everyTruncationOfAFileRelayMessageIsRejected(_ vector: WireVector<RelayMess
     #expect(try ClientMessage(decoding: largest.encoded()) == largest)
 }
 
+/// Specs/chat-protocol.md, section 4.12
 @Test func anUndefinedCancelReasonOrResultIsRejected() {
     #expect(throws: ChatDecodingError.unknownCode(field: "reason", value: 7)) {
         try ClientMessage(decoding: [0x1a, 0, 0, 0, 0, 0, 0, 0, 7, 7, 0, 0])
@@ -78,6 +84,7 @@ func everyTruncationOfAFileRelayMessageIsRejected(_ vector: WireVector<RelayMess
     }
 }
 
+/// Specs/chat-protocol.md, section 4.12
 @Test func theFileMessageTypesAreTheFilesRangesOnly() {
     // Section 3: client types 0x18-0x1D, relay types 0x98-0x9D; 0x1E-0x1F and 0x9E-0x9F stay unknown.
     for type: UInt8 in [0x1E, 0x1F] { #expect(throws: ChatDecodingError.unknownType(type)) { try ClientMessage(decoding: [type]) } }

@@ -35,6 +35,7 @@ struct FileRelayTests {
         return (relay, alice, bob)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func anOfferToAUserReachesItAsItsOwnTransfer() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 1)
@@ -46,6 +47,7 @@ struct FileRelayTests {
         #expect(relay.take(alice) == [])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func acceptingGivesTheSenderTheOffsetAndAWindowedLimit() {
         var relay = RelayHarness(configuration: Self.configuration())
         let alice = relay.joinTCP("alice", port: 1)
@@ -57,6 +59,7 @@ struct FileRelayTests {
         #expect(relay.take(alice) == [.fileAccepted(offerID: 42, transfer: 1, by: "bob", offset: 0, limit: 32_768)])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func chunksAreForwardedAtOnceAndConfirmationsBecomeCredit() {
         var (relay, alice, bob) = Self.running()
         relay.send(Self.chunk(1, at: 0), from: alice)
@@ -73,6 +76,7 @@ struct FileRelayTests {
         #expect(relay.core.statistics.fileBytesForwarded == 3 * 16_384)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func theLastCreditStopsAtTheEndOfTheFile() {
         var (relay, alice, bob) = Self.running()
         for offset in stride(from: UInt64(0), to: 32_768, by: 16_384) { relay.send(Self.chunk(1, at: offset), from: alice) }
@@ -93,6 +97,7 @@ struct FileRelayTests {
         #expect(relay.take(alice) == [.fileCredit(transfer: 1, confirmed: 81_920, limit: 100_000)])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aChunkBeyondTheWindowFailsTheTransferForBoth() {
         var (relay, alice, bob) = Self.running()
         relay.send(Self.chunk(1, at: 0), from: alice)
@@ -110,6 +115,7 @@ struct FileRelayTests {
         #expect(relay.core.statistics.fileMessagesIgnored == 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aChunkOutOfPlaceFailsTheTransfer() {
         var (relay, alice, bob) = Self.running()
         relay.send(Self.chunk(1, at: 16_384), from: alice)
@@ -118,6 +124,7 @@ struct FileRelayTests {
         #expect(relay.take(bob).count == 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func onlyTheSenderMaySendChunksAndOnlyTheRecipientMayConfirm() {
         var (relay, alice, bob) = Self.running()
         let mallory = relay.joinTCP("mallory", port: 3)
@@ -132,6 +139,7 @@ struct FileRelayTests {
         #expect(relay.core.statistics.fileMessagesIgnored == 4)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func resumingAcceptsFromTheRecipientsOffset() {
         var relay = RelayHarness(configuration: Self.configuration())
         let alice = relay.joinTCP("alice", port: 1)
@@ -145,6 +153,7 @@ struct FileRelayTests {
         #expect(relay.take(bob).count == 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aVerifiedFileIsReportedToTheSenderAndTheTransferForgotten() {
         var (relay, alice, bob) = Self.running()
         relay.send(.fileDone(transfer: 1, result: .verified), from: bob)
@@ -154,6 +163,7 @@ struct FileRelayTests {
         #expect(relay.take(alice) == [])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aRejectedOfferTellsTheSenderWhoRejectedIt() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 1)
@@ -165,6 +175,7 @@ struct FileRelayTests {
         #expect(relay.take(alice) == [.fileCancelled(offerID: 42, transfer: 1, reason: .rejected, by: "bob", text: "no thanks")])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func theSenderCancelsEveryTransferOfAnOfferByItsOfferID() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 1, rooms: ["#class"])
@@ -180,6 +191,7 @@ struct FileRelayTests {
         #expect(relay.take(carol) == [.fileCancelled(offerID: 0, transfer: 2, reason: .cancelled, by: "alice", text: "")])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func anUnansweredOfferExpiresForBoth() {
         var configuration = RelayConfiguration()
         configuration.files.offerTimeout = .seconds(5)
@@ -200,6 +212,7 @@ struct FileRelayTests {
         #expect(relay.take(bob) == [.fileCancelled(offerID: 0, transfer: 1, reason: .expired, by: "", text: "No answer in 5.0 seconds")])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func anOfferOverTheRelaysLimitIsRefusedAsTooLarge() {
         var configuration = RelayConfiguration()
         configuration.files.maximumFileSize = 1_000
@@ -215,6 +228,7 @@ struct FileRelayTests {
         #expect(relay.take(bob).count == 1)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test(arguments: ["../../etc/passwd", "a/b", "a\\b", "", "bell\u{7}", String(repeating: "x", count: 256)])
     func aHostileFileNameIsRefused(_ name: String) {
         var relay = RelayHarness()
@@ -226,6 +240,7 @@ struct FileRelayTests {
         #expect(relay.take(bob) == [])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func offersToNobodyAreRefused() {
         var relay = RelayHarness()
         let alice = relay.joinTCP("alice", port: 1)
@@ -237,6 +252,7 @@ struct FileRelayTests {
         #expect(relay.take(alice).first?.cancelReason == .refused)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aRecipientLeavingInterruptsTheTransferForTheSender() {
         var (relay, alice, bob) = Self.running()
         relay.send(.quit(reason: ""), from: bob)
@@ -244,6 +260,7 @@ struct FileRelayTests {
                                                            text: "bob disconnected")))
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aSenderLeavingInterruptsTheTransferForTheRecipient() {
         var (relay, alice, bob) = Self.running()
         relay.core.handleStreamClosed(alice, at: relay.now)
@@ -251,6 +268,7 @@ struct FileRelayTests {
                                                          text: "alice disconnected")))
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func chunksDoNotCountTowardTheChatRateLimit() {
         var configuration = Self.configuration(window: 1 << 20)
         configuration.rateLimit = RateLimit(messagesPerSecond: 5, bytesPerSecond: 10_000, burstSeconds: 1)
@@ -265,6 +283,7 @@ struct FileRelayTests {
         #expect(relay.core.statistics.rateLimitEpisodes == 0)
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func overTCPChunksAndChatShareTheStreamInTheOrderSent() {
         var (relay, alice, bob) = Self.running()
         relay.send(Self.chunk(1, at: 0), from: alice)
@@ -280,6 +299,7 @@ struct FileRelayTests {
         #expect(kinds == ["chunk", "chat", "chunk"])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aUDPSenderReachesATCPRecipientAndBack() {
         var relay = RelayHarness(configuration: Self.configuration())
         let alice = relay.joinUDP("alice", port: 5001)
@@ -295,6 +315,7 @@ struct FileRelayTests {
         #expect(relay.takeUDP(alice) == [.fileCredit(transfer: 1, confirmed: 16_384, limit: 49_152)])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func aTCPSenderReachesAUDPRecipient() {
         var relay = RelayHarness(configuration: Self.configuration())
         let carol = relay.joinTCP("carol", port: 2)
@@ -307,6 +328,7 @@ struct FileRelayTests {
         #expect(relay.takeUDP(alice) == [.fileChunk(transfer: 1, offset: 0, bytes: [UInt8](repeating: 0, count: 16_384))])
     }
 
+    /// Specs/chat-protocol.md, section 4.12
     @Test func theWindowIsSharedAmongARecipientsRunningTransfers() {
         var relay = RelayHarness(configuration: Self.configuration(window: 65_536))
         let alice = relay.joinTCP("alice", port: 1)

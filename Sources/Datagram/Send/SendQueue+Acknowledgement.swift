@@ -48,7 +48,7 @@ extension SendQueue {
     /// Every reliable message not fully acknowledged, oldest first; empties the reliable queue.
     mutating func takeUnacknowledged() -> [[UInt8]] {
         let remaining = reliableMessages.elements.filter { !$0.isFullyAcknowledged }.map(\.bytes)
-        self = SendQueue()
+        self = SendQueue(reliableChannel: reliableChannel)
         return remaining
     }
 }
