@@ -55,7 +55,7 @@ extension ChatApp {
             fileStatus("Transfer \(transfer) of \(ChatRenderer.quotedName(name)) \(reason)\(detail.isEmpty ? "" : " (\(SafeText.sanitized(detail)))")")
         case let .interrupted(transfer, name, at):
             fileStatus("Transfer \(transfer) of \(ChatRenderer.quotedName(name)) interrupted at \(ChatRenderer.byteCount(at)); "
-                + "it resumes when the sender offers it again")
+                + "it resumes from there when both sides are back")
         case let .accepted(transfer, by, name, offset):
             fileStatus("\(SafeText.sanitized(by)) accepted \(ChatRenderer.quotedName(name)) (transfer \(transfer))"
                 + (offset > 0 ? ", resuming at \(ChatRenderer.byteCount(offset))" : ""))

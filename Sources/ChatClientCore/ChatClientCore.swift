@@ -241,6 +241,7 @@ public struct ChatClientCore: Sendable {
                 flushHeld(at: now)
             }
             sendHeartbeatIfDue(at: now)
+            files.joined(at: now)
         default:
             break
         }
@@ -267,6 +268,7 @@ public struct ChatClientCore: Sendable {
             deadlines.append(ledger.holdUntil)
             deadlines.append(ledger.shutdownNoticeAt.map { $0 + configuration.shutdownNoticeGrace })
             deadlines.append(nextHeartbeat)
+            deadlines.append(files.nextRetry)
         default:
             break
         }

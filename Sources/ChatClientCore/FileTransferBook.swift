@@ -73,6 +73,11 @@ public struct FileTransferSummary: Sendable, Hashable {
 public struct FileTransferBook: Sendable {
     /// Recipients confirm at least this often (and at the end).
     public static let confirmInterval: UInt64 = 64 << 10
+    /// How long an interrupted offer waits before it is made again while we stay joined, and between
+    /// retries while the recipient is not back (a relay restart brings both sides back in any order).
+    public static let resumeRetryInterval: Duration = .seconds(2)
+    /// The most retries of one interrupted offer (a minute at the interval above).
+    public static let resumeRetryLimit = 30
 
     struct Leg: Sendable {
         var recipient: String
@@ -88,8 +93,13 @@ public struct FileTransferBook: Sendable {
         var source: any FileSource
         /// Accepted transfers, by transfer id.
         var legs: [UInt64: Leg] = [:]
-        /// FILE_OFFER must go (again) once joined.
+        /// FILE_OFFER must go (again) once joined (and `retryAt` has come).
         var needsOffer = true
+        /// The offer is made again to resume an interrupted transfer: a refusal (the recipient is
+        /// not back yet) is retried every `resumeRetryInterval`, up to `resumeRetryLimit` times.
+        var isResuming = false
+        var retryAt: Timestamp?
+        var retries = 0
         var isToRoom: Bool { offer.target.hasPrefix("#") }
     }
 
@@ -157,19 +167,29 @@ public struct FileTransferBook: Sendable {
 
     // MARK: The link
 
-    /// WELCOME arrived: offers not yet made, or interrupted, go (again).
-    mutating func joined() {
+    /// Joined (WELCOME, or time passing while joined): offers not yet made, or interrupted and due
+    /// again, go.
+    mutating func joined(at now: Timestamp? = nil) {
         for id in outgoing.keys.sorted() where outgoing[id]?.needsOffer == true {
+            if let retryAt = outgoing[id]?.retryAt, let now, retryAt > now { continue }
             outgoing[id]?.needsOffer = false
+            outgoing[id]?.retryAt = nil
             outbox.append(.fileOffer(outgoing[id]!.offer))
         }
+    }
+
+    /// When an interrupted offer is due again, if one waits.
+    var nextRetry: Timestamp? {
+        outgoing.values.filter(\.needsOffer).compactMap(\.retryAt).min()
     }
 
     /// The link is gone: the relay forgets every transfer; ours wait to resume.
     mutating func linkLost() {
         for id in outgoing.keys {
+            if outgoing[id]?.legs.isEmpty == false || outgoing[id]?.needsOffer == false { outgoing[id]?.isResuming = true }
             outgoing[id]?.legs = [:]
             outgoing[id]?.needsOffer = true
+            outgoing[id]?.retryAt = nil
         }
         for id in incoming.keys.sorted() {
             guard let transfer = incoming[id] else { continue }
@@ -250,7 +270,7 @@ public struct FileTransferBook: Sendable {
             events.append(.delivered(transfer: transfer, by: by, name: name, verified: result == .verified))
             if outgoing[offerID].map({ !$0.isToRoom && $0.legs.isEmpty }) == true { outgoing[offerID] = nil }
         case let .fileCancelled(offerID, transfer, reason, by, text):
-            cancelled(offerID: offerID, transfer: transfer, reason: reason, by: by, text: text)
+            cancelled(offerID: offerID, transfer: transfer, reason: reason, by: by, text: text, at: now)
         default:
             return false
         }
@@ -329,7 +349,8 @@ public struct FileTransferBook: Sendable {
         events.append(.ended(transfer: id, name: transfer.offer.name, reason: .failed, detail: text))
     }
 
-    private mutating func cancelled(offerID: UInt64, transfer: UInt64, reason: FileCancelReason, by: String, text: String) {
+    private mutating func cancelled(offerID: UInt64, transfer: UInt64, reason: FileCancelReason, by: String, text: String,
+                                    at now: Timestamp) {
         let detail = [by.isEmpty ? "" : "by \(by)", text].filter { !$0.isEmpty }.joined(separator: ": ")
         if let incomingTransfer = incoming[transfer], offerID == 0 {
             if reason == .interrupted, incomingTransfer.state == .running {
@@ -344,6 +365,13 @@ public struct FileTransferBook: Sendable {
             return
         }
         guard let offer = outgoing[offerID] else { return }
+        if transfer == 0, reason == .refused, offer.isResuming, offer.retries < Self.resumeRetryLimit {
+            // Resuming after an interruption, and the recipient is not back yet: try again shortly.
+            outgoing[offerID]?.needsOffer = true
+            outgoing[offerID]?.retries += 1
+            outgoing[offerID]?.retryAt = now + Self.resumeRetryInterval
+            return
+        }
         if transfer == 0 {
             // The whole offer (or, for a room, one recipient of it) was refused.
             if !offer.isToRoom || by.isEmpty { outgoing[offerID] = nil }
@@ -352,8 +380,14 @@ public struct FileTransferBook: Sendable {
         }
         outgoing[offerID]?.legs[transfer] = nil
         if reason == .interrupted, !offer.isToRoom {
-            // The recipient went away: offer again after it is back is up to the user; keep nothing.
-            outgoing[offerID] = nil
+            // The recipient went away (or the relay is restarting): offer again shortly, and keep
+            // offering while it is not back, so the transfer resumes where the recipient's file ends.
+            outgoing[offerID]?.isResuming = true
+            outgoing[offerID]?.needsOffer = true
+            outgoing[offerID]?.retries = 0
+            outgoing[offerID]?.retryAt = now + Self.resumeRetryInterval
+            events.append(.interrupted(transfer: transfer, name: offer.offer.name, at: offer.legs[transfer]?.confirmed ?? 0))
+            return
         } else if !offer.isToRoom, outgoing[offerID]?.legs.isEmpty == true {
             outgoing[offerID] = nil
         }
