@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Measurement", dependencies: ["Transport"]),
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
-        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
         .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator"]),
         .testTarget(name: "DatagramTests", dependencies: ["Datagram", "LinkSimulator"]),
         .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator"]),
