@@ -83,6 +83,19 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
                           " 64",
     "BAN_LIST": "8a 00 06 23 63 6c 61 73 73 00 01 00 13 69 64 3a 63 39 39 64 35 62 31 32 61 32 30 62 30 38 32 37"
                 " 00 05 61 6c 69 63 65 00 00 0e 10 00 05 66 6c 6f 6f 64",
+    # File transfer (issue 12, chat-protocol.md section 4.12).
+    "FILE_OFFER": "18 01 02 03 04 05 06 07 08 00 03 62 6f 62 00 05 61 2e 74 78 74 00 00 00 00 00 00 00 05 2c f2 4d ba 5f b0 a3 0e 26 e8 3b 2a c5 b9 e2 9e 1b 16 1e 5c 1f a7 42 5e 73 04 33 62 93 8b 98 24",
+    "FILE_ACCEPT": "19 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 00",
+    "FILE_CANCEL": "1a 00 00 00 00 00 00 00 07 00 00 09 6e 6f 20 74 68 61 6e 6b 73",
+    "FILE_CHUNK": "1b 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 00 00 05 68 65 6c 6c 6f",
+    "FILE_CONFIRM": "1c 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 05",
+    "FILE_DONE": "1d 00 00 00 00 00 00 00 07 00",
+    "FILE_OFFERED": "98 00 00 00 00 00 00 00 07 00 05 61 6c 69 63 65 00 03 62 6f 62 00 05 61 2e 74 78 74 00 00 00 00 00 00 00 05 2c f2 4d ba 5f b0 a3 0e 26 e8 3b 2a c5 b9 e2 9e 1b 16 1e 5c 1f a7 42 5e 73 04 33 62 93 8b 98 24 00 00 01 2c",
+    "FILE_ACCEPTED": "99 01 02 03 04 05 06 07 08 00 00 00 00 00 00 00 07 00 03 62 6f 62 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 05",
+    "FILE_CANCELLED": "9a 01 02 03 04 05 06 07 08 00 00 00 00 00 00 00 07 02 00 00 00 00",
+    "FILE_CHUNK_relayed": "9b 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 00 00 05 68 65 6c 6c 6f",
+    "FILE_CREDIT": "9c 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 05",
+    "FILE_DONE_relayed": "9d 00 00 00 00 00 00 00 07 00 03 62 6f 62 00",
 }
 CHAT = {name: bytes.fromhex(text) for name, text in VECTORS.items()}
 LONG_TEXT = "".join("long line %04d. " % i for i in range(125))  # 2,000 bytes: two fragments
@@ -227,6 +240,12 @@ def frames():
                         + frame(CHAT["JOIN_ROOM_KEY"]))]                                      # 56
     out += [tcp.segment(False, frame(CHAT["NOTICE_MODERATION"]) + frame(CHAT["ERROR_CANNOT_SPEAK"])
                         + frame(CHAT["BAN_LIST"]))]                                           # 57
+    # File transfer (issue 12): the client's file messages, then the relay's, on the first stream.
+    out += [tcp.segment(True, b"".join(frame(CHAT[name]) for name in
+                                       ["FILE_OFFER", "FILE_ACCEPT", "FILE_CANCEL", "FILE_CHUNK", "FILE_CONFIRM", "FILE_DONE"]))]  # 58
+    out += [tcp.segment(False, b"".join(frame(CHAT[name]) for name in
+                                        ["FILE_OFFERED", "FILE_ACCEPTED", "FILE_CANCELLED", "FILE_CHUNK_relayed",
+                                         "FILE_CREDIT", "FILE_DONE_relayed"]))]                 # 59
     return out
 
 
@@ -252,6 +271,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.software", "dgchat.reason", "dgchat.new_name", "dgchat.peer_timeout",
           "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
+          "dgchat.file.transfer_id", "dgchat.file.name", "dgchat.file.offset", "dgchat.file.reason", "dgchat.file.result",
           "_ws.expert.message", "_ws.malformed",
           "_ws.col.Info"]
 
@@ -433,6 +453,15 @@ def check(path):
     k.expect(57, "dgchat.set_by", "alice")
     k.expect(57, "dgchat.seconds_left", 3600)
     k.expect(57, "dgchat.reason", "flood")
+    k.expect(58, "dgchat.type", "0x18", "0x19", "0x1a", "0x1b", "0x1c", "0x1d")
+    k.expect(58, "dgchat.file.name", "a.txt")
+    k.expect(58, "dgchat.file.transfer_id", 7, 7, 7, 7, 7)
+    k.expect(58, "dgchat.file.offset", 0, 0, 5)
+    k.expect(58, "dgchat.file.reason", 0)
+    k.expect(58, "dgchat.file.result", 0)
+    k.expect(59, "dgchat.type", "0x98", "0x99", "0x9a", "0x9b", "0x9c", "0x9d")
+    k.expect(59, "dgchat.file.transfer_id", 7, 7, 7, 7, 7, 7)
+    k.expect(59, "dgchat.file.reason", 2)
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
