@@ -109,6 +109,10 @@ final class LocalFileSink: FileSink, @unchecked Sendable { // used by the sessio
 
     func commit() throws -> String {
         guard fsync(descriptor) == 0 else { throw FileIOError("cannot write \(temporaryPath)", errno: errno) }
+        // Private while partial; verified, it gets a downloaded file's usual mode (umask applied).
+        let mask = umask(0o022)
+        umask(mask)
+        fchmod(descriptor, 0o666 & ~mask)
         close(descriptor)
         descriptor = -1
         for attempt in 0..<10_000 {
