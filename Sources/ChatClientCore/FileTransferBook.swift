@@ -303,8 +303,8 @@ public struct FileTransferBook: Sendable {
 
     private mutating func received(_ bytes: [UInt8], at offset: UInt64, transfer id: UInt64) {
         guard var transfer = incoming[id], transfer.state == .running, let sink = transfer.sink else { return }
-        let end = offset + UInt64(bytes.count)
-        guard offset == transfer.written, end <= transfer.offer.size else {
+        // A relay's offset is checked before any arithmetic on it: only the next byte is taken.
+        guard offset == transfer.written, UInt64(bytes.count) <= transfer.offer.size - transfer.written else {
             return fail(id, "chunk at \(offset) of \(bytes.count) bytes; expected \(transfer.written)")
         }
         do {
@@ -312,7 +312,7 @@ public struct FileTransferBook: Sendable {
         } catch {
             return fail(id, "cannot write: \(error)")
         }
-        transfer.written = end
+        transfer.written += UInt64(bytes.count)
         if transfer.written - transfer.confirmedSent >= Self.confirmInterval || transfer.written == transfer.offer.size {
             transfer.confirmedSent = transfer.written
             outbox.append(.fileConfirm(transfer: id, offset: transfer.written))

@@ -242,3 +242,18 @@ struct FileTransferTests {
 }
 
 func sinkCount(_ sink: MemorySink) -> Int { sink.bytes.count }
+
+extension FileTransferTests {
+    /// Specs/chat-protocol.md, section 4.12: a chunk at an offset near 2^64 from a hostile relay is
+    /// refused before any arithmetic on it: the transfer fails, the partial file is deleted, nothing crashes.
+    @Test func aChunkAtAnAbsurdOffsetFailsTheTransferWithoutACrash() {
+        var pair = FilePair(bob: .tcp)
+        let sink = MemorySink()
+        pair.send(fileBytes(600_000), to: sink) { _ in sinkCount(sink) >= 100_000 }
+        let hostile = RelayMessage.fileChunk(transfer: 1, offset: UInt64.max - 3, bytes: [1, 2, 3, 4, 5, 6])
+        pair.bob.handleStreamBytes(Framing.frame(hostile.encoded()), at: pair.now)
+        pair.exchange()
+        #expect(sink.isDiscarded && !sink.isCommitted)
+        #expect(pair.bobFileEvents.contains { if case .ended(1, _, .failed, _) = $0 { true } else { false } })
+    }
+}
