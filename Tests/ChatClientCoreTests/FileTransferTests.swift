@@ -244,6 +244,24 @@ struct FileTransferTests {
 func sinkCount(_ sink: MemorySink) -> Int { sink.bytes.count }
 
 extension FileTransferTests {
+    /// Specs/chat-protocol.md, section 4.12, "Resume": the recipient's link drops mid-transfer while
+    /// the relay stays up; the sender keeps offering again until the recipient is back, and the
+    /// transfer continues from where the recipient's file ends.
+    @Test func aRecipientThatReconnectsMidTransferResumes() {
+        var pair = FilePair(bob: .tcp)
+        let file = fileBytes(600_000)
+        let sink = MemorySink()
+        pair.send(file, to: sink) { _ in (150_000..<590_000).contains(sinkCount(sink)) }
+        let before = sink.bytes.count
+        pair.bob.handleStreamEnded(reason: "cable pulled", at: pair.now)
+        pair.run(until: pair.now + .seconds(60))
+        #expect(sink.bytes == file)
+        #expect(sink.isCommitted)
+        #expect(pair.bobFileEvents.contains { if case let .resumed(_, _, offset) = $0 { offset == UInt64(before) } else { false } })
+        #expect(pair.aliceFileEvents.contains { if case .interrupted = $0 { true } else { false } })
+        #expect(pair.aliceFileEvents.contains { if case .delivered(_, "bob", "notes.txt", true) = $0 { true } else { false } })
+    }
+
     /// Specs/chat-protocol.md, section 4.12: a chunk at an offset near 2^64 from a hostile relay is
     /// refused before any arithmetic on it: the transfer fails, the partial file is deleted, nothing crashes.
     @Test func aChunkAtAnAbsurdOffsetFailsTheTransferWithoutACrash() {
