@@ -72,7 +72,7 @@ public struct FileTransferSummary: Sendable, Hashable {
 /// for what to send; it reads and writes file bytes only through `FileSource` and `FileSink`.
 public struct FileTransferBook: Sendable {
     /// Recipients confirm at least this often (and at the end).
-    public static let confirmInterval: UInt64 = 64 << 10
+    public static let confirmInterval: UInt64 = 32 << 10
     /// How long an interrupted offer waits before it is made again while we stay joined, and between
     /// retries while the recipient is not back (a relay restart brings both sides back in any order).
     public static let resumeRetryInterval: Duration = .seconds(2)

@@ -9,7 +9,7 @@ public struct FileRelayLimits: Sendable, Hashable {
     /// The bytes the relay lets a recipient's running transfers have in flight beyond what it confirmed,
     /// shared among them. Kept well under half the send-queue cap (1 MiB), so that a file never makes a
     /// recipient "congested" and holds back the chat of its rooms (RelayCore+Backpressure.swift).
-    public var recipientWindow: UInt64 = 256 << 10
+    public var recipientWindow: UInt64 = 128 << 10
     /// An offer not accepted or rejected within this long expires (FILE_CANCELLED `expired` to both).
     public var offerTimeout: Duration = .seconds(300)
     /// The most transfers (sending and receiving, running or offered) one user may be part of.
