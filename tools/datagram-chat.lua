@@ -31,7 +31,7 @@ local close_reasons = {
     [0] = "normal", [1] = "idle timeout", [2] = "protocol error",
     [3] = "server shutting down", [4] = "refused",
 }
-local channels = { [0] = "reliable-ordered", [1] = "unreliable" }
+local channels = { [0] = "reliable-ordered", [1] = "unreliable", [2] = "bulk" }
 local checksum_statuses = { [0] = "Bad", [1] = "Good" }
 
 local chat_types = {
@@ -43,7 +43,16 @@ local chat_types = {
     [0x85] = "ERROR", [0x86] = "ROOM_LIST", [0x87] = "WHO_LIST", [0x88] = "HEARTBEAT_ECHO",
     [0x89] = "RECEIVED", [0x8A] = "BAN_LIST",
     [0x8C] = "WHOIS_REPLY", [0x8D] = "SEALED_PRIVATE_MESSAGE",
+    -- File transfer (chat-protocol.md section 4.12).
+    [0x18] = "FILE_OFFER", [0x19] = "FILE_ACCEPT", [0x1A] = "FILE_CANCEL", [0x1B] = "FILE_CHUNK",
+    [0x1C] = "FILE_CONFIRM", [0x1D] = "FILE_DONE",
+    [0x98] = "FILE_OFFERED", [0x99] = "FILE_ACCEPTED", [0x9A] = "FILE_CANCELLED", [0x9B] = "FILE_CHUNK",
+    [0x9C] = "FILE_CREDIT", [0x9D] = "FILE_DONE",
 }
+local file_cancel_reasons = {
+    [0] = "rejected", [1] = "cancelled", [2] = "expired", [3] = "interrupted", [4] = "failed", [5] = "tooLarge", [6] = "refused",
+}
+local file_results = { [0] = "verified", [1] = "mismatch" }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
     [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown", [9] = "sessionResumed", [10] = "rateLimited",
@@ -189,6 +198,21 @@ local C = {
     sealed_ephemeral = ProtoField.bytes("dgchat.sealed.ephemeral", "Ephemeral public key"),
     sealed_static = ProtoField.bytes("dgchat.sealed.static", "Sender's static key, encrypted (32 + 16)"),
     sealed_payload = ProtoField.bytes("dgchat.sealed.payload", "Payload, encrypted (sealed id, text, 16-byte tag)"),
+    offer_id = ProtoField.uint64("dgchat.file.offer_id", "Offer ID (the sender's)", base.DEC),
+    transfer_id = ProtoField.uint64("dgchat.file.transfer_id", "Transfer ID (the relay's)", base.DEC),
+    file_target = ProtoField.string("dgchat.file.target", "Target (user or room)"),
+    file_name = ProtoField.string("dgchat.file.name", "File name"),
+    file_size = ProtoField.uint64("dgchat.file.size", "Size (bytes)", base.DEC),
+    file_digest = ProtoField.bytes("dgchat.file.sha256", "SHA-256"),
+    file_offset = ProtoField.uint64("dgchat.file.offset", "Offset", base.DEC),
+    file_limit = ProtoField.uint64("dgchat.file.limit", "Limit (send no byte at or past it)", base.DEC),
+    file_confirmed = ProtoField.uint64("dgchat.file.confirmed", "Confirmed", base.DEC),
+    file_expires = ProtoField.uint32("dgchat.file.expires", "Expires in (s)", base.DEC),
+    file_reason = ProtoField.uint8("dgchat.file.reason", "Reason", base.DEC, file_cancel_reasons),
+    file_result = ProtoField.uint8("dgchat.file.result", "Result", base.DEC, file_results),
+    file_by = ProtoField.string("dgchat.file.by", "By"),
+    chunk_length = ProtoField.uint16("dgchat.file.chunk_length", "Chunk length", base.DEC),
+    chunk = ProtoField.bytes("dgchat.file.chunk", "Chunk"),
 }
 dgchat.fields = C
 
@@ -453,6 +477,71 @@ local chat_decoders = {
         return (room == "" and "relay" or (room or "?")) .. ": " .. tostring(count) .. " bans"
     end,
 }
+
+-- File transfer (chat-protocol.md section 4.12).
+local function file_chunk(r)
+    local transfer = r:uint(C.transfer_id, 8); local offset = r:uint(C.file_offset, 8)
+    local length = r:uint(C.chunk_length, 2)
+    if length and length > 16384 then
+        r.ok = false
+        r.tree:add_proto_expert_info(CE.malformed, "Chunk of " .. length .. " bytes: over 16384")
+        return "transfer " .. tostring(transfer)
+    end
+    local range = length and length > 0 and r:take(length, "chunk of " .. length .. " bytes")
+    if range then r.tree:add(C.chunk, range) end
+    return "transfer " .. tostring(transfer) .. " bytes " .. tostring(offset) .. "+" .. tostring(length)
+end
+local function file_digest(r)
+    local range = r:take(32, "SHA-256")
+    if range then r.tree:add(C.file_digest, range) end
+end
+chat_decoders[0x18] = function(r)
+    local id = r:uint(C.offer_id, 8); local target = r:string(C.file_target); local name = r:string(C.file_name)
+    local size = r:uint(C.file_size, 8); file_digest(r)
+    return "offer " .. tostring(id) .. " to " .. (target or "?") .. ": " .. quoted(name) .. " (" .. tostring(size) .. " bytes)"
+end
+chat_decoders[0x19] = function(r)
+    local transfer = r:uint(C.transfer_id, 8); local offset = r:uint(C.file_offset, 8)
+    return "transfer " .. tostring(transfer) .. " from " .. tostring(offset)
+end
+chat_decoders[0x1A] = function(r)
+    local id = r:uint(C.transfer_id, 8); local reason = r:uint(C.file_reason, 1); local text = r:string(C.text)
+    return tostring(id) .. " " .. (file_cancel_reasons[reason] or tostring(reason)) .. ((text and text ~= "") and (": " .. quoted(text)) or "")
+end
+chat_decoders[0x1B] = file_chunk
+chat_decoders[0x1C] = function(r)
+    local transfer = r:uint(C.transfer_id, 8); local offset = r:uint(C.file_offset, 8)
+    return "transfer " .. tostring(transfer) .. " written to " .. tostring(offset)
+end
+chat_decoders[0x1D] = function(r)
+    local transfer = r:uint(C.transfer_id, 8); local result = r:uint(C.file_result, 1)
+    return "transfer " .. tostring(transfer) .. " " .. (file_results[result] or tostring(result))
+end
+chat_decoders[0x98] = function(r)
+    local transfer = r:uint(C.transfer_id, 8); local from = r:string(C.from); r:string(C.file_target)
+    local name = r:string(C.file_name); local size = r:uint(C.file_size, 8); file_digest(r); r:uint(C.file_expires, 4)
+    return "transfer " .. tostring(transfer) .. " from " .. (from or "?") .. ": " .. quoted(name) .. " (" .. tostring(size) .. " bytes)"
+end
+chat_decoders[0x99] = function(r)
+    r:uint(C.offer_id, 8); local transfer = r:uint(C.transfer_id, 8); local by = r:string(C.file_by)
+    local offset = r:uint(C.file_offset, 8); local limit = r:uint(C.file_limit, 8)
+    return "transfer " .. tostring(transfer) .. " by " .. (by or "?") .. " from " .. tostring(offset) .. ", limit " .. tostring(limit)
+end
+chat_decoders[0x9A] = function(r)
+    r:uint(C.offer_id, 8); local transfer = r:uint(C.transfer_id, 8); local reason = r:uint(C.file_reason, 1)
+    local by = r:string(C.file_by); local text = r:string(C.text)
+    return "transfer " .. tostring(transfer) .. " " .. (file_cancel_reasons[reason] or tostring(reason))
+        .. ((by and by ~= "") and (" by " .. by) or "") .. ((text and text ~= "") and (": " .. quoted(text)) or "")
+end
+chat_decoders[0x9B] = file_chunk
+chat_decoders[0x9C] = function(r)
+    local transfer = r:uint(C.transfer_id, 8); local confirmed = r:uint(C.file_confirmed, 8); local limit = r:uint(C.file_limit, 8)
+    return "transfer " .. tostring(transfer) .. " confirmed " .. tostring(confirmed) .. ", limit " .. tostring(limit)
+end
+chat_decoders[0x9D] = function(r)
+    local transfer = r:uint(C.transfer_id, 8); local by = r:string(C.file_by); local result = r:uint(C.file_result, 1)
+    return "transfer " .. tostring(transfer) .. " " .. (file_results[result] or tostring(result)) .. " by " .. (by or "?")
+end
 
 -- Decodes one chat message occupying all of `tvb`; returns a one-line summary for the Info column.
 local function dissect_chat(tvb, pinfo, tree)

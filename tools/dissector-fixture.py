@@ -88,6 +88,19 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
     "WHOIS_REPLY": "8c 00 03 62 6f 62 00 03 62 6f 62 00 20 79 a6 31 ee de 1b f9 c9 8f 12 03 2c de ad d0 e7 a0 79 39 8f c7 86 b8 8c c8 46 ec 89 af 85 a5 1a",
     "SEALED_PRIVATE": "0f 00 03 62 6f 62 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc",
     "SEALED_PRIVATE_MESSAGE": "8d 00 05 61 6c 69 63 65 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc",
+    # File transfer (issue 12, chat-protocol.md section 4.12).
+    "FILE_OFFER": "18 01 02 03 04 05 06 07 08 00 03 62 6f 62 00 05 61 2e 74 78 74 00 00 00 00 00 00 00 05 2c f2 4d ba 5f b0 a3 0e 26 e8 3b 2a c5 b9 e2 9e 1b 16 1e 5c 1f a7 42 5e 73 04 33 62 93 8b 98 24",
+    "FILE_ACCEPT": "19 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 00",
+    "FILE_CANCEL": "1a 00 00 00 00 00 00 00 07 00 00 09 6e 6f 20 74 68 61 6e 6b 73",
+    "FILE_CHUNK": "1b 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 00 00 05 68 65 6c 6c 6f",
+    "FILE_CONFIRM": "1c 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 05",
+    "FILE_DONE": "1d 00 00 00 00 00 00 00 07 00",
+    "FILE_OFFERED": "98 00 00 00 00 00 00 00 07 00 05 61 6c 69 63 65 00 03 62 6f 62 00 05 61 2e 74 78 74 00 00 00 00 00 00 00 05 2c f2 4d ba 5f b0 a3 0e 26 e8 3b 2a c5 b9 e2 9e 1b 16 1e 5c 1f a7 42 5e 73 04 33 62 93 8b 98 24 00 00 01 2c",
+    "FILE_ACCEPTED": "99 01 02 03 04 05 06 07 08 00 00 00 00 00 00 00 07 00 03 62 6f 62 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 05",
+    "FILE_CANCELLED": "9a 01 02 03 04 05 06 07 08 00 00 00 00 00 00 00 07 02 00 00 00 00",
+    "FILE_CHUNK_relayed": "9b 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 00 00 05 68 65 6c 6c 6f",
+    "FILE_CREDIT": "9c 00 00 00 00 00 00 00 07 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 05",
+    "FILE_DONE_relayed": "9d 00 00 00 00 00 00 00 07 00 03 62 6f 62 00",
 }
 CHAT = {name: bytes.fromhex(text) for name, text in VECTORS.items()}
 LONG_TEXT = "".join("long line %04d. " % i for i in range(125))  # 2,000 bytes: two fragments
@@ -246,6 +259,12 @@ def frames():
     out += [tcp.segment(False, frame(CHAT["WHOIS_REPLY"]) + frame(CHAT["SEALED_PRIVATE_MESSAGE"]))]  # 59
     for _, text in SEALED_VECTORS:                                                            # 60-63
         out.append(udp(40001, RELAY, bytes.fromhex(text.replace(" ", ""))))
+    # File transfer (issue 12): the client's file messages, then the relay's, on the first stream.
+    out += [tcp.segment(True, b"".join(frame(CHAT[name]) for name in
+                                       ["FILE_OFFER", "FILE_ACCEPT", "FILE_CANCEL", "FILE_CHUNK", "FILE_CONFIRM", "FILE_DONE"]))]  # 64
+    out += [tcp.segment(False, b"".join(frame(CHAT[name]) for name in
+                                        ["FILE_OFFERED", "FILE_ACCEPTED", "FILE_CANCELLED", "FILE_CHUNK_relayed",
+                                         "FILE_CREDIT", "FILE_DONE_relayed"]))]                 # 65
     return out
 
 
@@ -272,7 +291,8 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
           "dgchat.asked", "dgchat.key_length", "dgchat.identity_key", "dgchat.sealed_length",
-          "_ws.expert.message", "_ws.malformed", "dgram.sealed", "dgram.noise.index", "dgram.flags.key_phase",
+          "dgchat.file.transfer_id", "dgchat.file.name", "dgchat.file.offset", "dgchat.file.reason", "dgchat.file.result",
+          "_ws.expert.message", "_ws.malformed",           "dgram.sealed", "dgram.noise.index", "dgram.flags.key_phase",
           "_ws.col.Info"]
 
 
@@ -475,6 +495,15 @@ def check(path):
     k.expect(62, "dgram.noise.index", 3)
     k.expect(63, "dgram.sealed", 1)
     k.expect(63, "dgram.packet_number", 19)
+    k.expect(64, "dgchat.type", "0x18", "0x19", "0x1a", "0x1b", "0x1c", "0x1d")
+    k.expect(64, "dgchat.file.name", "a.txt")
+    k.expect(64, "dgchat.file.transfer_id", 7, 7, 7, 7, 7)
+    k.expect(64, "dgchat.file.offset", 0, 0, 5)
+    k.expect(64, "dgchat.file.reason", 0)
+    k.expect(64, "dgchat.file.result", 0)
+    k.expect(65, "dgchat.type", "0x98", "0x99", "0x9a", "0x9b", "0x9c", "0x9d")
+    k.expect(65, "dgchat.file.transfer_id", 7, 7, 7, 7, 7, 7)
+    k.expect(65, "dgchat.file.reason", 2)
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.

@@ -64,6 +64,8 @@ struct ByteWriter {
         write(UInt16(kept.count))
         bytes.append(contentsOf: kept)
     }
+    /// Raw bytes, with no length prefix (the caller writes the length first).
+    mutating func writeRaw(_ raw: some Collection<UInt8>) { bytes.append(contentsOf: raw) }
 
     /// A one-byte count, then each string.
     mutating func write(_ strings: [String]) {
@@ -132,6 +134,13 @@ struct ByteReader {
         var strings: [String] = []
         for _ in 0..<count { strings.append(try readString(field)) }
         return strings
+    }
+
+    /// `count` raw bytes (the caller has read and bounded the length).
+    mutating func readBytes(_ field: String, count: Int) throws(ChatDecodingError) -> [UInt8] {
+        guard count >= 0, remaining >= count else { throw .truncated(field: field) }
+        defer { index += count }
+        return Array(bytes[index..<(index + count)])
     }
 
     /// Throws unless every byte was consumed.

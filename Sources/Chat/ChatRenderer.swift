@@ -49,6 +49,8 @@ public enum ChatRenderer {
         case .heartbeatEcho, .received, .sealedPrivateMessage:
             // A sealed private message is shown only once the client has opened it (ChatClientCore).
             return []
+        case .fileOffered, .fileAccepted, .fileCancelled, .fileChunk, .fileCredit, .fileDone:
+            return renderFileMessage(message, time: time)
         }
     }
 

@@ -43,10 +43,25 @@ public enum ClientCommand: Hashable, Sendable {
     case whois(String)
     /// `/trust NAME`: accept the changed identity key the user last presented (Specs/chat-protocol.md 4.10).
     case trust(String)
+    /// `/send PATH NAME|#room`: offer a file (the last word is the target; the path may have spaces).
+    case sendFile(path: String, to: String)
+    /// `/accept [ID] [DIR]`: accept an offered file (the only one waiting when ID is left out).
+    case acceptFile(id: UInt64?, directory: String?)
+    /// `/reject [ID]`: refuse an offered file.
+    case rejectFile(id: UInt64?)
+    /// `/transfers`: list files moving and offers waiting.
+    case transfers
+    /// `/cancel ID`: stop a transfer or withdraw an offer.
+    case cancelFile(id: UInt64)
 
     /// The command names and their usage, as `/help` prints them.
     public static let usage: [(command: String, usage: String, summary: String)] = [
         ("msg", "/msg NAME text", "send a private message"),
+        ("send", "/send PATH NAME|#room", "offer a file to a user or a room"),
+        ("accept", "/accept [ID] [DIR]", "accept an offered file (into DIR)"),
+        ("reject", "/reject [ID]", "refuse an offered file"),
+        ("transfers", "/transfers", "list file transfers with progress"),
+        ("cancel", "/cancel ID", "stop a file transfer or withdraw an offer"),
         ("me", "/me text", "describe an action"),
         ("join", "/join #room [KEY]", "join a room (with its key, if it has one) and make it current"),
         ("part", "/part [#room]", "leave a room (default: the current one)"),

@@ -59,6 +59,7 @@ extension ClientCommand {
         case "save": return .save(file: arguments.isEmpty ? nil : arguments)
         case "whois": return .whois(try userName(try required(arguments, command: "whois", what: "name"), command: "whois"))
         case "trust": return .trust(try userName(try required(arguments, command: "trust", what: "name"), command: "trust"))
+        case "send", "accept", "reject", "transfers", "cancel": return try parseFileCommand(command, arguments)
         default: throw .unknownCommand(command)
         }
     }

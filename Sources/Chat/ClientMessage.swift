@@ -119,6 +119,18 @@ public enum ClientMessage: Hashable, Sendable {
     /// `Noise_X_25519_ChaChaPoly_SHA256` message (Specs/noise.md section 6.1) the relay forwards as it is.
     /// `messageID` numbers it among the session's SAY and PRIVATE messages.
     case sealedPrivate(to: String, messageID: UInt64, sealed: [UInt8])
+    /// Type 0x18: offer a file to a user or a room (section 4.12).
+    case fileOffer(FileOffer)
+    /// Type 0x19: accept transfer `transfer`, having `offset` bytes of it already (0: from the start).
+    case fileAccept(transfer: UInt64, offset: UInt64)
+    /// Type 0x1A: reject or cancel: a recipient names its transfer, a sender its offer id.
+    case fileCancel(id: UInt64, reason: FileCancelReason, text: String)
+    /// Type 0x1B: the sender's bytes `offset..<offset+bytes.count` of a transfer.
+    case fileChunk(transfer: UInt64, offset: UInt64, bytes: [UInt8])
+    /// Type 0x1C: the recipient has written every byte before `offset`.
+    case fileConfirm(transfer: UInt64, offset: UInt64)
+    /// Type 0x1D: the recipient checked the whole file.
+    case fileDone(transfer: UInt64, result: FileResult)
 }
 
 /// The type bytes of client messages (Specs/chat-protocol.md, section 3).
@@ -132,6 +144,7 @@ enum ClientMessageType: UInt8 {
 extension ClientMessage {
     /// The message as bytes: a type byte, then the fields, big-endian, strings length-prefixed.
     public func encoded() -> [UInt8] {
+        if let file = encodedFileMessage() { return file }
         switch self {
         case let .hello(hello):
             var writer = ByteWriter(type: ClientMessageType.hello.rawValue)
@@ -176,14 +189,21 @@ extension ClientMessage {
             writer.write(messageID)
             writer.writeBytes(sealed)
             return writer.bytes
+        case .fileOffer, .fileAccept, .fileCancel, .fileChunk, .fileConfirm, .fileDone:
+            return encodedFileMessage() ?? []
         }
     }
 
     /// Decodes one whole message; every byte must belong to it.
     public init(decoding bytes: [UInt8]) throws(ChatDecodingError) {
         guard let typeByte = bytes.first else { throw .empty }
-        guard let type = ClientMessageType(rawValue: typeByte) else { throw .unknownType(typeByte) }
         var reader = ByteReader(bytes, from: 1)
+        if FileMessageType.clientTypes.contains(typeByte) {
+            self = try Self.decodeFileMessage(typeByte, &reader)
+            try reader.finish()
+            return
+        }
+        guard let type = ClientMessageType(rawValue: typeByte) else { throw .unknownType(typeByte) }
         switch type {
         case .hello:
             let version = try reader.readUInt8("protocol version")

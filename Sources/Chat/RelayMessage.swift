@@ -173,6 +173,19 @@ public enum RelayMessage: Hashable, Sendable {
     /// Type 0x8D: an end-to-end sealed private message from `from`, forwarded as the sender sealed it.
     /// The relay cannot read it; the recipient opens it and checks the key inside (Specs/noise.md 6.1).
     case sealedPrivateMessage(from: String, sender: SenderID, messageID: UInt64, sealed: [UInt8])
+    /// Type 0x98: a file offered to you (section 4.12).
+    case fileOffered(FileOffered)
+    /// Type 0x99 (to the sender): `by` accepted offer `offerID` as transfer `transfer`; send from `offset`,
+    /// never past `limit`.
+    case fileAccepted(offerID: UInt64, transfer: UInt64, by: String, offset: UInt64, limit: UInt64)
+    /// Type 0x9A: an offer (`transfer` 0) or one transfer ended; `offerID` is 0 toward recipients.
+    case fileCancelled(offerID: UInt64, transfer: UInt64, reason: FileCancelReason, by: String, text: String)
+    /// Type 0x9B (to the recipient): bytes `offset..<offset+bytes.count` of a transfer.
+    case fileChunk(transfer: UInt64, offset: UInt64, bytes: [UInt8])
+    /// Type 0x9C (to the sender): the recipient has `confirmed` bytes; send up to `limit`.
+    case fileCredit(transfer: UInt64, confirmed: UInt64, limit: UInt64)
+    /// Type 0x9D (to the sender): `by` checked the whole file.
+    case fileDone(transfer: UInt64, by: String, result: FileResult)
 }
 
 /// WHOIS_REPLY (Specs/chat-protocol.md section 4.10).

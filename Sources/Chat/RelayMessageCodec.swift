@@ -29,6 +29,7 @@ extension ByteReader {
 extension RelayMessage {
     /// The message as bytes: a type byte, then the fields, big-endian, strings length-prefixed.
     public func encoded() -> [UInt8] {
+        if let file = encodedFileMessage() { return file }
         switch self {
         case let .welcome(name, defaultRoom, peerTimeout):
             var writer = ByteWriter(type: RelayMessageType.welcome.rawValue)
@@ -95,14 +96,21 @@ extension RelayMessage {
             writer.write(messageID)
             writer.writeBytes(sealed)
             return writer.bytes
+        case .fileOffered, .fileAccepted, .fileCancelled, .fileChunk, .fileCredit, .fileDone:
+            return encodedFileMessage() ?? []
         }
     }
 
     /// Decodes one whole message; every byte must belong to it.
     public init(decoding bytes: [UInt8]) throws(ChatDecodingError) {
         guard let typeByte = bytes.first else { throw .empty }
-        guard let type = RelayMessageType(rawValue: typeByte) else { throw .unknownType(typeByte) }
         var reader = ByteReader(bytes, from: 1)
+        if FileMessageType.relayTypes.contains(typeByte) {
+            self = try Self.decodeFileMessage(typeByte, &reader)
+            try reader.finish()
+            return
+        }
+        guard let type = RelayMessageType(rawValue: typeByte) else { throw .unknownType(typeByte) }
         switch type {
         case .welcome:
             let name = try reader.readString("name")

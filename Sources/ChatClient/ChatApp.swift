@@ -29,6 +29,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var lastConversation: String?
     /// The last refusal before WELCOME was ERROR `banned` (a relay-wide ban), not a name problem.
     private var isBannedFromRelay = false
+    /// File transfer progress shown (ChatApp+Files.swift).
+    let fileProgress = FileProgress()
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
         self.options = options
@@ -74,6 +76,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             logger.warning(text)
         case .identity(let event):
             handle(event)
+        case .file(let event):
+            handleFile(event)
         }
     }
 
@@ -222,14 +226,21 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
 
     private func updatePrompt() {
         let (room, status) = lock.withLock { (currentRoom, shownStatus) }
-        console.setPrompt(status.map { "[\(room)] (\($0)) " } ?? "[\(room)] ")
+        let files = fileProgress.prompt.map { "{\($0)} " } ?? ""
+        console.setPrompt(status.map { "[\(room)] (\($0)) \(files)" } ?? "[\(room)] \(files)")
     }
+
+    /// Redraws the prompt (file progress changed).
+    func refreshPrompt() { updatePrompt() }
 
     /// Refreshes the connection status every half second.
     func startStatusTimer() {
         let timer = DispatchSource.makeTimerSource(queue: session.queue.dispatchQueue)
         timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
-        timer.setEventHandler { [weak self] in self?.refreshStatus() }
+        timer.setEventHandler { [weak self] in
+            self?.refreshStatus()
+            self?.refreshFileProgress()
+        }
         timer.resume()
         lock.withLock { statusTimer = timer }
     }
@@ -280,6 +291,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .whois(let name): session.whois(name)
         case .trust(let name):
             if !session.trust(name) { status("No changed key is waiting for \(SafeText.sanitized(name)) (/whois \(SafeText.sanitized(name)) shows its key)") }
+        case .sendFile, .acceptFile, .rejectFile, .transfers, .cancelFile: performFile(command)
         case .stats:
             for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
                                                    linkConditions: session.linkConditions) {
@@ -402,6 +414,10 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     /// Line mode's end of input: wait for acknowledgements (bounded), leave, exit 0 or 1 (1 when a
     /// line was refused or a message was not acknowledged; each is named).
     func endOfInput() {
+        waitForFileTransfers { [self] in drainAndLeave() }
+    }
+
+    private func drainAndLeave() {
         session.waitUntilAllAcknowledged(timeout: options.drainTimeout) { [self] isAcknowledged in
             let refused = lock.withLock { self.refused }
             if !refused.isEmpty {

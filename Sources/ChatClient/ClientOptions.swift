@@ -27,6 +27,11 @@ let chatSpecification = CommandSpecification(
                 help: "Your identity key file (default $XDG_CONFIG_HOME/datagram-chat/identity.key, created on first run, mode 0600)."),
         .flag("accept-new-relay-key",
               help: "Accept a relay key that differs from the one pinned in known_relays (after checking its fingerprint)."),
+        .option("download-dir", valueName: "DIR",
+                help: "Where received files go (default: $XDG_DOWNLOAD_DIR, else ~/Downloads)."),
+        .flag("accept-files", help: "Accept every file offered (up to --max-file-size) without asking."),
+        .option("max-file-size", valueName: "SIZE", default: "4G",
+                help: "Refuse offered files larger than this (bytes, or with K, M or G)."),
     ],
     discussion: """
         On a terminal, type messages and commands; received lines appear above the line you are
@@ -44,6 +49,8 @@ let chatSpecification = CommandSpecification(
           /join ROOM KEY    join a room with a key   /save [FILE] save this room's lines
           /ignore NAME      hide someone's lines     /unignore NAME
           /whois NAME       a user's key fingerprint /trust NAME  accept a contact's changed key
+          /send PATH NAME|#ROOM  offer a file        /accept [ID] [DIR]  /reject [ID]
+          /transfers        files moving             /cancel ID   stop one
           Operators: /op /deop /voice /mute /kick /ban /unban /bans /topic /mode /invite
           Administrators (relay --admin): /oper TOKEN, then /kill /kline /unkline /klines   (/help: details)
 
@@ -80,6 +87,12 @@ struct ClientOptions {
     var acceptsNewRelayKey = false
     /// `--plaintext`: an unencrypted UDP session.
     var isPlaintext = false
+    /// `--download-dir`, or the default (`ClientFiles.downloadDirectory`).
+    var downloadDirectory: String = ""
+    /// `--accept-files`.
+    var acceptsFiles = false
+    /// `--max-file-size`.
+    var maximumFileSize: UInt64 = 4 << 30
 }
 
 /// Parses the client's arguments (without the program name).
@@ -106,7 +119,7 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
         do throws(NameError) { try ChatNames.validateRoomName(room) } catch {
             throw parsed.invalid("room", room, "a valid room (\(error))")
         }
-        return ClientOptions(
+        var options = ClientOptions(
             name: name, relayHost: host, relayPort: port, mode: mode,
             room: room, lossPercent: loss, delay: .milliseconds(delay),
             seed: try parsed.unsignedInteger("seed"), isTracing: parsed.isSet("trace"),
@@ -114,6 +127,10 @@ func parseClientOptions(_ arguments: [String]) -> CommandLineOutcome<ClientOptio
             drainTimeout: .milliseconds(Int64(drain * 1000)), logDirectory: parsed.string("log"),
             identityFile: parsed.string("identity"), acceptsNewRelayKey: parsed.isSet("accept-new-relay-key"),
             isPlaintext: parsed.isSet("plaintext"))
+        options.downloadDirectory = parsed.string("download-dir") ?? ClientFiles.downloadDirectory().path
+        options.acceptsFiles = parsed.isSet("accept-files")
+        options.maximumFileSize = try parseByteSize(parsed.string("max-file-size")!, option: "max-file-size")
+        return options
     }
 }
 

@@ -6,6 +6,7 @@ import Datagram
 extension ChatClientCore {
     /// Queues what the connection has to send and handles what it reports, then the status.
     mutating func finish(at now: Timestamp) {
+        pumpFiles(at: now)
         while var connection {
             var events: [Connection.Event] = []
             while let event = connection.pollEvent() { events.append(event) }
@@ -13,6 +14,10 @@ extension ChatClientCore {
             self.connection = connection
             if events.isEmpty { break }
             for event in events { handleConnectionEvent(event, at: now) }
+        }
+        if pumpFiles(at: now), var connection {
+            while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
+            self.connection = connection
         }
         finishLeavingIfDone(at: now)
         reportStatus(at: now)
@@ -183,6 +188,7 @@ extension ChatClientCore {
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
         default:
+            if handleFileMessage(message, at: now) { return }
             if ledger.absorb(message) { show(.received(message)) }
         }
     }
@@ -201,6 +207,10 @@ extension ChatClientCore {
             ledger.statistics.messagesResent += resent
         }
         show(.connection(.joined(name: ledger.name, isReconnection: isReconnection, resent: resent)))
+        // File messages of the old link are stale (the relay forgot those transfers); the book
+        // offers again what was interrupted.
+        ledger.held.removeAll(where: \.isFileMessage)
+        files.joined()
         let grace = configuration.rejoinGrace
         if isReconnection, grace > .zero, !ledger.held.isEmpty {
             ledger.holdUntil = now + grace
@@ -227,6 +237,8 @@ extension ChatClientCore {
         }
         backlog = []
         ledger.holdUntil = nil
+        files.linkLost()
+        showFileEvents()
         var generator = random
         let delay = Self.reconnectDelay(attempt: ledger.reconnectAttempt, configuration: configuration, random: &generator)
         random = generator
@@ -249,6 +261,7 @@ extension ChatClientCore {
     mutating func shutDown(at now: Timestamp, reporting change: ConnectionChange = .closed) {
         guard ledger.phase != .closed else { return }
         ledger.phase = .closed
+        files.discardAll()
         if var connection {
             if !connection.isClosed { connection.close(code: .normal, at: now) }
             while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }

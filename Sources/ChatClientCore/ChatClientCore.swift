@@ -54,6 +54,9 @@ public struct ChatClientCore: Sendable {
     /// The peer timeout the relay announced in its last WELCOME.
     var announcedPeerTimeout: Duration?
 
+    // Files (ChatClientCore+Files.swift)
+    var files = FileTransferBook()
+
     /// A core for `configuration`; `random` gives connection ids and reconnection jitter.
     public init(configuration: ChatClientConfiguration, random: some RandomNumberGenerator & Sendable) {
         self.configuration = configuration
@@ -245,6 +248,7 @@ public struct ChatClientCore: Sendable {
                 flushHeld(at: now)
             }
             sendHeartbeatIfDue(at: now)
+            files.joined(at: now)
         default:
             break
         }
@@ -271,6 +275,7 @@ public struct ChatClientCore: Sendable {
             deadlines.append(ledger.holdUntil)
             deadlines.append(ledger.shutdownNoticeAt.map { $0 + configuration.shutdownNoticeGrace })
             deadlines.append(nextHeartbeat)
+            deadlines.append(files.nextRetry)
         default:
             break
         }

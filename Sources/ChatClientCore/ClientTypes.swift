@@ -15,6 +15,8 @@ public enum ChatSessionEvent: Sendable, Hashable {
     case warning(String)
     /// Keys, pins and end-to-end private messages (Specs/chat-protocol.md section 4.10).
     case identity(IdentityEvent)
+    /// Something about a file transfer (Specs/chat-protocol.md, section 4.12).
+    case file(FileTransferEvent)
 }
 
 /// A change in the session's link to the relay.

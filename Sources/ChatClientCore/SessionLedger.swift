@@ -191,6 +191,8 @@ extension ClientMessage {
     var isPerConnection: Bool {
         switch self {
         case .hello, .heartbeat, .quit: true
+        // File transfers resume their own way after a reconnection (FileTransferBook).
+        case .fileOffer, .fileAccept, .fileCancel, .fileChunk, .fileConfirm, .fileDone: true
         default: false
         }
     }
@@ -221,6 +223,12 @@ extension ClientMessage {
         case let .joinRoomWithKey(room, _): "JOIN_ROOM \(room) (with key)"
         case let .whois(name): "WHOIS \(SafeText.sanitized(name))"
         case let .sealedPrivate(to, _, sealed): "SEALED_PRIVATE to \(SafeText.sanitized(to)) (\(sealed.count) bytes)"
+        case let .fileOffer(offer): "FILE_OFFER \(offer.offerID) to \(offer.target)"
+        case let .fileAccept(transfer, offset): "FILE_ACCEPT \(transfer) at \(offset)"
+        case let .fileCancel(id, reason, _): "FILE_CANCEL \(id) \(reason)"
+        case let .fileChunk(transfer, offset, bytes): "FILE_CHUNK \(transfer) \(offset)+\(bytes.count)"
+        case let .fileConfirm(transfer, offset): "FILE_CONFIRM \(transfer) \(offset)"
+        case let .fileDone(transfer, result): "FILE_DONE \(transfer) \(result)"
         }
     }
 }

@@ -41,6 +41,7 @@ enum KernelLoss {
         let arguments = ["-rn", program, "--loss", String(percent),
                          "--messages", String(options.messageCount), "--rate", String(options.rate),
                          "--size", String(options.size), "--bulk-bytes", String(options.bulkBytes),
+                         "--file-bytes", String(options.fileBytes),
                          "--seed", String(seed)]
         let outcome = try ChildProcess.run(unshare, arguments, environment: [levelVariable: String(percent)],
                                            captureOutput: true)

@@ -39,6 +39,11 @@ struct LevelRunner {
             if mode == .udpPointToPoint { return try PointToPoint.bulk(simulatedLoss: simulatedLoss, options: options, seed: seed) }
             return try RelayedModes.bulk(mode, simulatedLoss: simulatedLoss, options: options, seed: seed)
         }
+        if options.fileBytes > 0, mode == .udp || mode == .tcp {
+            result.file = measure(label + " chat during a \(formatBytes(options.fileBytes)) file", into: &result) {
+                try RelayedModes.chatDuringFile(mode, simulatedLoss: simulatedLoss, options: options, seed: seed)
+            }
+        }
         if let bulk = result.bulk, mode == .udpEcho, bulk.bytesDelivered < bulk.bytesSent {
             let lost = 100 * Double(bulk.bytesSent - bulk.bytesDelivered) / Double(bulk.bytesSent)
             result.notes.append("plain UDP bulk lost \(formatSignificant(lost)) % of its bytes (no recovery)")

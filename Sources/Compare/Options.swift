@@ -16,6 +16,8 @@ struct Options: Equatable {
     var size = 100
     /// Bytes moved by each bulk run.
     var bulkBytes = 4 << 20
+    /// The file moved while chat latency is measured (issue 12); 0 skips that workload.
+    var fileBytes = 64 << 20
     /// Print JSON instead of the table.
     var isJSON = false
     /// Write an SVG chart here.
@@ -38,6 +40,7 @@ struct Options: Equatable {
         messages = messages ?? 50
         rate = max(rate, 100)
         bulkBytes = min(bulkBytes, 512 << 10)
+        fileBytes = min(fileBytes, 2 << 20)
     }
 }
 
@@ -69,10 +72,12 @@ extension Options {
             .option("rate", valueName: "N", default: "50", help: "Chat messages per second."),
             .option("size", valueName: "BYTES", default: "100", help: "Chat message size."),
             .option("bulk-bytes", valueName: "BYTES", default: "4M", help: "Bytes per bulk run; K and M suffixes allowed."),
+            .option("file-bytes", valueName: "BYTES", default: "64M",
+                    help: "The file moved between the two users while chat latency is measured (udp and tcp); 0 skips it."),
             .flag("json", help: "Print the results as JSON on stdout instead of the table."),
             .option("svg", valueName: "FILE", help: "Also write an SVG chart of latency percentiles per mode and loss level."),
             .option("seed", valueName: "N", help: "Seed for simulated loss (default: drawn and printed)."),
-            .flag("quick", help: "A smoke run of a few seconds: loss 0,5, 50 messages at 100/s, 512K bulk."),
+            .flag("quick", help: "A smoke run of a few seconds: loss 0,5, 50 messages at 100/s, 512K bulk, a 2M file."),
         ],
         discussion: """
         Everything runs in this process on loopback: an in-process relay, a sender and a receiver sharing
@@ -110,6 +115,8 @@ extension Options {
             options.rate = try parsed.integer("rate", in: 1...100_000) ?? 50
             options.size = try parsed.integer("size", in: 8...60_000) ?? 100
             options.bulkBytes = try parseByteCount(parsed.requiredString("bulk-bytes"), name: "bulk-bytes")
+            let fileBytes = try parsed.requiredString("file-bytes")
+            options.fileBytes = fileBytes == "0" ? 0 : try parseByteCount(fileBytes, name: "file-bytes")
             options.isJSON = parsed.isSet("json")
             options.svgPath = parsed.string("svg")
             options.seed = try parsed.unsignedInteger("seed")

@@ -106,6 +106,11 @@ final class Inbox: @unchecked Sendable {
         var bytesReceived = 0
         var lastArrival: Timestamp?
         var isRelayStopped = false
+        /// The file workload (FileWorkload.swift): the transfer offered to the receiver, when the
+        /// receiver had it verified, or why it failed.
+        var offeredTransfer: UInt64?
+        var fileDoneAt: Timestamp?
+        var fileFailure: String?
     }
 
     private let condition = NSCondition()
@@ -124,6 +129,14 @@ final class Inbox: @unchecked Sendable {
             contents.acknowledgements += 1
         case let .received(.message(_, from, _, _, _, text)) where isReceiver && from == "sender":
             record(text, at: now)
+        case let .file(.offered(offer)) where isReceiver:
+            contents.offeredTransfer = offer.transferID
+        case .file(.received) where isReceiver:
+            contents.fileDoneAt = now
+        case .file(.mismatch) where isReceiver:
+            contents.fileFailure = "SHA-256 mismatch"
+        case let .file(.ended(_, _, reason, detail)):
+            contents.fileFailure = "\(reason) \(detail)"
         default:
             break
         }

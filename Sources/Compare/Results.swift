@@ -89,6 +89,8 @@ struct ModeResult: Codable, Equatable {
     var isLossApplied: Bool
     var chat: ChatFigures?
     var bulk: BulkFigures?
+    /// Chat latency while a file moves, and the file's goodput (udp and tcp modes; issue 12).
+    var file: FileFigures?
     /// Failures and caveats, printed under the table.
     var notes: [String] = []
     /// True when a run of this mode failed (a reliable message was not delivered, a socket failed ...).

@@ -18,6 +18,8 @@ struct SVGChart {
         .udp: "#1f77b4", .udpPointToPoint: "#17becf", .tcp: "#d62728", .udpEcho: "#7aa6c2", .tcpEcho: "#d59a8f",
         .udpPlaintext: "#9467bd", .tcpPlaintext: "#ff7f0e",
     ]
+    /// Chat while a file moves between the same two users (issue 12).
+    static let fileColors: [Mode: String] = [.udp: "#0b3c5d", .tcp: "#6b0f12"]
 
     /// The SVG document.
     func render() -> String {
@@ -47,7 +49,7 @@ struct SVGChart {
     }
 
     private func axisRange() -> (Double, Double) {
-        let values = report.levels.flatMap { $0.results.compactMap { $0.chat?.latency } }
+        let values = report.levels.flatMap { $0.results.flatMap { [$0.chat?.latency, $0.file?.latency].compactMap { $0 } } }
             .flatMap { [$0.p50, $0.max] }.filter { $0 > 0 }
         let low = values.min() ?? 0.01
         let high = values.max() ?? 1000
@@ -108,13 +110,14 @@ struct SVGChart {
         var parts: [String] = []
         for (index, level) in levels.enumerated() {
             let groupLeft = plotLeft + Double(index) * groupWidth
-            let modes = level.results.filter { $0.chat?.latency != nil }
-            let barWidth = min(34, (groupWidth - 24) / Double(max(1, modes.count)))
-            let start = groupLeft + (groupWidth - barWidth * Double(modes.count)) / 2
-            for (slot, result) in modes.enumerated() {
-                guard let latency = result.chat?.latency else { continue }
+            // Each mode's chat, then udp's and tcp's chat while a file moves (issue 12), side by side.
+            let series = level.results.compactMap { result in result.chat?.latency.map { ($0, Self.colors[result.mode] ?? "#888") } }
+                + level.results.compactMap { result in result.file?.latency.map { ($0, Self.fileColors[result.mode] ?? "#444") } }
+            let barWidth = min(34, (groupWidth - 24) / Double(max(1, series.count)))
+            let start = groupLeft + (groupWidth - barWidth * Double(series.count)) / 2
+            for (slot, (latency, color)) in series.enumerated() {
                 let x = start + Double(slot) * barWidth
-                parts += bar(latency, mode: result.mode, x: x, width: barWidth - 4, low: low, high: high)
+                parts += bar(latency, color: color, x: x, width: barWidth - 4, low: low, high: high)
             }
             let marked = report.lossKind == .simulated && level.lossPercent > 0 ? " (udp only)" : ""
             parts.append(text(x: groupLeft + groupWidth / 2, y: plotBottom + 22, "\(level.lossPercent) % loss\(marked)",
@@ -123,8 +126,7 @@ struct SVGChart {
         return parts
     }
 
-    private func bar(_ latency: LatencySummary, mode: Mode, x: Double, width: Double, low: Double, high: Double) -> [String] {
-        let color = Self.colors[mode] ?? "#888"
+    private func bar(_ latency: LatencySummary, color: String, x: Double, width: Double, low: Double, high: Double) -> [String] {
         let p50 = y(latency.p50, low: low, high: high)
         let p90 = y(latency.p90, low: low, high: high)
         let p99 = y(latency.p99, low: low, high: high)
@@ -147,6 +149,13 @@ struct SVGChart {
                 : mode == .udpPointToPoint ? "\(mode.rawValue) (one-way, no relay)" : "\(mode.rawValue) (one-way, relay)"
             parts.append(text(x: plotRight + 52, y: legendY, caption, size: 13))
             legendY += 24
+        }
+        if report.levels.contains(where: { $0.results.contains { $0.file != nil } }) {
+            for mode in [Mode.udp, .tcp] {
+                parts.append(rect(x: plotRight + 30, y: legendY - 11, width: 14, height: 14, fill: Self.fileColors[mode] ?? "#444", opacity: 1))
+                parts.append(text(x: plotRight + 52, y: legendY, "\(mode.rawValue) while a file moves", size: 13))
+                legendY += 24
+            }
         }
         legendY += 12
         for caption in ["solid: up to p50", "pale: up to p99", "bar across: p90", "dot: maximum"] {

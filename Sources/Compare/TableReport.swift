@@ -14,6 +14,7 @@ struct TableReport {
         for level in report.levels {
             for result in level.results { lines.append(Self.row(cells(result, level: level.lossPercent))) }
         }
+        lines += fileRows()
         lines.append(String(repeating: "- ", count: 52).trimmingTrailingSpace)
         lines += summary()
         lines += footnotes()
@@ -50,6 +51,26 @@ struct TableReport {
         }
         cells.append(result.bulk.map { formatRate($0.megabytesPerSecond) } ?? "-")
         return cells
+    }
+
+    /// Issue 12: chat p50/p99 without and with a file moving between the same two users, and the
+    /// file's goodput, per loss level, udp and tcp.
+    private func fileRows() -> [String] {
+        let rows = report.levels.flatMap { level in [Mode.udp, .tcp].compactMap { mode -> String? in
+            guard let result = level.result(mode), let file = result.file else { return nil }
+            let without = result.chat?.latency
+            let with = file.latency
+            func pair(_ a: Double?, _ b: Double?) -> String {
+                Self.rightPad("\(a.map(formatMilliseconds) ?? "-") -> \(b.map(formatMilliseconds) ?? "-")", 24)
+            }
+            let mark = result.isLossApplied || level.lossPercent == 0 ? " " : "*"
+            return "[\(Self.leftPad("\(level.lossPercent)%", 4))\(mark)] \(Self.rightPad(mode.rawValue, 4)) p50 \(pair(without?.p50, with?.p50))"
+                + " p99 \(pair(without?.p99, with?.p99)) file \(Self.leftPad(formatRate(file.megabytesPerSecond), 11))"
+                + "  (\(file.delivered)/\(file.sent) chat messages during it)"
+        } }
+        guard !rows.isEmpty else { return [] }
+        let size = report.levels.lazy.flatMap(\.results).compactMap(\.file).first.map { formatBytes($0.fileBytes) } ?? "-"
+        return ["", "Chat while a \(size) file moves between the same two users (chat without -> with the transfer; file goodput):"] + rows
     }
 
     private func summary() -> [String] {

@@ -24,6 +24,36 @@ extension Report {
     /// Checks the targets that a `compare` run can measure (the relay-scale one belongs to `bench`).
     func checkTargets() -> [TargetCheck] {
         [p99UnderLoss(), p50AtZeroLoss(), bulkAtZeroLoss(), pointToPointBulkAtZeroLoss(), bulkUnderLoss()]
+            + fileTargets()
+    }
+
+    /// Issue 12's three targets: chat beside a file.
+    private func fileTargets() -> [TargetCheck] {
+        var p99 = TargetCheck(name: "udp p99 / tcp p99 during a file, 1 % kernel loss", limit: 0.1, isUpperBound: true,
+                              detail: "needs --kernel-loss with a 1 % level")
+        if lossKind == .kernel, let level = level(1), let udp = level.result(.udp)?.file?.latency,
+           let tcp = level.result(.tcp)?.file?.latency, tcp.p99 > 0 {
+            p99.ratio = udp.p99 / tcp.p99
+            p99.detail = "\(formatMilliseconds(udp.p99)) vs \(formatMilliseconds(tcp.p99))"
+        }
+        let goodput = [1, 5].map { percent -> TargetCheck in
+            var check = TargetCheck(name: "udp file / tcp file goodput, \(percent) % kernel loss", limit: 1, isUpperBound: false,
+                                    detail: "needs --kernel-loss with a \(percent) % level")
+            if lossKind == .kernel, let level = level(percent), let udp = level.result(.udp)?.file,
+               let tcp = level.result(.tcp)?.file, tcp.megabytesPerSecond > 0 {
+                check.ratio = udp.megabytesPerSecond / tcp.megabytesPerSecond
+                check.detail = "\(formatRate(udp.megabytesPerSecond)) vs \(formatRate(tcp.megabytesPerSecond))"
+            }
+            return check
+        }
+        var calm = TargetCheck(name: "udp p99 with / without a file, 0 % loss", limit: 2, isUpperBound: true,
+                               detail: "needs a 0 % level")
+        if let level = level(0), let with = level.result(.udp)?.file?.latency, let without = level.result(.udp)?.chat?.latency,
+           without.p99 > 0 {
+            calm.ratio = with.p99 / without.p99
+            calm.detail = "\(formatMilliseconds(with.p99)) vs \(formatMilliseconds(without.p99))"
+        }
+        return [p99] + goodput + [calm]
     }
 
     private func level(_ percent: Int) -> LevelResult? { levels.first { $0.lossPercent == percent } }

@@ -6,6 +6,10 @@ public enum Channel: UInt8, Sendable, Hashable, CaseIterable {
     case reliableOrdered = 0
     /// Delivered at most once, intact, in arrival order; never retransmitted.
     case unreliable = 1
+    /// Bulk data (a file): like `reliableOrdered`, with its own message numbers and its own send
+    /// budget (`Configuration.bulkSendQueueLimit`), and sent only when nothing of the other two
+    /// channels waits, so a chat message never waits behind bulk data (Specs/reliability.md).
+    case bulk = 2
 }
 
 /// A connection's identifier on the wire, chosen at random by the client and echoed by the server.

@@ -286,7 +286,7 @@ extension Connection {
         switch fragment.channel {
         case .reliableOrdered:
             switch reorderBuffer.admission(of: fragment, payloadCount: payloadCount,
-                                           budget: receiveBudget - unreliableReassembly.heldBytes) {
+                                           budget: receiveBudget - unreliableReassembly.heldBytes - bulkReorderBuffer.outOfOrderBytes) {
             case .accept, .alreadyDelivered:
                 return true
             case .full:
@@ -304,10 +304,25 @@ extension Connection {
             return false
         case .unreliable:
             switch unreliableReassembly.admission(of: fragment, payloadCount: payloadCount,
-                                                  budget: receiveBudget - reorderBuffer.outOfOrderBytes) {
+                                                  budget: receiveBudget - reorderBuffer.outOfOrderBytes - bulkReorderBuffer.outOfOrderBytes) {
             case .accept: return true
             case .full: counters.receiveBudgetDropped += 1
             case .inconsistent: counters.protocolViolations += 1
+            }
+            return false
+        case .bulk:
+            switch bulkReorderBuffer.admission(of: fragment, payloadCount: payloadCount,
+                                               budget: receiveBudget - unreliableReassembly.heldBytes - reorderBuffer.outOfOrderBytes) {
+            case .accept, .alreadyDelivered:
+                return true
+            case .full:
+                if bulkReorderBuffer.outOfOrderFragments >= bulkReorderBuffer.limit {
+                    counters.reorderBufferDropped += 1
+                } else {
+                    counters.receiveBudgetDropped += 1
+                }
+            case .inconsistent, .outOfWindow:
+                counters.protocolViolations += 1
             }
             return false
         }
@@ -380,8 +395,17 @@ extension Connection {
 
     private mutating func deliver(_ fragment: FragmentHeader, _ payload: ArraySlice<UInt8>) {
         switch fragment.channel {
+        case .bulk:
+            deliveredScratch.removeAll(keepingCapacity: true)
+            if bulkReorderBuffer.insert(fragment, payload: payload, delivering: &deliveredScratch) {
+                counters.outOfOrderBuffered += 1
+            }
+            for message in deliveredScratch {
+                counters.messagesDelivered += 1
+                events.append(.message(message, channel: .bulk))
+            }
         case .unreliable:
-            let budget = receiveBudget - reorderBuffer.outOfOrderBytes
+            let budget = receiveBudget - reorderBuffer.outOfOrderBytes - bulkReorderBuffer.outOfOrderBytes
             if let message = unreliableReassembly.insert(fragment, payload: payload, budget: budget) {
                 counters.messagesDelivered += 1
                 events.append(.message(message, channel: .unreliable))

@@ -76,9 +76,9 @@ extension Connection {
         guard let index = sentPackets.index(of: number) else { return nil }
         guard sentPackets[index].state == .outstanding else {
             // Declared lost too early (reordering): its fragment still arrived, so stop resending it.
-            if sentPackets[index].state == .lost, case let .reliable(ordinal) = sentPackets[index].fragment {
+            if sentPackets[index].state == .lost, let fragment = sentPackets[index].fragment {
                 sentPackets[index].state = .acknowledged
-                if let message = sendQueue.onAcknowledged(ordinal) { events.append(.acknowledged(message)) }
+                if let message = onAcknowledged(fragment) { events.append(.acknowledged(message)) }
             }
             return nil
         }
@@ -89,7 +89,7 @@ extension Connection {
             ackElicitingInFlight -= 1
         }
         if !isLargest { emit(.acknowledged(packetNumber: number, rttSample: nil)) }
-        if case let .reliable(ordinal) = packet.fragment, let message = sendQueue.onAcknowledged(ordinal) {
+        if let fragment = packet.fragment, let message = onAcknowledged(fragment) {
             events.append(.acknowledged(message))
         }
         return packet
@@ -142,8 +142,8 @@ extension Connection {
         ackElicitingInFlight -= 1
         counters.packetsLost += 1
         emit(.lost(packetNumber: packet.packetNumber, reason: reason))
-        guard case let .reliable(ordinal) = packet.fragment, sendQueue.onLost(ordinal) else { return }
-        if isTracingEnabled, let (message, fragment) = sendQueue.describe(ordinal) {
+        guard let reference = packet.fragment, onLost(reference) else { return }
+        if isTracingEnabled, let (message, fragment) = describe(reference) {
             emit(.retransmitted(message: message, fragment: fragment, lostPacketNumber: packet.packetNumber))
         }
     }

@@ -16,7 +16,7 @@ extension Connection {
     public mutating func pollTransmit(into datagram: inout [UInt8], at now: Timestamp) -> Bool {
         advanceClock(to: now)
         guard let (body, fragment) = nextPacket() else { return false }
-        if let fragment, case let .reliable(ordinal) = fragment.reference { sendQueue.onSent(ordinal) }
+        if let fragment { onSent(fragment.reference) }
         transmit(body, fragment: fragment, into: &datagram)
         return true
     }
@@ -97,26 +97,29 @@ extension Connection {
     /// (RFC 9002 section 6.2.4). A server whose WELCOME was never acknowledged repeats it.
     private mutating func probe() -> PlannedPacket {
         if role == .server, !hasPeerAcknowledged, sendQueue.oldestUnacknowledgedSent() == nil,
-           let body = welcomeBody {
+           bulkQueue.oldestUnacknowledgedSent() == nil, let body = welcomeBody {
             return (body, nil)
         }
         if let seal, !seal.isFinishConfirmed, let body = seal.finishBody {
             return (.finish(message: body), nil)
         }
-        if let fragment = sendQueue.oldestUnacknowledgedSent() {
+        if let fragment = sendQueue.oldestUnacknowledgedSent() ?? bulkQueue.oldestUnacknowledgedSent() {
             // The same fragment again, in a new packet: a retransmission, though nothing was declared lost.
             counters.retransmissions += 1
             return (.data(fragment.header, payload: fragment.payload), fragment)
         }
-        if let fragment = sendQueue.popNewReliable(window: reorderWindow) {
+        if let fragment = sendQueue.popNewReliable(window: reorderWindow) ?? bulkQueue.popNewReliable(window: reorderWindow) {
             return (.data(fragment.header, payload: fragment.payload), fragment)
         }
         return (.ping, nil)
     }
 
-    /// The next fragment the congestion window allows, if any: retransmissions first.
+    /// The next fragment the congestion window allows, if any: retransmissions first; the bulk
+    /// channel's fragments (its retransmissions, then new ones) only when the other channels have
+    /// nothing to send (the window is shared).
     private mutating func nextFragment() -> SendQueue.Outgoing? {
         let hasData = sendQueue.hasRetransmissions || sendQueue.hasUnreliable || sendQueue.hasUnsentReliable
+            || bulkQueue.hasRetransmissions || bulkQueue.hasUnsentReliable
         guard hasData else { return nil }
         guard bytesInFlight + Limits.maximumDatagramSize <= congestion.window else {
             isWindowLimited = true
@@ -126,7 +129,45 @@ extension Connection {
             counters.retransmissions += 1
             return fragment
         }
-        return sendQueue.popUnreliable() ?? sendQueue.popNewReliable(window: reorderWindow)
+        if let fragment = sendQueue.popUnreliable() ?? sendQueue.popNewReliable(window: reorderWindow) { return fragment }
+        if let fragment = bulkQueue.popRetransmission() {
+            counters.retransmissions += 1
+            return fragment
+        }
+        return bulkQueue.popNewReliable(window: reorderWindow)
+    }
+
+    /// The send queue's bookkeeping for a packet carrying `reference` (sent, acknowledged, lost).
+    mutating func onSent(_ reference: FragmentReference) {
+        switch reference {
+        case let .reliable(ordinal): sendQueue.onSent(ordinal)
+        case let .bulk(ordinal): bulkQueue.onSent(ordinal)
+        case .unreliable: break
+        }
+    }
+
+    mutating func onAcknowledged(_ reference: FragmentReference) -> MessageID? {
+        switch reference {
+        case let .reliable(ordinal): return sendQueue.onAcknowledged(ordinal)
+        case let .bulk(ordinal): return bulkQueue.onAcknowledged(ordinal)
+        case .unreliable: return nil
+        }
+    }
+
+    mutating func onLost(_ reference: FragmentReference) -> Bool {
+        switch reference {
+        case let .reliable(ordinal): return sendQueue.onLost(ordinal)
+        case let .bulk(ordinal): return bulkQueue.onLost(ordinal)
+        case .unreliable: return false
+        }
+    }
+
+    func describe(_ reference: FragmentReference) -> (MessageID, Int)? {
+        switch reference {
+        case let .reliable(ordinal): return sendQueue.describe(ordinal)
+        case let .bulk(ordinal): return bulkQueue.describe(ordinal)
+        case .unreliable: return nil
+        }
     }
 
     /// How far beyond the oldest unacknowledged reliable fragment new ones may go: the peer's reorder

@@ -40,6 +40,8 @@ public struct Connection: Sendable {
     var nextPacketNumber: UInt32
     var sentPackets = SentPacketTable()
     var sendQueue = SendQueue()
+    /// Channel 2's messages: sent only when `sendQueue` has nothing the window allows.
+    var bulkQueue = SendQueue(reliableChannel: .bulk)
     var rtt: RTTEstimator
     var congestion: any CongestionController
     var bytesInFlight = 0
@@ -56,6 +58,8 @@ public struct Connection: Sendable {
     // Receiving and acknowledging.
     var receivedPackets = ReceivedPackets()
     var reorderBuffer: ReorderBuffer
+    /// Channel 2's in-order delivery (its own message numbers).
+    var bulkReorderBuffer: ReorderBuffer
     var unreliableReassembly: UnreliableReassembly
     var ackElicitingSinceAcknowledgement = 0
     var ackDeadline: Timestamp?
@@ -104,6 +108,7 @@ public struct Connection: Sendable {
         rtt = RTTEstimator(initialRTT: configuration.initialRTT)
         congestion = makeCongestionController(configuration.congestionControl)
         reorderBuffer = ReorderBuffer(limit: configuration.reorderBufferLimit)
+        bulkReorderBuffer = ReorderBuffer(limit: configuration.reorderBufferLimit)
         unreliableReassembly = UnreliableReassembly(limit: configuration.reorderBufferLimit)
         lastReceiveTime = now
         keepaliveReference = now
@@ -119,6 +124,7 @@ public struct Connection: Sendable {
         }
         if let sealing = configuration.sealing {
             sendQueue.geometry = .sealed
+            bulkQueue.geometry = .sealed
             do {
                 seal = try SealState(sealing: sealing, role: role, id: id)
             } catch {
@@ -176,8 +182,8 @@ public struct Connection: Sendable {
         result.probeTimeout = currentProbeTimeout
         result.congestionWindow = congestion.window
         result.bytesInFlight = bytesInFlight
-        result.queuedBytes = sendQueue.queuedBytes
-        result.receiveBufferedBytes = reorderBuffer.heldBytes + unreliableReassembly.heldBytes
+        result.queuedBytes = sendQueue.queuedBytes + bulkQueue.queuedBytes
+        result.receiveBufferedBytes = reorderBuffer.heldBytes + unreliableReassembly.heldBytes + bulkReorderBuffer.heldBytes
         return result
     }
 
@@ -207,7 +213,13 @@ public struct Connection: Sendable {
     }
 
     /// True when every message sent has been acknowledged and nothing is waiting to go.
-    public var isIdle: Bool { sendQueue.isEmpty }
+    public var isIdle: Bool { sendQueue.isEmpty && bulkQueue.isEmpty }
+
+    /// Bytes queued on `channel` and not yet acknowledged (unreliable ones: not yet sent); the
+    /// reliable-ordered and unreliable channels share one queue and one limit.
+    public func queuedBytes(on channel: Channel) -> Int {
+        channel == .bulk ? bulkQueue.queuedBytes : sendQueue.queuedBytes
+    }
 
     /// True once the connection has ended.
     public var isClosed: Bool {
@@ -225,13 +237,19 @@ public struct Connection: Sendable {
         guard message.count <= Limits.maximumMessageSize else {
             throw .messageTooLarge(size: message.count, limit: Limits.maximumMessageSize)
         }
-        let queued = sendQueue.queuedBytes
-        if queued > 0, queued + message.count > configuration.sendQueueLimit {
-            throw .sendQueueFull(queuedBytes: queued, limit: configuration.sendQueueLimit)
+        // Each queue has its own limit, so bulk data never takes the room chat needs.
+        let queued = queuedBytes(on: channel)
+        let limit = channel == .bulk ? configuration.bulkSendQueueLimit : configuration.sendQueueLimit
+        if queued > 0, queued + message.count > limit {
+            throw .sendQueueFull(queuedBytes: queued, limit: limit)
         }
         let id = MessageID(rawValue: nextMessageID)
         nextMessageID += 1
-        sendQueue.enqueue(message, id: id, on: channel)
+        if channel == .bulk {
+            bulkQueue.enqueue(message, id: id, on: channel)
+        } else {
+            sendQueue.enqueue(message, id: id, on: channel)
+        }
         counters.messagesSent += 1
         return id
     }
@@ -245,7 +263,7 @@ public struct Connection: Sendable {
     /// send them again on a new connection. Empties the list.
     public mutating func takeUnacknowledgedMessages() -> [[UInt8]] {
         guard isClosed else { return [] }
-        return sendQueue.takeUnacknowledged()
+        return sendQueue.takeUnacknowledged() + bulkQueue.takeUnacknowledged()
     }
 
     mutating func advanceClock(to time: Timestamp) {

@@ -49,6 +49,9 @@ extension Connection {
         public var maximumProbeCount: Int = 8
         /// Messages may queue up to this many bytes (not yet acknowledged) before `send` pushes back.
         public var sendQueueLimit: Int = 1 << 20
+        /// The same, for the bulk channel (2) alone: its messages do not count toward
+        /// `sendQueueLimit`, nor chat's toward this.
+        public var bulkSendQueueLimit: Int = 256 << 10
         /// Fragments the receiver holds out of order, per channel, at most. Also the reliable channel's
         /// message window: a message `reorderBufferLimit` or more beyond the next one to deliver is refused.
         public var reorderBufferLimit: Int = 2048

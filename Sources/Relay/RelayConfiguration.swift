@@ -65,6 +65,8 @@ public struct RelayConfiguration: Sendable {
     /// The `relay` command draws one at start and prints it. Until identity keys and accounts exist
     /// (issues 10 and 11), this is what ties the rights to a person rather than to a name.
     public var administratorToken: String?
+    /// File transfer limits (RelayCore+Files.swift).
+    public var files = FileRelayLimits()
 
     /// The defaults.
     /// With `connection.sealing` set (the relay's static key and the crypto: the host passes
@@ -182,6 +184,16 @@ public struct RelayStatistics: Sendable, Hashable {
     /// Datagrams dropped because they carried another connection id than the one the endpoint's live
     /// connection uses (never answered, so no endpoint receives an id other than its own).
     public var foreignConnectionIDDropped = 0
+    /// File transfers offered (one per recipient), completed with a verified hash, and ended otherwise.
+    public var fileTransfersOffered = 0
+    public var fileTransfersCompleted = 0
+    public var fileTransfersCancelled = 0
+    /// File offers refused (too large, bad name, no such user, ...).
+    public var fileOffersRefused = 0
+    /// File bytes forwarded in chunks.
+    public var fileBytesForwarded = 0
+    /// File messages about no transfer of the sender's (late chunks after a cancel, strays): dropped.
+    public var fileMessagesIgnored = 0
 
     /// All zero.
     public init() {}

@@ -150,8 +150,9 @@ extension RelayCore {
     private mutating func handleConnectionEvent(_ event: Connection.Event, from endpoint: Endpoint, at now: Timestamp) {
         switch event {
         case let .message(bytes, channel):
-            // Chat travels on the reliable-ordered channel only (Specs/chat-protocol.md, section 1).
-            guard channel == .reliableOrdered else {
+            // Chat travels on the reliable-ordered channel only (Specs/chat-protocol.md, section 1);
+            // file messages may come on the bulk channel too (section 4.12).
+            guard channel == .reliableOrdered || (channel == .bulk && bytes.first.map(ClientMessage.isFileMessageType) == true) else {
                 statistics.malformedDropped += 1
                 return log(.debug, .malformed, at: now, "\(endpoint): chat message on the \(channel) channel dropped")
             }

@@ -138,6 +138,8 @@ extension RelayCore {
     mutating func chargeRateLimit(for endpoint: Endpoint, message: ClientMessage, size: Int, at now: Timestamp) {
         guard let limit = configuration.rateLimit, peers[endpoint] != nil else { return }
         if case .heartbeat = message { return }
+        // File chunks are paced by the recipient's credit (section 4.12), not by the chat rate limit.
+        if case .fileChunk = message { return }
         var bucket = senderBuckets[endpoint] ?? SenderBucket(full: limit, at: now)
         bucket.refill(limit, at: now)
         bucket.messages -= SenderBucket.unit

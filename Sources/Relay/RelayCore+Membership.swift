@@ -9,7 +9,7 @@ extension RelayCore {
     }
 
     /// Queues an already encoded relay message for one peer (a room message is encoded once).
-    mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp) {
+    mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp, channel: Channel = .reliableOrdered) {
         guard peers[endpoint] != nil, !overflowedPeers.contains(endpoint) else { return }
         peers[endpoint]?.messagesSent += 1
         guard endpoint.transport == .udp else {
@@ -19,7 +19,7 @@ extension RelayCore {
             return
         }
         do {
-            try connections[endpoint]?.send(bytes, at: now)
+            try connections[endpoint]?.send(bytes, on: channel, at: now)
             markPending(endpoint)
         } catch .sendQueueFull(let queued, let limit) {
             log(.warning, "\(endpoint): send queue full (\(queued) of \(limit) bytes)")
@@ -56,6 +56,7 @@ extension RelayCore {
         congestedPeers.remove(endpoint)
         wakeTimes[endpoint] = nil
         forgetLimits(of: endpoint)
+        endTransfers(of: endpoint, at: now)
         if !peer.name.isEmpty {
             let neighbours = leaveAllRooms(peer)
             if names[ChatNames.skeleton(peer.name)] == endpoint { names[ChatNames.skeleton(peer.name)] = nil }

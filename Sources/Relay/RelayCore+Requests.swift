@@ -59,6 +59,8 @@ extension RelayCore {
             }
             log(.info, .membership, at: now, "\(quoted(peer.name)) [\(endpoint)] quit: \(quoted(reason))")
             removePeer(endpoint, departure: .quit(reason), at: now)
+        case .fileOffer, .fileAccept, .fileCancel, .fileChunk, .fileConfirm, .fileDone:
+            handleFileMessage(message, from: endpoint, at: now)
         case .hello, .heartbeat:
             break
         }

@@ -81,6 +81,8 @@ public struct RelayCore: Sendable {
     var congestedSince: [Endpoint: CongestionMark] = [:]
     var senderBuckets: [Endpoint: SenderBucket] = [:]
     var rateLimitedUntil: [Endpoint: Timestamp] = [:]
+    /// File transfers in progress or offered (RelayCore+Files.swift): positions only, no file bytes.
+    var fileTransfers = RelayTransferTable()
 
     /// Creates a relay. `cookieSecret` keys the handshake cookies: draw it from the system's random
     /// source at start. `senderIDs` derives the sender id users see from a session secret (Specs/
@@ -101,6 +103,8 @@ public struct RelayCore: Sendable {
         }
         self.cookieJar = jar
         var connection = configuration.connection
+        // Room for every transfer's credit on the bulk channel (RelayCore+Files.swift), with its framing.
+        connection.bulkSendQueueLimit = max(connection.bulkSendQueueLimit, Int(clamping: configuration.files.recipientWindow) * 4)
         connection.idleTimeout = max(connection.idleTimeout, configuration.peerTimeout * 2)
         connection.keepaliveInterval = Self.keepaliveInterval(configuration.connection.keepaliveInterval,
                                                               peerTimeout: configuration.peerTimeout)
@@ -133,12 +137,13 @@ public struct RelayCore: Sendable {
     /// When `handleTimeout` must next be called: the earliest of every peer's eviction time, every
     /// UDP connection's own timers, and the shutdown drain deadline.
     public var nextDeadline: Timestamp? {
-        wakeQueue.first?.time
+        [wakeQueue.first?.time, fileTransfers.nextExpiry].compactMap { $0 }.min()
     }
 
     /// Time has reached `now`: runs connection timers, evicts silent peers, ends overdue drains.
     /// Only the peers whose wake time has come are looked at.
     public mutating func handleTimeout(at now: Timestamp) {
+        expireFileOffers(at: now)
         let due = takeDueEndpoints(at: now)
         for endpoint in due { enforceLimits(on: endpoint, at: now) }
         for endpoint in due {

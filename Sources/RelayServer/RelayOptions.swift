@@ -35,6 +35,8 @@ let relaySpecification = CommandSpecification(
                 help: "Disconnect a user that stops reading (its queue holds back its rooms and does not drain) for this long."),
         .option("rate", valueName: "MSGS[/BYTES]", default: "50/200000",
                 help: "Each user's rate limit: messages (and bytes) per second, with 4 seconds of burst; 'off' for none."),
+        .option("max-file-size", valueName: "SIZE", default: "4G",
+                help: "Refuse to forward files larger than this (bytes, or with K, M or G)."),
         .option("admin", valueName: "NAME",
                 help: "A relay administrator (repeatable): once it has typed /oper TOKEN, an operator in every room who may /kill and /kline."),
         .option("admin-token-file", valueName: "FILE",
@@ -87,6 +89,8 @@ struct RelayOptions {
     var keyFile: String? = nil
     /// `--allow-plaintext`: accept plaintext UDP sessions too.
     var allowsPlaintext = false
+    /// `--max-file-size`: the largest file the relay forwards.
+    var maximumFileSize: UInt64 = 4 << 30
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -102,6 +106,7 @@ struct RelayOptions {
         configuration.rateLimit = rateLimit
         configuration.administrators = administrators
         configuration.allowsPlaintext = allowsPlaintext
+        configuration.files.maximumFileSize = maximumFileSize
         return configuration
     }
 }
@@ -148,7 +153,8 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             rateLimit: try parseRateLimit(parsed.string("rate")!),
             administrators: try administratorNames(arguments),
             administratorTokenFile: parsed.string("admin-token-file"), keyFile: parsed.string("key"),
-            allowsPlaintext: parsed.isSet("allow-plaintext"))
+            allowsPlaintext: parsed.isSet("allow-plaintext"),
+            maximumFileSize: try parseByteSize(parsed.string("max-file-size")!, option: "max-file-size"))
     }
 }
 

@@ -34,6 +34,8 @@ private func specVectors() throws -> [String: [UInt8]] {
     var tested: [String: [UInt8]] = [:]
     for vector in clientVectors { tested[vector.name] = vector.bytes }
     for vector in relayVectors { tested[vector.name] = vector.bytes }
+    for vector in fileClientVectors { tested[vector.name] = vector.bytes }
+    for vector in fileRelayVectors { tested[vector.name] = vector.bytes }
     #expect(fromSpec.count == tested.count)
     for (name, bytes) in tested {
         #expect(fromSpec[name] == bytes, "vector \(name)")

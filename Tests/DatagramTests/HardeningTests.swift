@@ -99,7 +99,7 @@ struct InconsistentFragmentTests {
         #expect(partial.assembled() == nil, "incomplete")
     }
 
-    /// Specs/wire-format.md, section 5: DATA fields: channel 0 or 1, fragment count 1-57, index below the count, a
+    /// Specs/wire-format.md, section 5: DATA fields: channel 0, 1 or 2, fragment count 1-57, index below the count, a
     /// non-last fragment exactly 1158 bytes; otherwise `invalidField`, counted (`malformedDropped`), never
     /// acknowledged.
     @Test("the parser refuses fragment count 0, count 58, index = count, and a short non-last fragment")
@@ -345,7 +345,7 @@ struct MessageLimitTests {
         #expect(delivered)
     }
 
-    /// Specs/wire-format.md, section 5: DATA fields: channel 0 or 1, fragment count 1-57, index below the count, a
+    /// Specs/wire-format.md, section 5: DATA fields: channel 0, 1 or 2, fragment count 1-57, index below the count, a
     /// non-last fragment exactly 1158 bytes; otherwise `invalidField`, counted (`malformedDropped`), never
     /// acknowledged.
     /// Specs/wire-format.md, section 5: The largest message is exactly 65,536 bytes (57 fragments, the last at most

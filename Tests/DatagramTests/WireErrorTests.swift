@@ -48,13 +48,13 @@ struct WireErrorTests {
 
     /// Specs/wire-format.md, section 2: The parser's order and typed errors: magic, length (32 to 1200), checksum,
     /// version, type, then an exact body length (DATA: at least its fields).
-    /// Specs/wire-format.md, section 5: DATA fields: channel 0 or 1, fragment count 1-57, index below the count, a
+    /// Specs/wire-format.md, section 5: DATA fields: channel 0, 1 or 2, fragment count 1-57, index below the count, a
     /// non-last fragment exactly 1158 bytes; otherwise `invalidField`, counted (`malformedDropped`), never
     /// acknowledged.
     @Test("forbidden field values are `invalidField`")
     func invalidFields() {
         var data = hexBytes(specifiedVectors["DATA"]!)
-        data[32] = 2
+        data[32] = 3
         #expect(parse(resealed(data)) == .invalidField("channel"))
         data = hexBytes(specifiedVectors["DATA"]!)
         data[41] = 0

@@ -49,7 +49,7 @@ extension SendQueue {
     mutating func takeUnacknowledged() -> [[UInt8]] {
         let remaining = reliableMessages.elements.filter { !$0.isFullyAcknowledged }.map(\.bytes)
         let geometry = self.geometry
-        self = SendQueue()
+        self = SendQueue(reliableChannel: reliableChannel)
         self.geometry = geometry
         return remaining
     }

@@ -31,9 +31,11 @@ struct FragmentState: Sendable {
     var isQueuedForRetransmission = false
 }
 
-/// Names one fragment for a packet: a reliable one by its ordinal, an unreliable one by message.
+/// Names one fragment for a packet: a reliable one by its ordinal (in the reliable-ordered channel's
+/// queue, or the bulk channel's), an unreliable one by message.
 enum FragmentReference: Sendable {
     case reliable(ordinal: UInt64)
+    case bulk(ordinal: UInt64)
     case unreliable
 }
 
@@ -44,6 +46,11 @@ enum FragmentReference: Sendable {
 /// oldest unacknowledged one; fragments from `nextNewOrdinal` on have never been sent. The window rule
 /// of Specs/reliability.md keeps `nextNewOrdinal < oldestUnacknowledgedOrdinal + reorderLimit`.
 struct SendQueue: Sendable {
+    /// The reliable channel this queue numbers: `reliableOrdered` (which also carries the unreliable
+    /// messages) or `bulk`.
+    var reliableChannel: Channel = .reliableOrdered
+
+    init(reliableChannel: Channel = .reliableOrdered) { self.reliableChannel = reliableChannel }
     private(set) var reliableMessages = Deque<OutgoingMessage>()
     private(set) var firstMessageOrdinal: UInt64 = 0
     private(set) var fragments = Deque<FragmentState>()
@@ -67,7 +74,7 @@ struct SendQueue: Sendable {
         let count = geometry.fragmentCount(forSize: bytes.count)
         queuedBytes += bytes.count
         switch channel {
-        case .reliableOrdered:
+        case .reliableOrdered, .bulk:
             let ordinal = firstMessageOrdinal + UInt64(reliableMessages.count)
             let message = OutgoingMessage(id: id, number: UInt32(truncatingIfNeeded: ordinal), bytes: bytes,
                                           fragmentCount: count, fragmentPayload: geometry.fragmentPayload)
@@ -143,10 +150,10 @@ struct SendQueue: Sendable {
     private func outgoing(_ ordinal: UInt64) -> Outgoing {
         let state = fragments[Int(ordinal - oldestUnacknowledgedOrdinal)]
         let message = reliableMessages[Int(state.messageOrdinal - firstMessageOrdinal)]
-        let header = FragmentHeader(channel: .reliableOrdered, messageNumber: message.number,
+        let header = FragmentHeader(channel: reliableChannel, messageNumber: message.number,
                                     fragmentIndex: UInt16(state.index), fragmentCount: UInt16(message.fragmentCount))
         return Outgoing(header: header, payload: message.payload(ofFragment: state.index),
-                        reference: .reliable(ordinal: ordinal), message: message.id)
+                        reference: reliableChannel == .bulk ? .bulk(ordinal: ordinal) : .reliable(ordinal: ordinal), message: message.id)
     }
 
     mutating func updateFragmentState(_ ordinal: UInt64, _ change: (inout FragmentState) -> Void) {
