@@ -23,8 +23,9 @@ public struct FileRelayLimits: Sendable, Hashable {
 struct RelayTransfer: Sendable, Hashable {
     let id: UInt64
     let offerID: UInt64
-    let sender: Endpoint
-    let recipient: Endpoint
+    /// Both ends move when a peer roams (RelayCore+Roaming.swift).
+    var sender: Endpoint
+    var recipient: Endpoint
     let senderName: String
     let recipientName: String
     let size: UInt64
@@ -50,6 +51,14 @@ struct RelayTransferTable: Sendable {
     }
 
     var nextExpiry: Timestamp? { transfers.values.compactMap(\.expiry).min() }
+
+    /// A peer answered a path check from `new`: its transfers follow it.
+    mutating func move(_ old: Endpoint, to new: Endpoint) {
+        for id in Array(transfers.keys) {
+            if transfers[id]?.sender == old { transfers[id]?.sender = new }
+            if transfers[id]?.recipient == old { transfers[id]?.recipient = new }
+        }
+    }
 }
 
 extension RelayCore {

@@ -83,6 +83,7 @@ extension RelayCore {
         move(&congestedSince)
         move(&senderBuckets)
         move(&rateLimitedUntil)
+        fileTransfers.move(old, to: new)
         let oldKey = AddressKey(old)
         addressPeers[oldKey]?.remove(old)
         if addressPeers[oldKey]?.isEmpty == true { addressPeers[oldKey] = nil }
