@@ -85,7 +85,8 @@ extension ChatClientCore {
             _ = try? connection.send(bytes, on: .bulk, at: now)
             self.connection = connection
         case .tcp:
-            let frame = Framing.frame(bytes)
+            // Sealed like every other frame of a sealed stream (Specs/chat-protocol.md section 5.1).
+            guard let frame = streamFrame(for: bytes) else { return }
             streamPendingBytes += frame.count
             ledger.statistics.streamBytesSent += frame.count
             actions.append(.sendFrame(frame))
