@@ -138,6 +138,7 @@ extension RelayCore {
             return sendError(.cannotSpeak, refusal, messageID: messageID, to: endpoint, at: now)
         }
         statistics.messagesRouted += 1
+        recordHistory(roomKey: key, roomName: rooms[key]?.name ?? room, from: peer, messageID: messageID, flags: flags, text: text)
         let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, sender: peer.senderID,
                                            messageID: messageID, flags: flags, text: text).encoded()
         for member in members where member != endpoint {

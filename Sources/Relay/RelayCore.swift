@@ -45,11 +45,16 @@ public struct RelayCore: Sendable {
     /// Canonical room name → the room.
     var rooms: [String: Room] = [:]
     /// Canonical room name → its operators, bans and modes (RelayCore+Moderation.swift); outlives the
-    /// room's membership while it has something to keep. Plain values a store can save once the relay
-    /// has a data directory (issue 11); until then, lost on restart.
-    public internal(set) var roomSettings: [String: RoomSettings] = [:]
+    /// room's membership while it has something to keep. Saved in the data directory when storage is
+    /// attached (RelayCore+Storage.swift): the table remembers which rooms changed.
+    public internal(set) var roomSettings = RoomSettingsTable()
     /// Bans from the whole relay (administrators' `/kline`), checked at HELLO.
     public internal(set) var relayBans: [Ban] = []
+    /// Storage (RelayCore+Storage.swift): whether actions for the data directory are emitted, those
+    /// not yet taken, and the relay-wide bans as last saved.
+    var isStoring = false
+    var storageActions: [StorageAction] = []
+    var savedRelayBans: [Ban] = []
     /// Sessions (by sender id) that presented `administratorToken` with `/oper`, with the name they
     /// held then: they are administrators while they hold that name.
     var operSessions: [SenderID: String] = [:]
