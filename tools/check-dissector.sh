@@ -131,7 +131,7 @@ run_live_session() {
     started_pids="$started_pids $capture_pid"
     for _ in $(seq 50); do grep -q "Capturing on" "$work/capture.log" && break; sleep 0.1; done
 
-    "$bin/relay" --port "$port" >"$work/relay.log" 2>&1 &
+    "$bin/relay" --port "$port" --data :memory: >"$work/relay.log" 2>&1 &
     local relay_pid=$!
     started_pids="$started_pids $relay_pid"
     sleep 1

@@ -65,6 +65,9 @@ public struct RelayConfiguration: Sendable {
     /// The `relay` command draws one at start and prints it. Until identity keys and accounts exist
     /// (issues 10 and 11), this is what ties the rights to a person rather than to a name.
     public var administratorToken: String?
+    /// With storage attached: how many of a room's last lines a user gets on joining it (0: none;
+    /// `relay --history-lines`, Specs/chat-protocol.md, section 4.11).
+    public var historyLinesOnJoin = 50
 
     /// The defaults.
     public init() {}
@@ -158,6 +161,8 @@ public struct RelayStatistics: Sendable, Hashable {
     /// Datagrams dropped because they carried another connection id than the one the endpoint's live
     /// connection uses (never answered, so no endpoint receives an id other than its own).
     public var foreignConnectionIDDropped = 0
+    /// Batches of changes the data directory could not save (full disk, damaged file), each logged.
+    public var storageFailures = 0
 
     /// All zero.
     public init() {}

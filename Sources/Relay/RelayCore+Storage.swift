@@ -39,7 +39,6 @@ extension RelayCore {
         savedRelayBans = relayBans
         roomSettings.changed = []
         roomSettings.isTracking = true
-        log(.info, "storage: \(state.roomSettings.count) rooms' settings and \(state.relayBans.count) relay-wide bans loaded")
     }
 
     /// Whether storage is attached.
@@ -82,5 +81,13 @@ extension RelayCore {
         guard isStoring else { return }
         storageActions.append(.appendHistory(room: roomKey, HistoryLine(room: roomName, from: peer.name, sender: peer.senderID,
                                                                         messageID: messageID, flags: flags, text: text)))
+    }
+}
+
+extension RelayCore {
+    /// The host could not save a batch of `lost` changes: said in the log, with what to do.
+    public mutating func noteStorageFailure(_ error: StorageError, lost: Int) {
+        statistics.storageFailures += 1
+        log(.error, "storage: \(lost) changes not saved: \(error.message)")
     }
 }

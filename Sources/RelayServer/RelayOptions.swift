@@ -39,6 +39,12 @@ let relaySpecification = CommandSpecification(
                 help: "A relay administrator (repeatable): once it has typed /oper TOKEN, an operator in every room who may /kill and /kline."),
         .option("admin-token-file", valueName: "FILE",
                 help: "Read the administrators' token from FILE (its first line) instead of drawing one at start."),
+        .option("data", valueName: "DIR",
+                help: "The relay's data directory (bans, room settings, history); ':memory:' for an ephemeral relay. Default: $XDG_STATE_HOME/datagram-chat/relay (or ~/.local/state/datagram-chat/relay)."),
+        .option("history-lines", valueName: "N", default: "50",
+                help: "Lines of a room's history a user gets on joining it (0: none)."),
+        .option("history-days", valueName: "DAYS", default: "30",
+                help: "Drop history lines older than DAYS days (0: keep them until the per-room count limit)."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
@@ -60,6 +66,10 @@ let relaySpecification = CommandSpecification(
         output ("administrator token: ..."). A user holding an administrator's name gets the rights
         only after typing /oper TOKEN, for as long as that session holds the name; holding the name
         alone gives nothing. Keep the token to yourself. (Accounts, issue 11, will replace this.)
+
+        DATA: the relay keeps bans, room settings and room history in DIR/relay.sqlite3 (--data DIR,
+        printed at start), and loads them when it starts again. Only one relay may use a directory.
+        --data :memory: keeps nothing after the relay stops (tests and benchmarks use it).
         """
 )
 
@@ -80,6 +90,11 @@ struct RelayOptions {
     var administrators: [String] = []
     /// `--admin-token-file`: where to read the administrators' token, or nil to draw one.
     var administratorTokenFile: String?
+    /// `--data`: the data directory as given, or nil for the default.
+    var dataDirectory: String? = nil
+    /// `--history-lines` and `--history-days` (0: no age limit).
+    var historyLines = 50
+    var historyDays = 30
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -94,6 +109,7 @@ struct RelayOptions {
         configuration.stalledReceiverTimeout = stalledReceiverTimeout
         configuration.rateLimit = rateLimit
         configuration.administrators = administrators
+        configuration.historyLinesOnJoin = historyLines
         return configuration
     }
 }
@@ -139,7 +155,10 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             stalledReceiverTimeout: .milliseconds(Int64(try parsed.number("stall-timeout", in: 0.1...3600)! * 1000)),
             rateLimit: try parseRateLimit(parsed.string("rate")!),
             administrators: try administratorNames(arguments),
-            administratorTokenFile: parsed.string("admin-token-file"))
+            administratorTokenFile: parsed.string("admin-token-file"),
+            dataDirectory: parsed.string("data"),
+            historyLines: try parsed.integer("history-lines", in: 0...1_000)!,
+            historyDays: try parsed.integer("history-days", in: 0...36_500)!)
     }
 }
 

@@ -27,17 +27,22 @@ public final class RelayHost: Sendable {
     let state: Mutex<HostState>
 
     /// Binds UDP and TCP on `address` (port 0: a free port, the same for both) and prepares the relay.
-    /// Nothing is read until `start()`.
+    /// Nothing is read until `start()`. With `storage` (the data directory, already loaded into
+    /// `storedState`), every change the core makes is saved there, one transaction per step, before
+    /// anything that step sends (RelayHost+Storage.swift).
     public init(bindingTo address: SocketAddress, configuration: RelayConfiguration = RelayConfiguration(),
-                logger: Logger, clock: MonotonicClock = .process) throws(SystemError) {
+                logger: Logger, clock: MonotonicClock = .process, storage: sending (any RelayStorage)? = nil,
+                storedState: StoredRelayState = StoredRelayState()) throws(SystemError) {
         (udp, listener) = try RelayHost.bindBoth(address)
         localAddress = try udp.localAddress
         self.clock = clock
         self.logger = logger
         queue = SerialQueue(label: "relay.host")
-        let core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(),
-                             senderIDs: SenderIDDerivation.sha256, at: clock.now())
-        state = Mutex(HostState(core: core))
+        let now = clock.now()
+        var core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(),
+                             senderIDs: SenderIDDerivation.sha256, at: now)
+        if storage != nil { core.attachStorage(storedState, at: now) }
+        state = Mutex(HostState(core: core, storage: storage))
     }
 
     /// Binds a UDP socket, then a TCP listener on the same port. With port 0 the kernel picks the
@@ -106,6 +111,7 @@ public final class RelayHost: Sendable {
         let now = clock.now()
         let actions = state.withLock { host -> [RelayAction] in
             input(&host.core, now)
+            host.saveChanges(at: now)
             host.applyBackpressureToStreams()
             return host.drain(at: now)
         }
@@ -124,9 +130,12 @@ struct HostState {
     var shutdownCompletion: (@Sendable () -> Void)?
     var shutdownDeadline: Timestamp?
     var isShutDown = false
+    /// The data directory, if the relay has one.
+    var storage: (any RelayStorage)?
 
-    init(core: RelayCore) {
+    init(core: RelayCore, storage: (any RelayStorage)? = nil) {
         self.core = core
+        self.storage = storage
     }
 
     /// Streams whose reading is paused because the core holds their sender back.

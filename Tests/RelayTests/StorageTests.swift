@@ -1,0 +1,133 @@
+import Chat
+import Datagram
+import Relay
+import Testing
+
+// Issue 11 and 14, Specs/chat-protocol.md, section 4.11: with a data directory attached, the relay
+// emits what to save (bans, room settings, room history) as storage actions, and loads it again at
+// start. Every transcript runs on scripted time against the in-memory store.
+
+private extension RelayHarness {
+    /// A relay with storage attached, loaded from `store` (as the relay executable does at start).
+    static func stored(_ store: MemoryRelayStorage, configuration: RelayConfiguration = RelayConfiguration(),
+                       wallClock: Int64 = 1_790_000_000_000) -> RelayHarness {
+        var relay = RelayHarness(configuration: configuration)
+        let state = try! store.load(clock: StorageClock(now: relay.now, unixMilliseconds: wallClock))
+        relay.core.attachStorage(state, at: relay.now)
+        return relay
+    }
+
+    /// What the host does after every input: performs the batch in the store; returns it.
+    @discardableResult
+    mutating func save(to store: MemoryRelayStorage, wallClock: Int64 = 1_790_000_000_000) -> [StorageAction] {
+        let batch = core.takeStorageActions()
+        if !batch.isEmpty { try! store.perform(batch, clock: StorageClock(now: now, unixMilliseconds: wallClock)) }
+        return batch
+    }
+
+    @discardableResult
+    mutating func joinStream(_ name: String, port: UInt16, session: UInt64, rooms: [String] = []) -> Endpoint {
+        let endpoint = RelayHarness.tcp(port)
+        open(endpoint)
+        send(.hello(Hello(sessionSecret: SessionSecret(rawValue: session), name: name, rooms: rooms)), from: endpoint)
+        _ = take(endpoint)
+        return endpoint
+    }
+}
+
+/// Issue 14: Bans and room settings persist across relay restarts when the relay has a data
+/// directory: saved on change, loaded at start.
+@Test func bansAndRoomSettingsAreSavedOnChangeAndLoadedAfterARestart() {
+    let store = MemoryRelayStorage()
+    var configuration = RelayConfiguration()
+    configuration.administrators = ["teacher"]
+    do {
+        var relay = RelayHarness.stored(store, configuration: configuration)
+        let alice = relay.joinStream("alice", port: 5001, session: 0xA, rooms: ["#class"])
+        relay.joinStream("bob", port: 5002, session: 0xB, rooms: ["#class"])
+        relay.joinStream("carol", port: 5003, session: 0xC, rooms: ["#class"])
+        let teacher = relay.joinStream("teacher", port: 5009, session: 0x7)
+        relay.send(.moderate(Moderation(.topic, room: "#class", text: "exam on friday")), from: alice)
+        relay.send(.moderate(Moderation(.mode, room: "#class", target: "+m")), from: alice)
+        relay.send(.moderate(Moderation(.ban, room: "#class", target: "bob", text: "spam")), from: alice)
+        relay.send(.moderate(Moderation(.ban, target: "carol", durationSeconds: 3600, text: "cheating")), from: teacher)
+        relay.save(to: store)
+    }
+    // The relay restarts ten minutes later (wall clock) on a fresh monotonic clock.
+    var relay = RelayHarness.stored(store, configuration: configuration, wallClock: 1_790_000_000_000 + 600_000)
+    #expect(relay.core.roomSettings["#class"]?.topic == "exam on friday")
+    #expect(relay.core.roomSettings["#class"]?.isModerated == true)
+    #expect(relay.core.relayBans.first?.expires == relay.now + .seconds(3000))
+
+    let carol = relay.tcpEndpoint(5013)
+    relay.open(carol)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xC), name: "caroline")), from: carol)
+    #expect(relay.take(carol).map(\.errorCode) == [.banned])
+
+    let bob = relay.joinStream("bob", port: 5012, session: 0xB)
+    relay.send(.joinRoom("#class"), from: bob)
+    #expect(relay.take(bob).compactMap(\.errorCode) == [.banned])
+
+    // The creator is still the room's operator after the restart, and the topic is shown on joining.
+    let alice = relay.joinStream("alice", port: 5011, session: 0xA)
+    relay.send(.joinRoom("#class"), from: alice)
+    #expect(relay.take(alice).contains { $0.notice?.kind == .topic || $0.notice?.detail == "exam on friday" })
+    relay.send(.moderate(Moderation(.mode, room: "#class", target: "-m")), from: alice)
+    #expect(relay.take(alice).compactMap(\.errorCode).isEmpty)
+}
+
+/// A relay-wide ban that lapsed while the relay was down is gone after the restart.
+@Test func aBanThatLapsedWhileTheRelayWasDownIsDroppedAtStart() {
+    let store = MemoryRelayStorage()
+    var configuration = RelayConfiguration()
+    configuration.administrators = ["teacher"]
+    do {
+        var relay = RelayHarness.stored(store, configuration: configuration)
+        relay.joinStream("carol", port: 5003, session: 0xC)
+        let teacher = relay.joinStream("teacher", port: 5009, session: 0x7)
+        relay.send(.moderate(Moderation(.ban, target: "carol", durationSeconds: 60, text: "a minute")), from: teacher)
+        relay.save(to: store)
+    }
+    let relay = RelayHarness.stored(store, configuration: configuration, wallClock: 1_790_000_000_000 + 61_000)
+    #expect(relay.core.relayBans.isEmpty)
+}
+
+/// Without storage attached the relay emits nothing to save (and keeps nothing queued for it).
+@Test func aRelayWithoutStorageEmitsNoStorageActions() {
+    var relay = RelayHarness()
+    let alice = relay.joinStream("alice", port: 5001, session: 0xA, rooms: ["#class"])
+    relay.send(.moderate(Moderation(.topic, room: "#class", text: "t")), from: alice)
+    relay.send(.say(room: "#class", messageID: 1, flags: [], text: "hello"), from: alice)
+    #expect(!relay.core.hasStorage)
+    #expect(relay.core.takeStorageActions().isEmpty)
+}
+
+/// Every line said in a room is appended to its history; only the rooms whose settings changed are
+/// saved, and the actions of one input come out as one batch.
+@Test func linesSaidInARoomAreAppendedToItsHistoryAndOnlyChangedRoomsAreSaved() {
+    let store = MemoryRelayStorage()
+    var relay = RelayHarness.stored(store)
+    let alice = relay.joinStream("alice", port: 5001, session: 0xA, rooms: ["#Class", "#other"])
+    relay.joinStream("bob", port: 5002, session: 0xB, rooms: ["#class"])
+    relay.save(to: store)
+    relay.send(.say(room: "#class", messageID: 1, flags: [], text: "hello"), from: alice)
+    relay.send(.say(room: "#class", messageID: 2, flags: .action, text: "waves"), from: alice)
+    relay.send(.moderate(Moderation(.topic, room: "#class", text: "networks")), from: alice)
+    let batch = relay.save(to: store)
+    #expect(batch.count == 3)
+    #expect(batch.filter { if case .saveRoomSettings = $0 { true } else { false } }.count == 1)
+    let lines = (try? store.history(room: "#class", limit: 10)) ?? []
+    #expect(lines.map(\.text) == ["hello", "waves"])
+    #expect(lines.map(\.from) == ["alice", "alice"])
+    #expect(lines.map(\.room) == ["#Class", "#Class"])
+    #expect(lines.last?.flags == .action)
+    #expect(lines.allSatisfy { $0.sender == RelayHarness.sender(0xA) && $0.unixMilliseconds == 1_790_000_000_000 })
+    // A refused line (not in the room) is not history.
+    let bob = relay.tcpEndpoint(5002)
+    relay.send(.say(room: "#other", messageID: 1, flags: [], text: "not a member"), from: bob)
+    #expect(relay.save(to: store).isEmpty)
+}
+
+private extension RelayHarness {
+    func tcpEndpoint(_ port: UInt16) -> Endpoint { RelayHarness.tcp(port) }
+}
