@@ -42,9 +42,31 @@ public enum ChatRenderer {
                 let reason = entry.reason.isEmpty ? "" : ": \(clean(entry.reason))"
                 return status("Ban in \(place): \(clean(entry.mask)) by \(clean(entry.setBy)) (\(expiry))\(reason)", time: time)
             }
+        case let .history(line):
+            // Marked with when it was said (UTC), so it is never taken for something said now.
+            let speaker = line.room == currentRoom ? clean(line.from) : "\(clean(line.from)):\(clean(line.room))"
+            return [spoken(speaker: speaker, text: line.text, flags: line.flags, time: "\(time) [\(utcDateTime(line.time))]")]
         case .heartbeatEcho, .received:
             return []
         }
+    }
+
+    /// `2026-11-30 19:58:01` (UTC) for a time in milliseconds since the epoch.
+    public static func utcDateTime(_ milliseconds: UInt64) -> String {
+        let seconds = Int64(clamping: milliseconds / 1_000)
+        let days = seconds / 86_400, secondOfDay = seconds % 86_400
+        // Howard Hinnant's civil-from-days.
+        let z = days + 719_468
+        let era = z / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
     }
 
     /// The line for what this user just said (printed locally: the relay does not echo it).

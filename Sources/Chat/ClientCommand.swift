@@ -39,6 +39,9 @@ public enum ClientCommand: Hashable, Sendable {
     case unignore(String)
     /// `/save [FILE]`: write the current room's or conversation's scrollback to a file.
     case save(file: String?)
+    /// `/history [N|since DURATION]`: the current room's last N lines (default 50), or those said in
+    /// the last DURATION (`10m`, `2h`, `1d`; at most 1000 lines).
+    case history(count: Int, sinceSecondsAgo: UInt32?)
 
     /// The command names and their usage, as `/help` prints them.
     public static let usage: [(command: String, usage: String, summary: String)] = [
@@ -75,6 +78,7 @@ public enum ClientCommand: Hashable, Sendable {
         ("ignore", "/ignore [NAME]", "hide a user's lines (kept in your configuration); alone: list"),
         ("unignore", "/unignore NAME", "show a user's lines again"),
         ("save", "/save [FILE]", "write this room's or conversation's scrollback to a file"),
+        ("history", "/history [N|since DURATION]", "show the room's last N lines (default 50) or those of the last 10m, 2h, 1d"),
     ]
 }
 

@@ -57,6 +57,7 @@ extension ClientCommand {
         case "ignore": return .ignore(arguments.isEmpty ? nil : try userName(arguments, command: "ignore"))
         case "unignore": return .unignore(try userName(try required(arguments, command: "unignore", what: "name"), command: "unignore"))
         case "save": return .save(file: arguments.isEmpty ? nil : arguments)
+        case "history": return try parseHistory(arguments)
         default: throw .unknownCommand(command)
         }
     }
@@ -98,6 +99,16 @@ extension ClientCommand {
         guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
               let value = UInt64(digits), value > 0 else { return nil }
         return UInt32(clamping: value * unit)
+    }
+
+    private static func parseHistory(_ arguments: String) throws(CommandError) -> ClientCommand {
+        if arguments.isEmpty { return .history(count: 50, sinceSecondsAgo: nil) }
+        if let count = Int(arguments), (1...1_000).contains(count) { return .history(count: count, sinceSecondsAgo: nil) }
+        let (word, duration) = split(arguments)
+        guard word == "since", let seconds = parseDuration(duration) else {
+            throw invalid("history", "expected a number of lines from 1 to 1000, or 'since' and a duration like 10m, 2h, 1d")
+        }
+        return .history(count: 1_000, sinceSecondsAgo: seconds)
     }
 
     private static func parseMode(_ arguments: String) throws(CommandError) -> ClientCommand {

@@ -112,13 +112,17 @@ public enum ClientMessage: Hashable, Sendable {
     case moderate(Moderation)
     /// Type 0x0C: join a room that has a key (`/mode +k`); otherwise as JOIN_ROOM.
     case joinRoomWithKey(room: String, key: String)
+    /// Type 0x11: ask for the last `count` lines of `room`'s history (1 to 1000), only those said at
+    /// or after `since` (milliseconds since the epoch; 0: no limit). Answered by HISTORY lines, oldest
+    /// first (Specs/chat-protocol.md, section 4.11).
+    case history(room: String, count: UInt16, since: UInt64)
 }
 
 /// The type bytes of client messages (Specs/chat-protocol.md, section 3).
 enum ClientMessageType: UInt8 {
     case hello = 0x01, say = 0x02, privateMessage = 0x03, joinRoom = 0x04, partRoom = 0x05
     case listRooms = 0x06, who = 0x07, nick = 0x08, quit = 0x09, heartbeat = 0x0A, moderate = 0x0B
-    case joinRoomWithKey = 0x0C
+    case joinRoomWithKey = 0x0C, history = 0x11
 }
 
 extension ClientMessage {
@@ -160,6 +164,12 @@ extension ClientMessage {
             var writer = ByteWriter(type: ClientMessageType.joinRoomWithKey.rawValue)
             writer.write(room)
             writer.write(key)
+            return writer.bytes
+        case let .history(room, count, since):
+            var writer = ByteWriter(type: ClientMessageType.history.rawValue)
+            writer.write(room)
+            writer.write(count)
+            writer.write(since)
             return writer.bytes
         }
     }
@@ -205,6 +215,10 @@ extension ClientMessage {
         case .joinRoomWithKey:
             let room = try reader.readString("room")
             self = .joinRoomWithKey(room: room, key: try reader.readString("key"))
+        case .history:
+            let room = try reader.readString("room")
+            let count = try reader.readUInt16("count")
+            self = .history(room: room, count: count, since: try reader.readUInt64("since"))
         }
         try reader.finish()
     }

@@ -148,6 +148,9 @@ public enum RelayMessage: Hashable, Sendable {
     case message(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String)
     /// Type 0x83: someone said something to you only.
     case privateMessage(from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String)
+    /// Type 0x90: a line of a room's history, said at `time` (Specs/chat-protocol.md, section 4.11):
+    /// sent on joining a room and in answer to HISTORY; oldest first.
+    case history(PastMessage)
     /// Type 0x84: an event about a user or room.
     case notice(Notice)
     /// Type 0x85: a request was refused; `messageID` names the SAY or PRIVATE refused, or is 0.
@@ -162,4 +165,26 @@ public enum RelayMessage: Hashable, Sendable {
     case received(upTo: UInt64)
     /// Type 0x8A: the bans of `room` (empty: of the relay), answering MODERATE `bans`.
     case banList(room: String, entries: [BanEntry])
+}
+
+/// A line of a room's history as HISTORY carries it.
+public struct PastMessage: Hashable, Sendable {
+    public var room: String
+    public var from: String
+    public var sender: SenderID
+    public var messageID: UInt64
+    public var flags: MessageFlags
+    public var text: String
+    /// When the relay took it in: milliseconds since 1970-01-01 00:00:00 UTC.
+    public var time: UInt64
+
+    public init(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String, time: UInt64) {
+        self.room = room
+        self.from = from
+        self.sender = sender
+        self.messageID = messageID
+        self.flags = flags
+        self.text = text
+        self.time = time
+    }
 }

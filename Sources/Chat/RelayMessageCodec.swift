@@ -4,6 +4,7 @@ import Datagram
 enum RelayMessageType: UInt8 {
     case welcome = 0x81, message = 0x82, privateMessage = 0x83, notice = 0x84, error = 0x85
     case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89, banList = 0x8A
+    case history = 0x90
 }
 
 /// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
@@ -43,6 +44,12 @@ extension RelayMessage {
         case let .privateMessage(from, sender, messageID, flags, text):
             var writer = ByteWriter(type: RelayMessageType.privateMessage.rawValue)
             Self.writeSpoken(&writer, from: from, sender: sender, messageID: messageID, flags: flags, text: text)
+            return writer.bytes
+        case let .history(line):
+            var writer = ByteWriter(type: RelayMessageType.history.rawValue)
+            writer.write(line.room)
+            Self.writeSpoken(&writer, from: line.from, sender: line.sender, messageID: line.messageID, flags: line.flags, text: line.text)
+            writer.write(line.time)
             return writer.bytes
         case let .notice(notice):
             var writer = ByteWriter(type: RelayMessageType.notice.rawValue)
@@ -102,6 +109,11 @@ extension RelayMessage {
             let spoken = try Self.readSpoken(&reader)
             self = .privateMessage(from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
                                    flags: spoken.flags, text: spoken.text)
+        case .history:
+            let room = try reader.readString("room")
+            let spoken = try Self.readSpoken(&reader)
+            self = .history(PastMessage(room: room, from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
+                                        flags: spoken.flags, text: spoken.text, time: try reader.readUInt64("time")))
         case .notice:
             self = .notice(try Self.readNotice(&reader))
         case .error:

@@ -215,6 +215,9 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .ignore(let name): ignore(name)
         case .unignore(let name): unignore(name)
         case .save(let file): save(to: file)
+        case let .history(count, secondsAgo):
+            let since = secondsAgo.map { UInt64(max(0, WallClock.millisecondsSinceEpoch() - Int64($0) * 1_000)) } ?? 0
+            session.send(.history(room: room, count: UInt16(count), since: since))
         case .stats:
             for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
                                                    linkConditions: session.linkConditions) {

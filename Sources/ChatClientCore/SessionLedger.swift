@@ -46,6 +46,9 @@ struct SessionLedger {
     var retention: Duration
     var retentionLimit: Int
     var duplicates = DuplicateFilter()
+    /// Lines shown lately (live or from history), so a room's history sent again on rejoining shows
+    /// only what was missed (Specs/chat-protocol.md, section 4.11).
+    var shownLines = RecentLines()
     var phase = SessionPhase.idle
     var hasJoinedBefore = false
     /// While set, held messages wait until this time after a rejoin.
@@ -155,6 +158,12 @@ struct SessionLedger {
                 return false
             }
             statistics.messagesReceived += 1
+            shownLines.insert(sender: sender, messageID: id)
+        case let .history(line):
+            guard shownLines.insert(sender: line.sender, messageID: line.messageID) else {
+                statistics.duplicatesSuppressed += 1
+                return false
+            }
         case let .notice(notice):
             absorb(notice)
         default:
@@ -198,7 +207,7 @@ extension ClientMessage {
     /// Requests whose acknowledgement nobody waits for at end of input (queries and HELLO).
     var isAcknowledgedByRelayReply: Bool {
         switch self {
-        case .hello, .heartbeat, .listRooms, .who: true
+        case .hello, .heartbeat, .listRooms, .who, .history: true
         case let .moderate(request): request.action == .bans
         default: false
         }
@@ -219,6 +228,7 @@ extension ClientMessage {
         case .heartbeat: "HEARTBEAT"
         case let .moderate(request): "MODERATE \(request.action) \(request.room) \(SafeText.sanitized(request.target))"
         case let .joinRoomWithKey(room, _): "JOIN_ROOM \(room) (with key)"
+        case let .history(room, count, since): "HISTORY \(room) \(count)\(since == 0 ? "" : " since \(since)")"
         }
     }
 }

@@ -123,6 +123,9 @@ extension RelayCore {
         if let settings = roomSettings[key], !settings.topic.isEmpty {
             send(.notice(Notice(kind: .topic, name: settings.topicSetBy, room: name, detail: settings.topic)), to: endpoint, at: now)
         }
+        if isStoring, configuration.historyLinesOnJoin > 0 {
+            historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: configuration.historyLinesOnJoin, since: nil))
+        }
         // The others see the newcomer's transport, never its address (section 4.7).
         let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.transport.description)
         for member in members { send(.notice(notice), to: member, at: now) }

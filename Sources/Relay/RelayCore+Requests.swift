@@ -35,6 +35,8 @@ extension RelayCore {
             }
         case let .moderate(request):
             handleModeration(request, from: endpoint, at: now)
+        case let .history(room, count, since):
+            handleHistoryRequest(room: room, count: count, since: since, from: endpoint, at: now)
         case let .partRoom(room):
             let key = ChatNames.canonical(room)
             guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }

@@ -91,3 +91,68 @@ extension RelayCore {
         log(.error, "storage: \(lost) changes not saved: \(error.message)")
     }
 }
+
+/// A read of a room's history the host performs for the core (after saving the step's batch, so the
+/// lines just said are in it) and answers with `handleHistory`.
+public struct HistoryQuery: Sendable, Hashable {
+    /// Who asked (or joined).
+    public var endpoint: Endpoint
+    /// The room's canonical name.
+    public var room: String
+    /// At most this many lines, the newest.
+    public var limit: Int
+    /// Only lines said at or after this time (milliseconds since the epoch).
+    public var since: Int64?
+}
+
+extension RelayCore {
+    /// Lines one HISTORY request may ask for.
+    public static let maximumHistoryRequest = 1_000
+    /// Bytes of HISTORY one answer may queue for a user (the newest lines are kept), well under the
+    /// send queue's limit so that history never disconnects anyone.
+    static let maximumHistoryAnswerBytes = 256 << 10
+
+    /// The history reads asked for since the last call.
+    public mutating func takeHistoryQueries() -> [HistoryQuery] {
+        guard !historyQueries.isEmpty else { return [] }
+        defer { historyQueries.removeAll(keepingCapacity: true) }
+        return historyQueries
+    }
+
+    /// The host read `lines` for `query` (nil: the read failed, `error` says why): sends them to the
+    /// user, oldest first, as HISTORY.
+    public mutating func handleHistory(_ lines: [HistoryLine]?, error: StorageError? = nil, for query: HistoryQuery, at now: Timestamp) {
+        guard let peer = peers[query.endpoint], peer.isJoined else { return }
+        guard let lines else {
+            log(.error, "storage: history of \(query.room) not read: \(error?.message ?? "unknown error")")
+            return sendError(.badRequest, "The relay could not read the history of \(query.room)", to: query.endpoint, at: now)
+        }
+        var budget = Self.maximumHistoryAnswerBytes
+        var encoded: [[UInt8]] = []
+        for line in lines.reversed() {
+            let bytes = RelayMessage.history(PastMessage(room: line.room, from: line.from, sender: line.sender, messageID: line.messageID,
+                                                         flags: line.flags, text: line.text,
+                                                         time: UInt64(clamping: max(0, line.unixMilliseconds)))).encoded()
+            budget -= bytes.count
+            guard budget >= 0 else { break }
+            encoded.append(bytes)
+        }
+        for bytes in encoded.reversed() { send(encoded: bytes, to: query.endpoint, at: now) }
+        flushConnections(at: now)
+    }
+
+    /// HISTORY: checked, then queued for the host to read.
+    mutating func handleHistoryRequest(room: String, count: UInt16, since: UInt64, from endpoint: Endpoint, at now: Timestamp) {
+        guard let peer = peers[endpoint] else { return }
+        guard isStoring else {
+            return sendError(.badRequest, "This relay keeps no history (it runs without a data directory)", to: endpoint, at: now)
+        }
+        guard (1...Self.maximumHistoryRequest).contains(Int(count)) else {
+            return sendError(.badRequest, "History of \(count) lines: ask for 1 to \(Self.maximumHistoryRequest)", to: endpoint, at: now)
+        }
+        let key = ChatNames.canonical(room)
+        guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
+        historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: Int(count),
+                                           since: since == 0 ? nil : Int64(clamping: since)))
+    }
+}

@@ -55,6 +55,7 @@ public struct RelayCore: Sendable {
     var isStoring = false
     var storageActions: [StorageAction] = []
     var savedRelayBans: [Ban] = []
+    var historyQueries: [HistoryQuery] = []
     /// Sessions (by sender id) that presented `administratorToken` with `/oper`, with the name they
     /// held then: they are administrators while they hold that name.
     var operSessions: [SenderID: String] = [:]

@@ -12,8 +12,9 @@ public protocol RelayStorage: AnyObject {
     func load(clock: StorageClock) throws(StorageError) -> StoredRelayState
     /// Performs `batch` in one transaction: all of it is saved, or none of it and an error.
     func perform(_ batch: [StorageAction], clock: StorageClock) throws(StorageError)
-    /// The last `limit` lines said in the room with canonical name `room`, oldest first.
-    func history(room: String, limit: Int) throws(StorageError) -> [HistoryLine]
+    /// The last `limit` lines said in the room with canonical name `room` (only those said at or after
+    /// `since`, milliseconds since the epoch, when given), oldest first.
+    func history(room: String, limit: Int, since: Int64?) throws(StorageError) -> [HistoryLine]
 }
 
 /// The relay's monotonic clock and the wall clock read at the same moment: times that must survive a
@@ -173,7 +174,14 @@ public final class MemoryRelayStorage: RelayStorage {
         }
     }
 
+    public func history(room: String, limit: Int, since: Int64?) throws(StorageError) -> [HistoryLine] {
+        Array((lines[room] ?? []).filter { $0.unixMilliseconds >= since ?? .min }.suffix(max(0, limit)))
+    }
+}
+
+extension RelayStorage {
+    /// The last `limit` lines of the room, oldest first.
     public func history(room: String, limit: Int) throws(StorageError) -> [HistoryLine] {
-        Array((lines[room] ?? []).suffix(max(0, limit)))
+        try history(room: room, limit: limit, since: nil)
     }
 }

@@ -77,7 +77,7 @@ public final class SQLiteRelayStorage: RelayStorage {
         expireLines = try database.prepare("DELETE FROM history WHERE time_ms < ?1")
         readLines = try database.prepare("""
             SELECT room_name, from_name, sender, message_id, flags, text, time_ms FROM
-            (SELECT * FROM history WHERE room = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id
+            (SELECT * FROM history WHERE room = ?1 AND time_ms >= ?3 ORDER BY id DESC LIMIT ?2) ORDER BY id
             """)
     }
 
@@ -165,10 +165,11 @@ public final class SQLiteRelayStorage: RelayStorage {
         }
     }
 
-    public func history(room: String, limit: Int) throws(StorageError) -> [HistoryLine] {
+    public func history(room: String, limit: Int, since: Int64? = nil) throws(StorageError) -> [HistoryLine] {
         defer { readLines.reset() }
         readLines.bind(1, room)
         readLines.bind(2, Int64(max(0, limit)))
+        readLines.bind(3, since ?? .min)
         var lines: [HistoryLine] = []
         while try readLines.step() {
             lines.append(HistoryLine(room: readLines.text(0), from: readLines.text(1),

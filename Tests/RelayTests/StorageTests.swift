@@ -22,6 +22,9 @@ private extension RelayHarness {
     mutating func save(to store: MemoryRelayStorage, wallClock: Int64 = 1_790_000_000_000) -> [StorageAction] {
         let batch = core.takeStorageActions()
         if !batch.isEmpty { try! store.perform(batch, clock: StorageClock(now: now, unixMilliseconds: wallClock)) }
+        for query in core.takeHistoryQueries() {
+            core.handleHistory(try! store.history(room: query.room, limit: query.limit, since: query.since), for: query, at: now)
+        }
         return batch
     }
 
@@ -130,4 +133,77 @@ private extension RelayHarness {
 
 private extension RelayHarness {
     func tcpEndpoint(_ port: UInt16) -> Endpoint { RelayHarness.tcp(port) }
+}
+
+private func past(_ text: String, id: UInt64, from: String = "alice", session: UInt64 = 0xA, room: String = "#class",
+                  time: UInt64 = 1_790_000_000_000) -> RelayMessage {
+    .history(PastMessage(room: room, from: from, sender: RelayHarness.sender(session), messageID: id, flags: [], text: text, time: time))
+}
+
+/// Issue 11: a user joining a room gets its last `historyLinesOnJoin` lines as HISTORY, oldest first,
+/// each with the time it was said, after ROOM_JOINED; the lines survive a relay restart.
+@Test func aLateJoinerGetsTheRoomsLastLinesWithTheirTimeEvenAfterARestart() {
+    let store = MemoryRelayStorage()
+    var configuration = RelayConfiguration()
+    configuration.historyLinesOnJoin = 2
+    do {
+        var relay = RelayHarness.stored(store, configuration: configuration)
+        let alice = relay.joinStream("alice", port: 5001, session: 0xA, rooms: ["#class"])
+        for (id, text) in ["one", "two", "three"].enumerated() {
+            relay.send(.say(room: "#class", messageID: UInt64(id + 1), flags: [], text: text), from: alice)
+            relay.save(to: store, wallClock: 1_790_000_000_000 + Int64(id) * 1_000)
+        }
+    }
+    var relay = RelayHarness.stored(store, configuration: configuration)
+    let bob = RelayHarness.tcp(5002)
+    relay.open(bob)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xB), name: "bob", rooms: ["#class"])), from: bob)
+    relay.save(to: store)
+    let received = relay.take(bob)
+    #expect(Array(received.suffix(3)) == [.notice(Notice(kind: .roomJoined, room: "#class")),
+                                          past("two", id: 2, time: 1_790_000_001_000), past("three", id: 3, time: 1_790_000_002_000)])
+}
+
+/// Issue 11: HISTORY asks for the last N lines of a room one is in, or those since a time; refused
+/// with a clear ERROR outside the room, for a count of 0 or over 1000, and on a relay without storage.
+@Test func historyRequestsAreAnsweredOrRefusedWithAClearError() {
+    let store = MemoryRelayStorage()
+    var configuration = RelayConfiguration()
+    configuration.historyLinesOnJoin = 0
+    var relay = RelayHarness.stored(store, configuration: configuration)
+    let alice = relay.joinStream("alice", port: 5001, session: 0xA, rooms: ["#class"])
+    for id in 1...3 {
+        relay.send(.say(room: "#class", messageID: UInt64(id), flags: [], text: "line \(id)"), from: alice)
+        relay.save(to: store, wallClock: 1_790_000_000_000 + Int64(id) * 60_000)
+    }
+    _ = relay.take(alice)
+    relay.send(.history(room: "#Class", count: 1, since: 0), from: alice)
+    relay.save(to: store)
+    #expect(relay.take(alice) == [past("line 3", id: 3, time: 1_790_000_180_000)])
+    relay.send(.history(room: "#class", count: 1_000, since: 1_790_000_120_000), from: alice)
+    relay.save(to: store)
+    #expect(relay.take(alice).map(\.history?.text) == ["line 2", "line 3"])
+
+    relay.send(.history(room: "#elsewhere", count: 5, since: 0), from: alice)
+    relay.send(.history(room: "#class", count: 0, since: 0), from: alice)
+    relay.send(.history(room: "#class", count: 1_001, since: 0), from: alice)
+    relay.save(to: store)
+    #expect(relay.take(alice).map(\.errorCode) == [.notInRoom, .badRequest, .badRequest])
+
+    var plain = RelayHarness()
+    let bob = plain.joinStream("bob", port: 5002, session: 0xB, rooms: ["#class"])
+    plain.send(.history(room: "#class", count: 5, since: 0), from: bob)
+    let refusal = plain.take(bob)
+    #expect(refusal.map(\.errorCode) == [.badRequest])
+    #expect(refusal.first?.errorText?.contains("keeps no history") == true)
+}
+
+private extension RelayMessage {
+    var history: PastMessage? {
+        if case let .history(line) = self { line } else { nil }
+    }
+
+    var errorText: String? {
+        if case let .error(_, _, text) = self { text } else { nil }
+    }
 }

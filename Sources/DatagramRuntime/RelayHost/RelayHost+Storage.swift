@@ -11,12 +11,22 @@ extension HostState {
     mutating func saveChanges(at now: Timestamp) {
         guard let storage else { return }
         let batch = core.takeStorageActions()
-        guard !batch.isEmpty else { return }
-        let clock = StorageClock(now: now, unixMilliseconds: WallClock.millisecondsSinceEpoch())
-        do throws(StorageError) {
-            try storage.perform(batch, clock: clock)
-        } catch {
-            core.noteStorageFailure(error, lost: batch.count)
+        if !batch.isEmpty {
+            let clock = StorageClock(now: now, unixMilliseconds: WallClock.millisecondsSinceEpoch())
+            do throws(StorageError) {
+                try storage.perform(batch, clock: clock)
+            } catch {
+                core.noteStorageFailure(error, lost: batch.count)
+            }
+        }
+        // History reads (a join, a HISTORY request), after the batch so they include its lines.
+        for query in core.takeHistoryQueries() {
+            do throws(StorageError) {
+                let lines = try storage.history(room: query.room, limit: query.limit, since: query.since)
+                core.handleHistory(lines, for: query, at: now)
+            } catch {
+                core.handleHistory(nil, error: error, for: query, at: now)
+            }
         }
     }
 }
