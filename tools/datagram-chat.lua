@@ -35,6 +35,7 @@ local chat_types = {
     [0x81] = "WELCOME", [0x82] = "MESSAGE", [0x83] = "PRIVATE_MESSAGE", [0x84] = "NOTICE",
     [0x85] = "ERROR", [0x86] = "ROOM_LIST", [0x87] = "WHO_LIST", [0x88] = "HEARTBEAT_ECHO",
     [0x89] = "RECEIVED", [0x8A] = "BAN_LIST",
+    [0x11] = "HISTORY", [0x90] = "HISTORY_LINE",
 }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
@@ -151,6 +152,9 @@ local C = {
     mask = ProtoField.string("dgchat.mask", "Ban mask"),
     set_by = ProtoField.string("dgchat.set_by", "Set by"),
     seconds_left = ProtoField.uint32("dgchat.seconds_left", "Seconds left (0: never expires)", base.DEC),
+    history_count = ProtoField.uint16("dgchat.history_count", "Lines asked for", base.DEC),
+    since = ProtoField.uint64("dgchat.since", "Since (ms since the epoch, 0: no limit)", base.DEC),
+    time = ProtoField.uint64("dgchat.time", "Said at (ms since the epoch)", base.DEC),
 }
 dgchat.fields = C
 
@@ -372,6 +376,15 @@ local chat_decoders = {
             r:string(C.mask, entry); r:string(C.set_by, entry); r:uint(C.seconds_left, 4, entry); r:string(C.reason, entry)
         end
         return (room == "" and "relay" or (room or "?")) .. ": " .. tostring(count) .. " bans"
+    end,
+    [0x11] = function(r)
+        local room = r:string(C.room); local count = r:uint(C.history_count, 2); local since = r:uint(C.since, 8)
+        return (room or "?") .. " last " .. tostring(count) .. ((since and tostring(since) ~= "0") and (" since " .. tostring(since)) or "")
+    end,
+    [0x90] = function(r)
+        local room = r:string(C.room); local from = r:string(C.from); r:uint(C.sender_id, 8)
+        r:uint(C.message_id, 8); r:flags(); local text = r:string(C.text); r:uint(C.time, 8)
+        return (room or "?") .. " <" .. (from or "?") .. "> " .. quoted(text) .. " (history)"
     end,
 }
 

@@ -83,6 +83,9 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
                           " 64",
     "BAN_LIST": "8a 00 06 23 63 6c 61 73 73 00 01 00 13 69 64 3a 63 39 39 64 35 62 31 32 61 32 30 62 30 38 32 37"
                 " 00 05 61 6c 69 63 65 00 00 0e 10 00 05 66 6c 6f 6f 64",
+    "HISTORY": "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00",
+    "HISTORY_LINE": "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00"
+                    " 02 68 69 00 00 01 a0 c4 50 6c 00",
 }
 CHAT = {name: bytes.fromhex(text) for name, text in VECTORS.items()}
 LONG_TEXT = "".join("long line %04d. " % i for i in range(125))  # 2,000 bytes: two fragments
@@ -227,6 +230,9 @@ def frames():
                         + frame(CHAT["JOIN_ROOM_KEY"]))]                                      # 56
     out += [tcp.segment(False, frame(CHAT["NOTICE_MODERATION"]) + frame(CHAT["ERROR_CANNOT_SPEAK"])
                         + frame(CHAT["BAN_LIST"]))]                                           # 57
+    # History (issue 11): the client's request, then one line of the relay's answer.
+    out += [tcp.segment(True, frame(CHAT["HISTORY"]))]                                        # 58
+    out += [tcp.segment(False, frame(CHAT["HISTORY_LINE"]))]                                  # 59
     return out
 
 
@@ -253,7 +259,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
           "_ws.expert.message", "_ws.malformed",
-          "_ws.col.Info"]
+          "_ws.col.Info", "dgchat.history_count", "dgchat.since", "dgchat.time"]
 
 
 class Checker:
@@ -433,6 +439,15 @@ def check(path):
     k.expect(57, "dgchat.set_by", "alice")
     k.expect(57, "dgchat.seconds_left", 3600)
     k.expect(57, "dgchat.reason", "flood")
+    k.expect(58, "dgchat.type", "0x11")
+    k.expect(58, "dgchat.room", "#class")
+    k.expect(58, "dgchat.history_count", 50)
+    k.expect(58, "dgchat.since", 1790000000000)
+    k.expect(59, "dgchat.type", "0x90")
+    k.expect(59, "dgchat.from", "bob")
+    k.expect(59, "dgchat.text", "hi")
+    k.expect(59, "dgchat.message_id", 7)
+    k.expect(59, "dgchat.time", 1790000000000)
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
