@@ -46,7 +46,7 @@ public enum ChatRenderer {
             // Marked with when it was said (UTC), so it is never taken for something said now.
             let speaker = line.room == currentRoom ? clean(line.from) : "\(clean(line.from)):\(clean(line.room))"
             return [spoken(speaker: speaker, text: line.text, flags: line.flags, time: "\(time) [\(utcDateTime(line.time))]")]
-        case .heartbeatEcho, .received:
+        case .heartbeatEcho, .received, .storedUpTo:
             return []
         }
     }

@@ -4,7 +4,7 @@ import Datagram
 enum RelayMessageType: UInt8 {
     case welcome = 0x81, message = 0x82, privateMessage = 0x83, notice = 0x84, error = 0x85
     case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89, banList = 0x8A
-    case history = 0x90
+    case history = 0x90, storedUpTo = 0x91
 }
 
 /// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
@@ -44,6 +44,10 @@ extension RelayMessage {
         case let .privateMessage(from, sender, messageID, flags, text):
             var writer = ByteWriter(type: RelayMessageType.privateMessage.rawValue)
             Self.writeSpoken(&writer, from: from, sender: sender, messageID: messageID, flags: flags, text: text)
+            return writer.bytes
+        case let .storedUpTo(id):
+            var writer = ByteWriter(type: RelayMessageType.storedUpTo.rawValue)
+            writer.write(id)
             return writer.bytes
         case let .history(line):
             var writer = ByteWriter(type: RelayMessageType.history.rawValue)
@@ -109,6 +113,8 @@ extension RelayMessage {
             let spoken = try Self.readSpoken(&reader)
             self = .privateMessage(from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
                                    flags: spoken.flags, text: spoken.text)
+        case .storedUpTo:
+            self = .storedUpTo(try reader.readUInt64("message id"))
         case .history:
             let room = try reader.readString("room")
             let spoken = try Self.readSpoken(&reader)

@@ -157,6 +157,10 @@ extension ChatClientCore {
             && [.nameTaken, .invalidName, .unsupportedVersion, .banned].contains(code):
             show(.received(message))
             show(.connection(.refused(reason: text)))
+        case let .storedUpTo(upTo):
+            // The relay holds every message of this session up to `upTo` (Specs/chat-protocol.md,
+            // section 4.11): what waits to go again resumes exactly after it.
+            ledger.relayHolds(upTo: upTo)
         case let .received(upTo):
             for sent in ledger.acknowledge(throughChatID: upTo, at: now) { show(.acknowledged(messageID: sent.chatID)) }
         case let .notice(notice) where notice.kind == .serverShutdown:

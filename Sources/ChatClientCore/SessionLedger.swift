@@ -49,6 +49,8 @@ struct SessionLedger {
     /// Lines shown lately (live or from history), so a room's history sent again on rejoining shows
     /// only what was missed (Specs/chat-protocol.md, section 4.11).
     var shownLines = RecentLines()
+    /// The relay announced a data directory (STORED_UP_TO): its acknowledgement means "saved".
+    var relayStoresMessages = false
     var phase = SessionPhase.idle
     var hasJoinedBefore = false
     /// While set, held messages wait until this time after a rejoin.
@@ -125,6 +127,15 @@ struct SessionLedger {
             recentlyAcknowledged.removeFirst(recentlyAcknowledgedHead)
             recentlyAcknowledgedHead = 0
         }
+    }
+
+    /// STORED_UP_TO from a relay with a data directory: every SAY and PRIVATE up to `upTo` is saved
+    /// there, so none of them is sent again (the rest of what waits goes out, in order, as before).
+    /// Replaces, for such a relay, the guess that the last `retention` of acknowledged messages may
+    /// need sending again.
+    mutating func relayHolds(upTo: UInt64) {
+        relayStoresMessages = true
+        held.removeAll { ($0.textMessageID ?? .max) <= upTo }
     }
 
     /// After a lost link: puts what the relay may not have passed on in front of what waits, oldest

@@ -163,6 +163,9 @@ public struct RelayStatistics: Sendable, Hashable {
     public var foreignConnectionIDDropped = 0
     /// Batches of changes the data directory could not save (full disk, damaged file), each logged.
     public var storageFailures = 0
+    /// SAY and PRIVATE messages dropped (and acknowledged again) because the data directory shows they
+    /// were handled before a restart: a client's resend.
+    public var resendsDropped = 0
 
     /// All zero.
     public init() {}

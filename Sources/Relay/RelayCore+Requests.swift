@@ -19,10 +19,20 @@ extension RelayCore {
         guard peer.isJoined else { return sendError(.notJoined, "Send HELLO first", to: endpoint, at: now) }
         switch message {
         case let .say(room, messageID, flags, text):
-            handleSay(room: room, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+            if isAlreadyHandled(messageID, from: peer) {
+                statistics.resendsDropped += 1
+            } else {
+                handleSay(room: room, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+                noteHandled(messageID, from: peer)
+            }
             acknowledge(messageID, to: endpoint, at: now)
         case let .privateMessage(to, messageID, flags, text):
-            handlePrivate(to: to, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+            if isAlreadyHandled(messageID, from: peer) {
+                statistics.resendsDropped += 1
+            } else {
+                handlePrivate(to: to, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+                noteHandled(messageID, from: peer)
+            }
             acknowledge(messageID, to: endpoint, at: now)
         case .joinRoom(let room), .joinRoomWithKey(let room, _):
             do throws(NameError) {
@@ -112,6 +122,7 @@ extension RelayCore {
         statistics.joinsAccepted += 1
         statistics.joinedPeers = peers.values.count(where: \.isJoined)
         log(.info, .membership, at: now, "\(quoted(hello.name)) [\(endpoint)] joined (sender \(senderID), software \(quoted(hello.software)))")
+        announceStoredMessages(to: endpoint, senderID: senderID, at: now)
         send(.welcome(name: hello.name, defaultRoom: configuration.defaultRoom, peerTimeout: configuration.peerTimeout), to: endpoint, at: now)
         var wanted: [String] = []
         if hello.rooms.count > ChatLimits.maximumRoomsPerUser {

@@ -36,6 +36,7 @@ extension RelayCore {
             roomSettings.values[room] = settings
         }
         relayBans = state.relayBans.filter { ban in ban.expires.map { $0 > now } ?? true }
+        handledMessageIDs = state.lastMessageIDs
         savedRelayBans = relayBans
         roomSettings.changed = []
         roomSettings.isTracking = true
@@ -68,6 +69,12 @@ extension RelayCore {
                 storageActions.append(.saveRoomSettings(room: room, roomSettings.values[room]))
             }
             roomSettings.changed.removeAll(keepingCapacity: true)
+        }
+        if !changedSessions.isEmpty {
+            for sender in changedSessions.sorted(by: { $0.rawValue < $1.rawValue }) {
+                storageActions.append(.recordMessageID(sender, handledMessageIDs[sender] ?? 0))
+            }
+            changedSessions.removeAll(keepingCapacity: true)
         }
         if relayBans != savedRelayBans {
             savedRelayBans = relayBans
@@ -154,5 +161,30 @@ extension RelayCore {
         guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
         historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: Int(count),
                                            since: since == 0 ? nil : Int64(clamping: since)))
+    }
+}
+
+extension RelayCore {
+    /// With storage: whether a SAY or PRIVATE with `messageID` from `peer`'s session was handled
+    /// before (its id is at or below the saved high-water mark): a client's resend after a relay
+    /// restart of a message the relay had already saved. It is acknowledged again and not routed a
+    /// second time (Specs/chat-protocol.md, section 4.11, "Exactly once").
+    func isAlreadyHandled(_ messageID: UInt64, from peer: Peer) -> Bool {
+        guard isStoring, let highest = handledMessageIDs[peer.senderID] else { return false }
+        return messageID <= highest
+    }
+
+    /// With storage: records that `messageID` from `peer`'s session was handled.
+    mutating func noteHandled(_ messageID: UInt64, from peer: Peer) {
+        guard isStoring, messageID > handledMessageIDs[peer.senderID] ?? 0 else { return }
+        handledMessageIDs[peer.senderID] = messageID
+        changedSessions.insert(peer.senderID)
+    }
+
+    /// With storage, right before WELCOME: STORED_UP_TO with the session's saved high-water mark, so the
+    /// client resends exactly what the relay does not hold.
+    mutating func announceStoredMessages(to endpoint: Endpoint, senderID: SenderID, at now: Timestamp) {
+        guard isStoring else { return }
+        send(.storedUpTo(handledMessageIDs[senderID] ?? 0), to: endpoint, at: now)
     }
 }

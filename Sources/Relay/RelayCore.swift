@@ -56,6 +56,10 @@ public struct RelayCore: Sendable {
     var storageActions: [StorageAction] = []
     var savedRelayBans: [Ban] = []
     var historyQueries: [HistoryQuery] = []
+    /// Each session's highest SAY/PRIVATE id handled, as saved; and the sessions whose id changed
+    /// since the last batch (RelayCore+Storage.swift).
+    var handledMessageIDs: [SenderID: UInt64] = [:]
+    var changedSessions: Set<SenderID> = []
     /// Sessions (by sender id) that presented `administratorToken` with `/oper`, with the name they
     /// held then: they are administrators while they hold that name.
     var operSessions: [SenderID: String] = [:]

@@ -55,6 +55,8 @@ public enum StorageAction: Sendable, Hashable {
     case saveRelayBans([Ban])
     /// A line was said in the room with this canonical name.
     case appendHistory(room: String, HistoryLine)
+    /// The highest SAY/PRIVATE id handled from this session is now this (exactly-once across restarts).
+    case recordMessageID(SenderID, UInt64)
 }
 
 /// A line of a room's history as saved.
@@ -87,10 +89,13 @@ public struct StoredRelayState: Sendable, Hashable {
     /// Canonical room name → settings.
     public var roomSettings: [String: RoomSettings]
     public var relayBans: [Ban]
+    /// Each session's highest SAY/PRIVATE id handled (sessions seen within the retention).
+    public var lastMessageIDs: [SenderID: UInt64]
 
-    public init(roomSettings: [String: RoomSettings] = [:], relayBans: [Ban] = []) {
+    public init(roomSettings: [String: RoomSettings] = [:], relayBans: [Ban] = [], lastMessageIDs: [SenderID: UInt64] = [:]) {
         self.roomSettings = roomSettings
         self.relayBans = relayBans
+        self.lastMessageIDs = lastMessageIDs
     }
 }
 
@@ -131,6 +136,7 @@ public final class MemoryRelayStorage: RelayStorage {
     public private(set) var roomSettings: [String: [UInt8]] = [:]
     public private(set) var relayBans: [UInt8]?
     public private(set) var lines: [String: [HistoryLine]] = [:]
+    public private(set) var lastMessageIDs: [SenderID: UInt64] = [:]
     /// Batches performed, for tests of commit batching.
     public private(set) var transactions = 0
     /// Lines kept per room.
@@ -154,6 +160,7 @@ public final class MemoryRelayStorage: RelayStorage {
             }
             state.relayBans = bans
         }
+        state.lastMessageIDs = lastMessageIDs
         return state
     }
 
@@ -170,6 +177,8 @@ public final class MemoryRelayStorage: RelayStorage {
                 if line.unixMilliseconds == 0 { line.unixMilliseconds = clock.unixMilliseconds }
                 lines[room, default: []].append(line)
                 if let count = lines[room]?.count, count > historyLimit { lines[room]?.removeFirst(count - historyLimit) }
+            case let .recordMessageID(sender, id):
+                lastMessageIDs[sender] = id
             }
         }
     }

@@ -24,6 +24,7 @@ public final class SQLiteRelayStorage: RelayStorage {
             sender INTEGER NOT NULL, message_id INTEGER NOT NULL, flags INTEGER NOT NULL, text TEXT NOT NULL,
             time_ms INTEGER NOT NULL);
         CREATE INDEX history_by_room ON history (room, id);
+        CREATE TABLE sessions (sender INTEGER PRIMARY KEY, last_message_id INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
         """,
     ]
 
@@ -38,6 +39,8 @@ public final class SQLiteRelayStorage: RelayStorage {
     private let trimRoom: Statement
     private let expireLines: Statement
     private let readLines: Statement
+    private let saveSession: Statement
+    private let expireSessions: Statement
     private var lastExpiry: Int64?
 
     /// Opens the database in directory `directory` (which must exist), or an in-memory one for
@@ -75,6 +78,8 @@ public final class SQLiteRelayStorage: RelayStorage {
             DELETE FROM history WHERE room = ?1 AND id <= (SELECT id FROM history WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
             """)
         expireLines = try database.prepare("DELETE FROM history WHERE time_ms < ?1")
+        saveSession = try database.prepare("INSERT OR REPLACE INTO sessions (sender, last_message_id, seen_ms) VALUES (?1, ?2, ?3)")
+        expireSessions = try database.prepare("DELETE FROM sessions WHERE seen_ms < ?1")
         readLines = try database.prepare("""
             SELECT room_name, from_name, sender, message_id, flags, text, time_ms FROM
             (SELECT * FROM history WHERE room = ?1 AND time_ms >= ?3 ORDER BY id DESC LIMIT ?2) ORDER BY id
@@ -113,6 +118,10 @@ public final class SQLiteRelayStorage: RelayStorage {
             }
             state.relayBans = list
         }
+        let sessions = try database.prepare("SELECT sender, last_message_id FROM sessions")
+        while try sessions.step() {
+            state.lastMessageIDs[SenderID(rawValue: UInt64(bitPattern: sessions.integer(0)))] = UInt64(bitPattern: sessions.integer(1))
+        }
         return state
     }
 
@@ -145,6 +154,11 @@ public final class SQLiteRelayStorage: RelayStorage {
                     appendLine.bind(8, line.unixMilliseconds == 0 ? clock.unixMilliseconds : line.unixMilliseconds)
                     try appendLine.run()
                     roomsWithNewLines.insert(room)
+                case let .recordMessageID(sender, id):
+                    saveSession.bind(1, Int64(bitPattern: sender.rawValue))
+                    saveSession.bind(2, Int64(bitPattern: id))
+                    saveSession.bind(3, clock.unixMilliseconds)
+                    try saveSession.run()
                 }
             }
             for room in roomsWithNewLines.sorted() {
@@ -157,6 +171,8 @@ public final class SQLiteRelayStorage: RelayStorage {
                 lastExpiry = clock.unixMilliseconds
                 expireLines.bind(1, clock.unixMilliseconds - Int64(retention.components.seconds) * 1_000)
                 try expireLines.run()
+                expireSessions.bind(1, clock.unixMilliseconds - Int64(retention.components.seconds) * 1_000)
+                try expireSessions.run()
             }
             try database.execute("COMMIT")
         } catch {

@@ -117,7 +117,8 @@ private extension RelayHarness {
     relay.send(.say(room: "#class", messageID: 2, flags: .action, text: "waves"), from: alice)
     relay.send(.moderate(Moderation(.topic, room: "#class", text: "networks")), from: alice)
     let batch = relay.save(to: store)
-    #expect(batch.count == 3)
+    #expect(batch.count == 4)
+    #expect(batch.last == .recordMessageID(RelayHarness.sender(0xA), 2))
     #expect(batch.filter { if case .saveRoomSettings = $0 { true } else { false } }.count == 1)
     let lines = (try? store.history(room: "#class", limit: 10)) ?? []
     #expect(lines.map(\.text) == ["hello", "waves"])
@@ -125,10 +126,10 @@ private extension RelayHarness {
     #expect(lines.map(\.room) == ["#Class", "#Class"])
     #expect(lines.last?.flags == .action)
     #expect(lines.allSatisfy { $0.sender == RelayHarness.sender(0xA) && $0.unixMilliseconds == 1_790_000_000_000 })
-    // A refused line (not in the room) is not history.
+    // A refused line (not in the room) is not history (but its id was handled).
     let bob = relay.tcpEndpoint(5002)
     relay.send(.say(room: "#other", messageID: 1, flags: [], text: "not a member"), from: bob)
-    #expect(relay.save(to: store).isEmpty)
+    #expect(relay.save(to: store) == [.recordMessageID(RelayHarness.sender(0xB), 1)])
 }
 
 private extension RelayHarness {
@@ -206,4 +207,37 @@ private extension RelayMessage {
     var errorText: String? {
         if case let .error(_, _, text) = self { text } else { nil }
     }
+}
+
+/// Issue 11, exactly once across crashes: with storage, the relay announces STORED_UP_TO (the
+/// session's highest handled id, 0 at first) right before WELCOME; after a restart, a resent SAY at
+/// or below it is acknowledged again (RECEIVED) and routed to nobody; the next one goes through.
+@Test func aResendOfAMessageSavedBeforeARestartIsAcknowledgedButNotRoutedAgain() {
+    let store = MemoryRelayStorage()
+    do {
+        var relay = RelayHarness.stored(store)
+        let alice = RelayHarness.tcp(5001)
+        relay.open(alice)
+        relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xA), name: "alice", rooms: ["#class"])), from: alice)
+        #expect(Array(relay.take(alice).prefix(2)) == [.storedUpTo(0), .welcome(name: "alice", defaultRoom: "#lobby", peerTimeout: .seconds(10))])
+        relay.joinStream("bob", port: 5002, session: 0xB, rooms: ["#class"])
+        for id in 1...3 { relay.send(.say(room: "#class", messageID: UInt64(id), flags: [], text: "line \(id)"), from: alice) }
+        relay.save(to: store)
+        // Killed here: bob may not have received line 3.
+    }
+    var configuration = RelayConfiguration()
+    configuration.historyLinesOnJoin = 0
+    var relay = RelayHarness.stored(store, configuration: configuration)
+    let bob = relay.joinStream("bob", port: 5012, session: 0xB, rooms: ["#class"])
+    let alice = RelayHarness.tcp(5011)
+    relay.open(alice)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xA), name: "alice", rooms: ["#class"])), from: alice)
+    #expect(relay.take(alice).first == .storedUpTo(3))
+    relay.send(.say(room: "#class", messageID: 3, flags: [], text: "line 3"), from: alice)
+    relay.send(.say(room: "#class", messageID: 4, flags: [], text: "line 4"), from: alice)
+    #expect(relay.take(alice) == [.received(upTo: 3), .received(upTo: 4)])
+    #expect(relay.take(bob).compactMap { message -> UInt64? in if case let .message(_, _, _, id, _, _) = message { id } else { nil } } == [4])
+    #expect(relay.core.statistics.resendsDropped == 1)
+    relay.save(to: store)
+    #expect(store.lastMessageIDs[RelayHarness.sender(0xA)] == 4)
 }
