@@ -155,6 +155,7 @@ local C = {
     history_count = ProtoField.uint16("dgchat.history_count", "Lines asked for", base.DEC),
     since = ProtoField.uint64("dgchat.since", "Since (ms since the epoch, 0: no limit)", base.DEC),
     time = ProtoField.uint64("dgchat.time", "Said at (ms since the epoch)", base.DEC),
+    asked = ProtoField.uint8("dgchat.asked", "Asked for (1: answers HISTORY, 0: sent on joining)", base.DEC),
 }
 dgchat.fields = C
 
@@ -384,7 +385,7 @@ local chat_decoders = {
     [0x91] = function(r) return "saved up to #" .. tostring(r:uint(C.highest_id, 8)) end,
     [0x90] = function(r)
         local room = r:string(C.room); local from = r:string(C.from); r:uint(C.sender_id, 8)
-        r:uint(C.message_id, 8); r:flags(); local text = r:string(C.text); r:uint(C.time, 8)
+        r:uint(C.message_id, 8); r:flags(); local text = r:string(C.text); r:uint(C.time, 8); r:uint(C.asked, 1)
         return (room or "?") .. " <" .. (from or "?") .. "> " .. quoted(text) .. " (history)"
     end,
 }

@@ -86,7 +86,7 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
     "STORED_UP_TO": "91 00 00 00 00 00 00 00 2a",
     "HISTORY": "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00",
     "HISTORY_LINE": "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00"
-                    " 02 68 69 00 00 01 a0 c4 50 6c 00",
+                    " 02 68 69 00 00 01 a0 c4 50 6c 00 01",
 }
 CHAT = {name: bytes.fromhex(text) for name, text in VECTORS.items()}
 LONG_TEXT = "".join("long line %04d. " % i for i in range(125))  # 2,000 bytes: two fragments
@@ -260,7 +260,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
           "_ws.expert.message", "_ws.malformed",
-          "_ws.col.Info", "dgchat.history_count", "dgchat.since", "dgchat.time"]
+          "_ws.col.Info", "dgchat.history_count", "dgchat.since", "dgchat.time", "dgchat.asked"]
 
 
 class Checker:
@@ -450,6 +450,7 @@ def check(path):
     k.expect(59, "dgchat.text", "hi")
     k.expect(59, "dgchat.message_id", 7)
     k.expect(59, "dgchat.time", 1790000000000)
+    k.expect(59, "dgchat.asked", 1)
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.

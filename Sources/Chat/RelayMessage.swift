@@ -180,8 +180,13 @@ public struct PastMessage: Hashable, Sendable {
     public var text: String
     /// When the relay took it in: milliseconds since 1970-01-01 00:00:00 UTC.
     public var time: UInt64
+    /// True in an answer to HISTORY (shown even if shown before); false in the history sent on
+    /// joining a room (the client hides lines it already showed).
+    public var isAsked: Bool
 
-    public init(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String, time: UInt64) {
+    public init(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String, time: UInt64,
+                isAsked: Bool = false) {
+        self.isAsked = isAsked
         self.room = room
         self.from = from
         self.sender = sender

@@ -54,6 +54,7 @@ extension RelayMessage {
             writer.write(line.room)
             Self.writeSpoken(&writer, from: line.from, sender: line.sender, messageID: line.messageID, flags: line.flags, text: line.text)
             writer.write(line.time)
+            writer.write(UInt8(line.isAsked ? 1 : 0))
             return writer.bytes
         case let .notice(notice):
             var writer = ByteWriter(type: RelayMessageType.notice.rawValue)
@@ -119,7 +120,8 @@ extension RelayMessage {
             let room = try reader.readString("room")
             let spoken = try Self.readSpoken(&reader)
             self = .history(PastMessage(room: room, from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
-                                        flags: spoken.flags, text: spoken.text, time: try reader.readUInt64("time")))
+                                        flags: spoken.flags, text: spoken.text, time: try reader.readUInt64("time"),
+                                        isAsked: try reader.readUInt8("asked") != 0))
         case .notice:
             self = .notice(try Self.readNotice(&reader))
         case .error:

@@ -171,7 +171,7 @@ struct SessionLedger {
             statistics.messagesReceived += 1
             shownLines.insert(sender: sender, messageID: id)
         case let .history(line):
-            guard shownLines.insert(sender: line.sender, messageID: line.messageID) else {
+            guard shownLines.insert(sender: line.sender, messageID: line.messageID) || line.isAsked else {
                 statistics.duplicatesSuppressed += 1
                 return false
             }

@@ -124,7 +124,8 @@ extension RelayCore {
             send(.notice(Notice(kind: .topic, name: settings.topicSetBy, room: name, detail: settings.topic)), to: endpoint, at: now)
         }
         if isStoring, configuration.historyLinesOnJoin > 0 {
-            historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: configuration.historyLinesOnJoin, since: nil))
+            historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: configuration.historyLinesOnJoin, since: nil,
+                                               includesOwnLines: false))
         }
         // The others see the newcomer's transport, never its address (section 4.7).
         let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.transport.description)

@@ -110,6 +110,9 @@ public struct HistoryQuery: Sendable, Hashable {
     public var limit: Int
     /// Only lines said at or after this time (milliseconds since the epoch).
     public var since: Int64?
+    /// False for the history sent on joining: the joiner's own session's lines are left out (that
+    /// client showed them when they were typed).
+    public var includesOwnLines = true
 }
 
 extension RelayCore {
@@ -136,10 +139,11 @@ extension RelayCore {
         }
         var budget = Self.maximumHistoryAnswerBytes
         var encoded: [[UInt8]] = []
-        for line in lines.reversed() {
+        for line in lines.reversed() where query.includesOwnLines || line.sender != peer.senderID {
             let bytes = RelayMessage.history(PastMessage(room: line.room, from: line.from, sender: line.sender, messageID: line.messageID,
                                                          flags: line.flags, text: line.text,
-                                                         time: UInt64(clamping: max(0, line.unixMilliseconds)))).encoded()
+                                                         time: UInt64(clamping: max(0, line.unixMilliseconds)),
+                                                         isAsked: query.includesOwnLines)).encoded()
             budget -= bytes.count
             guard budget >= 0 else { break }
             encoded.append(bytes)

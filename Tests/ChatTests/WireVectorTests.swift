@@ -83,8 +83,8 @@ let relayVectors: [WireVector<RelayMessage>] = [
     WireVector("STORED_UP_TO", .storedUpTo(42),
                "91 00 00 00 00 00 00 00 2a"),
     WireVector("HISTORY_LINE", .history(PastMessage(room: "#class", from: "bob", sender: bob, messageID: 7, flags: [], text: "hi",
-                                                    time: 1_790_000_000_000)),
-               "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00 02 68 69 00 00 01 a0 c4 50 6c 00"),
+                                                    time: 1_790_000_000_000, isAsked: true)),
+               "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00 02 68 69 00 00 01 a0 c4 50 6c 00 01"),
     WireVector("RECEIVED", .received(upTo: 8),
                "89 00 00 00 00 00 00 00 08"),
 ]

@@ -137,8 +137,9 @@ private extension RelayHarness {
 }
 
 private func past(_ text: String, id: UInt64, from: String = "alice", session: UInt64 = 0xA, room: String = "#class",
-                  time: UInt64 = 1_790_000_000_000) -> RelayMessage {
-    .history(PastMessage(room: room, from: from, sender: RelayHarness.sender(session), messageID: id, flags: [], text: text, time: time))
+                  time: UInt64 = 1_790_000_000_000, asked: Bool = false) -> RelayMessage {
+    .history(PastMessage(room: room, from: from, sender: RelayHarness.sender(session), messageID: id, flags: [], text: text, time: time,
+                         isAsked: asked))
 }
 
 /// Issue 11: a user joining a room gets its last `historyLinesOnJoin` lines as HISTORY, oldest first,
@@ -180,7 +181,7 @@ private func past(_ text: String, id: UInt64, from: String = "alice", session: U
     _ = relay.take(alice)
     relay.send(.history(room: "#Class", count: 1, since: 0), from: alice)
     relay.save(to: store)
-    #expect(relay.take(alice) == [past("line 3", id: 3, time: 1_790_000_180_000)])
+    #expect(relay.take(alice) == [past("line 3", id: 3, time: 1_790_000_180_000, asked: true)])
     relay.send(.history(room: "#class", count: 1_000, since: 1_790_000_120_000), from: alice)
     relay.save(to: store)
     #expect(relay.take(alice).map(\.history?.text) == ["line 2", "line 3"])
