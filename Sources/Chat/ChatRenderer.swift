@@ -46,6 +46,8 @@ public enum ChatRenderer {
             // Marked with when it was said (UTC), so it is never taken for something said now.
             let speaker = line.room == currentRoom ? clean(line.from) : "\(clean(line.from)):\(clean(line.room))"
             return [spoken(speaker: speaker, text: line.text, flags: line.flags, time: "\(time) [\(utcDateTime(line.time))]")]
+        case let .delivered(to, messageID):
+            return [status("\(Ticks.delivered) delivered to \(clean(to)) (message \(messageID))", time: time)]
         case .heartbeatEcho, .received, .storedUpTo:
             return []
         }
@@ -139,4 +141,13 @@ public enum ChatRenderer {
         let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return millis % 1000 == 0 ? "\(millis / 1000) s" : "\(milliseconds(duration)) ms"
     }
+}
+
+/// The receipt marks (Specs/chat-protocol.md, section 4.11): `✓` the relay has the message, `✓✓`
+/// it was shown to its recipient; `[v]` and `[vv]` where the terminal does not speak UTF-8.
+public enum Ticks {
+    /// Set once at start by the client from its locale.
+    nonisolated(unsafe) public static var isASCII = false
+    public static var stored: String { isASCII ? "[v]" : "✓" }
+    public static var delivered: String { isASCII ? "[vv]" : "✓✓" }
 }

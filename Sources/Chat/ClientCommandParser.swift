@@ -58,6 +58,12 @@ extension ClientCommand {
         case "unignore": return .unignore(try userName(try required(arguments, command: "unignore", what: "name"), command: "unignore"))
         case "save": return .save(file: arguments.isEmpty ? nil : arguments)
         case "history": return try parseHistory(arguments)
+        case "receipts":
+            switch arguments.lowercased() {
+            case "on": return .setReceipts(true)
+            case "off": return .setReceipts(false)
+            default: throw invalid("receipts", arguments.isEmpty ? "Missing on or off" : "'\(arguments)' is not on or off")
+            }
         default: throw .unknownCommand(command)
         }
     }

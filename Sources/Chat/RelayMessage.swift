@@ -154,6 +154,8 @@ public enum RelayMessage: Hashable, Sendable {
     /// Type 0x91: the highest SAY/PRIVATE id of your session the relay holds in its data directory
     /// (0: none); sent right before WELCOME by a relay with storage (section 4.11, "Exactly once").
     case storedUpTo(UInt64)
+    /// Type 0x92: your PRIVATE `messageID` to `to` was shown there (a RECEIPT from its client).
+    case delivered(to: String, messageID: UInt64)
     /// Type 0x84: an event about a user or room.
     case notice(Notice)
     /// Type 0x85: a request was refused; `messageID` names the SAY or PRIVATE refused, or is 0.

@@ -4,7 +4,7 @@ import Datagram
 enum RelayMessageType: UInt8 {
     case welcome = 0x81, message = 0x82, privateMessage = 0x83, notice = 0x84, error = 0x85
     case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89, banList = 0x8A
-    case history = 0x90, storedUpTo = 0x91
+    case history = 0x90, storedUpTo = 0x91, delivered = 0x92
 }
 
 /// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
@@ -44,6 +44,11 @@ extension RelayMessage {
         case let .privateMessage(from, sender, messageID, flags, text):
             var writer = ByteWriter(type: RelayMessageType.privateMessage.rawValue)
             Self.writeSpoken(&writer, from: from, sender: sender, messageID: messageID, flags: flags, text: text)
+            return writer.bytes
+        case let .delivered(to, id):
+            var writer = ByteWriter(type: RelayMessageType.delivered.rawValue)
+            writer.write(to)
+            writer.write(id)
             return writer.bytes
         case let .storedUpTo(id):
             var writer = ByteWriter(type: RelayMessageType.storedUpTo.rawValue)
@@ -114,6 +119,9 @@ extension RelayMessage {
             let spoken = try Self.readSpoken(&reader)
             self = .privateMessage(from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
                                    flags: spoken.flags, text: spoken.text)
+        case .delivered:
+            let to = try reader.readString("to")
+            self = .delivered(to: to, messageID: try reader.readUInt64("message id"))
         case .storedUpTo:
             self = .storedUpTo(try reader.readUInt64("message id"))
         case .history:

@@ -176,6 +176,10 @@ extension ChatClientCore {
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
+        case let .privateMessage(_, sender, messageID, _, _):
+            guard ledger.absorb(message) else { return }
+            show(.received(message))
+            if ledger.sendsReceipts { submit(.receipt(sender: sender, messageID: messageID), at: now) }
         default:
             if ledger.absorb(message) { show(.received(message)) }
         }

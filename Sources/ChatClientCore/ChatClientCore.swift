@@ -153,6 +153,11 @@ public struct ChatClientCore: Sendable {
     }
 
     /// Switches `.trace` events on or off (UDP).
+    /// `/receipts on|off`: whether PRIVATE_MESSAGEs shown from now on are answered with RECEIPT.
+    public mutating func setReceipts(_ isOn: Bool) {
+        ledger.sendsReceipts = isOn
+    }
+
     public mutating func setTracing(_ isOn: Bool) {
         isTracing = isOn
         connection?.isTracing = isOn

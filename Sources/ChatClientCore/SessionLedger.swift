@@ -51,6 +51,8 @@ struct SessionLedger {
     var shownLines = RecentLines()
     /// The relay announced a data directory (STORED_UP_TO): its acknowledgement means "saved".
     var relayStoresMessages = false
+    /// Answer PRIVATE_MESSAGEs with RECEIPT (`/receipts on|off`).
+    var sendsReceipts: Bool
     var phase = SessionPhase.idle
     var hasJoinedBefore = false
     /// While set, held messages wait until this time after a rejoin.
@@ -66,6 +68,7 @@ struct SessionLedger {
         name = configuration.name
         rooms = configuration.rooms
         retention = configuration.resendRetention
+        sendsReceipts = configuration.sendsReceipts
         retentionLimit = configuration.resendRetentionLimit
         statistics = ChatSessionStatistics(transport: configuration.transport)
     }
@@ -218,7 +221,7 @@ extension ClientMessage {
     /// Requests whose acknowledgement nobody waits for at end of input (queries and HELLO).
     var isAcknowledgedByRelayReply: Bool {
         switch self {
-        case .hello, .heartbeat, .listRooms, .who, .history: true
+        case .hello, .heartbeat, .listRooms, .who, .history, .receipt: true
         case let .moderate(request): request.action == .bans
         default: false
         }
@@ -239,6 +242,7 @@ extension ClientMessage {
         case .heartbeat: "HEARTBEAT"
         case let .moderate(request): "MODERATE \(request.action) \(request.room) \(SafeText.sanitized(request.target))"
         case let .joinRoomWithKey(room, _): "JOIN_ROOM \(room) (with key)"
+        case let .receipt(sender, id): "RECEIPT \(sender) #\(id)"
         case let .history(room, count, since): "HISTORY \(room) \(count)\(since == 0 ? "" : " since \(since)")"
         }
     }

@@ -166,6 +166,9 @@ public struct RelayStatistics: Sendable, Hashable {
     /// SAY and PRIVATE messages dropped (and acknowledged again) because the data directory shows they
     /// were handled before a restart: a client's resend.
     public var resendsDropped = 0
+    /// RECEIPTs passed on as DELIVERED, and those dropped (no such PRIVATE awaited, or its sender gone).
+    public var receiptsDelivered = 0
+    public var receiptsDropped = 0
 
     /// All zero.
     public init() {}

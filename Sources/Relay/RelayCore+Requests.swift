@@ -45,6 +45,8 @@ extension RelayCore {
             }
         case let .moderate(request):
             handleModeration(request, from: endpoint, at: now)
+        case let .receipt(sender, messageID):
+            handleReceipt(sender: sender, messageID: messageID, from: endpoint, at: now)
         case let .history(room, count, since):
             handleHistoryRequest(room: room, count: count, since: since, from: endpoint, at: now)
         case let .partRoom(room):
@@ -172,6 +174,7 @@ extension RelayCore {
         statistics.deliveries += 1
         send(.privateMessage(from: peer.name, sender: peer.senderID, messageID: messageID, flags: flags, text: text),
              to: recipient, at: now)
+        awaitReceipt(at: recipient, from: peer.senderID, messageID: messageID)
     }
 
     private mutating func checkTextLength(_ text: String, messageID: UInt64, from endpoint: Endpoint, at now: Timestamp) -> Bool {

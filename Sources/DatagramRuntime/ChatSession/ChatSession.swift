@@ -247,6 +247,11 @@ public final class ChatSession: Sendable {
 
     /// Switches `.trace` events on or off (UDP only; returns false in TCP mode).
     @discardableResult
+    /// `/receipts on|off` (both transports).
+    public func setReceipts(_ isOn: Bool) {
+        state.withLock { $0.core.setReceipts(isOn) }
+    }
+
     public func setTracing(_ isTracing: Bool) -> Bool {
         guard configuration.transport == .udp else { return false }
         state.withLock { $0.core.setTracing(isTracing) }
