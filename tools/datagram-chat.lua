@@ -35,7 +35,7 @@ local chat_types = {
     [0x81] = "WELCOME", [0x82] = "MESSAGE", [0x83] = "PRIVATE_MESSAGE", [0x84] = "NOTICE",
     [0x85] = "ERROR", [0x86] = "ROOM_LIST", [0x87] = "WHO_LIST", [0x88] = "HEARTBEAT_ECHO",
     [0x89] = "RECEIVED", [0x8A] = "BAN_LIST",
-    [0x11] = "HISTORY", [0x90] = "HISTORY_LINE", [0x91] = "STORED_UP_TO",
+    [0x11] = "HISTORY", [0x12] = "RECEIPT", [0x90] = "HISTORY_LINE", [0x91] = "STORED_UP_TO", [0x92] = "DELIVERED",
 }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
@@ -382,6 +382,8 @@ local chat_decoders = {
         local room = r:string(C.room); local count = r:uint(C.history_count, 2); local since = r:uint(C.since, 8)
         return (room or "?") .. " last " .. tostring(count) .. ((since and tostring(since) ~= "0") and (" since " .. tostring(since)) or "")
     end,
+    [0x12] = function(r) r:uint(C.sender_id, 8); return "shown #" .. tostring(r:uint(C.message_id, 8)) end,
+    [0x92] = function(r) local to = r:string(C.to); return "#" .. tostring(r:uint(C.message_id, 8)) .. " delivered to " .. (to or "?") end,
     [0x91] = function(r) return "saved up to #" .. tostring(r:uint(C.highest_id, 8)) end,
     [0x90] = function(r)
         local room = r:string(C.room); local from = r:string(C.from); r:uint(C.sender_id, 8)

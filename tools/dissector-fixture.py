@@ -84,6 +84,8 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
     "BAN_LIST": "8a 00 06 23 63 6c 61 73 73 00 01 00 13 69 64 3a 63 39 39 64 35 62 31 32 61 32 30 62 30 38 32 37"
                 " 00 05 61 6c 69 63 65 00 00 0e 10 00 05 66 6c 6f 6f 64",
     "STORED_UP_TO": "91 00 00 00 00 00 00 00 2a",
+    "RECEIPT": "12 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 08",
+    "DELIVERED": "92 00 03 62 6f 62 00 00 00 00 00 00 00 03",
     "HISTORY": "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00",
     "HISTORY_LINE": "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00"
                     " 02 68 69 00 00 01 a0 c4 50 6c 00 01",
@@ -232,8 +234,9 @@ def frames():
     out += [tcp.segment(False, frame(CHAT["NOTICE_MODERATION"]) + frame(CHAT["ERROR_CANNOT_SPEAK"])
                         + frame(CHAT["BAN_LIST"]))]                                           # 57
     # History (issue 11): the client's request, then one line of the relay's answer.
-    out += [tcp.segment(True, frame(CHAT["HISTORY"]))]                                        # 58
-    out += [tcp.segment(False, frame(CHAT["STORED_UP_TO"]) + frame(CHAT["HISTORY_LINE"]))]    # 59
+    out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 58
+    out += [tcp.segment(False, frame(CHAT["STORED_UP_TO"]) + frame(CHAT["HISTORY_LINE"])
+                        + frame(CHAT["DELIVERED"]))]                                          # 59
     return out
 
 
@@ -440,15 +443,18 @@ def check(path):
     k.expect(57, "dgchat.set_by", "alice")
     k.expect(57, "dgchat.seconds_left", 3600)
     k.expect(57, "dgchat.reason", "flood")
-    k.expect(58, "dgchat.type", "0x11")
+    k.expect(58, "dgchat.type", "0x11", "0x12")
+    k.expect(58, "dgchat.sender_id", "0x1111222233334444")
+    k.expect(58, "dgchat.message_id", 8)
     k.expect(58, "dgchat.room", "#class")
     k.expect(58, "dgchat.history_count", 50)
     k.expect(58, "dgchat.since", 1790000000000)
-    k.expect(59, "dgchat.type", "0x91", "0x90")
+    k.expect(59, "dgchat.type", "0x91", "0x90", "0x92")
+    k.expect(59, "dgchat.to", "bob")
     k.expect(59, "dgchat.highest_id", 42)
     k.expect(59, "dgchat.from", "bob")
     k.expect(59, "dgchat.text", "hi")
-    k.expect(59, "dgchat.message_id", 7)
+    k.expect(59, "dgchat.message_id", 7, 3)
     k.expect(59, "dgchat.time", 1790000000000)
     k.expect(59, "dgchat.asked", 1)
     check_vectors_match_specs(k)

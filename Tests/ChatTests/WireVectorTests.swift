@@ -48,6 +48,8 @@ let clientVectors: [WireVector<ClientMessage>] = [
                "09 00 03 62 79 65"),
     WireVector("HEARTBEAT", .heartbeat(timestamp: 1_000_000, roundTripTime: .microseconds(2500)),
                "0a 00 00 00 00 00 0f 42 40 00 00 09 c4"),
+    WireVector("RECEIPT", .receipt(sender: bob, messageID: 8),
+               "12 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 08"),
     WireVector("HISTORY", .history(room: "#class", count: 50, since: 1_790_000_000_000),
                "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00"),
 ]
@@ -80,6 +82,8 @@ let relayVectors: [WireVector<RelayMessage>] = [
                "87 00 06 23 6c 6f 62 62 79 00 02 00 03 62 6f 62 00 00 0f 31 32 37 2e 30 2e 30 2e 31 3a 35 33 31 32 32 00 00 04 d2 01 00 06 23 6c 6f 62 62 79 00 05 63 61 72 6f 6c 01 00 00 ff ff ff ff 02 00 06 23 6c 6f 62 62 79 00 05 23 72 75 73 74"),
     WireVector("HEARTBEAT_ECHO", .heartbeatEcho(timestamp: 1_000_000),
                "88 00 00 00 00 00 0f 42 40"),
+    WireVector("DELIVERED", .delivered(to: "bob", messageID: 3),
+               "92 00 03 62 6f 62 00 00 00 00 00 00 00 03"),
     WireVector("STORED_UP_TO", .storedUpTo(42),
                "91 00 00 00 00 00 00 00 2a"),
     WireVector("HISTORY_LINE", .history(PastMessage(room: "#class", from: "bob", sender: bob, messageID: 7, flags: [], text: "hi",

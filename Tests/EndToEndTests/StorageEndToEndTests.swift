@@ -13,6 +13,17 @@ struct StorageScenarios {
         return path
     }
 
+    /// Waits up to 10 s for `condition` to hold for a client's standard error (its status lines).
+    static func waitForStatus(_ client: ChildProcess, _ condition: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if condition(client.standardError) { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Issue.record("\(client.name): status not seen.\n--- stderr:\n\(client.standardError)")
+        return false
+    }
+
     /// Kills the relay with SIGKILL (no drain, no goodbye) and waits until it is gone.
     static func kill(_ relay: ChildProcess) {
         Spawner.kill(relay.processID)
@@ -69,6 +80,31 @@ struct StorageScenarios {
         bob.waitForOutput("the topic and the ban", timeout: 10) { $0.contains("networks") && $0.contains("10.9.0.0/16") }
         bob.closeInput()
         #expect(bob.waitForExit(timeout: 15) == 0)
+    }
+
+    /// Receipts: alice's private message to bob shows `✓` once the relay has it and `✓✓` once bob's
+    /// client showed it; with `/receipts off`, bob sends none and alice sees no second tick.
+    @Test(.timeLimit(.minutes(1)))
+    func aPrivateMessageShowsOneTickWhenTheRelayHasItAndTwoWhenDelivered() throws {
+        let (relay, port) = try startRelay()
+        defer { relay.terminate() }
+        let alice = try ChildProcess("chat", ["--name", "alice", "--relay", "127.0.0.1:\(port)", "--mode", "udp"], name: "alice",
+                                     environment: ["LANG": "C.UTF-8"])
+        alice.waitForOutput("joining", timeout: 15) { $0.contains("You are now in #lobby") }
+        let bob = try startClient("bob", port: port, arguments: ["--mode", "tcp"])
+        alice.send(["/msg bob psst"])
+        bob.waitForOutput("the private message", timeout: 10) { $0.contains("*alice* psst") }
+        // Status lines go to standard error in line mode.
+        #expect(Self.waitForStatus(alice) { $0.contains("✓ bob \"psst\": the relay has it") && $0.contains("✓✓ bob \"psst\": delivered") })
+        bob.send(["/receipts off"])
+        #expect(Self.waitForStatus(bob) { $0.contains("Receipts off") })
+        alice.send(["/msg bob again"])
+        bob.waitForOutput("the second private message", timeout: 10) { $0.contains("*alice* again") }
+        #expect(Self.waitForStatus(alice) { $0.contains("✓ bob \"again\": the relay has it") })
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(!alice.standardError.contains("✓✓ bob \"again\""))
+        for client in [alice, bob] { client.closeInput() }
+        for client in [alice, bob] { #expect(client.waitForExit(timeout: 15) == 0, "\(client.name): \(client.standardError)") }
     }
 
     /// A damaged database: the relay refuses to start and says what to do.
