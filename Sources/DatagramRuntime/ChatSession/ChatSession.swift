@@ -245,13 +245,13 @@ public final class ChatSession: Sendable {
     /// The simulated conditions in force (UDP only).
     public var linkConditions: LinkConditions? { state.withLock { $0.linkConditions } }
 
-    /// Switches `.trace` events on or off (UDP only; returns false in TCP mode).
-    @discardableResult
     /// `/receipts on|off` (both transports).
     public func setReceipts(_ isOn: Bool) {
         state.withLock { $0.core.setReceipts(isOn) }
     }
 
+    /// Switches `.trace` events on or off (UDP only; returns false in TCP mode).
+    @discardableResult
     public func setTracing(_ isTracing: Bool) -> Bool {
         guard configuration.transport == .udp else { return false }
         state.withLock { $0.core.setTracing(isTracing) }
