@@ -69,8 +69,8 @@ do {
 }
 
 host.start()
-FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp)\n".utf8))
-FileHandle.standardOutput.write(Data("data directory: \(directory)\(directory == ":memory:" ? " (nothing is kept after the relay stops)" : " (\(storedState.roomSettings.count) rooms' settings, \(storedState.relayBans.count) relay-wide bans)")\n".utf8))
+// One write: a parent that reads only the first line (bench) may close the pipe after it.
+FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp)\ndata directory: \(directory)\(directory == ":memory:" ? " (nothing is kept after the relay stops)" : " (\(storedState.roomSettings.count) rooms' settings, \(storedState.relayBans.count) relay-wide bans)")\n".utf8))
 if let token = configuration.administratorToken, options.administratorTokenFile == nil {
     let names = configuration.administrators.joined(separator: ", ")
     FileHandle.standardOutput.write(Data("administrator token: \(token) (\(names): type /oper \(token) after joining)\n".utf8))
