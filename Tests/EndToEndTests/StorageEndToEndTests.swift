@@ -30,6 +30,7 @@ struct StorageScenarios {
         _ = relay.waitForExit(timeout: 10)
     }
 
+    /// Specs/chat-protocol.md, section 4.11.
     /// History on joining and `/history`: a late joiner gets the room's last lines marked with when
     /// they were said, after a relay restart too; `/history 1` asks for the last one again.
     @Test(.timeLimit(.minutes(1)))
@@ -58,6 +59,7 @@ struct StorageScenarios {
         #expect(bob.waitForExit(timeout: 15) == 0)
     }
 
+    /// Specs/chat-protocol.md, section 4.11.
     /// Issue 14: a room ban and a topic outlive a relay restart on the same data directory.
     @Test(.timeLimit(.minutes(1)))
     func aBanAndATopicOutliveARestart() throws {
@@ -82,6 +84,7 @@ struct StorageScenarios {
         #expect(bob.waitForExit(timeout: 15) == 0)
     }
 
+    /// Specs/chat-protocol.md, section 4.11.
     /// Receipts: alice's private message to bob shows `✓` once the relay has it and `✓✓` once bob's
     /// client showed it; with `/receipts off`, bob sends none and alice sees no second tick.
     @Test(.timeLimit(.minutes(1)))
@@ -107,6 +110,7 @@ struct StorageScenarios {
         for client in [alice, bob] { #expect(client.waitForExit(timeout: 15) == 0, "\(client.name): \(client.standardError)") }
     }
 
+    /// Specs/chat-protocol.md, section 4.11.
     /// A damaged database: the relay refuses to start and says what to do.
     @Test(.timeLimit(.minutes(1)))
     func aDamagedDatabaseStopsTheRelayWithWhatToDo() throws {
@@ -120,6 +124,7 @@ struct StorageScenarios {
         #expect(relay.standardError.contains("move it aside"))
     }
 
+    /// Specs/chat-protocol.md, section 4.11.
     /// The kill test, short: the relay is killed with SIGKILL at random moments of a conversation
     /// between two UDP clients (one with 20 % simulated loss) and a TCP client, and started again on
     /// the same data directory, three times. Every message arrives exactly once, in order, at

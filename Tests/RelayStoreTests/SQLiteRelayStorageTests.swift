@@ -38,6 +38,7 @@ func classSettings() -> RoomSettings {
     return settings
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func roomSettingsAndRelayBansSurviveClosingAndReopeningTheDatabase() throws {
     let directory = ScratchDirectory()
     defer { directory.remove() }
@@ -57,6 +58,7 @@ func classSettings() -> RoomSettings {
     #expect(state.relayBans == [relayBan])
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func aFreshDirectoryGetsTheCurrentSchemaVersionAndWriteAheadLogging() throws {
     let directory = ScratchDirectory()
     defer { directory.remove() }
@@ -66,6 +68,7 @@ func classSettings() -> RoomSettings {
     #expect(try store.database.integer("PRAGMA synchronous") == 2)
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func historyKeepsTheLastLinesOfEachRoomOldestFirstWithTheirTime() throws {
     let store = try SQLiteRelayStorage(directory: ":memory:", historyLimit: 3)
     for number in 1...5 {
@@ -83,6 +86,7 @@ func classSettings() -> RoomSettings {
     #expect(try store.history(room: "#class", limit: 1).map(\.text) == ["line 5"])
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func historyOlderThanTheRetentionIsDropped() throws {
     let store = try SQLiteRelayStorage(directory: ":memory:", historyRetention: .seconds(86_400))
     let old = HistoryLine(room: "#a", from: "a", sender: SenderID(rawValue: 1), messageID: 1, flags: [], text: "old",
@@ -92,6 +96,7 @@ func classSettings() -> RoomSettings {
     #expect(try store.history(room: "#a", limit: 10).map(\.text) == ["new"])
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func aNewerSchemaIsRefusedWithWhatToDo() throws {
     let directory = ScratchDirectory()
     defer { directory.remove() }
@@ -107,6 +112,7 @@ func classSettings() -> RoomSettings {
     }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func aCorruptFileIsReportedWithWhatToDo() throws {
     let directory = ScratchDirectory()
     defer { directory.remove() }
@@ -120,6 +126,7 @@ func classSettings() -> RoomSettings {
     }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func damagedSavedSettingsAreReportedNotTrusted() throws {
     let store = try SQLiteRelayStorage(directory: ":memory:")
     try store.execute("INSERT INTO room_settings (room, settings) VALUES ('#x', x'01000005')")
@@ -130,6 +137,7 @@ func classSettings() -> RoomSettings {
     }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func aFullDiskFailsTheWholeBatchWithWhatToDo() throws {
     let directory = ScratchDirectory()
     defer { directory.remove() }
@@ -155,6 +163,7 @@ func classSettings() -> RoomSettings {
     #expect(try store.history(room: "#a", limit: 100).count == 20)
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func aDirectoryThatCannotBeWrittenIsRefusedWithWhatToDo() throws {
     // Not even root may create files in /proc/1.
     #expect {
@@ -165,6 +174,7 @@ func classSettings() -> RoomSettings {
     }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func aSecondRelayOnTheSameDirectoryIsRefused() throws {
     let directory = ScratchDirectory()
     defer { directory.remove() }

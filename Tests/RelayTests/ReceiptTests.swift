@@ -17,6 +17,7 @@ private extension RelayHarness {
     }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 @Test func aReceiptForAPrivateMessageReachesItsSenderAsDelivered() {
     var relay = RelayHarness()
     let alice = relay.joinAs("alice", port: 5001, session: 0xA)
@@ -30,6 +31,7 @@ private extension RelayHarness {
     #expect(relay.core.statistics.receiptsDelivered == 1)
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// A receipt twice (a client's resend after reconnecting), a forged one (for a message never sent to
 /// this user), and one whose sender has left: counted and dropped, nobody told.
 @Test func receiptsThatMatchNothingAreCountedAndDropped() {

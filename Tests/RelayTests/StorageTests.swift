@@ -38,6 +38,7 @@ private extension RelayHarness {
     }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// Issue 14: Bans and room settings persist across relay restarts when the relay has a data
 /// directory: saved on change, loaded at start.
 @Test func bansAndRoomSettingsAreSavedOnChangeAndLoadedAfterARestart() {
@@ -79,6 +80,7 @@ private extension RelayHarness {
     #expect(relay.take(alice).compactMap(\.errorCode).isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// A relay-wide ban that lapsed while the relay was down is gone after the restart.
 @Test func aBanThatLapsedWhileTheRelayWasDownIsDroppedAtStart() {
     let store = MemoryRelayStorage()
@@ -95,6 +97,7 @@ private extension RelayHarness {
     #expect(relay.core.relayBans.isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// Without storage attached the relay emits nothing to save (and keeps nothing queued for it).
 @Test func aRelayWithoutStorageEmitsNoStorageActions() {
     var relay = RelayHarness()
@@ -105,6 +108,7 @@ private extension RelayHarness {
     #expect(relay.core.takeStorageActions().isEmpty)
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// Every line said in a room is appended to its history; only the rooms whose settings changed are
 /// saved, and the actions of one input come out as one batch.
 @Test func linesSaidInARoomAreAppendedToItsHistoryAndOnlyChangedRoomsAreSaved() {
@@ -142,6 +146,7 @@ private func past(_ text: String, id: UInt64, from: String = "alice", session: U
                          isAsked: asked))
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// Issue 11: a user joining a room gets its last `historyLinesOnJoin` lines as HISTORY, oldest first,
 /// each with the time it was said, after ROOM_JOINED; the lines survive a relay restart.
 @Test func aLateJoinerGetsTheRoomsLastLinesWithTheirTimeEvenAfterARestart() {
@@ -166,6 +171,7 @@ private func past(_ text: String, id: UInt64, from: String = "alice", session: U
                                           past("two", id: 2, time: 1_790_000_001_000), past("three", id: 3, time: 1_790_000_002_000)])
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// Issue 11: HISTORY asks for the last N lines of a room one is in, or those since a time; refused
 /// with a clear ERROR outside the room, for a count of 0 or over 1000, and on a relay without storage.
 @Test func historyRequestsAreAnsweredOrRefusedWithAClearError() {
@@ -210,6 +216,7 @@ private extension RelayMessage {
     }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// Issue 11, exactly once across crashes: with storage, the relay announces STORED_UP_TO (the
 /// session's highest handled id, 0 at first) right before WELCOME; after a restart, a resent SAY at
 /// or below it is acknowledged again (RECEIVED) and routed to nobody; the next one goes through.
