@@ -39,11 +39,14 @@ public struct StorageClock: Sendable, Hashable {
         return unixMilliseconds.addingReportingOverflow(milliseconds.partialValue + attoseconds / 1_000_000_000_000_000).partialValue
     }
 
-    /// The wall-clock time `milliseconds` on the relay's clock.
+    /// The wall-clock time `milliseconds` on the relay's clock, kept within a ban's longest duration
+    /// (`UInt32.max` seconds) of now either way, so that a damaged value cannot overflow later sums.
     public func timestamp(unixMilliseconds milliseconds: Int64) -> Timestamp {
+        let horizon = Int64(UInt32.max) * 1_000
         let difference = milliseconds.subtractingReportingOverflow(unixMilliseconds)
-        guard !difference.overflow else { return milliseconds < unixMilliseconds ? now : now + .seconds(Int64.max / 4_000) }
-        return now + .milliseconds(difference.partialValue)
+        let bounded = difference.overflow ? (milliseconds < unixMilliseconds ? -horizon : horizon)
+                                          : min(max(difference.partialValue, -horizon), horizon)
+        return now + .milliseconds(bounded)
     }
 }
 

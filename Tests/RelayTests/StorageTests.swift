@@ -249,3 +249,37 @@ private extension RelayMessage {
     relay.save(to: store)
     #expect(store.lastMessageIDs[RelayHarness.sender(0xA)] == 4)
 }
+
+/// Specs/chat-protocol.md, section 4.11: saved settings are decoded with every length and count
+/// checked: every truncation, every single-byte change and random bytes give back nil or settings,
+/// never a crash; the encoding round-trips.
+@Test func savedSettingsThatAreDamagedAreRefusedNeverTrusted() {
+    let clock = StorageClock(now: .milliseconds(1_000), unixMilliseconds: 1_790_000_000_000)
+    var settings = RoomSettings()
+    settings.operators = [SenderID(rawValue: 1)]
+    settings.admitted = [SenderID(rawValue: 1), SenderID(rawValue: 2)]
+    settings.key = "k"
+    settings.topic = "t"
+    settings.bans = [Ban(mask: BanMask("10.0.0.0/8")!, setBy: "op", reason: "r", expires: .milliseconds(61_000))]
+    let bytes = settings.storageBytes(clock: clock)
+    #expect(RoomSettings(storageBytes: bytes, clock: clock) == settings)
+    for length in 0..<bytes.count {
+        #expect(RoomSettings(storageBytes: Array(bytes.prefix(length)), clock: clock) == nil, "cut at \(length)")
+    }
+    for index in bytes.indices {
+        for value: UInt8 in [0x00, 0x7F, 0xFF] {
+            var damaged = bytes
+            damaged[index] = value
+            _ = RoomSettings(storageBytes: damaged, clock: clock)
+        }
+    }
+    var state: UInt64 = 0x1234
+    for _ in 0..<2_000 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        let count = Int(state >> 56)
+        let random = (0..<count).map { UInt8(truncatingIfNeeded: (state >> UInt64($0 % 56)) &+ UInt64($0)) }
+        _ = RoomSettings(storageBytes: [1] + random, clock: clock)
+        _ = Ban.decodeList(storageBytes: [1] + random, clock: clock)
+    }
+    #expect(Ban.decodeList(storageBytes: Ban.encodeList(settings.bans, clock: clock), clock: clock) == settings.bans)
+}
