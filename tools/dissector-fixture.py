@@ -233,10 +233,14 @@ def frames():
                         + frame(CHAT["JOIN_ROOM_KEY"]))]                                      # 56
     out += [tcp.segment(False, frame(CHAT["NOTICE_MODERATION"]) + frame(CHAT["ERROR_CANNOT_SPEAK"])
                         + frame(CHAT["BAN_LIST"]))]                                           # 57
-    # History (issue 11): the client's request, then one line of the relay's answer.
-    out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 58
+    # Placeholders for frames 58-59, which are the identity helper's on lead: when merging, keep
+    # theirs and drop these two lines, so that history and receipts stay frames 60-61.
+    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 58
+    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 59
+    # History and receipts (issue 11).
+    out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 60
     out += [tcp.segment(False, frame(CHAT["STORED_UP_TO"]) + frame(CHAT["HISTORY_LINE"])
-                        + frame(CHAT["DELIVERED"]))]                                          # 59
+                        + frame(CHAT["DELIVERED"]))]                                          # 61
     return out
 
 
@@ -443,20 +447,20 @@ def check(path):
     k.expect(57, "dgchat.set_by", "alice")
     k.expect(57, "dgchat.seconds_left", 3600)
     k.expect(57, "dgchat.reason", "flood")
-    k.expect(58, "dgchat.type", "0x11", "0x12")
-    k.expect(58, "dgchat.sender_id", "0x1111222233334444")
-    k.expect(58, "dgchat.message_id", 8)
-    k.expect(58, "dgchat.room", "#class")
-    k.expect(58, "dgchat.history_count", 50)
-    k.expect(58, "dgchat.since", 1790000000000)
-    k.expect(59, "dgchat.type", "0x91", "0x90", "0x92")
-    k.expect(59, "dgchat.to", "bob")
-    k.expect(59, "dgchat.highest_id", 42)
-    k.expect(59, "dgchat.from", "bob")
-    k.expect(59, "dgchat.text", "hi")
-    k.expect(59, "dgchat.message_id", 7, 3)
-    k.expect(59, "dgchat.time", 1790000000000)
-    k.expect(59, "dgchat.asked", 1)
+    k.expect(60, "dgchat.type", "0x11", "0x12")
+    k.expect(60, "dgchat.sender_id", "0x1111222233334444")
+    k.expect(60, "dgchat.message_id", 8)
+    k.expect(60, "dgchat.room", "#class")
+    k.expect(60, "dgchat.history_count", 50)
+    k.expect(60, "dgchat.since", 1790000000000)
+    k.expect(61, "dgchat.type", "0x91", "0x90", "0x92")
+    k.expect(61, "dgchat.to", "bob")
+    k.expect(61, "dgchat.highest_id", 42)
+    k.expect(61, "dgchat.from", "bob")
+    k.expect(61, "dgchat.text", "hi")
+    k.expect(61, "dgchat.message_id", 7, 3)
+    k.expect(61, "dgchat.time", 1790000000000)
+    k.expect(61, "dgchat.asked", 1)
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
