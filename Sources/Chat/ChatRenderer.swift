@@ -42,6 +42,10 @@ public enum ChatRenderer {
                 let reason = entry.reason.isEmpty ? "" : ": \(clean(entry.reason))"
                 return status("Ban in \(place): \(clean(entry.mask)) by \(clean(entry.setBy)) (\(expiry))\(reason)", time: time)
             }
+        case let .history(line) where line.room.isEmpty:
+            // A private message sent again after a relay restart, marked with when it was said.
+            let said = clean(line.text), from = clean(line.from)
+            return ["\(time) [\(utcDateTime(line.time))] " + (line.flags.contains(.action) ? "* \(from) \(said)" : "*\(from)* \(said)")]
         case let .history(line):
             // Marked with when it was said (UTC), so it is never taken for something said now.
             let speaker = line.room == currentRoom ? clean(line.from) : "\(clean(line.from)):\(clean(line.room))"

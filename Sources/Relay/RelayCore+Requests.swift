@@ -126,6 +126,7 @@ extension RelayCore {
         log(.info, .membership, at: now, "\(quoted(hello.name)) [\(endpoint)] joined (sender \(senderID), software \(quoted(hello.software)))")
         announceStoredMessages(to: endpoint, senderID: senderID, at: now)
         send(.welcome(name: hello.name, defaultRoom: configuration.defaultRoom, peerTimeout: configuration.peerTimeout), to: endpoint, at: now)
+        requestPrivateHistory(for: endpoint, senderID: senderID)
         var wanted: [String] = []
         if hello.rooms.count > ChatLimits.maximumRoomsPerUser {
             sendError(.tooManyRooms, "Only the first \(ChatLimits.maximumRoomsPerUser) of \(hello.rooms.count) rooms were joined",
@@ -175,6 +176,7 @@ extension RelayCore {
         send(.privateMessage(from: peer.name, sender: peer.senderID, messageID: messageID, flags: flags, text: text),
              to: recipient, at: now)
         awaitReceipt(at: recipient, from: peer.senderID, messageID: messageID)
+        recordPrivate(to: holder, from: peer, messageID: messageID, flags: flags, text: text)
     }
 
     private mutating func checkTextLength(_ text: String, messageID: UInt64, from endpoint: Endpoint, at now: Timestamp) -> Bool {

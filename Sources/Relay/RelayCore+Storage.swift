@@ -192,3 +192,27 @@ extension RelayCore {
         send(.storedUpTo(handledMessageIDs[senderID] ?? 0), to: endpoint, at: now)
     }
 }
+
+extension RelayCore {
+    /// The history key under which the private messages to the session `recipient` are kept: not a
+    /// room name (those start with `#`).
+    static func privateHistoryKey(_ recipient: SenderID) -> String { "@\(recipient)" }
+
+    /// With storage: a PRIVATE routed to `recipient` is kept (as a history line with an empty room)
+    /// under the recipient's session, so that it reaches the recipient even if the relay is killed
+    /// before passing it on (section 4.11, "Private messages").
+    mutating func recordPrivate(to recipient: Peer, from sender: Peer, messageID: UInt64, flags: MessageFlags, text: String) {
+        guard isStoring else { return }
+        storageActions.append(.appendHistory(room: Self.privateHistoryKey(recipient.senderID),
+                                             HistoryLine(room: "", from: sender.name, sender: sender.senderID,
+                                                         messageID: messageID, flags: flags, text: text)))
+    }
+
+    /// With storage, after WELCOME: the session's last private messages are sent again as HISTORY_LINE
+    /// (empty room); its client shows only those it did not show (none, for a new session).
+    mutating func requestPrivateHistory(for endpoint: Endpoint, senderID: SenderID) {
+        guard isStoring, configuration.historyLinesOnJoin > 0 else { return }
+        historyQueries.append(HistoryQuery(endpoint: endpoint, room: Self.privateHistoryKey(senderID),
+                                           limit: Self.maximumHistoryRequest, since: nil, includesOwnLines: false))
+    }
+}

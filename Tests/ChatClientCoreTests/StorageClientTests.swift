@@ -97,3 +97,19 @@ private extension ScriptedClient {
     #expect(client.takeShown() == [.message(room: "#lobby", from: "bob", sender: bob, messageID: 1, flags: [], text: "live"),
                                    .history(missed), .history(asked)])
 }
+
+/// Specs/chat-protocol.md, section 4.11, "Private messages": a private message sent again as history
+/// after a relay restart is shown once: not when it was already shown live.
+@Test func aPrivateMessageSentAgainAsHistoryIsShownOnlyIfMissed() {
+    var client = ScriptedClient()
+    client.startAndConnect()
+    client.welcome()
+    _ = client.takeShown()
+    client.relay(.privateMessage(from: "bob", sender: bob, messageID: 1, flags: [], text: "seen"))
+    client.relay(.history(PastMessage(room: "", from: "bob", sender: bob, messageID: 1, flags: [], text: "seen", time: 1)))
+    let missed = PastMessage(room: "", from: "bob", sender: bob, messageID: 2, flags: [], text: "missed", time: 2)
+    client.relay(.history(missed))
+    #expect(client.takeShown().count == 2)
+    #expect(ChatRenderer.render(.history(missed), time: "12:00:00", currentRoom: "#lobby")
+            == ["12:00:00 [1970-01-01 00:00:00] *bob* missed"])
+}

@@ -283,3 +283,33 @@ private extension RelayMessage {
     }
     #expect(Ban.decodeList(storageBytes: Ban.encodeList(settings.bans, clock: clock), clock: clock) == settings.bans)
 }
+
+/// Specs/chat-protocol.md, section 4.11, "Private messages": a PRIVATE the relay routed is kept under
+/// the recipient's session; after a restart, that session gets it again right after WELCOME, as a
+/// HISTORY_LINE with an empty room (its client shows it only if it did not show it yet).
+@Test func aPrivateMessageReachesItsRecipientAfterARestartAsHistory() {
+    let store = MemoryRelayStorage()
+    do {
+        var relay = RelayHarness.stored(store)
+        let alice = relay.joinStream("alice", port: 5001, session: 0xA)
+        relay.joinStream("bob", port: 5002, session: 0xB)
+        relay.send(.privateMessage(to: "bob", messageID: 1, flags: [], text: "psst"), from: alice)
+        relay.save(to: store, wallClock: 1_790_000_005_000)
+        // Killed before bob's copy left.
+    }
+    var relay = RelayHarness.stored(store)
+    let bob = RelayHarness.tcp(5012)
+    relay.open(bob)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xB), name: "bob")), from: bob)
+    relay.save(to: store)
+    let received = relay.take(bob)
+    #expect(received.contains(.history(PastMessage(room: "", from: "alice", sender: RelayHarness.sender(0xA), messageID: 1,
+                                                   flags: [], text: "psst", time: 1_790_000_005_000))))
+    // Someone else's session gets none of them, and cannot ask for them.
+    let carol = RelayHarness.tcp(5013)
+    relay.open(carol)
+    relay.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0xC), name: "carol")), from: carol)
+    relay.send(.history(room: "@\(RelayHarness.sender(0xB))", count: 10, since: 0), from: carol)
+    relay.save(to: store)
+    #expect(!relay.take(carol).contains { if case .history = $0 { true } else { false } })
+}
