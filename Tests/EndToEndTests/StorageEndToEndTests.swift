@@ -3,9 +3,9 @@ import Testing
 import Transport
 
 /// Issue 11 end to end: a relay with a data directory (`--data DIR`), restarted on the same
-/// directory, with real clients.
-@Suite(.serialized)
-struct StorageScenarios {
+/// directory, with real clients. In the serialized suite of the three-client scenarios, so that these
+/// process-heavy tests never run beside each other or beside those.
+extension ThreeClientScenarios {
     /// A fresh temporary data directory.
     static func dataDirectory() -> String {
         let path = NSTemporaryDirectory() + "relay-data-\(UUID().uuidString)"
