@@ -14,6 +14,8 @@
 //   ChatClientCore  pure: every rule of a chat session (join, reconnect, resend, backlog, heartbeats)
 //   LibCrypto       the only target that links OpenSSL 3's libcrypto (through CLibCrypto): SHA-256, BLAKE2s,
 //                   HMAC, HKDF, X25519, ChaCha20-Poly1305, the CSPRNG, and Noise's primitives over them
+//   RelayStore      the only target that links the system's SQLite 3 (through CSQLite): the relay's
+//                   data directory (bans, room settings, history) behind Relay's pure `RelayStorage`
 //   Transport       system: the only library target importing Glibc or Dispatch: sockets and system
 //                   calls, serial queues, dispatch sources and the timer, the logger, clocks, and the
 //                   wrappers Measurement needs (plain loopback sockets, /proc, posix_spawn, a worker thread)
@@ -42,13 +44,15 @@ let package = Package(
         .target(name: "Relay", dependencies: ["Datagram", "Chat", "CommandLineSupport", "Noise"]),
         .target(name: "CommandLineSupport"),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "RelayStore", dependencies: ["CSQLite", "Relay", "Chat", "Datagram"]),
         .target(name: "Noise"),
         .target(name: "LibCrypto", dependencies: ["CLibCrypto", "Noise"]),
         .target(name: "ChatClientCore", dependencies: ["Datagram", "Chat", "Noise"]),
         .target(name: "Transport", dependencies: ["Datagram", "Chat", "CommandLineSupport"]),
         .target(name: "DatagramRuntime", dependencies: ["Transport", "Datagram", "LinkSimulator", "Chat", "Relay", "ChatClientCore", "LibCrypto", "Noise"]),
         .target(name: "Measurement", dependencies: ["Transport"]),
-        .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat"]),
+        .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "RelayStore"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
         .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator", "Relay", "LibCrypto"]),
         .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator"]),
@@ -62,6 +66,7 @@ let package = Package(
         .testTarget(name: "NoiseTests", dependencies: ["Noise", "LibCrypto", "LinkSimulator"], exclude: ["Vectors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Transport", "DatagramRuntime", "ChatClientCore", "Chat", "RelayServer", "ChatClient"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
+        .testTarget(name: "RelayStoreTests", dependencies: ["RelayStore", "Relay", "Chat", "Datagram"]),
     ],
     swiftLanguageModes: [.v6]
 )

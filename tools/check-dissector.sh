@@ -135,7 +135,7 @@ run_live_session() {
     started_pids="$started_pids $capture_pid"
     for _ in $(seq 50); do grep -q "Capturing on" "$work/capture.log" && break; sleep 0.1; done
 
-    "$bin/relay" "${relay_flags[@]}" --port "$port" >"$work/relay.log" 2>&1 &
+    "$bin/relay" "${relay_flags[@]}" --data :memory: --port "$port" >"$work/relay.log" 2>&1 &
     local relay_pid=$!
     started_pids="$started_pids $relay_pid"
     sleep 1

@@ -48,6 +48,7 @@ local chat_types = {
     [0x1C] = "FILE_CONFIRM", [0x1D] = "FILE_DONE",
     [0x98] = "FILE_OFFERED", [0x99] = "FILE_ACCEPTED", [0x9A] = "FILE_CANCELLED", [0x9B] = "FILE_CHUNK",
     [0x9C] = "FILE_CREDIT", [0x9D] = "FILE_DONE",
+    [0x11] = "HISTORY", [0x12] = "RECEIPT", [0x90] = "HISTORY_LINE", [0x91] = "STORED_UP_TO", [0x92] = "DELIVERED",
 }
 local file_cancel_reasons = {
     [0] = "rejected", [1] = "cancelled", [2] = "expired", [3] = "interrupted", [4] = "failed", [5] = "tooLarge", [6] = "refused",
@@ -213,6 +214,10 @@ local C = {
     file_by = ProtoField.string("dgchat.file.by", "By"),
     chunk_length = ProtoField.uint16("dgchat.file.chunk_length", "Chunk length", base.DEC),
     chunk = ProtoField.bytes("dgchat.file.chunk", "Chunk"),
+    history_count = ProtoField.uint16("dgchat.history_count", "Lines asked for", base.DEC),
+    since = ProtoField.uint64("dgchat.since", "Since (ms since the epoch, 0: no limit)", base.DEC),
+    time = ProtoField.uint64("dgchat.time", "Said at (ms since the epoch)", base.DEC),
+    history_asked = ProtoField.uint8("dgchat.history_asked", "Asked for (1: answers HISTORY, 0: sent on joining)", base.DEC),
 }
 dgchat.fields = C
 
@@ -475,6 +480,18 @@ local chat_decoders = {
             r:string(C.mask, entry); r:string(C.set_by, entry); r:uint(C.seconds_left, 4, entry); r:string(C.reason, entry)
         end
         return (room == "" and "relay" or (room or "?")) .. ": " .. tostring(count) .. " bans"
+    end,
+    [0x11] = function(r)
+        local room = r:string(C.room); local count = r:uint(C.history_count, 2); local since = r:uint(C.since, 8)
+        return (room or "?") .. " last " .. tostring(count) .. ((since and tostring(since) ~= "0") and (" since " .. tostring(since)) or "")
+    end,
+    [0x12] = function(r) r:uint(C.sender_id, 8); return "shown #" .. tostring(r:uint(C.message_id, 8)) end,
+    [0x92] = function(r) local to = r:string(C.to); return "#" .. tostring(r:uint(C.message_id, 8)) .. " delivered to " .. (to or "?") end,
+    [0x91] = function(r) return "saved up to #" .. tostring(r:uint(C.highest_id, 8)) end,
+    [0x90] = function(r)
+        local room = r:string(C.room); local from = r:string(C.from); r:uint(C.sender_id, 8)
+        r:uint(C.message_id, 8); r:flags(); local text = r:string(C.text); r:uint(C.time, 8); r:uint(C.history_asked, 1)
+        return (room or "?") .. " <" .. (from or "?") .. "> " .. quoted(text) .. " (history)"
     end,
 }
 

@@ -36,7 +36,7 @@ if tmux has-session -t "$session" 2>/dev/null; then
     exit 1
 fi
 
-relay="$bin/relay --port $port"
+relay="$bin/relay --port $port --data :memory:"
 chat="$bin/chat --relay 127.0.0.1:$port"
 tmux new-session -d -s "$session" -x 200 -y 50 -n demo "$relay"
 tmux set-option -t "$session" remain-on-exit on >/dev/null

@@ -7,6 +7,8 @@ struct RelayScaleOptions {
     var roomSize = 10
     var batchSize = 500
     var isJSON = false
+    /// `--relay-data DIR`: the relay's data directory (default ':memory:').
+    var relayData = ":memory:"
 
     static let specification = CommandSpecification(
         toolName: "bench relay-scale",
@@ -16,6 +18,7 @@ struct RelayScaleOptions {
             .option("duration", valueName: "SECONDS", default: "20", help: "How long to measure once all have joined."),
             .option("room-size", valueName: "N", default: "10", help: "Peers per room (joins notify every member)."),
             .option("batch", valueName: "N", default: "500", help: "Peers started every 100 ms while ramping up."),
+            .option("relay-data", valueName: "DIR", default: ":memory:", help: "The relay's data directory (a real one measures durability)."),
             .flag("json", help: "Print the results as JSON on stdout instead of the table."),
         ],
         discussion: """
@@ -34,6 +37,7 @@ struct RelayScaleOptions {
             options.duration = .milliseconds(Int64(try parsed.number("duration", in: 1...3600)! * 1000))
             options.roomSize = try parsed.integer("room-size", in: 1...10_000)!
             options.batchSize = try parsed.integer("batch", in: 1...10_000)!
+            options.relayData = parsed.string("relay-data")!
             options.isJSON = parsed.isSet("json")
             return options
         }
@@ -46,6 +50,8 @@ struct FanoutOptions {
     var messages = 2000
     var size = 100
     var isJSON = false
+    /// `--relay-data DIR`: the relay's data directory (default ':memory:').
+    var relayData = ":memory:"
 
     static let specification = CommandSpecification(
         toolName: "bench fanout",
@@ -54,6 +60,7 @@ struct FanoutOptions {
             .option("receivers", valueName: "M", default: "50", help: "Receivers in the room."),
             .option("messages", valueName: "N", default: "2000", help: "Messages the sender says."),
             .option("size", valueName: "BYTES", default: "100", help: "Text size of each message."),
+            .option("relay-data", valueName: "DIR", default: ":memory:", help: "The relay's data directory (a real one measures durability)."),
             .flag("json", help: "Print the results as JSON on stdout instead of the table."),
         ],
         discussion: """
@@ -70,6 +77,7 @@ struct FanoutOptions {
             options.receivers = try parsed.integer("receivers", in: 1...5000)!
             options.messages = try parsed.integer("messages", in: 1...1_000_000)!
             options.size = try parsed.integer("size", in: 12...4000)!
+            options.relayData = parsed.string("relay-data")!
             options.isJSON = parsed.isSet("json")
             return options
         }

@@ -43,7 +43,7 @@ struct Fanout {
 
     func run() throws -> FanoutResult {
         FileDescriptorLimit.raise(to: options.receivers + 256)
-        let relay = try RelayProcess(maximumPeers: options.receivers + 10)
+        let relay = try RelayProcess(maximumPeers: options.receivers + 10, extraArguments: ["--data", options.relayData])
         defer { relay.stop() }
         Progress.line("fanout: relay pid \(relay.processID) on \(relay.address); \(options.receivers) receivers joining")
         let swarm = PeerSwarm(relay: relay.address, configuration: Connection.Configuration())

@@ -34,6 +34,8 @@ final class RelayProcess {
             arguments += ["--max-per-address", String(maximumPeers), "--max-handshakes-per-address", String(maximumPeers),
                           "--rate", "off"]
         }
+        // An ephemeral relay unless the benchmark names a data directory.
+        if !extraArguments.contains("--data") { arguments += ["--data", ":memory:"] }
         let child = try ChildProcess.spawn(path, arguments + extraArguments, standardOutput: .pipe)
         processID = child.processID
         Self.stopOnInterrupt(processID)

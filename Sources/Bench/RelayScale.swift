@@ -46,7 +46,7 @@ struct RelayScale {
         guard limit >= options.peers + 64 else {
             throw BenchError("need \(wantedDescriptors) file descriptors, the limit is \(limit) (ulimit -n)")
         }
-        let relay = try RelayProcess(maximumPeers: options.peers + 10)
+        let relay = try RelayProcess(maximumPeers: options.peers + 10, extraArguments: ["--data", options.relayData])
         defer { relay.stop() }
         Progress.line("relay-scale: relay pid \(relay.processID) on \(relay.address), fd limit \(limit)")
         var configuration = Connection.Configuration()

@@ -46,12 +46,40 @@ public enum ChatRenderer {
             guard entry.isFound else { return [error("No such user: \(clean(entry.asked))", time: time)] }
             let key = entry.key.map { "identity key \($0.hex)" } ?? "no identity key (plaintext session)"
             return [status("\(clean(entry.name)) (\(entry.transport)): \(key)", time: time)]
-        case .heartbeatEcho, .received, .sealedPrivateMessage:
             // A sealed private message is shown only once the client has opened it (ChatClientCore).
+        case let .history(line) where line.room.isEmpty:
+            // A private message sent again after a relay restart, marked with when it was said.
+            let said = clean(line.text), from = clean(line.from)
+            return ["\(time) [\(utcDateTime(line.time))] " + (line.flags.contains(.action) ? "* \(from) \(said)" : "*\(from)* \(said)")]
+        case let .history(line):
+            // Marked with when it was said (UTC), so it is never taken for something said now.
+            let speaker = line.room == currentRoom ? clean(line.from) : "\(clean(line.from)):\(clean(line.room))"
+            return [spoken(speaker: speaker, text: line.text, flags: line.flags, time: "\(time) [\(utcDateTime(line.time))]")]
+        case let .delivered(to, messageID):
+            return [status("\(Ticks.delivered) delivered to \(clean(to)) (message \(messageID))", time: time)]
+        case .heartbeatEcho, .received, .sealedPrivateMessage, .storedUpTo:
             return []
         case .fileOffered, .fileAccepted, .fileCancelled, .fileChunk, .fileCredit, .fileDone:
             return renderFileMessage(message, time: time)
         }
+    }
+
+    /// `2026-11-30 19:58:01` (UTC) for a time in milliseconds since the epoch.
+    public static func utcDateTime(_ milliseconds: UInt64) -> String {
+        let seconds = Int64(clamping: milliseconds / 1_000)
+        let days = seconds / 86_400, secondOfDay = seconds % 86_400
+        // Howard Hinnant's civil-from-days.
+        let z = days + 719_468
+        let era = z / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
     }
 
     /// The line for what this user just said (printed locally: the relay does not echo it).
@@ -124,4 +152,13 @@ public enum ChatRenderer {
         let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return millis % 1000 == 0 ? "\(millis / 1000) s" : "\(milliseconds(duration)) ms"
     }
+}
+
+/// The receipt marks (Specs/chat-protocol.md, section 4.11): `✓` the relay has the message, `✓✓`
+/// it was shown to its recipient; `[v]` and `[vv]` where the terminal does not speak UTF-8.
+public enum Ticks {
+    /// Set once at start by the client from its locale.
+    nonisolated(unsafe) public static var isASCII = false
+    public static var stored: String { isASCII ? "[v]" : "✓" }
+    public static var delivered: String { isASCII ? "[vv]" : "✓✓" }
 }

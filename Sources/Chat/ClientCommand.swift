@@ -53,6 +53,12 @@ public enum ClientCommand: Hashable, Sendable {
     case transfers
     /// `/cancel ID`: stop a transfer or withdraw an offer.
     case cancelFile(id: UInt64)
+    /// `/history [N|since DURATION]`: the current room's last N lines (default 50), or those said in
+    /// the last DURATION (`10m`, `2h`, `1d`; at most 1000 lines).
+    case history(count: Int, sinceSecondsAgo: UInt32?)
+    /// `/receipts on|off`: show ticks for private messages (`✓` the relay has it, `✓✓` shown to the
+    /// recipient) and send receipts for those received.
+    case setReceipts(Bool)
 
     /// The command names and their usage, as `/help` prints them.
     public static let usage: [(command: String, usage: String, summary: String)] = [
@@ -96,6 +102,8 @@ public enum ClientCommand: Hashable, Sendable {
         ("save", "/save [FILE]", "write this room's or conversation's scrollback to a file"),
         ("whois", "/whois NAME", "show a user's identity key fingerprint, to compare out of band"),
         ("trust", "/trust NAME", "accept a contact's changed identity key (after comparing fingerprints)"),
+        ("receipts", "/receipts on|off", "ticks for private messages: ✓ the relay has it, ✓✓ delivered; and send receipts"),
+        ("history", "/history [N|since DURATION]", "show the room's last N lines (default 50) or those of the last 10m, 2h, 1d"),
     ]
 }
 

@@ -60,6 +60,13 @@ extension ClientCommand {
         case "whois": return .whois(try userName(try required(arguments, command: "whois", what: "name"), command: "whois"))
         case "trust": return .trust(try userName(try required(arguments, command: "trust", what: "name"), command: "trust"))
         case "send", "accept", "reject", "transfers", "cancel": return try parseFileCommand(command, arguments)
+        case "history": return try parseHistory(arguments)
+        case "receipts":
+            switch arguments.lowercased() {
+            case "on": return .setReceipts(true)
+            case "off": return .setReceipts(false)
+            default: throw invalid("receipts", arguments.isEmpty ? "Missing on or off" : "'\(arguments)' is not on or off")
+            }
         default: throw .unknownCommand(command)
         }
     }
@@ -101,6 +108,16 @@ extension ClientCommand {
         guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
               let value = UInt64(digits), value > 0 else { return nil }
         return UInt32(clamping: value * unit)
+    }
+
+    private static func parseHistory(_ arguments: String) throws(CommandError) -> ClientCommand {
+        if arguments.isEmpty { return .history(count: 50, sinceSecondsAgo: nil) }
+        if let count = Int(arguments), (1...1_000).contains(count) { return .history(count: count, sinceSecondsAgo: nil) }
+        let (word, duration) = split(arguments)
+        guard word == "since", let seconds = parseDuration(duration) else {
+            throw invalid("history", "expected a number of lines from 1 to 1000, or 'since' and a duration like 10m, 2h, 1d")
+        }
+        return .history(count: 1_000, sinceSecondsAgo: seconds)
     }
 
     private static func parseMode(_ arguments: String) throws(CommandError) -> ClientCommand {

@@ -131,13 +131,20 @@ public enum ClientMessage: Hashable, Sendable {
     case fileConfirm(transfer: UInt64, offset: UInt64)
     /// Type 0x1D: the recipient checked the whole file.
     case fileDone(transfer: UInt64, result: FileResult)
+    /// Type 0x11: ask for the last `count` lines of `room`'s history (1 to 1000), only those said at
+    /// or after `since` (milliseconds since the epoch; 0: no limit). Answered by HISTORY lines, oldest
+    /// first (Specs/chat-protocol.md, section 4.11).
+    case history(room: String, count: UInt16, since: UInt64)
+    /// Type 0x12: the PRIVATE_MESSAGE `messageID` from the session `sender` was shown here; the relay
+    /// tells its sender (DELIVERED). Sent only while receipts are on (`/receipts`).
+    case receipt(sender: SenderID, messageID: UInt64)
 }
 
 /// The type bytes of client messages (Specs/chat-protocol.md, section 3).
 enum ClientMessageType: UInt8 {
     case hello = 0x01, say = 0x02, privateMessage = 0x03, joinRoom = 0x04, partRoom = 0x05
     case listRooms = 0x06, who = 0x07, nick = 0x08, quit = 0x09, heartbeat = 0x0A, moderate = 0x0B
-    case joinRoomWithKey = 0x0C
+    case joinRoomWithKey = 0x0C, history = 0x11, receipt = 0x12
     case whois = 0x0E, sealedPrivate = 0x0F
 }
 
@@ -191,6 +198,17 @@ extension ClientMessage {
             return writer.bytes
         case .fileOffer, .fileAccept, .fileCancel, .fileChunk, .fileConfirm, .fileDone:
             return encodedFileMessage() ?? []
+        case let .history(room, count, since):
+            var writer = ByteWriter(type: ClientMessageType.history.rawValue)
+            writer.write(room)
+            writer.write(count)
+            writer.write(since)
+            return writer.bytes
+        case let .receipt(sender, messageID):
+            var writer = ByteWriter(type: ClientMessageType.receipt.rawValue)
+            writer.write(sender.rawValue)
+            writer.write(messageID)
+            return writer.bytes
         }
     }
 
@@ -245,6 +263,13 @@ extension ClientMessage {
             let to = try reader.readString("to")
             let messageID = try reader.readUInt64("message id")
             self = .sealedPrivate(to: to, messageID: messageID, sealed: try reader.readBytes("sealed"))
+        case .history:
+            let room = try reader.readString("room")
+            let count = try reader.readUInt16("count")
+            self = .history(room: room, count: count, since: try reader.readUInt64("since"))
+        case .receipt:
+            let sender = SenderID(rawValue: try reader.readUInt64("sender id"))
+            self = .receipt(sender: sender, messageID: try reader.readUInt64("message id"))
         }
         try reader.finish()
     }

@@ -154,6 +154,14 @@ public enum RelayMessage: Hashable, Sendable {
     case message(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String)
     /// Type 0x83: someone said something to you only.
     case privateMessage(from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String)
+    /// Type 0x90: a line of a room's history, said at `time` (Specs/chat-protocol.md, section 4.11):
+    /// sent on joining a room and in answer to HISTORY; oldest first.
+    case history(PastMessage)
+    /// Type 0x91: the highest SAY/PRIVATE id of your session the relay holds in its data directory
+    /// (0: none); sent right before WELCOME by a relay with storage (section 4.11, "Exactly once").
+    case storedUpTo(UInt64)
+    /// Type 0x92: your PRIVATE `messageID` to `to` was shown there (a RECEIPT from its client).
+    case delivered(to: String, messageID: UInt64)
     /// Type 0x84: an event about a user or room.
     case notice(Notice)
     /// Type 0x85: a request was refused; `messageID` names the SAY or PRIVATE refused, or is 0.
@@ -209,4 +217,31 @@ public struct WhoisEntry: Hashable, Sendable {
 
     /// True when somebody holds the asked name.
     public var isFound: Bool { !name.isEmpty }
+}
+
+/// A line of a room's history as HISTORY carries it.
+public struct PastMessage: Hashable, Sendable {
+    public var room: String
+    public var from: String
+    public var sender: SenderID
+    public var messageID: UInt64
+    public var flags: MessageFlags
+    public var text: String
+    /// When the relay took it in: milliseconds since 1970-01-01 00:00:00 UTC.
+    public var time: UInt64
+    /// True in an answer to HISTORY (shown even if shown before); false in the history sent on
+    /// joining a room (the client hides lines it already showed).
+    public var isAsked: Bool
+
+    public init(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String, time: UInt64,
+                isAsked: Bool = false) {
+        self.isAsked = isAsked
+        self.room = room
+        self.from = from
+        self.sender = sender
+        self.messageID = messageID
+        self.flags = flags
+        self.text = text
+        self.time = time
+    }
 }

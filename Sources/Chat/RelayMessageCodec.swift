@@ -5,6 +5,7 @@ enum RelayMessageType: UInt8 {
     case welcome = 0x81, message = 0x82, privateMessage = 0x83, notice = 0x84, error = 0x85
     case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89, banList = 0x8A
     case whoisReply = 0x8C, sealedPrivateMessage = 0x8D
+    case history = 0x90, storedUpTo = 0x91, delivered = 0x92
 }
 
 /// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
@@ -45,6 +46,22 @@ extension RelayMessage {
         case let .privateMessage(from, sender, messageID, flags, text):
             var writer = ByteWriter(type: RelayMessageType.privateMessage.rawValue)
             Self.writeSpoken(&writer, from: from, sender: sender, messageID: messageID, flags: flags, text: text)
+            return writer.bytes
+        case let .delivered(to, id):
+            var writer = ByteWriter(type: RelayMessageType.delivered.rawValue)
+            writer.write(to)
+            writer.write(id)
+            return writer.bytes
+        case let .storedUpTo(id):
+            var writer = ByteWriter(type: RelayMessageType.storedUpTo.rawValue)
+            writer.write(id)
+            return writer.bytes
+        case let .history(line):
+            var writer = ByteWriter(type: RelayMessageType.history.rawValue)
+            writer.write(line.room)
+            Self.writeSpoken(&writer, from: line.from, sender: line.sender, messageID: line.messageID, flags: line.flags, text: line.text)
+            writer.write(line.time)
+            writer.write(UInt8(line.isAsked ? 1 : 0))
             return writer.bytes
         case let .notice(notice):
             var writer = ByteWriter(type: RelayMessageType.notice.rawValue)
@@ -126,6 +143,17 @@ extension RelayMessage {
             let spoken = try Self.readSpoken(&reader)
             self = .privateMessage(from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
                                    flags: spoken.flags, text: spoken.text)
+        case .delivered:
+            let to = try reader.readString("to")
+            self = .delivered(to: to, messageID: try reader.readUInt64("message id"))
+        case .storedUpTo:
+            self = .storedUpTo(try reader.readUInt64("message id"))
+        case .history:
+            let room = try reader.readString("room")
+            let spoken = try Self.readSpoken(&reader)
+            self = .history(PastMessage(room: room, from: spoken.from, sender: spoken.sender, messageID: spoken.messageID,
+                                        flags: spoken.flags, text: spoken.text, time: try reader.readUInt64("time"),
+                                        isAsked: try reader.readUInt8("asked") != 0))
         case .notice:
             self = .notice(try Self.readNotice(&reader))
         case .error:

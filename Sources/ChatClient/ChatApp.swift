@@ -31,6 +31,10 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
     private var isBannedFromRelay = false
     /// File transfer progress shown (ChatApp+Files.swift).
     let fileProgress = FileProgress()
+    /// `/receipts on|off`: ticks for private messages, by message id (the last 256 sent).
+    private var showsReceipts = true
+    private var sentPrivates: [UInt64: (to: String, text: String)] = [:]
+    private var sentPrivateOrder: [UInt64] = []
 
     init(options: ClientOptions, session: ChatSession, console: any ChatConsole, logger: Logger, isInteractive: Bool) {
         self.options = options
@@ -39,6 +43,8 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         self.logger = logger
         self.isInteractive = isInteractive
         self.currentRoom = options.room
+        let locale = ["LC_ALL", "LC_CTYPE", "LANG"].compactMap { ProcessInfo.processInfo.environment[$0] }.first { !$0.isEmpty } ?? ""
+        Ticks.isASCII = !(locale.lowercased().contains("utf-8") || locale.lowercased().contains("utf8"))
         self.ignored = IgnoreList(file: ClientFiles.configurationDirectory().appendingPathComponent("ignore"))
         self.transcripts = Transcripts(logDirectory: options.logDirectory.map { URL(fileURLWithPath: $0) })
     }
@@ -53,6 +59,12 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
 
     func handle(_ event: ChatSessionEvent) {
         switch event {
+        case .received(.delivered(let to, let id)):
+            guard let sent = lock.withLock({ () -> (to: String, text: String)? in
+                guard showsReceipts else { return nil }
+                return sentPrivates.removeValue(forKey: id)
+            }) else { break }
+            status("\(Ticks.delivered) \(SafeText.sanitized(to)) \"\(sent.text)\": delivered")
         case .received(let message):
             if case .notice(let notice) = message, notice.kind == .roomParted { roomParted(notice.room) }
             if case .welcome = message, lock.withLock({ hasJoined }) { return }
@@ -66,8 +78,9 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
                     if case .privateMessage = message { lastConversation = target }
                 }
             }
-        case .acknowledged:
-            break
+        case .acknowledged(let id):
+            guard let sent = lock.withLock({ showsReceipts ? sentPrivates[id] : nil }) else { break }
+            status("\(Ticks.stored) \(sent.to) \"\(sent.text)\": the relay has it")
         case .connection(let change):
             handle(change)
         case .trace(let fate):
@@ -292,6 +305,14 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case .trust(let name):
             if !session.trust(name) { status("No changed key is waiting for \(SafeText.sanitized(name)) (/whois \(SafeText.sanitized(name)) shows its key)") }
         case .sendFile, .acceptFile, .rejectFile, .transfers, .cancelFile: performFile(command)
+        case .setReceipts(let isOn):
+            session.setReceipts(isOn)
+            lock.withLock { showsReceipts = isOn }
+            status(isOn ? "Receipts on: \(Ticks.stored) the relay has your private message, \(Ticks.delivered) it was shown to its recipient"
+                        : "Receipts off: no ticks, and no receipts sent for private messages you get")
+        case let .history(count, secondsAgo):
+            let since = secondsAgo.map { UInt64(max(0, WallClock.millisecondsSinceEpoch() - Int64($0) * 1_000)) } ?? 0
+            session.send(.history(room: room, count: UInt16(count), since: since))
         case .stats:
             for line in PacketTrace.report(session.statistics, transport: session.transportStatistics,
                                                    linkConditions: session.linkConditions) {
@@ -337,7 +358,13 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         recordOwn(ChatRenderer.ownPrivateMessage(to: name, text: text, time: ClientFiles.timestamp()), target: name)
         waitForWindow()
         do {
-            try session.sendSealedPrivate(text, to: name)
+            if let id = try session.sendSealedPrivate(text, to: name) {
+                lock.withLock {
+                    sentPrivates[id] = (name, SafeText.sanitized(String(text.prefix(40))))
+                    sentPrivateOrder.append(id)
+                    if sentPrivateOrder.count > 256 { sentPrivates[sentPrivateOrder.removeFirst()] = nil }
+                }
+            }
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
             noteRefused("PRIVATE to \(name) \"\(SafeText.sanitized(text))\": \(error)")

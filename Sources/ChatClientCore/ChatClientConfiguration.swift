@@ -52,6 +52,8 @@ public struct ChatClientConfiguration: Sendable {
     public var shutdownNoticeGrace: Duration = .milliseconds(2500)
     /// Acknowledged SAY/PRIVATE messages are kept this long, to be sent again after a relay restart.
     public var resendRetention: Duration = .seconds(20)
+    /// Send a RECEIPT for every PRIVATE_MESSAGE shown (`/receipts on|off`).
+    public var sendsReceipts = true
     /// At most this many acknowledged messages are kept for resending.
     public var resendRetentionLimit = 1024
     /// At most this many requests wait (held, backlogged or unacknowledged) before `say` pushes back.

@@ -168,6 +168,10 @@ extension ChatClientCore {
             && [.nameTaken, .invalidName, .unsupportedVersion, .banned].contains(code):
             show(.received(message))
             show(.connection(.refused(reason: text)))
+        case let .storedUpTo(upTo):
+            // The relay holds every message of this session up to `upTo` (Specs/chat-protocol.md,
+            // section 4.11): what waits to go again resumes exactly after it.
+            ledger.relayHolds(upTo: upTo)
         case let .received(upTo):
             for sent in ledger.acknowledge(throughChatID: upTo, at: now) { show(.acknowledged(messageID: sent.chatID)) }
         case let .notice(notice) where notice.kind == .serverShutdown:
@@ -187,6 +191,10 @@ extension ChatClientCore {
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
+        case let .privateMessage(_, sender, messageID, _, _):
+            guard ledger.absorb(message) else { return }
+            show(.received(message))
+            if ledger.sendsReceipts { submit(.receipt(sender: sender, messageID: messageID), at: now) }
         default:
             if handleFileMessage(message, at: now) { return }
             if ledger.absorb(message) { show(.received(message)) }

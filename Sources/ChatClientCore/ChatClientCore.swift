@@ -162,6 +162,11 @@ public struct ChatClientCore: Sendable {
         finish(at: now)
     }
 
+    /// `/receipts on|off`: whether PRIVATE_MESSAGEs shown from now on are answered with RECEIPT.
+    public mutating func setReceipts(_ isOn: Bool) {
+        ledger.sendsReceipts = isOn
+    }
+
     /// Switches `.trace` events on or off (UDP).
     public mutating func setTracing(_ isOn: Bool) {
         isTracing = isOn

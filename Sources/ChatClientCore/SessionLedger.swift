@@ -46,6 +46,13 @@ struct SessionLedger {
     var retention: Duration
     var retentionLimit: Int
     var duplicates = DuplicateFilter()
+    /// Lines shown lately (live or from history), so a room's history sent again on rejoining shows
+    /// only what was missed (Specs/chat-protocol.md, section 4.11).
+    var shownLines = RecentLines()
+    /// The relay announced a data directory (STORED_UP_TO): its acknowledgement means "saved".
+    var relayStoresMessages = false
+    /// Answer PRIVATE_MESSAGEs with RECEIPT (`/receipts on|off`).
+    var sendsReceipts: Bool
     var phase = SessionPhase.idle
     var hasJoinedBefore = false
     /// While set, held messages wait until this time after a rejoin.
@@ -61,6 +68,7 @@ struct SessionLedger {
         name = configuration.name
         rooms = configuration.rooms
         retention = configuration.resendRetention
+        sendsReceipts = configuration.sendsReceipts
         retentionLimit = configuration.resendRetentionLimit
         statistics = ChatSessionStatistics(transport: configuration.transport)
     }
@@ -124,6 +132,15 @@ struct SessionLedger {
         }
     }
 
+    /// STORED_UP_TO from a relay with a data directory: every SAY and PRIVATE up to `upTo` is saved
+    /// there, so none of them is sent again (the rest of what waits goes out, in order, as before).
+    /// Replaces, for such a relay, the guess that the last `retention` of acknowledged messages may
+    /// need sending again.
+    mutating func relayHolds(upTo: UInt64) {
+        relayStoresMessages = true
+        held.removeAll { ($0.textMessageID ?? .max) <= upTo }
+    }
+
     /// After a lost link: puts what the relay may not have passed on in front of what waits, oldest
     /// id first: the recently acknowledged, then `undelivered` (sent, never acknowledged), then
     /// `backlog`. Messages already waiting are not added twice. Returns how many go again.
@@ -155,6 +172,12 @@ struct SessionLedger {
                 return false
             }
             statistics.messagesReceived += 1
+            shownLines.insert(sender: sender, messageID: id)
+        case let .history(line):
+            guard shownLines.insert(sender: line.sender, messageID: line.messageID) || line.isAsked else {
+                statistics.duplicatesSuppressed += 1
+                return false
+            }
         case let .notice(notice):
             absorb(notice)
         default:
@@ -200,7 +223,7 @@ extension ClientMessage {
     /// Requests whose acknowledgement nobody waits for at end of input (queries and HELLO).
     var isAcknowledgedByRelayReply: Bool {
         switch self {
-        case .hello, .heartbeat, .listRooms, .who, .whois: true
+        case .hello, .heartbeat, .listRooms, .who, .whois, .history, .receipt: true
         case let .moderate(request): request.action == .bans
         default: false
         }
@@ -229,6 +252,8 @@ extension ClientMessage {
         case let .fileChunk(transfer, offset, bytes): "FILE_CHUNK \(transfer) \(offset)+\(bytes.count)"
         case let .fileConfirm(transfer, offset): "FILE_CONFIRM \(transfer) \(offset)"
         case let .fileDone(transfer, result): "FILE_DONE \(transfer) \(result)"
+        case let .receipt(sender, id): "RECEIPT \(sender) #\(id)"
+        case let .history(room, count, since): "HISTORY \(room) \(count)\(since == 0 ? "" : " since \(since)")"
         }
     }
 }

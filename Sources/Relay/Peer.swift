@@ -39,6 +39,9 @@ struct Peer: Sendable {
     var highestHandledMessageID: UInt64 = 0
     var messagesReceived = 0
     var messagesSent = 0
+    /// PRIVATE messages routed to this user whose RECEIPT the relay would pass on (sender, id),
+    /// oldest first, at most `RelayCore.maximumAwaitedReceipts` (RelayCore+Receipts.swift).
+    var awaitedReceipts: [AwaitedReceipt] = []
 
     var isJoined: Bool { phase == .joined }
 

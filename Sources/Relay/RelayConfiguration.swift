@@ -67,6 +67,9 @@ public struct RelayConfiguration: Sendable {
     public var administratorToken: String?
     /// File transfer limits (RelayCore+Files.swift).
     public var files = FileRelayLimits()
+    /// With storage attached: how many of a room's last lines a user gets on joining it (0: none;
+    /// `relay --history-lines`, Specs/chat-protocol.md, section 4.11).
+    public var historyLinesOnJoin = 50
 
     /// The defaults.
     /// With `connection.sealing` set (the relay's static key and the crypto: the host passes
@@ -194,6 +197,14 @@ public struct RelayStatistics: Sendable, Hashable {
     public var fileBytesForwarded = 0
     /// File messages about no transfer of the sender's (late chunks after a cancel, strays): dropped.
     public var fileMessagesIgnored = 0
+    /// Batches of changes the data directory could not save (full disk, damaged file), each logged.
+    public var storageFailures = 0
+    /// SAY and PRIVATE messages dropped (and acknowledged again) because the data directory shows they
+    /// were handled before a restart: a client's resend.
+    public var resendsDropped = 0
+    /// RECEIPTs passed on as DELIVERED, and those dropped (no such PRIVATE awaited, or its sender gone).
+    public var receiptsDelivered = 0
+    public var receiptsDropped = 0
 
     /// All zero.
     public init() {}

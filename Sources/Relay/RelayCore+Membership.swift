@@ -120,6 +120,7 @@ extension RelayCore {
             return sendError(code, text, to: endpoint, at: now)
         }
         let members = rooms[key]?.members ?? []
+        let isRejoining = roomSettings[key]?.admitted.contains(peer.senderID) == true
         if members.isEmpty { roomCreated(key, by: endpoint) }
         roomAdmitted(key, endpoint: endpoint)
         rooms[key, default: Room(name: roomName)].members.append(endpoint)
@@ -128,6 +129,13 @@ extension RelayCore {
         send(.notice(Notice(kind: .roomJoined, room: name)), to: endpoint, at: now)
         if let settings = roomSettings[key], !settings.topic.isEmpty {
             send(.notice(Notice(kind: .topic, name: settings.topicSetBy, room: name, detail: settings.topic)), to: endpoint, at: now)
+        }
+        if isStoring, configuration.historyLinesOnJoin > 0 {
+            // A session that was in the room before (a reconnection, a relay restart) may have missed
+            // more than a newcomer is shown: it gets up to a full answer, and its client hides what it
+            // already showed (section 4.11).
+            let limit = isRejoining ? Self.maximumHistoryRequest : configuration.historyLinesOnJoin
+            historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: limit, since: nil, includesOwnLines: false))
         }
         // The others see the newcomer's transport, never its address (section 4.7).
         let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.transport.description)

@@ -19,10 +19,20 @@ extension RelayCore {
         guard peer.isJoined else { return sendError(.notJoined, "Send HELLO first", to: endpoint, at: now) }
         switch message {
         case let .say(room, messageID, flags, text):
-            handleSay(room: room, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+            if isAlreadyHandled(messageID, from: peer) {
+                statistics.resendsDropped += 1
+            } else {
+                handleSay(room: room, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+                noteHandled(messageID, from: peer)
+            }
             acknowledge(messageID, to: endpoint, at: now)
         case let .privateMessage(to, messageID, flags, text):
-            handlePrivate(to: to, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+            if isAlreadyHandled(messageID, from: peer) {
+                statistics.resendsDropped += 1
+            } else {
+                handlePrivate(to: to, messageID: messageID, flags: flags, text: text, from: endpoint, at: now)
+                noteHandled(messageID, from: peer)
+            }
             acknowledge(messageID, to: endpoint, at: now)
         case .joinRoom(let room), .joinRoomWithKey(let room, _):
             do throws(NameError) {
@@ -40,6 +50,10 @@ extension RelayCore {
         case let .sealedPrivate(to, messageID, sealed):
             handleSealedPrivate(to: to, messageID: messageID, sealed: sealed, from: endpoint, at: now)
             acknowledge(messageID, to: endpoint, at: now)
+        case let .receipt(sender, messageID):
+            handleReceipt(sender: sender, messageID: messageID, from: endpoint, at: now)
+        case let .history(room, count, since):
+            handleHistoryRequest(room: room, count: count, since: since, from: endpoint, at: now)
         case let .partRoom(room):
             let key = ChatNames.canonical(room)
             guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
@@ -124,7 +138,9 @@ extension RelayCore {
         statistics.joinsAccepted += 1
         statistics.joinedPeers = peers.values.count(where: \.isJoined)
         log(.info, .membership, at: now, "\(quoted(hello.name)) [\(endpoint)] joined (sender \(senderID), software \(quoted(hello.software)))")
+        announceStoredMessages(to: endpoint, senderID: senderID, at: now)
         send(.welcome(name: hello.name, defaultRoom: configuration.defaultRoom, peerTimeout: configuration.peerTimeout), to: endpoint, at: now)
+        requestPrivateHistory(for: endpoint, senderID: senderID)
         var wanted: [String] = []
         if hello.rooms.count > ChatLimits.maximumRoomsPerUser {
             sendError(.tooManyRooms, "Only the first \(ChatLimits.maximumRoomsPerUser) of \(hello.rooms.count) rooms were joined",
@@ -152,6 +168,7 @@ extension RelayCore {
             return sendError(.cannotSpeak, refusal, messageID: messageID, to: endpoint, at: now)
         }
         statistics.messagesRouted += 1
+        recordHistory(roomKey: key, roomName: rooms[key]?.name ?? room, from: peer, messageID: messageID, flags: flags, text: text)
         let message = RelayMessage.message(room: rooms[key]?.name ?? room, from: peer.name, sender: peer.senderID,
                                            messageID: messageID, flags: flags, text: text).encoded()
         for member in members where member != endpoint {
@@ -172,6 +189,8 @@ extension RelayCore {
         statistics.deliveries += 1
         send(.privateMessage(from: peer.name, sender: peer.senderID, messageID: messageID, flags: flags, text: text),
              to: recipient, at: now)
+        awaitReceipt(at: recipient, from: peer.senderID, messageID: messageID)
+        recordPrivate(to: holder, from: peer, messageID: messageID, flags: flags, text: text)
     }
 
     private mutating func checkTextLength(_ text: String, messageID: UInt64, from endpoint: Endpoint, at now: Timestamp) -> Bool {

@@ -51,11 +51,21 @@ public struct RelayCore: Sendable {
     /// Canonical room name → the room.
     var rooms: [String: Room] = [:]
     /// Canonical room name → its operators, bans and modes (RelayCore+Moderation.swift); outlives the
-    /// room's membership while it has something to keep. Plain values a store can save once the relay
-    /// has a data directory (issue 11); until then, lost on restart.
-    public internal(set) var roomSettings: [String: RoomSettings] = [:]
+    /// room's membership while it has something to keep. Saved in the data directory when storage is
+    /// attached (RelayCore+Storage.swift): the table remembers which rooms changed.
+    public internal(set) var roomSettings = RoomSettingsTable()
     /// Bans from the whole relay (administrators' `/kline`), checked at HELLO.
     public internal(set) var relayBans: [Ban] = []
+    /// Storage (RelayCore+Storage.swift): whether actions for the data directory are emitted, those
+    /// not yet taken, and the relay-wide bans as last saved.
+    var isStoring = false
+    var storageActions: [StorageAction] = []
+    var savedRelayBans: [Ban] = []
+    var historyQueries: [HistoryQuery] = []
+    /// Each session's highest SAY/PRIVATE id handled, as saved; and the sessions whose id changed
+    /// since the last batch (RelayCore+Storage.swift).
+    var handledMessageIDs: [SenderID: UInt64] = [:]
+    var changedSessions: Set<SenderID> = []
     /// Sessions (by sender id) that presented `administratorToken` with `/oper`, with the name they
     /// held then: they are administrators while they hold that name.
     var operSessions: [SenderID: String] = [:]

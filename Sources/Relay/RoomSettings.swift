@@ -48,6 +48,13 @@ public struct Ban: Hashable, Sendable {
     public var reason: String
     /// When it lapses; nil: never.
     public var expires: Timestamp?
+
+    public init(mask: BanMask, setBy: String, reason: String, expires: Timestamp?) {
+        self.mask = mask
+        self.setBy = setBy
+        self.reason = reason
+        self.expires = expires
+    }
 }
 
 /// A room's moderation state: who may do what, and its modes. Kept apart from the membership in
@@ -77,6 +84,9 @@ public struct RoomSettings: Hashable, Sendable {
     /// The topic, and who set it.
     public var topic = ""
     public var topicSetBy = ""
+
+    /// No operators, no bans, no modes.
+    public init() {}
 
     /// Whether the settings say anything once nobody is left in the room.
     var isWorthKeeping: Bool {

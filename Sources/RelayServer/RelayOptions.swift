@@ -42,8 +42,14 @@ let relaySpecification = CommandSpecification(
         .option("admin-token-file", valueName: "FILE",
                 help: "Read the administrators' token from FILE (its first line) instead of drawing one at start."),
         .option("key", valueName: "FILE",
-                help: "The relay's identity key file (default $XDG_STATE_HOME/datagram-chat/relay/identity.key; created on first start, mode 0600). Its fingerprint is printed at start."),
+                help: "The relay's identity key file (default DIR/identity.key in the data directory, or $XDG_STATE_HOME/datagram-chat/relay/identity.key with --data :memory:; created on first start, mode 0600). Its fingerprint is printed at start."),
         .flag("allow-plaintext", help: "Accept plaintext sessions (chat --plaintext, UDP and TCP) beside the sealed ones; for the course only."),
+        .option("data", valueName: "DIR",
+                help: "The relay's data directory (bans, room settings, history); ':memory:' for an ephemeral relay. Default: $XDG_STATE_HOME/datagram-chat/relay (or ~/.local/state/datagram-chat/relay)."),
+        .option("history-lines", valueName: "N", default: "50",
+                help: "Lines of a room's history a user gets on joining it (0: none)."),
+        .option("history-days", valueName: "DAYS", default: "30",
+                help: "Drop history lines older than DAYS days (0: keep them until the per-room count limit)."),
     ],
     discussion: """
         The relay prints the address it listens on ("listening on 127.0.0.1:9000 (udp+tcp)") on
@@ -65,6 +71,10 @@ let relaySpecification = CommandSpecification(
         output ("administrator token: ..."). A user holding an administrator's name gets the rights
         only after typing /oper TOKEN, for as long as that session holds the name; holding the name
         alone gives nothing. Keep the token to yourself. (Accounts, issue 11, will replace this.)
+
+        DATA: the relay keeps bans, room settings and room history in DIR/relay.sqlite3 (--data DIR,
+        printed at start), and loads them when it starts again. Only one relay may use a directory.
+        --data :memory: keeps nothing after the relay stops (tests and benchmarks use it).
         """
 )
 
@@ -91,6 +101,11 @@ struct RelayOptions {
     var allowsPlaintext = false
     /// `--max-file-size`: the largest file the relay forwards.
     var maximumFileSize: UInt64 = 4 << 30
+    /// `--data`: the data directory as given, or nil for the default.
+    var dataDirectory: String? = nil
+    /// `--history-lines` and `--history-days` (0: no age limit).
+    var historyLines = 50
+    var historyDays = 30
 
     /// The relay's configuration for these options.
     var configuration: RelayConfiguration {
@@ -107,6 +122,7 @@ struct RelayOptions {
         configuration.administrators = administrators
         configuration.allowsPlaintext = allowsPlaintext
         configuration.files.maximumFileSize = maximumFileSize
+        configuration.historyLinesOnJoin = historyLines
         return configuration
     }
 }
@@ -154,7 +170,11 @@ func parseRelayOptions(_ arguments: [String]) -> CommandLineOutcome<RelayOptions
             administrators: try administratorNames(arguments),
             administratorTokenFile: parsed.string("admin-token-file"), keyFile: parsed.string("key"),
             allowsPlaintext: parsed.isSet("allow-plaintext"),
-            maximumFileSize: try parseByteSize(parsed.string("max-file-size")!, option: "max-file-size"))
+            maximumFileSize: try parseByteSize(parsed.string("max-file-size")!, option: "max-file-size"),
+            dataDirectory: parsed.string("data"),
+            historyLines: try parsed.integer("history-lines", in: 0...1_000)!,
+            historyDays: try parsed.integer("history-days", in: 0...36_500)!)
+
     }
 }
 

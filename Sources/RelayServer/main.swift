@@ -1,6 +1,7 @@
 import CommandLineSupport
 import Foundation
 import Relay
+import RelayStore
 import DatagramRuntime
 import Transport
 
@@ -29,9 +30,40 @@ if !configuration.administrators.isEmpty {
     }
 }
 
+/// `--data`, or `$XDG_STATE_HOME/datagram-chat/relay` (`~/.local/state/...` without it).
+func dataDirectory() -> String {
+    if let given = options.dataDirectory { return given }
+    let environment = ProcessInfo.processInfo.environment
+    if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/datagram-chat/relay" }
+    return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/datagram-chat/relay"
+}
+
+let directory = dataDirectory()
+if directory != ":memory:" {
+    do {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    } catch {
+        FileHandle.standardError.write(Data("Error: cannot create the data directory \(directory) (\(error.localizedDescription)): create it, or start the relay with --data DIR pointing elsewhere\n".utf8))
+        exit(1)
+    }
+}
+let storage: SQLiteRelayStorage
+let storedState: StoredRelayState
+do throws(StorageError) {
+    storage = try SQLiteRelayStorage(directory: directory, historyLimit: max(10_000, options.historyLines),
+                                     historyRetention: options.historyDays == 0 ? nil : .seconds(Int64(options.historyDays) * 86_400))
+    storedState = try storage.load(clock: StorageClock(now: MonotonicClock.process.now(), unixMilliseconds: WallClock.millisecondsSinceEpoch()))
+} catch {
+    FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+    exit(1)
+}
+
 // The relay's identity (Specs/chat-protocol.md section 4.10): created on first start; the Noise
 // transport proves it to clients, which pin it. Its fingerprint is printed so users can compare it.
-let keyPath = options.keyFile ?? IdentityPaths.relayIdentity
+// Its default place is the data directory (the default one for an ephemeral `--data :memory:` relay,
+// so that a restarted relay keeps its key and its clients' pins hold).
+let keyPath = options.keyFile ?? (directory == ":memory:" ? IdentityPaths.relayIdentity : directory + "/identity.key")
 let relayIdentity: LocalIdentity
 do {
     relayIdentity = try LocalIdentity.loadOrCreate(at: keyPath).identity
@@ -43,15 +75,15 @@ do {
 let host: RelayHost
 do {
     host = try RelayHost(bindingTo: bindAddress, configuration: configuration, relayKeyPair: relayIdentity.keyPair,
-                         logger: logger)
+                         logger: logger, storage: storage, storedState: storedState)
 } catch {
     FileHandle.standardError.write(Data("Error: cannot listen on \(bindAddress): \(error)\n".utf8))
     exit(1)
 }
 
 host.start()
-FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp)\n".utf8))
-FileHandle.standardOutput.write(Data("relay identity \(relayIdentity.fingerprint) (\(keyPath))\n".utf8))
+// One write: a parent that reads only the first line (bench) may close the pipe after it.
+FileHandle.standardOutput.write(Data("listening on \(host.localAddress) (udp+tcp)\ndata directory: \(directory)\(directory == ":memory:" ? " (nothing is kept after the relay stops)" : " (\(storedState.roomSettings.count) rooms' settings, \(storedState.relayBans.count) relay-wide bans)")\nrelay identity \(relayIdentity.fingerprint) (\(keyPath))\n".utf8))
 if let token = configuration.administratorToken, options.administratorTokenFile == nil {
     let names = configuration.administrators.joined(separator: ", ")
     FileHandle.standardOutput.write(Data("administrator token: \(token) (\(names): type /oper \(token) after joining)\n".utf8))

@@ -116,7 +116,9 @@ final class ChildProcess: @unchecked Sendable { // buffers and status guarded by
 /// Starts a relay on a free loopback port (or on `port`) and returns it with the port it printed.
 func startRelay(port: Int = 0, arguments: [String] = []) throws -> (ChildProcess, Int) {
     let level = ProcessInfo.processInfo.environment["E2E_VERBOSE"] == nil ? "info" : "debug"
-    let relay = try ChildProcess("relay", ["--port", "\(port)", "--log-level", level] + arguments)
+    // Ephemeral unless the test gives a data directory.
+    let data = arguments.contains("--data") ? [] : ["--data", ":memory:"]
+    let relay = try ChildProcess("relay", ["--port", "\(port)", "--log-level", level] + data + arguments)
     relay.waitForOutput("the listening line", timeout: 10) { $0.contains("(udp+tcp)") }
     let line = relay.standardOutput.split(separator: "\n").first { $0.contains("listening on") } ?? ""
     let printedPort = line.split(separator: " ").dropLast().last?.split(separator: ":").last.flatMap { Int($0) }

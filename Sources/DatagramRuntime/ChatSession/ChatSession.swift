@@ -272,6 +272,11 @@ public final class ChatSession: Sendable {
     /// The simulated conditions in force (UDP only).
     public var linkConditions: LinkConditions? { state.withLock { $0.linkConditions } }
 
+    /// `/receipts on|off` (both transports).
+    public func setReceipts(_ isOn: Bool) {
+        state.withLock { $0.core.setReceipts(isOn) }
+    }
+
     /// Switches `.trace` events on or off (UDP only; returns false in TCP mode).
     @discardableResult
     public func setTracing(_ isTracing: Bool) -> Bool {

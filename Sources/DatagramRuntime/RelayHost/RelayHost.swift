@@ -33,18 +33,25 @@ public final class RelayHost: Sendable {
     /// UDP sessions are sealed with `relayKeyPair` (nil: an ephemeral key pair for this run) unless
     /// `configuration.connection.sealing` is set already; `configuration.allowsPlaintext` admits
     /// plaintext sessions too.
+    ///
+    /// With `storage` (the data directory, already loaded into `storedState`), every change the core
+    /// makes is saved there, one transaction per step, before anything that step sends
+    /// (RelayHost+Storage.swift).
     public init(bindingTo address: SocketAddress, configuration: RelayConfiguration = RelayConfiguration(),
                 relayKeyPair: NoiseKeyPair? = nil,
-                logger: Logger, clock: MonotonicClock = .process) throws(SystemError) {
+                logger: Logger, clock: MonotonicClock = .process, storage: sending (any RelayStorage)? = nil,
+                storedState: StoredRelayState = StoredRelayState()) throws(SystemError) {
         let configuration = RelayConfiguration.sealedForHost(configuration, keyPair: relayKeyPair)
         (udp, listener) = try RelayHost.bindBoth(address)
         localAddress = try udp.localAddress
         self.clock = clock
         self.logger = logger
         queue = SerialQueue(label: "relay.host")
-        let core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(),
-                             senderIDs: SenderIDDerivation.sha256, at: clock.now())
-        state = Mutex(HostState(core: core))
+        let now = clock.now()
+        var core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(),
+                             senderIDs: SenderIDDerivation.sha256, at: now)
+        if storage != nil { core.attachStorage(storedState, at: now) }
+        state = Mutex(HostState(core: core, storage: storage))
     }
 
     /// Binds a UDP socket, then a TCP listener on the same port. With port 0 the kernel picks the
@@ -113,6 +120,7 @@ public final class RelayHost: Sendable {
         let now = clock.now()
         let actions = state.withLock { host -> [RelayAction] in
             input(&host.core, now)
+            host.saveChanges(at: now)
             host.applyBackpressureToStreams()
             return host.drain(at: now)
         }
@@ -131,9 +139,12 @@ struct HostState {
     var shutdownCompletion: (@Sendable () -> Void)?
     var shutdownDeadline: Timestamp?
     var isShutDown = false
+    /// The data directory, if the relay has one.
+    var storage: (any RelayStorage)?
 
-    init(core: RelayCore) {
+    init(core: RelayCore, storage: (any RelayStorage)? = nil) {
         self.core = core
+        self.storage = storage
     }
 
     /// Streams whose reading is paused because the core holds their sender back.

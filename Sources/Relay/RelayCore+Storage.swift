@@ -1,0 +1,218 @@
+import Chat
+import Datagram
+
+/// The canonical room name → settings table, remembering which rooms changed since storage last
+/// took them, so that only those are saved (and saving costs nothing while storage is detached).
+public struct RoomSettingsTable: Sendable {
+    var values: [String: RoomSettings] = [:]
+    var changed: Set<String> = []
+    var isTracking = false
+
+    /// The settings of the room with canonical name `room`.
+    public internal(set) subscript(room: String) -> RoomSettings? {
+        get { values[room] }
+        _modify {
+            if isTracking { changed.insert(room) }
+            yield &values[room]
+        }
+    }
+
+    /// Rooms with settings.
+    public var count: Int { values.count }
+
+    /// Canonical names of the rooms with settings.
+    public var rooms: Dictionary<String, RoomSettings>.Keys { values.keys }
+}
+
+extension RelayCore {
+    /// Attaches the data directory: `state` is what `RelayStorage.load` returned at start (bans and
+    /// room settings are restored as they were saved); from now on every change is emitted as a
+    /// `StorageAction` (`pollStorageAction`), and SAY lines are appended to their room's history.
+    public mutating func attachStorage(_ state: StoredRelayState, at now: Timestamp) {
+        isStoring = true
+        for (room, settings) in state.roomSettings {
+            var settings = settings
+            settings.pruneBans(at: now)
+            roomSettings.values[room] = settings
+        }
+        relayBans = state.relayBans.filter { ban in ban.expires.map { $0 > now } ?? true }
+        handledMessageIDs = state.lastMessageIDs
+        savedRelayBans = relayBans
+        roomSettings.changed = []
+        roomSettings.isTracking = true
+    }
+
+    /// Whether storage is attached.
+    public var hasStorage: Bool { isStoring }
+
+    /// The next change for the data directory, or nil. The driver takes them all after each input and
+    /// performs them in one transaction before the input's other actions (its sends): so nothing is
+    /// acknowledged or forwarded before it is saved.
+    public mutating func pollStorageAction() -> StorageAction? {
+        guard isStoring else { return nil }
+        collectStorageChanges()
+        guard !storageActions.isEmpty else { return nil }
+        return storageActions.removeFirst()
+    }
+
+    /// Every change since the last call, in order (a batch for one transaction).
+    public mutating func takeStorageActions() -> [StorageAction] {
+        guard isStoring else { return [] }
+        collectStorageChanges()
+        defer { storageActions.removeAll(keepingCapacity: true) }
+        return storageActions
+    }
+
+    private mutating func collectStorageChanges() {
+        if !roomSettings.changed.isEmpty {
+            for room in roomSettings.changed.sorted() {
+                storageActions.append(.saveRoomSettings(room: room, roomSettings.values[room]))
+            }
+            roomSettings.changed.removeAll(keepingCapacity: true)
+        }
+        if !changedSessions.isEmpty {
+            for sender in changedSessions.sorted(by: { $0.rawValue < $1.rawValue }) {
+                storageActions.append(.recordMessageID(sender, handledMessageIDs[sender] ?? 0))
+            }
+            changedSessions.removeAll(keepingCapacity: true)
+        }
+        if relayBans != savedRelayBans {
+            savedRelayBans = relayBans
+            storageActions.append(.saveRelayBans(relayBans))
+        }
+    }
+
+    /// A line said in a room, for its history.
+    mutating func recordHistory(roomKey: String, roomName: String, from peer: Peer, messageID: UInt64,
+                                flags: MessageFlags, text: String) {
+        guard isStoring else { return }
+        storageActions.append(.appendHistory(room: roomKey, HistoryLine(room: roomName, from: peer.name, sender: peer.senderID,
+                                                                        messageID: messageID, flags: flags, text: text)))
+    }
+}
+
+extension RelayCore {
+    /// The host could not save a batch of `lost` changes: said in the log, with what to do.
+    public mutating func noteStorageFailure(_ error: StorageError, lost: Int) {
+        statistics.storageFailures += 1
+        log(.error, "storage: \(lost) changes not saved: \(error.message)")
+    }
+}
+
+/// A read of a room's history the host performs for the core (after saving the step's batch, so the
+/// lines just said are in it) and answers with `handleHistory`.
+public struct HistoryQuery: Sendable, Hashable {
+    /// Who asked (or joined).
+    public var endpoint: Endpoint
+    /// The room's canonical name.
+    public var room: String
+    /// At most this many lines, the newest.
+    public var limit: Int
+    /// Only lines said at or after this time (milliseconds since the epoch).
+    public var since: Int64?
+    /// False for the history sent on joining: the joiner's own session's lines are left out (that
+    /// client showed them when they were typed).
+    public var includesOwnLines = true
+}
+
+extension RelayCore {
+    /// Lines one HISTORY request may ask for.
+    public static let maximumHistoryRequest = 1_000
+    /// Bytes of HISTORY one answer may queue for a user (the newest lines are kept), well under the
+    /// send queue's limit so that history never disconnects anyone.
+    static let maximumHistoryAnswerBytes = 256 << 10
+
+    /// The history reads asked for since the last call.
+    public mutating func takeHistoryQueries() -> [HistoryQuery] {
+        guard !historyQueries.isEmpty else { return [] }
+        defer { historyQueries.removeAll(keepingCapacity: true) }
+        return historyQueries
+    }
+
+    /// The host read `lines` for `query` (nil: the read failed, `error` says why): sends them to the
+    /// user, oldest first, as HISTORY.
+    public mutating func handleHistory(_ lines: [HistoryLine]?, error: StorageError? = nil, for query: HistoryQuery, at now: Timestamp) {
+        guard let peer = peers[query.endpoint], peer.isJoined else { return }
+        guard let lines else {
+            log(.error, "storage: history of \(query.room) not read: \(error?.message ?? "unknown error")")
+            return sendError(.badRequest, "The relay could not read the history of \(query.room)", to: query.endpoint, at: now)
+        }
+        var budget = Self.maximumHistoryAnswerBytes
+        var encoded: [[UInt8]] = []
+        for line in lines.reversed() where query.includesOwnLines || line.sender != peer.senderID {
+            let bytes = RelayMessage.history(PastMessage(room: line.room, from: line.from, sender: line.sender, messageID: line.messageID,
+                                                         flags: line.flags, text: line.text,
+                                                         time: UInt64(clamping: max(0, line.unixMilliseconds)),
+                                                         isAsked: query.includesOwnLines)).encoded()
+            budget -= bytes.count
+            guard budget >= 0 else { break }
+            encoded.append(bytes)
+        }
+        for bytes in encoded.reversed() { send(encoded: bytes, to: query.endpoint, at: now) }
+        flushConnections(at: now)
+    }
+
+    /// HISTORY: checked, then queued for the host to read.
+    mutating func handleHistoryRequest(room: String, count: UInt16, since: UInt64, from endpoint: Endpoint, at now: Timestamp) {
+        guard let peer = peers[endpoint] else { return }
+        guard isStoring else {
+            return sendError(.badRequest, "This relay keeps no history (it runs without a data directory)", to: endpoint, at: now)
+        }
+        guard (1...Self.maximumHistoryRequest).contains(Int(count)) else {
+            return sendError(.badRequest, "History of \(count) lines: ask for 1 to \(Self.maximumHistoryRequest)", to: endpoint, at: now)
+        }
+        let key = ChatNames.canonical(room)
+        guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
+        historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: Int(count),
+                                           since: since == 0 ? nil : Int64(clamping: since)))
+    }
+}
+
+extension RelayCore {
+    /// With storage: whether a SAY or PRIVATE with `messageID` from `peer`'s session was handled
+    /// before (its id is at or below the saved high-water mark): a client's resend after a relay
+    /// restart of a message the relay had already saved. It is acknowledged again and not routed a
+    /// second time (Specs/chat-protocol.md, section 4.11, "Exactly once").
+    func isAlreadyHandled(_ messageID: UInt64, from peer: Peer) -> Bool {
+        guard isStoring, let highest = handledMessageIDs[peer.senderID] else { return false }
+        return messageID <= highest
+    }
+
+    /// With storage: records that `messageID` from `peer`'s session was handled.
+    mutating func noteHandled(_ messageID: UInt64, from peer: Peer) {
+        guard isStoring, messageID > handledMessageIDs[peer.senderID] ?? 0 else { return }
+        handledMessageIDs[peer.senderID] = messageID
+        changedSessions.insert(peer.senderID)
+    }
+
+    /// With storage, right before WELCOME: STORED_UP_TO with the session's saved high-water mark, so the
+    /// client resends exactly what the relay does not hold.
+    mutating func announceStoredMessages(to endpoint: Endpoint, senderID: SenderID, at now: Timestamp) {
+        guard isStoring else { return }
+        send(.storedUpTo(handledMessageIDs[senderID] ?? 0), to: endpoint, at: now)
+    }
+}
+
+extension RelayCore {
+    /// The history key under which the private messages to the session `recipient` are kept: not a
+    /// room name (those start with `#`).
+    static func privateHistoryKey(_ recipient: SenderID) -> String { "@\(recipient)" }
+
+    /// With storage: a PRIVATE routed to `recipient` is kept (as a history line with an empty room)
+    /// under the recipient's session, so that it reaches the recipient even if the relay is killed
+    /// before passing it on (section 4.11, "Private messages").
+    mutating func recordPrivate(to recipient: Peer, from sender: Peer, messageID: UInt64, flags: MessageFlags, text: String) {
+        guard isStoring else { return }
+        storageActions.append(.appendHistory(room: Self.privateHistoryKey(recipient.senderID),
+                                             HistoryLine(room: "", from: sender.name, sender: sender.senderID,
+                                                         messageID: messageID, flags: flags, text: text)))
+    }
+
+    /// With storage, after WELCOME: the session's last private messages are sent again as HISTORY_LINE
+    /// (empty room); its client shows only those it did not show (none, for a new session).
+    mutating func requestPrivateHistory(for endpoint: Endpoint, senderID: SenderID) {
+        guard isStoring, configuration.historyLinesOnJoin > 0 else { return }
+        historyQueries.append(HistoryQuery(endpoint: endpoint, room: Self.privateHistoryKey(senderID),
+                                           limit: Self.maximumHistoryRequest, since: nil, includesOwnLines: false))
+    }
+}
