@@ -130,6 +130,12 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         case let .notSent(to, count, reason):
             console.print(ChatRenderer.error("\(count == 1 ? "A private message" : "\(count) private messages") to \(SafeText.sanitized(to)) "
                 + "not sent: \(reason)", time: time()))
+        case let .sealedSent(id, to, text):
+            lock.withLock {
+                sentPrivates[id] = (to, SafeText.sanitized(String(text.prefix(40))))
+                sentPrivateOrder.append(id)
+                if sentPrivateOrder.count > 256 { sentPrivates[sentPrivateOrder.removeFirst()] = nil }
+            }
         }
     }
 

@@ -45,6 +45,8 @@ public enum IdentityEvent: Sendable, Hashable {
     case sentInPlainText(to: String, count: Int, reason: String)
     /// Private messages to `to` were not sent (`reason`: no such user, or the key changed and was not trusted).
     case notSent(to: String, count: Int, reason: String)
+    /// A sealed private message left as message `id` (its acknowledgement and DELIVERED name that id).
+    case sealedSent(id: UInt64, to: String, text: String)
 }
 
 /// Sealing and opening one end-to-end private message (Specs/noise.md section 6.1): one
@@ -218,6 +220,7 @@ extension ChatClientCore {
             ledger.statistics.messagesSent += 1
             ledger.statistics.sealedSent += 1
             submit(.sealedPrivate(to: name, messageID: id, sealed: sealed), at: now)
+            show(.identity(.sealedSent(id: id, to: name, text: text)))
         } catch {
             show(.identity(.notSent(to: name, count: 1, reason: "sealing failed: \(error)")))
         }
@@ -225,7 +228,8 @@ extension ChatClientCore {
 
     /// SEALED_PRIVATE_MESSAGE: opens it, checks the key inside against the pin for `from`, drops
     /// duplicates by (sender key, run tag, id); shows it, or drops and counts it with a reason.
-    mutating func handleSealedPrivateMessage(from: String, sealed: [UInt8], at now: Timestamp) {
+    mutating func handleSealedPrivateMessage(from: String, sender relaySender: SenderID, messageID: UInt64, sealed: [UInt8],
+                                             at now: Timestamp) {
         func reject(_ reason: String) {
             ledger.statistics.sealedRejected += 1
             show(.identity(.sealedRejected(from: from, reason: reason)))
@@ -257,5 +261,7 @@ extension ChatClientCore {
         identityState.highestSeen[sender] = number
         ledger.statistics.messagesReceived += 1
         show(.identity(.privateMessage(from: from, text: text)))
+        // Receipts work for sealed private messages as for plain ones (Specs/chat-protocol.md 4.11).
+        if ledger.sendsReceipts { submit(.receipt(sender: relaySender, messageID: messageID), at: now) }
     }
 }

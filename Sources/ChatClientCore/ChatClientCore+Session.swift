@@ -186,8 +186,8 @@ extension ChatClientCore {
             shutDown(at: now)
         case let .whoisReply(entry):
             handleWhoisReply(entry, at: now)
-        case let .sealedPrivateMessage(from, _, _, sealed):
-            handleSealedPrivateMessage(from: from, sealed: sealed, at: now)
+        case let .sealedPrivateMessage(from, sender, messageID, sealed):
+            handleSealedPrivateMessage(from: from, sender: sender, messageID: messageID, sealed: sealed, at: now)
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }

@@ -62,5 +62,6 @@ extension RelayCore {
         statistics.deliveries += 1
         send(.sealedPrivateMessage(from: sender.name, sender: sender.senderID, messageID: messageID, sealed: sealed),
              to: recipient, at: now)
+        awaitReceipt(at: recipient, from: sender.senderID, messageID: messageID)
     }
 }

@@ -122,7 +122,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     let id = try room.members["alice"]!.core.sendSealedPrivate("meet me at noon", to: "bob", at: room.now)
     #expect(id == nil, "it waits for bob's key")
     room.run(for: .seconds(1))
-    #expect(room.identityEvents("alice") == [.contactPinned(name: "bob", key: key("bob"))])
+    #expect(room.identityEvents("alice") == [.contactPinned(name: "bob", key: key("bob")),
+                                           .sealedSent(id: 1, to: "bob", text: "meet me at noon")])
     #expect(room.plainPrivates("bob").isEmpty)
     #expect(room.identityEvents("bob") == [.contactPinned(name: "alice", key: key("alice")),
                                            .privateMessage(from: "alice", text: "meet me at noon")])
@@ -152,7 +153,8 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     let trusted = room.members["alice"]!.core.trust("bob", at: room.now)
     #expect(trusted)
     room.run(for: .seconds(1))
-    #expect(room.identityEvents("alice") == [.trusted(name: "bob", key: key("bob2"))])
+    #expect(room.identityEvents("alice") == [.trusted(name: "bob", key: key("bob2")),
+                                           .sealedSent(id: 1, to: "bob", text: "are you there?")])
     #expect(room.identityEvents("bob").last == .privateMessage(from: "alice", text: "are you there?"))
     #expect(room.members["alice"]!.core.contacts?.pin(for: "bob")?.key == key("bob2"))
     let again = room.members["alice"]!.core.trust("bob", at: room.now)
