@@ -46,7 +46,7 @@ enum InstructionWorkload: String {
         for number in 0..<messages {
             let say = ClientMessage.say(room: "#lobby", messageID: UInt64(number + 1), flags: [],
                                         text: String(repeating: "x", count: 60))
-            _ = try? harness.clients[alice]?.send(say.encoded(), at: harness.now)
+            _ = try? harness.clients[alice].send(say.encoded(), at: harness.now)
             harness.pump()
             harness.now = harness.now + .microseconds(10)
         }
@@ -60,7 +60,8 @@ enum InstructionWorkload: String {
 struct InProcessRelay {
     var now = Timestamp.milliseconds(1_000)
     var core: RelayCore
-    var clients: [Endpoint: Connection] = [:]
+    /// The clients' connections, in an array so they are updated in place; `order[i]` is `clients[i]`'s endpoint.
+    var clients: [Connection] = []
     var order: [Endpoint] = []
     var outbox: [(bytes: [UInt8], to: Endpoint)] = []
     var delivered = 0
@@ -70,15 +71,15 @@ struct InProcessRelay {
                          senderIDs: { SenderID(rawValue: $0.rawValue ^ 0x5A5A) }, at: now)
     }
 
-    mutating func join(_ name: String, port: UInt16) -> Endpoint {
+    mutating func join(_ name: String, port: UInt16) -> Int {
         let endpoint = Endpoint(transport: .udp, address: [127, 0, 0, 1], port: port)
-        clients[endpoint] = Connection(role: .client, id: ConnectionID(rawValue: UInt32(port)), now: now)
+        clients.append(Connection(role: .client, id: ConnectionID(rawValue: UInt32(port)), now: now))
         order.append(endpoint)
         pump()
         let hello = ClientMessage.hello(Hello(sessionSecret: SessionSecret(rawValue: UInt64(port)), name: name))
-        _ = try? clients[endpoint]?.send(hello.encoded(), at: now)
+        _ = try? clients[clients.count - 1].send(hello.encoded(), at: now)
         pump()
-        return endpoint
+        return clients.count - 1
     }
 
     mutating func pump() {
@@ -90,13 +91,15 @@ struct InProcessRelay {
             }
             let batch = outbox
             outbox.removeAll(keepingCapacity: true)
-            for (bytes, endpoint) in batch { clients[endpoint]?.handleDatagram(bytes, at: now) }
-            for endpoint in order {
-                while let bytes = clients[endpoint]?.pollTransmit(at: now) {
+            for (bytes, endpoint) in batch {
+                if let index = order.firstIndex(of: endpoint) { clients[index].handleDatagram(bytes, at: now) }
+            }
+            for index in clients.indices {
+                while let bytes = clients[index].pollTransmit(at: now) {
                     isMoving = true
-                    core.handleDatagram(bytes, from: endpoint, at: now)
+                    core.handleDatagram(bytes, from: order[index], at: now)
                 }
-                while let event = clients[endpoint]?.pollEvent() {
+                while let event = clients[index].pollEvent() {
                     if case .message = event { delivered += 1 }
                 }
             }
