@@ -43,9 +43,9 @@ enum InstructionWorkload: String {
         let alice = harness.join("alice", port: 5001)
         let bob = harness.join("bob", port: 5002)
         harness.delivered = 0
+        let text = String(repeating: "x", count: 60)
         for number in 0..<messages {
-            let say = ClientMessage.say(room: "#lobby", messageID: UInt64(number + 1), flags: [],
-                                        text: String(repeating: "x", count: 60))
+            let say = ClientMessage.say(room: "#lobby", messageID: UInt64(number + 1), flags: [], text: text)
             _ = try? harness.clients[alice].send(say.encoded(), at: harness.now)
             harness.pump()
             harness.now = harness.now + .microseconds(10)
