@@ -55,9 +55,19 @@ extension UDPSocket {
     public func disableBatching() { batching.store(false, ordering: .relaxed) }
 
     /// Up to `maximum` waiting datagrams with their senders, oldest first; empty when none is waiting.
-    /// `ECONNREFUSED` left over from an ICMP error is skipped, as by `receive()`.
+    /// `ECONNREFUSED` left over from an ICMP error is skipped, as by `receive()`. A failure after some
+    /// datagrams were read returns those (nothing read is lost); it is thrown on the next call.
     public func receiveBatch(maximum: Int = batchLimit) throws(SystemError) -> [(bytes: [UInt8], from: SocketAddress)] {
         var received: [(bytes: [UInt8], from: SocketAddress)] = []
+        do throws(SystemError) {
+            try receive(upTo: maximum, into: &received)
+        } catch {
+            if received.isEmpty { throw error }
+        }
+        return received
+    }
+
+    private func receive(upTo maximum: Int, into received: inout [(bytes: [UInt8], from: SocketAddress)]) throws(SystemError) {
         while received.count < maximum {
             if isBatching {
                 let asked = Swift.min(maximum - received.count, Self.batchLimit)
@@ -72,7 +82,6 @@ extension UDPSocket {
                 received.append(one)
             }
         }
-        return received
     }
 
     /// Sends each datagram to its address, in order. A datagram the send buffer has no room for
