@@ -75,6 +75,9 @@ public struct Connection: Sendable {
     var pendingCloseCode: CloseCode?
     var keepaliveReference: Timestamp
     var events = Deque<Event>()
+    /// A packet already numbered and recorded that did not fit the coalesced datagram before it: the
+    /// next `pollTransmit` sends it first (Connection+Coalescing.swift).
+    var heldPacket: [UInt8] = []
 
     /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
     /// a server is created established, emits `.connected`, and answers with WELCOME.

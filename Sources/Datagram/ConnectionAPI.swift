@@ -62,6 +62,10 @@ extension Connection {
         public var congestionControl: CongestionControl = .newReno
         /// Emit `Event.trace` for every packet fate.
         public var isTracing: Bool = false
+        /// Put several ready packets into one datagram once established (wire format, section 10):
+        /// only what is ready when `pollTransmit` is called, so a lone packet is never delayed. The
+        /// peer must understand coalesced datagrams (every receiver of this version does).
+        public var coalescesPackets: Bool = false
 
         /// The defaults above.
         public init() {}
@@ -152,9 +156,9 @@ public enum PacketFate: Sendable, Hashable {
 extension Connection {
     /// Counters and estimates for one connection. All byte counts are whole datagrams.
     public struct Statistics: Sendable, Hashable {
-        /// Datagrams handed out by `pollTransmit`.
+        /// Packets handed out by `pollTransmit` (a coalesced datagram carries several).
         public var packetsSent = 0
-        /// Bytes of those datagrams.
+        /// Bytes of the datagrams handed out (coalescing's prefix and lengths included).
         public var bytesSent = 0
         /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included; packets
         /// outside the acceptance window are not: see `outOfWindowDropped`).
@@ -192,6 +196,10 @@ extension Connection {
         public var receiveBudgetDropped = 0
         /// Bytes held right now for reassembly and reordering, as the receive budget counts them.
         public var receiveBufferedBytes = 0
+        /// Datagrams that carried more than one packet (coalesced, wire format section 10).
+        public var coalescedDatagrams = 0
+        /// Packets sent inside those datagrams (`packetsSent` counts every packet).
+        public var coalescedPackets = 0
         /// Messages accepted by `send`.
         public var messagesSent = 0
         /// Messages delivered as `Event.message`.
