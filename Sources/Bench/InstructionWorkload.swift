@@ -73,7 +73,7 @@ struct InProcessRelay {
 
     mutating func join(_ name: String, port: UInt16) -> Int {
         let endpoint = Endpoint(transport: .udp, address: [127, 0, 0, 1], port: port)
-        clients.append(Connection(role: .client, id: ConnectionID(rawValue: UInt32(port)), now: now))
+        clients.append(Connection(role: .client, id: ConnectionID(rawValue: UInt32(port)), configuration: .coalescing, now: now))
         order.append(endpoint)
         pump()
         let hello = ClientMessage.hello(Hello(sessionSecret: SessionSecret(rawValue: UInt64(port)), name: name))

@@ -69,6 +69,13 @@ extension Connection {
 
         /// The defaults above.
         public init() {}
+
+        /// The defaults with `coalescesPackets` on: what the relay and the chat client use.
+        public static var coalescing: Configuration {
+            var configuration = Configuration()
+            configuration.coalescesPackets = true
+            return configuration
+        }
     }
 }
 
