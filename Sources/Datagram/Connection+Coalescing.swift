@@ -6,40 +6,41 @@
 /// `pollTransmit` until it answers false, so it leaves at the same instant).
 extension Connection {
     mutating func pollCoalesced(into datagram: inout [UInt8], at now: Timestamp) -> Bool {
-        var first: [UInt8] = []
         if !heldPacket.isEmpty {
-            swap(&first, &heldPacket)
-        } else if !pollPacket(into: &first, at: now) {
+            datagram.removeAll(keepingCapacity: true)
+            swap(&datagram, &heldPacket)
+        } else if !pollPacket(into: &datagram, at: now) {
             return false
         }
         // Only packets of an established connection are coalesced: the handshake's go alone, so the
-        // stateless cookie jar always sees a plain HELLO.
-        guard state == .established, canJoin(packetBytes: first.count, count: 1, adding: HeaderLayout.size) else {
-            swap(&datagram, &first)
+        // stateless cookie jar always sees a plain HELLO. The usual case, a lone packet, costs one
+        // more look at what is ready and no copy.
+        guard state == .established, canJoin(packetBytes: datagram.count, count: 1, adding: HeaderLayout.size) else {
             return true
         }
-        var packets = [first]
-        var packetBytes = first.count
         var next: [UInt8] = []
+        guard pollPacket(into: &next, at: now) else { return true }
+        guard state == .established, canJoin(packetBytes: datagram.count, count: 1, adding: next.count) else {
+            swap(&heldPacket, &next)
+            return true
+        }
+        var packets = [datagram, next]
+        var packetBytes = datagram.count + next.count
         while packets.count < CoalescedDatagram.maximumPackets,
-              canJoin(packetBytes: packetBytes, count: packets.count, adding: HeaderLayout.size),
-              pollPacket(into: &next, at: now) {
+              canJoin(packetBytes: packetBytes, count: packets.count, adding: HeaderLayout.size) {
+            next = []
+            guard pollPacket(into: &next, at: now) else { break }
             guard state == .established, canJoin(packetBytes: packetBytes, count: packets.count, adding: next.count) else {
                 swap(&heldPacket, &next)
                 break
             }
             packetBytes += next.count
             packets.append(next)
-            next = []
         }
-        if packets.count == 1 {
-            swap(&datagram, &packets[0])
-        } else {
-            datagram = CoalescedDatagram.join(packets)
-            counters.coalescedDatagrams += 1
-            counters.coalescedPackets += packets.count
-            counters.bytesSent += datagram.count - packetBytes
-        }
+        datagram = CoalescedDatagram.join(packets)
+        counters.coalescedDatagrams += 1
+        counters.coalescedPackets += packets.count
+        counters.bytesSent += datagram.count - packetBytes
         return true
     }
 
