@@ -111,6 +111,10 @@ WIRE_VECTORS = [
     ("RESET", "da7a0105 1234abcd 00000000 00000000 0000000000000000 0000 00 00 c1d8b9a0"),
 ]
 
+# Specs/wire-format.md section 10: the ACK and the PING above, coalesced in one datagram.
+COALESCED_VECTOR = b"\xda\x7a\x01\x16" + b"".join(
+    struct.pack(">H", 32) + bytes.fromhex(text.replace(" ", "")) for name, text in WIRE_VECTORS if name in ("ACK", "PING"))
+
 
 def frame(payload):
     return struct.pack(">I", len(payload)) + payload
@@ -227,6 +231,11 @@ def frames():
                         + frame(CHAT["JOIN_ROOM_KEY"]))]                                      # 56
     out += [tcp.segment(False, frame(CHAT["NOTICE_MODERATION"]) + frame(CHAT["ERROR_CANNOT_SPEAK"])
                         + frame(CHAT["BAN_LIST"]))]                                           # 57
+    # Coalescing (issue 13, wire format section 10): two DATA packets of another connection in one datagram.
+    coalesced = [packet(DATA, 0x0C0A1E5C, 1, data_body(0, CHAT["SAY"])),
+                 packet(DATA, 0x0C0A1E5C, 2, data_body(1, CHAT["SAY_ACTION"]))]
+    out += [udp(CLIENT + 2, RELAY, b"\xda\x7a\x01\x16" + b"".join(struct.pack(">H", len(p)) + p for p in coalesced))]  # 58
+    out += [udp(40000, RELAY, COALESCED_VECTOR)]                                              # 59
     return out
 
 
@@ -252,7 +261,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.software", "dgchat.reason", "dgchat.new_name", "dgchat.peer_timeout",
           "dgchat.member_count", "dgchat.timestamp", "dgchat.action", "dgchat.target", "dgchat.duration",
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
-          "_ws.expert.message", "_ws.malformed",
+          "_ws.expert.message", "_ws.malformed", "dgram.coalesced.length",
           "_ws.col.Info"]
 
 
@@ -299,7 +308,7 @@ def check_vectors_match_specs(k):
     for name, section, mine in [
         ("chat-protocol.md", "## 7. Test vectors", set(CHAT.values())),
         ("wire-format.md", "## 9. Test vectors",
-         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS}),
+         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS} | {COALESCED_VECTOR}),
     ]:
         vectors = spec_vectors(name, section)
         if vectors is None:
@@ -418,6 +427,12 @@ def check(path):
     k.expect(49, "dgram.close.reason", 3)
     k.expect(50, "dgram.type", "0x05")
     k.expect(54, "dgchat.type", "0x01", "0x02")                   # TCP heuristic on port 7778
+    k.expect(58, "dgram.coalesced.length", 67, 67)                # coalesced: each packet after its length
+    k.expect(58, "dgram.packet_number", 1, 2)
+    k.expect(58, "dgram.checksum.status", 1, 1)
+    k.expect(58, "dgchat.text", "hello", "waves")
+    k.expect(59, "dgram.type", "0x02", "0x03")                    # section 10's vector
+    k.expect(59, "dgram.packet_number", 16, 17)
     k.expect(55, "dgchat.type", "0x81")
     k.expect(56, "dgchat.type", "0x0b", "0x0b", "0x0c")
     k.expect(56, "dgchat.action", 7, 8)
