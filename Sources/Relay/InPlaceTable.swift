@@ -53,8 +53,9 @@ struct InPlaceTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     var isEmpty: Bool { slotOfKey.isEmpty }
     /// The keys, in no particular order.
     var keys: Dictionary<Key, Int>.Keys { slotOfKey.keys }
-    /// The values, in slot order (no particular order).
-    var values: [Value] { slots.compactMap { $0 } }
+    /// The values, in slot order (no particular order), read lazily: `peers.values.count(where:)`
+    /// after every join must not copy every peer into a new array.
+    var values: some Sequence<Value> { slots.lazy.compactMap { $0 } }
 
     /// Removes the value for `key` and returns it.
     @discardableResult
