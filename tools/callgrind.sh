@@ -1,6 +1,7 @@
 #!/bin/sh
 # Instructions per message, counted by valgrind's callgrind (stable on a noisy machine):
 #   (a) p2p:   Datagram point-to-point send + receive of N chat messages, in process, over the simulator
+#   direct:    the same without the simulator: two Connections handing datagrams to each other
 #   (b) relay: RelayCore forwarding N chat messages between two in-process Datagram clients
 # Each workload runs twice, with N and with 0 messages; (Ir(N) - Ir(0)) / N is printed, so start-up and
 # the handshake cancel out. Usage: tools/callgrind.sh [N]   (default 2000; needs valgrind)
@@ -20,7 +21,7 @@ instructions() { # workload count -> total Ir
 }
 
 echo "Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); valgrind --tool=callgrind, N = $n"
-for workload in p2p relay; do
+for workload in p2p direct relay; do
     base=$(instructions "$workload" 0)
     full=$(instructions "$workload" "$n")
     echo "$workload: $(( (full - base) / n )) instructions per message ($full - $base over $n messages)"

@@ -9,17 +9,21 @@ import Relay
 ///
 /// - `p2p`: a Datagram client sends N chat-sized messages to a server over a perfect `SimulatedPair`
 ///   (both ends' send and receive paths, acknowledgements included).
+/// - `direct`: the same as `p2p` with the two connections passing datagrams straight to each other
+///   (no simulator): the layer alone.
 /// - `relay`: two Datagram clients joined to a `RelayCore` in #lobby; one says N messages, the relay
 ///   forwards each to the other (the relay's receive, routing, encode and send; both clients' paths).
 enum InstructionWorkload: String {
     case p2p
     case relay
+    case direct
 
     /// Runs the workload with `messages` messages; returns how many were delivered.
     func run(messages: Int) -> Int {
         switch self {
         case .p2p: Self.pointToPoint(messages: messages)
         case .relay: Self.relayed(messages: messages)
+        case .direct: Self.direct(messages: messages)
         }
     }
 
@@ -36,6 +40,33 @@ enum InstructionWorkload: String {
         }
         pair.run(until: at + .seconds(1)) { $0.record(of: .server).received.count >= messages }
         return pair.record(of: .server).received.count
+    }
+
+    static func direct(messages: Int) -> Int {
+        var client = Connection(role: .client, id: ConnectionID(rawValue: 7), now: .milliseconds(0))
+        var server = Connection(role: .server, id: ConnectionID(rawValue: 7), now: .milliseconds(0))
+        var now = Timestamp.milliseconds(0)
+        var delivered = 0
+        var datagram: [UInt8] = []
+        func exchange() {
+            var isMoving = true
+            while isMoving {
+                isMoving = false
+                while client.pollTransmit(into: &datagram, at: now) { server.handleDatagram(datagram, at: now); isMoving = true }
+                while server.pollTransmit(into: &datagram, at: now) { client.handleDatagram(datagram, at: now); isMoving = true }
+                while let event = server.pollEvent() { if case .message = event { delivered += 1 } }
+                while client.pollEvent() != nil {}
+                _ = client.nextDeadline
+                _ = server.nextDeadline
+            }
+        }
+        exchange()
+        for _ in 0..<messages {
+            now = now + .microseconds(10)
+            _ = try? client.send(payload, at: now)
+            exchange()
+        }
+        return delivered
     }
 
     static func relayed(messages: Int) -> Int {

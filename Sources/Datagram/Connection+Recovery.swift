@@ -150,7 +150,7 @@ extension Connection {
 
     /// RFC 9002 section 7.6.1: three probe timeouts without backoff.
     var persistentCongestionDuration: Duration {
-        rtt.probeTimeout(maximumAckDelay: configuration.maximumAckDelay, floor: .zero) * 3
+        rtt.probeTimeout(maximumAckDelay: configuration.maximumAckDelay, floor: .zero).times3
     }
 
     /// The probe timeout before backoff (RFC 9002 section 6.2.1). During the handshake the peer does
@@ -168,7 +168,7 @@ extension Connection {
     func probeTimeout(afterBackoff count: Int) -> Duration {
         var timeout = baseProbeTimeout
         for _ in 0..<Swift.min(count, 40) {
-            timeout = timeout * 2
+            timeout = timeout + timeout
             if timeout >= configuration.maximumProbeTimeout { break }
         }
         return Swift.min(timeout, configuration.maximumProbeTimeout)
