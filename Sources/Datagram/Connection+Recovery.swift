@@ -48,12 +48,16 @@ extension Connection {
     }
 
     /// Walks the largest and every bit of the bitfield (set bits only), acknowledging each packet.
+    /// The walk goes from newest to oldest and stops at the first number older than every packet
+    /// still in the sent table (those have all finished and left it): in steady state the bitfield is
+    /// full and only its first few bits are new, so this saves ~60 lookups per acknowledgement.
     private mutating func acknowledgePackets(in acknowledgement: Acknowledgement) -> NewlyAcknowledged {
         let largest = acknowledgement.largest
         var newly = NewlyAcknowledged()
+        guard let oldest = sentPackets.oldestPacketNumber else { return newly }
         var bits = acknowledgement.bitfield
         var next: UInt32? = largest
-        while let number = next {
+        while let number = next, number.serialDistance(from: oldest) >= 0 {
             if let packet = acknowledgePacket(number, isLargest: number == largest) {
                 if number == largest { newly.largestSentTime = packet.sentTime }
                 if packet.isAckEliciting {
