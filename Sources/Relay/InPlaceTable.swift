@@ -20,6 +20,7 @@ struct InPlaceTable<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
     init() {
         storage = SlotStorage()
         base = storage.pointer
+        _ = storage.append(nil)   // slot 0: the nil every missing key reads
     }
 
     private mutating func makeUnique() {
@@ -31,8 +32,11 @@ struct InPlaceTable<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
 
     /// The value for `key`; assigning nil removes it.
     subscript(key: Key) -> Value? {
-        _read {
-            if let slot = slotOfKey[key] { yield base[slot] } else { yield nil }
+        // By address, not `_read`: a coroutine yielding a loadable value from memory it cannot prove
+        // unchanged during the access copies it (a Connection: every buffer retained). A missing key
+        // answers the address of slot 0, which is always nil.
+        unsafeAddress {
+            UnsafePointer(base + (slotOfKey[key] ?? 0))
         }
         _modify {
             if let slot = slotOfKey[key] {
@@ -111,7 +115,7 @@ private final class SlotStorage<Value> {
     }
 
     /// Adds a slot holding `value`; returns its index. May move every slot (re-read `pointer`).
-    func append(_ value: Value) -> Int {
+    func append(_ value: Value?) -> Int {
         if count == capacity {
             let bigger = UnsafeMutablePointer<Value?>.allocate(capacity: capacity * 2)
             bigger.moveInitialize(from: pointer, count: count)
