@@ -35,6 +35,10 @@ relay = [(t, d) for t, d in chat if d[0] >= 0x80]
 for title, data in wire:
     write("packet", "raw " + title, b"\x00" + data)
     write("packet", "sealed " + title, b"\x01" + data)
+# Section 10's coalesced vector sits under a "## 10." heading, not a "###" one.
+section10 = open("Specs/wire-format.md").read().split("## 10. Coalesced datagrams")[-1].split("```")
+if len(section10) >= 4:
+    write("packet", "raw coalesced ACK and PING", b"\x00" + bytes.fromhex(" ".join(section10[3].split())))
 for title, data in client:
     write("client-message", title, data)
 for title, data in relay:

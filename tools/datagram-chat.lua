@@ -130,6 +130,7 @@ local F = {
     cookie_mac = ProtoField.uint64("dgram.cookie.mac", "MAC (SipHash-2-4)", base.HEX),
     close_reason = ProtoField.uint8("dgram.close.reason", "Reason", base.DEC, close_reasons),
     trailing = ProtoField.bytes("dgram.trailing", "Unexpected bytes after the body"),
+    coalesced_length = ProtoField.uint16("dgram.coalesced.length", "Coalesced packet length", base.DEC),
 }
 dgram.fields = F
 
@@ -760,7 +761,9 @@ local function dissect_data(tvb, pinfo, tree, root, direction, packet_number)
     return summary
 end
 
-local function dissect_datagram(tvb, pinfo, root)
+local last_info = ""
+
+local function dissect_packet(tvb, pinfo, root)
     local length = tvb:len()
     if length < HEADER_SIZE or tvb:range(0, 2):uint() ~= 0xDA7A then return 0 end
     pinfo.cols.protocol = "Datagram"
@@ -794,10 +797,12 @@ local function dissect_datagram(tvb, pinfo, root)
     if tvb:range(2, 1):uint() ~= 1 then
         tree:add_proto_expert_info(E.malformed, "Unsupported version: a receiver rejects it")
         pinfo.cols.info = info .. " [unsupported version]"
+        last_info = info .. " [unsupported version]"
         return length
     end
     if not is_good then
         pinfo.cols.info = info .. " [BAD CHECKSUM]"
+        last_info = info .. " [BAD CHECKSUM]"
         return length
     end
 
@@ -878,6 +883,42 @@ local function dissect_datagram(tvb, pinfo, root)
         info = info .. " [duplicate of frame " .. note.duplicate_of .. "]"
     end
     pinfo.cols.info = info
+    last_info = info
+    return length
+end
+
+-- A coalesced datagram (wire format, section 11): DA 7A 01 16, then each packet after its 16-bit
+-- length. Each packet is dissected as if it had come alone; the Info column lists them all.
+local function dissect_datagram(tvb, pinfo, root)
+    local length = tvb:len()
+    if length < 4 or tvb:range(0, 2):uint() ~= 0xDA7A or tvb:range(2, 1):uint() ~= 1
+        or tvb:range(3, 1):uint() ~= 0x16 then
+        return dissect_packet(tvb, pinfo, root)
+    end
+    pinfo.cols.protocol = "Datagram"
+    local tree = root:add(dgram, tvb:range(0, 4), "Datagram coalesced datagram")
+    local infos = {}
+    local offset = 4
+    while offset < length do
+        if offset + 2 > length then
+            tree:add_proto_expert_info(E.malformed, "Coalesced datagram: a length cut short")
+            break
+        end
+        local size = tvb:range(offset, 2):uint()
+        tree:add(F.coalesced_length, tvb:range(offset, 2))
+        if size < HEADER_SIZE or offset + 2 + size > length then
+            tree:add_proto_expert_info(E.malformed, "Coalesced datagram: a length shorter than a header or past the end")
+            break
+        end
+        dissect_packet(tvb:range(offset + 2, size):tvb(), pinfo, root)
+        infos[#infos + 1] = last_info
+        offset = offset + 2 + size
+    end
+    tree:append_text(", " .. #infos .. " packets")
+    if length > MAXIMUM_DATAGRAM then
+        tree:add_proto_expert_info(E.malformed, "Longer than 1200 bytes: a receiver drops it")
+    end
+    pinfo.cols.info = "COALESCED " .. table.concat(infos, " | ")
     return length
 end
 

@@ -143,6 +143,9 @@ SEALED_VECTORS = [
     ("FINISH", "da 7a 01 13 12 34 ab cd 00 00 00 12 00 00 00 20 00 00 00 00 00 00 00 00 00 00 01 00 50 1f 9f 5f 1d c0 0d f0 62 a5 12 49 32 1a 8f 83 49 c3 12 56 7d c0 0e d8 37 b5 fc 3f a4 c7 21 62 d3 9a 49 73 23 e4 9d d3 f6 de 7a 9e df e8 c8 9c 63 56 c9 47 3d 5e 34 d9 8e 89 60 d0 f5 4e 3c c8 2f e9 be 29"),
     ("sealed-DATA", "da 7a 01 01 12 34 ab cd 00 00 00 13 00 00 00 20 00 00 00 00 00 00 00 00 00 00 01 00 3d 5e df 60 36 8c e4 38 3b 65 f7 47 ab 6a 04 a5 51 6b 3f ed 67 7a 5e 08 6c bc f0 ad f8 c1 7f fb 4f 18 a6 3b 5d e2 b7 02 37 81 30 aa 02 a5 10 5b 45"),
 ]
+# Specs/wire-format.md section 11: the ACK and the PING above, coalesced in one datagram.
+COALESCED_VECTOR = b"\xda\x7a\x01\x16" + b"".join(
+    struct.pack(">H", 32) + bytes.fromhex(text.replace(" ", "")) for name, text in WIRE_VECTORS if name in ("ACK", "PING"))
 
 
 def frame(payload):
@@ -271,12 +274,15 @@ def frames():
     out += [tcp.segment(False, b"".join(frame(CHAT[name]) for name in
                                         ["FILE_OFFERED", "FILE_ACCEPTED", "FILE_CANCELLED", "FILE_CHUNK_relayed",
                                          "FILE_CREDIT", "FILE_DONE_relayed"]))]                 # 65
-    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 58
-    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 59
     # History and receipts (issue 11).
     out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 66
     out += [tcp.segment(False, frame(CHAT["STORED_UP_TO"]) + frame(CHAT["HISTORY_LINE"])
                         + frame(CHAT["DELIVERED"]))]                                          # 67
+    # Coalescing (issue 13, wire format section 11): two DATA packets of another connection in one datagram.
+    coalesced = [packet(DATA, 0x0C0A1E5C, 1, data_body(0, CHAT["SAY"])),
+                 packet(DATA, 0x0C0A1E5C, 2, data_body(1, CHAT["SAY_ACTION"]))]
+    out += [udp(CLIENT + 2, RELAY, b"\xda\x7a\x01\x16" + b"".join(struct.pack(">H", len(p)) + p for p in coalesced))]  # 68
+    out += [udp(40000, RELAY, COALESCED_VECTOR)]                                              # 69
     return out
 
 
@@ -304,7 +310,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.key", "dgchat.mask", "dgchat.set_by", "dgchat.seconds_left", "dgchat.detail",
           "dgchat.asked", "dgchat.key_length", "dgchat.identity_key", "dgchat.sealed_length",
           "dgchat.file.transfer_id", "dgchat.file.name", "dgchat.file.offset", "dgchat.file.reason", "dgchat.file.result",
-          "_ws.expert.message", "_ws.malformed",           "dgram.sealed", "dgram.noise.index", "dgram.flags.key_phase",
+          "_ws.expert.message", "_ws.malformed",           "dgram.sealed", "dgram.noise.index", "dgram.flags.key_phase", "dgram.coalesced.length",
           "dgchat.history_count", "dgchat.since", "dgchat.time", "dgchat.history_asked",
           "_ws.col.Info"]
 
@@ -352,7 +358,7 @@ def check_vectors_match_specs(k):
     for name, section, mine in [
         ("chat-protocol.md", "## 7. Test vectors", set(CHAT.values())),
         ("wire-format.md", "## 9. Test vectors",
-         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS + SEALED_VECTORS}),
+         {bytes.fromhex(text.replace(" ", "")) for _, text in WIRE_VECTORS + SEALED_VECTORS} | {COALESCED_VECTOR}),
     ]:
         vectors = spec_vectors(name, section)
         if vectors is None:
@@ -471,6 +477,12 @@ def check(path):
     k.expect(49, "dgram.close.reason", 3)
     k.expect(50, "dgram.type", "0x05")
     k.expect(54, "dgchat.type", "0x01", "0x02")                   # TCP heuristic on port 7778
+    k.expect(68, "dgram.coalesced.length", 67, 67)                # coalesced: each packet after its length
+    k.expect(68, "dgram.packet_number", 1, 2)
+    k.expect(68, "dgram.checksum.status", 1, 1)
+    k.expect(68, "dgchat.text", "hello", "waves")
+    k.expect(69, "dgram.type", "0x02", "0x03")                    # section 11's vector
+    k.expect(69, "dgram.packet_number", 16, 17)
     k.expect(55, "dgchat.type", "0x81")
     k.expect(56, "dgchat.type", "0x0b", "0x0b", "0x0c")
     k.expect(56, "dgchat.action", 7, 8)

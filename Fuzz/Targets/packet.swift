@@ -3,7 +3,8 @@
 // Input: a mode byte, then a datagram. Mode bit 0 seals the datagram's checksum first, so the fuzzer
 // reaches the version, type and body checks behind the CRC. Checks: `Packet.parse` never crashes;
 // what it accepts re-encodes to a packet that parses to the same value; the `CookieJar` never answers
-// with more bytes than it received (no amplification) and only accepts a cookie it issued.
+// with more bytes than it received (no amplification) and only accepts a cookie it issued; splitting
+// a coalesced datagram (wire format, section 11) never crashes and yields packets inside it.
 import Datagram
 
 private let jar = CookieJar(secret: (0x0706_0504_0302_0100, 0x0F0E_0D0C_0B0A_0908))
@@ -19,6 +20,9 @@ public func fuzzPacket(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         invariant(again.count == datagram.count, "re-encoding changed the length \(datagram.count) -> \(again.count)")
         invariant((try? Packet.parse(again)) == packet, "re-encoded packet parses differently")
     }
+    let (parts, _) = CoalescedDatagram.split(datagram)
+    invariant(parts.reduce(0) { $0 + $1.count } <= datagram.count, "coalesced packets longer than their datagram")
+    _ = PacketHeader.peek(datagram)
     let address: [UInt8] = [192, 0, 2, 1, 0x1F, 0x90]
     let now = Timestamp.microseconds(10_000_000 + Int64(mode >> 1) * 1_000_000)
     switch jar.respond(to: datagram, from: address, at: now) {

@@ -30,6 +30,17 @@ struct ScaleReport {
             + verdict(result.isCPUTargetMet))
         lines.append("  " + rightPad("relay RSS", 28) + "max " + formatFixed(result.relayRSSMax, decimals: 1)
             + " MB                (target < 100 MB)  " + verdict(result.isMemoryTargetMet))
+        // Issue 13's targets: under 10 % of a core at 10,000 peers (about 3 µs per datagram), and under
+        // 100 MB per 10,000 peers (500 MB at 50,000, with every peer joined).
+        let microsecondsPerDatagram = result.peerDatagramsSentPerSecond > 0
+            ? result.relayCPUMean / 100 * 1_000_000 / result.peerDatagramsSentPerSecond : 0
+        lines.append("  " + rightPad("relay CPU per datagram", 28) + formatFixed(microsecondsPerDatagram, decimals: 1)
+            + " µs; mean " + formatFixed(result.relayCPUMean, decimals: 1) + " % (issue 13: < 10 %)   "
+            + verdict(result.relayCPUMean < 10))
+        let memoryLimit = Double(max(result.peers, 10_000)) / 100
+        lines.append("  " + rightPad("relay RSS for these peers", 28) + "max " + formatFixed(result.relayRSSMax, decimals: 1)
+            + " MB (issue 13: < " + formatFixed(memoryLimit, decimals: 0) + " MB, all joined)   "
+            + verdict(result.relayRSSMax < memoryLimit && result.joined == result.peers))
         lines.append("  " + rightPad("bench CPU (load generator)", 28) + "mean " + formatFixed(result.benchCPUMean, decimals: 1)
             + " % of one core")
         if result.relayCPUMax >= 90 {

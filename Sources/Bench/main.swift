@@ -13,6 +13,7 @@ let overview = """
       relay-scale   N idle UDP peers heartbeating at 1 Hz; the relay's CPU and RSS (target < 25 %, < 100 MB)
       fanout        One sender, M receivers in #lobby; deliveries per second, exactly once and in order
       attack        The attacks of issue 8 against the relay while two users chat; nothing may be lost
+      workload      In-process work for tools/callgrind.sh: workload <p2p|relay> <messages> (no sockets)
 
     See 'bench <subcommand> --help' for its options. Progress goes to stderr, the report to stdout.
     Exit status: 0 when the run completed, 1 when it failed, 64 on a bad command line.
@@ -60,6 +61,13 @@ case "attack":
     } catch {
         failure(error)
     }
+case "workload":
+    guard rest.count == 2, let workload = InstructionWorkload(rawValue: rest[0]), let count = Int(rest[1]), count >= 0 else {
+        usageFailure("workload takes <p2p|relay> <messages>")
+    }
+    let delivered = workload.run(messages: count)
+    print("\(workload.rawValue): \(delivered) of \(count) messages delivered")
+    exit(delivered == count ? 0 : 1)
 default:
     usageFailure("unknown subcommand '\(subcommand)'")
 }

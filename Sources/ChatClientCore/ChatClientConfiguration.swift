@@ -16,8 +16,8 @@ public struct ChatClientConfiguration: Sendable {
     public var software = "chat 1.0"
     /// Report every packet's fate as `.trace` events from the start (UDP only).
     public var isTracing = false
-    /// The Datagram connection's parameters (UDP only).
-    public var datagramConfiguration = Connection.Configuration()
+    /// The Datagram connection's parameters (UDP only); coalescing is on (wire format, section 11).
+    public var datagramConfiguration = Connection.Configuration.coalescing
     /// This user's identity for end-to-end private messages (Specs/chat-protocol.md section 4.10);
     /// nil for a plaintext session, whose private messages the relay can read.
     public var identity: ClientIdentity?

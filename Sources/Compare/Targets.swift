@@ -23,7 +23,9 @@ struct TargetCheck: Codable, Equatable {
 extension Report {
     /// Checks the targets that a `compare` run can measure (the relay-scale one belongs to `bench`).
     func checkTargets() -> [TargetCheck] {
-        [p99UnderLoss(), p50AtZeroLoss(), bulkAtZeroLoss(), pointToPointBulkAtZeroLoss(), bulkUnderLoss()]
+        [p99UnderLoss(), p50AtZeroLoss(), bulkAtZeroLoss(), pointToPointBulkAtZeroLoss(), bulkUnderLoss(),
+         relayedBulk(atLoss: 0, limit: 1), relayedBulk(atLoss: 5, limit: 2), p50AgainstEchoAtZeroLoss(),
+         wireBytesAtZeroLoss()]
             + fileTargets()
     }
 
@@ -101,6 +103,37 @@ extension Report {
         guard floor > 0 else { return check }
         check.ratio = p2p.megabytesPerSecond / floor
         check.detail = "\(formatRate(p2p.megabytesPerSecond)) vs \(formatRate(floor))"
+        return check
+    }
+
+    /// Issue 13: udp bulk through the relay at least `limit` times tcp bulk through it (at 5 %: kernel loss).
+    private func relayedBulk(atLoss percent: Int, limit: Double) -> TargetCheck {
+        let name = percent == 0 ? "udp bulk / tcp bulk at 0 % loss" : "udp bulk / tcp bulk at \(percent) % kernel loss (issue 13)"
+        var check = TargetCheck(name: name, limit: limit, isUpperBound: false,
+                                detail: percent == 0 ? "needs a 0 % level" : "needs --kernel-loss with a \(percent) % level")
+        guard percent == 0 || lossKind == .kernel, let level = level(percent), let udp = level.result(.udp)?.bulk,
+              let tcp = level.result(.tcp)?.bulk, tcp.megabytesPerSecond > 0 else { return check }
+        check.ratio = udp.megabytesPerSecond / tcp.megabytesPerSecond
+        check.detail = "\(formatRate(udp.megabytesPerSecond)) vs \(formatRate(tcp.megabytesPerSecond))"
+        return check
+    }
+
+    /// Issue 13: chat p50 through the relay at most twice the UDP echo round trip.
+    private func p50AgainstEchoAtZeroLoss() -> TargetCheck {
+        var check = p50AtZeroLoss()
+        check.name += " (issue 13)"
+        check.limit = 2
+        return check
+    }
+
+    /// Issue 13: for the chat workload, udp mode puts no more bytes on the wire per payload byte than tcp.
+    private func wireBytesAtZeroLoss() -> TargetCheck {
+        var check = TargetCheck(name: "udp wire/B / tcp wire/B (chat) at 0 % loss", limit: 1, isUpperBound: true,
+                                detail: "needs a 0 % level")
+        guard let level = level(0), let udp = level.result(.udp)?.chat?.wireBytesPerPayloadByte,
+              let tcp = level.result(.tcp)?.chat?.wireBytesPerPayloadByte, tcp > 0 else { return check }
+        check.ratio = udp / tcp
+        check.detail = "\(formatFixed(udp, decimals: 2)) vs \(formatFixed(tcp, decimals: 2))"
         return check
     }
 

@@ -1,9 +1,24 @@
 /// The receive path: parse, authenticate, deduplicate, acknowledge, deliver.
 extension Connection {
     /// Feeds one received datagram. Garbage, corrupt, foreign and duplicate input is counted and dropped.
+    /// A coalesced datagram (wire format, section 11) is handled packet by packet, in order.
     public mutating func handleDatagram(_ datagram: [UInt8], at now: Timestamp) {
         advanceClock(to: now)
         guard !isClosed else { return }
+        if CoalescedDatagram.isCoalesced(datagram) { return handleCoalesced(datagram) }
+        handlePacket(datagram)
+    }
+
+    private mutating func handleCoalesced(_ datagram: [UInt8]) {
+        let (packets, isIntact) = CoalescedDatagram.split(datagram)
+        for packet in packets where !isClosed { handlePacket(Array(packet)) }
+        if !isIntact {
+            counters.malformedDropped += 1
+            emit(.corruptDropped(bytes: datagram.count, reason: "coalesced datagram framing"))
+        }
+    }
+
+    private mutating func handlePacket(_ datagram: [UInt8]) {
         if seal != nil {
             handleSealedSessionDatagram(datagram)
             return

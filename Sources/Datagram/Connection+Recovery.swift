@@ -48,12 +48,16 @@ extension Connection {
     }
 
     /// Walks the largest and every bit of the bitfield (set bits only), acknowledging each packet.
+    /// The walk goes from newest to oldest and stops at the first number older than every packet
+    /// still in the sent table (those have all finished and left it): in steady state the bitfield is
+    /// full and only its first few bits are new, so this saves ~60 lookups per acknowledgement.
     private mutating func acknowledgePackets(in acknowledgement: Acknowledgement) -> NewlyAcknowledged {
         let largest = acknowledgement.largest
         var newly = NewlyAcknowledged()
+        guard let oldest = sentPackets.oldestPacketNumber else { return newly }
         var bits = acknowledgement.bitfield
         var next: UInt32? = largest
-        while let number = next {
+        while let number = next, number.serialDistance(from: oldest) >= 0 {
             if let packet = acknowledgePacket(number, isLargest: number == largest) {
                 if number == largest { newly.largestSentTime = packet.sentTime }
                 if packet.isAckEliciting {
@@ -150,7 +154,7 @@ extension Connection {
 
     /// RFC 9002 section 7.6.1: three probe timeouts without backoff.
     var persistentCongestionDuration: Duration {
-        rtt.probeTimeout(maximumAckDelay: configuration.maximumAckDelay, floor: .zero) * 3
+        rtt.probeTimeout(maximumAckDelay: configuration.maximumAckDelay, floor: .zero).times3
     }
 
     /// The probe timeout before backoff (RFC 9002 section 6.2.1). During the handshake the peer does
@@ -168,7 +172,7 @@ extension Connection {
     func probeTimeout(afterBackoff count: Int) -> Duration {
         var timeout = baseProbeTimeout
         for _ in 0..<Swift.min(count, 40) {
-            timeout = timeout * 2
+            timeout = timeout + timeout
             if timeout >= configuration.maximumProbeTimeout { break }
         }
         return Swift.min(timeout, configuration.maximumProbeTimeout)

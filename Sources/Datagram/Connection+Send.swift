@@ -13,7 +13,15 @@ extension Connection {
     /// Like `pollTransmit(at:)`, but writes the datagram into `datagram` (replacing its contents and
     /// reusing its storage) and returns false when there is nothing to send. A driver that sends in a
     /// tight loop keeps one buffer and avoids an allocation per datagram.
+    ///
+    /// With `Configuration.coalescesPackets`, an established connection puts the packets that are ready
+    /// now into one datagram while they fit (Connection+Coalescing.swift).
     public mutating func pollTransmit(into datagram: inout [UInt8], at now: Timestamp) -> Bool {
+        configuration.coalescesPackets ? pollCoalesced(into: &datagram, at: now) : pollPacket(into: &datagram, at: now)
+    }
+
+    /// The next single packet, as `pollTransmit(into:at:)` without coalescing.
+    mutating func pollPacket(into datagram: inout [UInt8], at now: Timestamp) -> Bool {
         advanceClock(to: now)
         guard let (body, fragment) = nextPacket() else { return false }
         if let fragment { onSent(fragment.reference) }

@@ -27,7 +27,7 @@ extension Connection {
     /// The idle timeout is never shorter than three probe timeouts (RFC 9000 section 10.1), so a path
     /// with a very long RTT is not declared dead before loss recovery has had a chance.
     var idleDeadline: Timestamp {
-        lastReceiveTime + Swift.max(configuration.idleTimeout, probeTimeout(afterBackoff: 0) * 3)
+        lastReceiveTime + Swift.max(configuration.idleTimeout, probeTimeout(afterBackoff: 0).times3)
     }
 
     /// When reliable data that has waited without the head of the line moving is given up as
@@ -37,7 +37,7 @@ extension Connection {
     /// that a peer that merely fell silent is reported as `.idleTimeout` (which comes first), and a
     /// peer that keeps talking without ever filling the gap is reported as what it is.
     var headOfLineDeadline: Timestamp? {
-        headOfLineSince.map { $0 + configuration.idleTimeout * 2 }
+        headOfLineSince.map { $0 + configuration.idleTimeout + configuration.idleTimeout }
     }
 
     private func earliest(_ deadline: Timestamp?, _ other: Timestamp) -> Timestamp {

@@ -85,6 +85,9 @@ public struct Connection: Sendable {
     var pendingPathResponses: [[UInt8]] = []
     /// PATH_RESPONSE data received, for the server's driver (`takePathResponses`).
     var receivedPathResponses: [[UInt8]] = []
+    /// A packet already numbered and recorded that did not fit the coalesced datagram before it: the
+    /// next `pollTransmit` sends it first (Connection+Coalescing.swift).
+    var heldPacket: [UInt8] = []
 
     /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
     /// a server is created established, emits `.connected`, and answers with WELCOME.

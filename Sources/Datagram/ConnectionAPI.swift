@@ -67,9 +67,20 @@ extension Connection {
         public var isTracing: Bool = false
         /// Seal the session with Noise XX (Specs/noise.md, wire format section 9); nil: plaintext.
         public var sealing: Sealing?
+        /// Put several ready packets into one datagram once established (wire format, section 10):
+        /// only what is ready when `pollTransmit` is called, so a lone packet is never delayed. The
+        /// peer must understand coalesced datagrams (every receiver of this version does).
+        public var coalescesPackets: Bool = false
 
         /// The defaults above.
         public init() {}
+
+        /// The defaults with `coalescesPackets` on: what the relay and the chat client use.
+        public static var coalescing: Configuration {
+            var configuration = Configuration()
+            configuration.coalescesPackets = true
+            return configuration
+        }
     }
 }
 
@@ -160,9 +171,9 @@ public enum PacketFate: Sendable, Hashable {
 extension Connection {
     /// Counters and estimates for one connection. All byte counts are whole datagrams.
     public struct Statistics: Sendable, Hashable {
-        /// Datagrams handed out by `pollTransmit`.
+        /// Packets handed out by `pollTransmit` (a coalesced datagram carries several).
         public var packetsSent = 0
-        /// Bytes of those datagrams.
+        /// Bytes of the datagrams handed out (coalescing's prefix and lengths included).
         public var bytesSent = 0
         /// Valid datagrams for this connection fed to `handleDatagram` (duplicates included; packets
         /// outside the acceptance window are not: see `outOfWindowDropped`).
@@ -200,6 +211,10 @@ extension Connection {
         public var receiveBudgetDropped = 0
         /// Bytes held right now for reassembly and reordering, as the receive budget counts them.
         public var receiveBufferedBytes = 0
+        /// Datagrams that carried more than one packet (coalesced, wire format section 11).
+        public var coalescedDatagrams = 0
+        /// Packets sent inside those datagrams (`packetsSent` counts every packet).
+        public var coalescedPackets = 0
         /// Messages accepted by `send`.
         public var messagesSent = 0
         /// Messages delivered as `Event.message`.

@@ -13,8 +13,8 @@ public struct RelayConfiguration: Sendable {
     public var defaultRoom = ChatLimits.defaultRoom
     /// The Datagram parameters of every UDP peer's connection. Its `sendQueueLimit` is the UDP peer's
     /// send-queue cap; its `idleTimeout` is raised to at least twice `peerTimeout` so that the relay's
-    /// own eviction (with its notice) always comes first.
-    public var connection = Connection.Configuration()
+    /// own eviction (with its notice) always comes first. Coalescing is on (wire format, section 11).
+    public var connection = Connection.Configuration.coalescing
     /// The most bytes a UDP peer that has not joined yet may have held for reordering and reassembly
     /// (`Connection.receiveBufferBudget`); once it joins, `connection.receiveBufferBudget` applies.
     /// Its next message to deliver is always taken on top (at most `Limits.largestHeldMessage`).

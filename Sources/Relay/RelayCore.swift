@@ -37,9 +37,10 @@ public struct RelayCore: Sendable {
     /// Caps repeated log lines (RelayLogLimiter.swift).
     var logLimiter = LogLimiter()
     let connectionConfiguration: Connection.Configuration
-    var peers: [Endpoint: Peer] = [:]
-    /// The Datagram connection of every UDP peer, by endpoint.
-    var connections: [Endpoint: Connection] = [:]
+    var peers = InPlaceTable<Endpoint, Peer>()
+    /// The Datagram connection of every UDP peer, by endpoint. Both tables update their values in place
+    /// (InPlaceTable.swift): nothing is copied per datagram.
+    var connections = InPlaceTable<Endpoint, Connection>()
     /// The handshake and keys of every TCP stream, by endpoint (RelayCore+StreamSealing.swift).
     var streamSeals: [Endpoint: StreamSealState] = [:]
     /// The endpoint of every UDP connection, by connection id (roaming: RelayCore+Roaming.swift).

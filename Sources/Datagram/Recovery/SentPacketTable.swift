@@ -42,6 +42,10 @@ struct SentPacketTable: Sendable {
         trimFront()
     }
 
+    /// The number of the oldest packet still in the table (nil when empty): every packet before it has
+    /// finished (acknowledged, lost or untracked) and left.
+    var oldestPacketNumber: UInt32? { packets.isEmpty ? nil : firstPacketNumber }
+
     /// The index of `packetNumber` in the table, if it is there.
     func index(of packetNumber: UInt32) -> Int? {
         guard !packets.isEmpty else { return nil }

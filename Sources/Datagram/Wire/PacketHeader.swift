@@ -66,7 +66,13 @@ extension PacketHeader {
     /// unless the datagram holds a whole header (`Limits.headerSize` bytes) with this protocol's magic
     /// and version and a known type (wire format, section 2); nothing is read before that is checked.
     /// A datagram that peeks fine may still fail `Packet.parse` (bad checksum, bad body).
+    /// A coalesced datagram (section 11) peeks as its first packet.
     public static func peek(_ datagram: [UInt8]) -> (connectionID: ConnectionID, type: PacketType)? {
+        if CoalescedDatagram.isCoalesced(datagram) {
+            let start = CoalescedDatagram.prefixSize + CoalescedDatagram.lengthSize
+            guard datagram.count >= start + HeaderLayout.size else { return nil }
+            return peek(Array(datagram[start..<(start + HeaderLayout.size)]))
+        }
         guard datagram.count >= HeaderLayout.size else { return nil }
         let view = PacketView(bytes: datagram)
         guard view.magic == HeaderLayout.magic, view.version == HeaderLayout.version,

@@ -110,14 +110,13 @@ extension ConnectionDriver {
         var batch: [[UInt8]] = []
         var others = 0
         var failure: SystemError?
-        while batch.count + others < ConnectionDriver.readBatchLimit {
-            do throws(SystemError) {
-                guard let (bytes, sender) = try socket.receive() else { break }
+        // recvmmsg: up to 32 datagrams per system call (UDPSocket+Batch.swift).
+        do throws(SystemError) {
+            for (bytes, sender) in try socket.receiveBatch(maximum: ConnectionDriver.readBatchLimit) {
                 if sender == peer { batch.append(bytes) } else { others += 1 }
-            } catch {
-                failure = error
-                break
             }
+        } catch {
+            failure = error
         }
         let received = batch.count
         state.withLock { state in
@@ -133,16 +132,9 @@ extension ConnectionDriver {
     /// Puts datagrams on the socket, counting failures; runs outside the lock.
     private func transmit(_ datagrams: [[UInt8]]) {
         guard !datagrams.isEmpty else { return }
-        var sent = 0
-        var dropped = 0
-        var failure: SystemError?
-        for datagram in datagrams {
-            do throws(SystemError) {
-                if try socket.send(datagram, to: peer) { sent += 1 } else { dropped += 1 }
-            } catch {
-                failure = error
-            }
-        }
+        // sendmmsg: up to 32 datagrams per system call (UDPSocket+Batch.swift).
+        let result = socket.sendBatch(datagrams.map { ($0, peer) })
+        let sent = result.sent, dropped = result.dropped, failure = result.failure
         state.withLock { state in
             state.statistics.datagramsSent += sent
             state.statistics.sendsDropped += dropped

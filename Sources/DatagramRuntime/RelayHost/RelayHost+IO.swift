@@ -9,15 +9,12 @@ extension RelayHost {
 
     /// Reads a batch of datagrams and feeds them to the core in one step.
     func handleDatagramsReadable() {
+        // recvmmsg: up to 32 datagrams per system call (UDPSocket+Batch.swift).
         var datagrams: [([UInt8], Endpoint)] = []
-        while datagrams.count < Self.datagramBatchLimit {
-            do throws(SystemError) {
-                guard let (bytes, from) = try udp.receive() else { break }
-                datagrams.append((bytes, Endpoint(from, transport: .udp)))
-            } catch {
-                logger.warning("recvfrom: \(error)")
-                break
-            }
+        do throws(SystemError) {
+            datagrams = try udp.receiveBatch(maximum: Self.datagramBatchLimit).map { ($0.bytes, Endpoint($0.from, transport: .udp)) }
+        } catch {
+            logger.warning("recvmmsg: \(error)")
         }
         guard !datagrams.isEmpty else { return }
         step { core, now in
@@ -111,14 +108,22 @@ extension RelayHost {
     /// Carries out the core's actions, outside the lock, in order.
     func perform(_ actions: [RelayAction]) {
         var backlogs: [Endpoint: Int] = [:]
+        // Consecutive datagrams go out together, in one sendmmsg per 32 (UDPSocket+Batch.swift).
+        var datagrams: [(bytes: [UInt8], to: SocketAddress)] = []
+        func sendDatagrams() {
+            guard !datagrams.isEmpty else { return }
+            if let failure = udp.sendBatch(datagrams).failure { logger.debug("sendmmsg: \(failure)") }
+            datagrams.removeAll(keepingCapacity: true)
+        }
         for action in actions {
+            if case let .sendDatagram(bytes, to) = action {
+                datagrams.append((bytes, to.socketAddress))
+                continue
+            }
+            sendDatagrams()
             switch action {
-            case let .sendDatagram(bytes, to):
-                do throws(SystemError) {
-                    try udp.send(bytes, to: to.socketAddress)
-                } catch {
-                    logger.debug("sendto \(to): \(error)")
-                }
+            case .sendDatagram:
+                break
             case let .sendStream(bytes, to):
                 if let pending = write(bytes, to: to), pending > 0 { backlogs[to] = pending }
             case let .closeStream(endpoint):
@@ -127,6 +132,7 @@ extension RelayHost {
                 logger.log(level, line)
             }
         }
+        sendDatagrams()
         guard !backlogs.isEmpty else { return }
         step { core, now in
             for (endpoint, pending) in backlogs { core.handleStreamBacklog(pending, for: endpoint, at: now) }

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A non-blocking UDP socket for IPv4 or IPv6.
 ///
@@ -15,6 +16,8 @@ public final class UDPSocket: Sendable {
     /// The address family of the socket, fixed at creation.
     public let family: SocketAddress.Family
     let descriptor: SocketDescriptor
+    /// False once batched calls are off (unsupported by the kernel, or `disableBatching()`).
+    let batching = Atomic<Bool>(true)
 
     /// Opens an unbound socket of `family` (the kernel binds an ephemeral port on first send).
     public init(family: SocketAddress.Family) throws(SystemError) {
