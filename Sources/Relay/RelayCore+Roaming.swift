@@ -5,10 +5,20 @@ import Datagram
 // from a new address for a known connection starts a path check; only a PATH_RESPONSE from that
 // address moves the peer. A packet that does not open, or a replay, changes nothing.
 
-/// A path check in progress: the new endpoint and the challenge sent there.
+/// A path check in progress: the new endpoint, the challenges sent there (the latest last, at most
+/// `PathCheck.remembered`) and when the latest left. An answer to any of them moves the peer: a
+/// client that keeps talking from its new address while the first challenge is on its way must not
+/// make every answer stale.
 struct PathCheck: Sendable {
     var endpoint: Endpoint
-    var challenge: [UInt8]
+    var challenges: [[UInt8]]
+    var sentAt: Timestamp
+
+    /// Challenges kept per check.
+    static let remembered = 4
+    /// A new challenge goes out for more packets from the new address only after this long (one is
+    /// lost, or its answer was): about an initial RTT, so a lossy path still moves within a second.
+    static let repeatInterval: Duration = .milliseconds(250)
 }
 
 extension RelayCore {
@@ -31,7 +41,7 @@ extension RelayCore {
         let isAuthentic = after.packetsReceived - after.duplicatesDropped > before.packetsReceived - before.duplicatesDropped
         let responses = connections[home]?.takePathResponses() ?? []
         if isAuthentic { peers[home]?.lastHeard = now }
-        if let check = pathChecks[home], check.endpoint == endpoint, responses.contains(check.challenge) {
+        if let check = pathChecks[home], check.endpoint == endpoint, responses.contains(where: check.challenges.contains) {
             migrate(home, to: endpoint, at: now)
             markPending(endpoint)
             return
@@ -46,8 +56,13 @@ extension RelayCore {
             statistics.roamingDropped += 1
             return
         }
+        var check = pathChecks[home].flatMap { $0.endpoint == endpoint ? $0 : nil }
+            ?? PathCheck(endpoint: endpoint, challenges: [], sentAt: now)
+        if !check.challenges.isEmpty, now - check.sentAt < PathCheck.repeatInterval { return }
         let challenge = cookieJar.pathChallenge(for: id, address: endpoint.cookieAddress, at: now)
-        pathChecks[home] = PathCheck(endpoint: endpoint, challenge: challenge)
+        check.challenges = Array((check.challenges + [challenge]).suffix(PathCheck.remembered))
+        check.sentAt = now
+        pathChecks[home] = check
         if let bytes = connections[home]?.pathChallengeDatagram(challenge, at: now) {
             statistics.pathChallengesSent += 1
             actions.append(.sendDatagram(bytes, to: endpoint))

@@ -80,3 +80,31 @@ private func relayWithTwoSealedUsers() -> (RelayHarness, alice: Endpoint, bob: E
     #expect(relay.core.peers[alice]?.name == "alice")
     #expect(relay.core.peers[attacker] == nil)
 }
+
+/// Specs/wire-format.md, section 10.8: a client that keeps sending from its new address while the
+/// first challenge is on its way draws no flood of new challenges, and its answer to the first one
+/// still moves it (a challenge drawn per packet used to make every answer stale: a client that talked
+/// continuously never moved).
+@Test func aClientThatKeepsTalkingWhileTheChallengeIsInFlightStillMoves() {
+    var (relay, alice, bob) = relayWithTwoSealedUsers()
+    let moved = RelayHarness.udp(6001)
+    relay.udp.connections[moved] = relay.udp.connections.removeValue(forKey: alice)
+    for number in 1...3 {
+        let say = ClientMessage.say(room: "#lobby", messageID: UInt64(number), flags: [], text: "moving \(number)")
+        _ = try? relay.udp.connections[moved]?.send(say.encoded(), at: relay.now)
+        while let datagram = relay.udp.connections[moved]?.pollTransmit(at: relay.now) {
+            relay.core.handleDatagram(datagram, from: moved, at: relay.now)
+        }
+    }
+    relay.collect()
+    let challenges = relay.datagrams.filter { $0.to == moved }
+    #expect(challenges.count == 1, "one challenge while it is in flight, not one per packet")
+    #expect(relay.core.statistics.peersMigrated == 0)
+    relay.run(for: .seconds(1))
+    #expect(relay.core.statistics.peersMigrated == 1)
+    #expect(relay.core.peers[moved]?.name == "alice")
+    let texts = relay.takeUDP(bob).compactMap { message -> String? in
+        if case let .message(_, _, _, _, _, text) = message { text } else { nil }
+    }
+    #expect(texts == ["moving 1", "moving 2", "moving 3"])
+}
