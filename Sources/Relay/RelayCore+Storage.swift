@@ -37,6 +37,9 @@ extension RelayCore {
         }
         relayBans = state.relayBans.filter { ban in ban.expires.map { $0 > now } ?? true }
         handledMessageIDs = state.lastMessageIDs
+        accounts = state.accounts
+        mailboxes = state.offlineMessages.filter { accounts[$0.key] != nil }
+        mailboxBytes = mailboxes.values.reduce(0) { total, box in box.reduce(total) { $0 + $1.cost } }
         savedRelayBans = relayBans
         roomSettings.changed = []
         roomSettings.isTracking = true
