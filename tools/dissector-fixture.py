@@ -103,6 +103,8 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
     "FILE_DONE_relayed": "9d 00 00 00 00 00 00 00 07 00 03 62 6f 62 00",
     "STORED_UP_TO": "91 00 00 00 00 00 00 00 2a",
     "RECEIPT": "12 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 08",
+    "ACCOUNT_IDENTIFY": "13 02 00 05 61 6c 69 63 65 00 08 73 65 73 61 6d 65 34 32 00 00",
+    "NOTICE_STORED_OFFLINE": "84 13 00 05 61 6c 69 63 65 00 00 00 00 00 01 37",
     "DELIVERED": "92 00 03 62 6f 62 00 00 00 00 00 00 00 03",
     "HISTORY": "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00",
     "HISTORY_LINE": "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00"
@@ -271,12 +273,15 @@ def frames():
     out += [tcp.segment(False, b"".join(frame(CHAT[name]) for name in
                                         ["FILE_OFFERED", "FILE_ACCEPTED", "FILE_CANCELLED", "FILE_CHUNK_relayed",
                                          "FILE_CREDIT", "FILE_DONE_relayed"]))]                 # 65
-    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 58
-    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 59
+    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 66
+    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 67
     # History and receipts (issue 11).
-    out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 66
+    out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 68
     out += [tcp.segment(False, frame(CHAT["STORED_UP_TO"]) + frame(CHAT["HISTORY_LINE"])
-                        + frame(CHAT["DELIVERED"]))]                                          # 67
+                        + frame(CHAT["DELIVERED"]))]                                          # 69
+    # Accounts and offline messages (issue 11).
+    out += [tcp.segment(True, frame(CHAT["ACCOUNT_IDENTIFY"]))]                               # 70
+    out += [tcp.segment(False, frame(CHAT["NOTICE_STORED_OFFLINE"]))]                         # 71
     return out
 
 
@@ -306,6 +311,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.file.transfer_id", "dgchat.file.name", "dgchat.file.offset", "dgchat.file.reason", "dgchat.file.result",
           "_ws.expert.message", "_ws.malformed",           "dgram.sealed", "dgram.noise.index", "dgram.flags.key_phase",
           "dgchat.history_count", "dgchat.since", "dgchat.time", "dgchat.history_asked",
+          "dgchat.account.action", "dgchat.account.password_length",
           "_ws.col.Info"]
 
 
@@ -517,20 +523,27 @@ def check(path):
     k.expect(65, "dgchat.type", "0x98", "0x99", "0x9a", "0x9b", "0x9c", "0x9d")
     k.expect(65, "dgchat.file.transfer_id", 7, 7, 7, 7, 7, 7)
     k.expect(65, "dgchat.file.reason", 2)
-    k.expect(66, "dgchat.type", "0x11", "0x12")
-    k.expect(66, "dgchat.sender_id", "0x1111222233334444")
-    k.expect(66, "dgchat.message_id", 8)
-    k.expect(66, "dgchat.room", "#class")
-    k.expect(66, "dgchat.history_count", 50)
-    k.expect(66, "dgchat.since", 1790000000000)
-    k.expect(67, "dgchat.type", "0x91", "0x90", "0x92")
-    k.expect(67, "dgchat.to", "bob")
-    k.expect(67, "dgchat.highest_id", 42)
-    k.expect(67, "dgchat.from", "bob")
-    k.expect(67, "dgchat.text", "hi")
-    k.expect(67, "dgchat.message_id", 7, 3)
-    k.expect(67, "dgchat.time", 1790000000000)
-    k.expect(67, "dgchat.history_asked", 1)
+    k.expect(68, "dgchat.type", "0x11", "0x12")
+    k.expect(68, "dgchat.sender_id", "0x1111222233334444")
+    k.expect(68, "dgchat.message_id", 8)
+    k.expect(68, "dgchat.room", "#class")
+    k.expect(68, "dgchat.history_count", 50)
+    k.expect(68, "dgchat.since", 1790000000000)
+    k.expect(69, "dgchat.type", "0x91", "0x90", "0x92")
+    k.expect(69, "dgchat.to", "bob")
+    k.expect(69, "dgchat.highest_id", 42)
+    k.expect(69, "dgchat.from", "bob")
+    k.expect(69, "dgchat.text", "hi")
+    k.expect(69, "dgchat.message_id", 7, 3)
+    k.expect(69, "dgchat.time", 1790000000000)
+    k.expect(69, "dgchat.history_asked", 1)
+    k.expect(70, "dgchat.type", "0x13")
+    k.expect(70, "dgchat.name", "alice")
+    k.expect(70, "dgchat.account.action", 2)
+    k.expect(70, "dgchat.account.password_length", 8, 0)
+    k.expect(71, "dgchat.type", "0x84")
+    k.expect(71, "dgchat.notice_kind", 19)
+    k.expect(71, "dgchat.name", "alice")
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
