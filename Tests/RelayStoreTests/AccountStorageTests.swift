@@ -12,7 +12,7 @@ private let account = Account(name: "alice", keys: [key],
                               password: PasswordHash(cost: .relayDefault, salt: [UInt8](repeating: 1, count: 16),
                                                      hash: [UInt8](repeating: 2, count: 32)))
 
-/// Accounts and mailboxes survive closing and reopening the database; a delivered mailbox and a
+/// Specs/chat-protocol.md, section 4.11.5: accounts and mailboxes survive closing and reopening the database; a delivered mailbox and a
 /// dropped account are gone.
 @Test func accountsAndOfflineMessagesSurviveClosingAndReopeningTheDatabase() throws {
     let directory = ScratchDirectory()
@@ -36,7 +36,7 @@ private let account = Account(name: "alice", keys: [key],
     #expect(state.offlineMessages["bob"] == nil)
 }
 
-/// A database written by the previous relay (schema version 1) is migrated to version 2 on open,
+/// Specs/chat-protocol.md, section 4.11.5: a database written by the previous relay (schema version 1) is migrated to version 2 on open,
 /// keeping what it had.
 @Test func aVersionOneDatabaseIsMigratedToVersionTwo() throws {
     let directory = ScratchDirectory()
@@ -55,7 +55,7 @@ private let account = Account(name: "alice", keys: [key],
     #expect(state.accounts["alice"] == account)
 }
 
-/// A damaged saved account is reported with what to do, never trusted.
+/// Specs/chat-protocol.md, section 4.11.5: a damaged saved account is reported with what to do, never trusted.
 @Test func aDamagedSavedAccountIsReported() throws {
     let store = try SQLiteRelayStorage(directory: ":memory:")
     try store.execute("INSERT INTO accounts (name, record) VALUES ('alice', x'0105')")

@@ -62,7 +62,7 @@ private extension [RelayMessage] {
     var accountNotices: [String] { compactMap { $0.notice?.kind == .account ? $0.notice?.detail : nil } }
 }
 
-/// Section 4.11.5: after /register, a HELLO or NICK for the name from another key is refused with
+/// Specs/chat-protocol.md, section 4.11.5: after /register, a HELLO or NICK for the name from another key is refused with
 /// nameRegistered, which says to use /identify; the owner's key logs in without a password.
 @Test func aRegisteredNameIsRefusedToOtherKeysAndTheOwnersKeyLogsInWithoutAPassword() {
     var relay = RelayHarness.accounts()
@@ -83,7 +83,7 @@ private extension [RelayMessage] {
     _ = back
 }
 
-/// Section 4.11.5 and 6.2: a look-alike of a registered name (`a1ice`, `ALICE`) is refused too.
+/// Specs/chat-protocol.md, section 4.11.5 (and 6.2): a look-alike of a registered name (`a1ice`, `ALICE`) is refused too.
 @Test func aLookAlikeOfARegisteredNameIsRefused() {
     var relay = RelayHarness.accounts()
     let (alice, _) = relay.join("alice", port: 1, key: aliceKey)
@@ -96,7 +96,7 @@ private extension [RelayMessage] {
     #expect(second.errorCodes == [.nameRegistered])
 }
 
-/// Section 4.11.5: a second device joins under another name, proves the password with
+/// Specs/chat-protocol.md, section 4.11.5: a second device joins under another name, proves the password with
 /// /identify NAME PASSWORD, gets the name, and its key logs in without a password from then on.
 @Test func identifyFromASecondKeyAddsTheKeyAndGivesTheName() {
     var relay = RelayHarness.accounts()
@@ -117,7 +117,7 @@ private extension [RelayMessage] {
     #expect(again.welcomed)
 }
 
-/// Section 4.11.5: a wrong password is refused with badPassword; after five failures in a minute the
+/// Specs/chat-protocol.md, section 4.11.5: a wrong password is refused with badPassword; after five failures in a minute the
 /// name is blocked with tooManyAttempts (from any address), and so is the address (for any name),
 /// until the minute is over.
 @Test func wrongPasswordsAreRefusedAndRateLimitedPerNameAndPerAddress() {
@@ -143,7 +143,7 @@ private extension [RelayMessage] {
     #expect(relay.logs.allSatisfy { !$0.contains("correct horse") && !$0.contains("guess") && !$0.contains("bobs secret") })
 }
 
-/// Section 4.11.5: /unregister frees the name; /identify for an unregistered name is notRegistered.
+/// Specs/chat-protocol.md, section 4.11.5: /unregister frees the name; /identify for an unregistered name is notRegistered.
 @Test func unregisterFreesTheName() {
     var relay = RelayHarness.accounts()
     let (alice, _) = relay.join("alice", port: 1, key: aliceKey)
@@ -158,7 +158,7 @@ private extension [RelayMessage] {
     #expect(relay.account(AccountRequest(.identify, name: "zed", password: "whatever"), from: eve).errorCodes == [.notRegistered])
 }
 
-/// Section 4.11.5: /password NEW from the account's key needs no old password; a session that
+/// Specs/chat-protocol.md, section 4.11.5: /password NEW from the account's key needs no old password; a session that
 /// identified by password must give the old one.
 @Test func aPasswordIsChangedWithTheKeyOrTheOldPassword() {
     var relay = RelayHarness.accounts()
@@ -175,7 +175,7 @@ private extension [RelayMessage] {
     #expect(relay.account(AccountRequest(.password, password: "third pass", newPassword: "abc"), from: laptop).errorCodes == [.badRequest])
 }
 
-/// Section 4.11.5: a relay administrator drops an account; anyone else is refused with notOperator.
+/// Specs/chat-protocol.md, section 4.11.5: a relay administrator drops an account; anyone else is refused with notOperator.
 @Test func anAdministratorDropsAnAccount() {
     var configuration = RelayConfiguration()
     configuration.administrators = ["teacher"]
@@ -189,7 +189,7 @@ private extension [RelayMessage] {
     #expect(relay.core.accounts.isEmpty)
 }
 
-/// Section 4.11.5: a session without an identity key registers and identifies with a password only.
+/// Specs/chat-protocol.md, section 4.11.5: a session without an identity key registers and identifies with a password only.
 @Test func aPlaintextSessionRegistersAndIdentifiesWithAPasswordOnly() {
     var relay = RelayHarness.accounts()
     let (carol, _) = relay.join("carol", port: 1, key: nil)
@@ -206,7 +206,7 @@ private extension [RelayMessage] {
     #expect(answer.contains { $0.notice?.kind == .nickChanged && $0.notice?.detail == "carol" })
 }
 
-/// Section 4.11.5: a PRIVATE to a registered user who is not connected is stored (NOTICE
+/// Specs/chat-protocol.md, section 4.11.5: a PRIVATE to a registered user who is not connected is stored (NOTICE
 /// storedOffline to the sender) and delivered at their next login, after WELCOME, oldest first, as
 /// HISTORY lines with an empty room and the original time; the sender, still connected, gets DELIVERED.
 @Test func anOfflinePrivateMessageIsStoredAndDeliveredInOrderAtTheNextLogin() {
@@ -238,7 +238,7 @@ private extension [RelayMessage] {
     #expect(relay.core.mailboxes.isEmpty)
 }
 
-/// Section 4.11.5: to an unregistered absent user, or to a look-alike of a registered name, a
+/// Specs/chat-protocol.md, section 4.11.5: to an unregistered absent user, or to a look-alike of a registered name, a
 /// PRIVATE is still noSuchUser.
 @Test func aPrivateMessageToAnUnregisteredAbsentUserIsStillNoSuchUser() {
     var relay = RelayHarness.accounts()
@@ -251,7 +251,7 @@ private extension [RelayMessage] {
     #expect(relay.take(bob).errorCodes == [.noSuchUser, .noSuchUser])
 }
 
-/// Section 4.11.5: a mailbox holds at most 1,000 messages (and 1 MiB): the next is refused with
+/// Specs/chat-protocol.md, section 4.11.5: a mailbox holds at most 1,000 messages (and 1 MiB): the next is refused with
 /// mailboxFull, naming the message.
 @Test func aFullMailboxRefusesTheNextMessageWithAClearError() {
     var relay = RelayHarness.accounts()
@@ -271,7 +271,7 @@ private extension [RelayMessage] {
     #expect(relay.core.mailboxes[ChatNames.skeleton("alice")]?.count == 1_000)
 }
 
-/// Section 4.11.5: accounts and mailboxes are saved through storage actions and loaded after a
+/// Specs/chat-protocol.md, section 4.11.5: accounts and mailboxes are saved through storage actions and loaded after a
 /// restart: the name is still protected and the message is delivered. Passwords are never saved in clear.
 @Test func accountsAndOfflineMessagesSurviveARestart() {
     let store = MemoryRelayStorage()
@@ -294,7 +294,7 @@ private extension [RelayMessage] {
     #expect(store.offlineMessages.isEmpty)
 }
 
-/// Section 4.11.5: an account's saved form round-trips; damaged bytes are refused, never trusted.
+/// Specs/chat-protocol.md, section 4.11.5: an account's saved form round-trips; damaged bytes are refused, never trusted.
 @Test func anAccountsSavedFormRoundTripsAndDamageIsDetected() {
     let account = Account(name: "alice", keys: [aliceKey, phoneKey],
                           password: PasswordHash(cost: .relayDefault, salt: [1, 2, 3], hash: [UInt8](repeating: 9, count: 32)))
