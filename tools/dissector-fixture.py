@@ -273,22 +273,25 @@ def frames():
     out += [tcp.segment(False, b"".join(frame(CHAT[name]) for name in
                                         ["FILE_OFFERED", "FILE_ACCEPTED", "FILE_CANCELLED", "FILE_CHUNK_relayed",
                                          "FILE_CREDIT", "FILE_DONE_relayed"]))]                 # 65
-    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 66
-    out += [tcp.segment(False, frame(CHAT["HEARTBEAT_ECHO"]))]                                 # 67
     # History and receipts (issue 11).
-    out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 68
+    out += [tcp.segment(True, frame(CHAT["HISTORY"]) + frame(CHAT["RECEIPT"]))]               # 66
     out += [tcp.segment(False, frame(CHAT["STORED_UP_TO"]) + frame(CHAT["HISTORY_LINE"])
-                        + frame(CHAT["DELIVERED"]))]                                          # 69
-    # Accounts and offline messages (issue 11).
-    out += [tcp.segment(True, frame(CHAT["ACCOUNT_IDENTIFY"]))]                               # 70
-    out += [tcp.segment(False, frame(CHAT["NOTICE_STORED_OFFLINE"]))]                         # 71
+                        + frame(CHAT["DELIVERED"]))]                                          # 67
     return out
+
+
+def account_frames():
+    """Accounts and offline messages (issue 11) on a stream of their own, after every other frame:
+    its handshake, ACCOUNT identify, then NOTICE storedOffline (numbered from the end by `check`)."""
+    stream = TCPStream(50004, RELAY)
+    return stream.handshake() + [stream.segment(True, frame(CHAT["ACCOUNT_IDENTIFY"])),
+                                 stream.segment(False, frame(CHAT["NOTICE_STORED_OFFLINE"]))]
 
 
 def write(path):
     with open(path, "wb") as output:
         output.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for number, data in enumerate(frames()):
+        for number, data in enumerate(frames() + account_frames()):
             output.write(struct.pack("<IIII", 1_700_000_000, number * 1000, len(data), len(data)))
             output.write(data)
 
@@ -523,27 +526,28 @@ def check(path):
     k.expect(65, "dgchat.type", "0x98", "0x99", "0x9a", "0x9b", "0x9c", "0x9d")
     k.expect(65, "dgchat.file.transfer_id", 7, 7, 7, 7, 7, 7)
     k.expect(65, "dgchat.file.reason", 2)
-    k.expect(68, "dgchat.type", "0x11", "0x12")
-    k.expect(68, "dgchat.sender_id", "0x1111222233334444")
-    k.expect(68, "dgchat.message_id", 8)
-    k.expect(68, "dgchat.room", "#class")
-    k.expect(68, "dgchat.history_count", 50)
-    k.expect(68, "dgchat.since", 1790000000000)
-    k.expect(69, "dgchat.type", "0x91", "0x90", "0x92")
-    k.expect(69, "dgchat.to", "bob")
-    k.expect(69, "dgchat.highest_id", 42)
-    k.expect(69, "dgchat.from", "bob")
-    k.expect(69, "dgchat.text", "hi")
-    k.expect(69, "dgchat.message_id", 7, 3)
-    k.expect(69, "dgchat.time", 1790000000000)
-    k.expect(69, "dgchat.history_asked", 1)
-    k.expect(70, "dgchat.type", "0x13")
-    k.expect(70, "dgchat.name", "alice")
-    k.expect(70, "dgchat.account.action", 2)
-    k.expect(70, "dgchat.account.password_length", 8, 0)
-    k.expect(71, "dgchat.type", "0x84")
-    k.expect(71, "dgchat.notice_kind", 19)
-    k.expect(71, "dgchat.name", "alice")
+    k.expect(66, "dgchat.type", "0x11", "0x12")
+    k.expect(66, "dgchat.sender_id", "0x1111222233334444")
+    k.expect(66, "dgchat.message_id", 8)
+    k.expect(66, "dgchat.room", "#class")
+    k.expect(66, "dgchat.history_count", 50)
+    k.expect(66, "dgchat.since", 1790000000000)
+    k.expect(67, "dgchat.type", "0x91", "0x90", "0x92")
+    k.expect(67, "dgchat.to", "bob")
+    k.expect(67, "dgchat.highest_id", 42)
+    k.expect(67, "dgchat.from", "bob")
+    k.expect(67, "dgchat.text", "hi")
+    k.expect(67, "dgchat.message_id", 7, 3)
+    k.expect(67, "dgchat.time", 1790000000000)
+    k.expect(67, "dgchat.history_asked", 1)
+    account = len(frames()) + 4                                   # account_frames(): after its handshake
+    k.expect(account, "dgchat.type", "0x13")
+    k.expect(account, "dgchat.name", "alice")
+    k.expect(account, "dgchat.account.action", 2)
+    k.expect(account, "dgchat.account.password_length", 8, 0)    # the password itself is never shown
+    k.expect(account + 1, "dgchat.type", "0x84")
+    k.expect(account + 1, "dgchat.notice_kind", 19)
+    k.expect(account + 1, "dgchat.name", "alice")
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.
