@@ -89,21 +89,25 @@ public struct OfflineMessage: Sendable, Hashable {
     public var messageID: UInt64
     public var flags: MessageFlags
     public var text: String
+    /// A SEALED_PRIVATE's bytes, kept as they came (nil: a plain PRIVATE, in `text`).
+    public var sealed: [UInt8]?
     /// When the relay took it in, milliseconds since the epoch (filled in by the store from the
     /// batch's clock when zero).
     public var unixMilliseconds: Int64
 
-    public init(from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String, unixMilliseconds: Int64 = 0) {
+    public init(from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String, sealed: [UInt8]? = nil,
+                unixMilliseconds: Int64 = 0) {
         self.from = from
         self.sender = sender
         self.messageID = messageID
         self.flags = flags
         self.text = text
+        self.sealed = sealed
         self.unixMilliseconds = unixMilliseconds
     }
 
     /// What it counts against its recipient's mailbox.
-    var cost: Int { from.utf8.count + text.utf8.count + 32 }
+    var cost: Int { from.utf8.count + text.utf8.count + (sealed?.count ?? 0) + 32 }
 }
 
 /// Failed password attempts per name and per address, in fixed windows on the relay's clock.

@@ -209,11 +209,11 @@ extension RelayCore {
     /// (exactly, not a look-alike), answered with NOTICE storedOffline. Returns false when the name is
     /// not registered (the caller answers noSuchUser).
     mutating func storeOffline(to target: String, from sender: Peer, messageID: UInt64, flags: MessageFlags, text: String,
-                               at now: Timestamp) -> Bool {
+                               sealed: [UInt8]? = nil, at now: Timestamp) -> Bool {
         guard let (key, account) = account(protecting: target), ChatNames.canonical(target) == ChatNames.canonical(account.name) else {
             return false
         }
-        let message = OfflineMessage(from: sender.name, sender: sender.senderID, messageID: messageID, flags: flags, text: text)
+        let message = OfflineMessage(from: sender.name, sender: sender.senderID, messageID: messageID, flags: flags, text: text, sealed: sealed)
         let box = mailboxes[key] ?? []
         let bytes = box.reduce(0) { $0 + $1.cost }
         guard box.count < Self.maximumMailboxMessages, bytes + message.cost <= Self.maximumMailboxBytes,
@@ -233,20 +233,33 @@ extension RelayCore {
     }
 
     /// After WELCOME, an identify or a NICK: when the session at `endpoint` owns the registered name
-    /// it holds, its mailbox is sent as HISTORY lines with an empty room and their original time,
-    /// oldest first, and emptied; each sender still connected is sent DELIVERED.
+    /// it holds, its mailbox is sent, oldest first, and emptied: plain messages as HISTORY lines with an
+    /// empty room and their original time, sealed ones as SEALED_PRIVATE_MESSAGE with their bytes
+    /// unchanged (only to a session with an identity key: a plaintext session leaves them waiting).
+    /// Each sender still connected is sent DELIVERED.
     mutating func deliverOfflineMessages(to endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint], peer.isJoined, let (key, account) = account(protecting: peer.name),
               ChatNames.canonical(peer.name) == ChatNames.canonical(account.name), owns(key, account, peer: peer),
-              let box = mailboxes[key], !box.isEmpty else { return }
-        mailboxes[key] = nil
+              let all = mailboxes[key], !all.isEmpty else { return }
+        let box = peer.identityKey == nil ? all.filter { $0.sealed == nil } : all
+        guard !box.isEmpty else { return }
+        let kept = all.filter { message in !box.contains(message) }
+        mailboxes[key] = kept.isEmpty ? nil : kept
         mailboxBytes -= box.reduce(0) { $0 + $1.cost }
-        if isStoring { storageActions.append(.clearOffline(account: key)) }
+        if isStoring {
+            storageActions.append(.clearOffline(account: key))
+            for message in kept { storageActions.append(.storeOffline(account: key, message)) }
+        }
         for message in box {
             statistics.deliveries += 1
-            send(.history(PastMessage(room: "", from: message.from, sender: message.sender, messageID: message.messageID,
+            if let sealed = message.sealed {
+                send(.sealedPrivateMessage(from: message.from, sender: message.sender, messageID: message.messageID, sealed: sealed),
+                     to: endpoint, at: now)
+            } else {
+                send(.history(PastMessage(room: "", from: message.from, sender: message.sender, messageID: message.messageID,
                                       flags: message.flags, text: message.text, time: UInt64(clamping: max(0, message.unixMilliseconds)),
                                       isAsked: false)), to: endpoint, at: now)
+            }
             if let target = orderedEndpoints().first(where: { peers[$0]?.senderID == message.sender && peers[$0]?.isJoined == true }) {
                 statistics.receiptsDelivered += 1
                 send(.delivered(to: peer.name, messageID: message.messageID), to: target, at: now)

@@ -31,7 +31,7 @@ public final class SQLiteRelayStorage: RelayStorage {
         CREATE TABLE accounts (name TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
         CREATE TABLE offline_messages (
             id INTEGER PRIMARY KEY, account TEXT NOT NULL, from_name TEXT NOT NULL, sender INTEGER NOT NULL,
-            message_id INTEGER NOT NULL, flags INTEGER NOT NULL, text TEXT NOT NULL, time_ms INTEGER NOT NULL);
+            message_id INTEGER NOT NULL, flags INTEGER NOT NULL, text TEXT NOT NULL, sealed BLOB, time_ms INTEGER NOT NULL);
         CREATE INDEX offline_by_account ON offline_messages (account, id);
         """,
     ]
@@ -95,8 +95,8 @@ public final class SQLiteRelayStorage: RelayStorage {
         saveAccount = try database.prepare("INSERT OR REPLACE INTO accounts (name, record) VALUES (?1, ?2)")
         deleteAccount = try database.prepare("DELETE FROM accounts WHERE name = ?1")
         storeOffline = try database.prepare("""
-            INSERT INTO offline_messages (account, from_name, sender, message_id, flags, text, time_ms)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            INSERT INTO offline_messages (account, from_name, sender, message_id, flags, text, sealed, time_ms)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7)
             """)
         clearOffline = try database.prepare("DELETE FROM offline_messages WHERE account = ?1")
         readLines = try database.prepare("""
@@ -152,14 +152,15 @@ public final class SQLiteRelayStorage: RelayStorage {
             state.accounts[name] = account
         }
         let offline = try database.prepare("""
-            SELECT account, from_name, sender, message_id, flags, text, time_ms FROM offline_messages ORDER BY id
+            SELECT account, from_name, sender, message_id, flags, text, time_ms, sealed IS NOT NULL, sealed FROM offline_messages ORDER BY id
             """)
         while try offline.step() {
             state.offlineMessages[offline.text(0), default: []].append(
                 OfflineMessage(from: offline.text(1), sender: SenderID(rawValue: UInt64(bitPattern: offline.integer(2))),
                                messageID: UInt64(bitPattern: offline.integer(3)),
                                flags: MessageFlags(rawValue: UInt8(truncatingIfNeeded: offline.integer(4))),
-                               text: offline.text(5), unixMilliseconds: offline.integer(6)))
+                               text: offline.text(5), sealed: offline.integer(7) != 0 ? offline.blob(8) : nil,
+                               unixMilliseconds: offline.integer(6)))
         }
         return state
     }
@@ -213,6 +214,7 @@ public final class SQLiteRelayStorage: RelayStorage {
                     storeOffline.bind(5, Int64(message.flags.rawValue))
                     storeOffline.bind(6, message.text)
                     storeOffline.bind(7, message.unixMilliseconds == 0 ? clock.unixMilliseconds : message.unixMilliseconds)
+                    if let sealed = message.sealed { storeOffline.bind(8, sealed) }
                     try storeOffline.run()
                 case let .clearOffline(name):
                     clearOffline.bind(1, name)

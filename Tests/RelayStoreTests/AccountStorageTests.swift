@@ -63,3 +63,16 @@ private let account = Account(name: "alice", keys: [key],
         (error as? StorageError)?.kind == .corrupt && (error as? StorageError)?.message.contains("move the file aside") == true
     }
 }
+
+/// Specs/chat-protocol.md, section 4.11.5: a stored sealed message keeps its bytes exactly.
+@Test func aStoredSealedMessageKeepsItsBytes() throws {
+    let store = try SQLiteRelayStorage(directory: ":memory:")
+    let sealed = (0..<120).map { UInt8($0) }
+    try store.perform([.storeOffline(account: "alice", OfflineMessage(from: "bob", sender: SenderID(rawValue: 2), messageID: 3,
+                                                                      flags: [], text: "", sealed: sealed)),
+                       .storeOffline(account: "alice", OfflineMessage(from: "bob", sender: SenderID(rawValue: 2), messageID: 4,
+                                                                      flags: [], text: "plain"))], clock: clock)
+    let box = try store.load(clock: clock).offlineMessages["alice"] ?? []
+    #expect(box.map(\.sealed) == [sealed, nil])
+    #expect(box.map(\.text) == ["", "plain"])
+}

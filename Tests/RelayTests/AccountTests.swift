@@ -304,3 +304,30 @@ private extension [RelayMessage] {
     for cut in 0..<bytes.count { #expect(Account(storageBytes: Array(bytes.prefix(cut))) == nil) }
     #expect(Account(storageBytes: bytes + [0]) == nil)
 }
+
+/// Specs/chat-protocol.md, section 4.11.5: WHOIS for an absent registered user answers with the
+/// account's newest key; a SEALED_PRIVATE to them is stored as it came (NOTICE storedOffline) and
+/// delivered, bytes unchanged, as SEALED_PRIVATE_MESSAGE after WELCOME at their next login with a
+/// key; a plaintext session that owns the account by password is not given it (it cannot open it).
+@Test func aSealedPrivateMessageToAnAbsentRegisteredUserWaitsForTheirKey() {
+    var relay = RelayHarness.accounts()
+    let (alice, _) = relay.join("alice", port: 1, key: aliceKey)
+    _ = relay.account(AccountRequest(.register, password: "alice pw"), from: alice)
+    relay.send(.quit(reason: ""), from: alice)
+    let (bob, _) = relay.join("bob", port: 2, key: eveKey)
+    relay.send(.whois(name: "alice"), from: bob)
+    #expect(relay.take(bob) == [.whoisReply(WhoisEntry(asked: "alice", name: "alice", transport: .udp, key: aliceKey))])
+    let sealed = [UInt8](repeating: 0x5E, count: SealedPrivateFormat.minimumLength + 10)
+    relay.send(.sealedPrivate(to: "alice", messageID: 4, sealed: sealed), from: bob)
+    #expect(relay.take(bob).compactMap(\.notice).map(\.kind) == [.storedOffline])
+
+    let (laptop, _) = relay.join("guest", port: 3, key: nil)
+    _ = relay.account(AccountRequest(.identify, name: "alice", password: "alice pw"), from: laptop)
+    #expect(relay.core.mailboxes[ChatNames.skeleton("alice")]?.count == 1, "kept for a session that can open it")
+    relay.send(.quit(reason: ""), from: laptop)
+
+    let (_, login) = relay.join("alice", port: 4, key: aliceKey)
+    #expect(login.contains(.sealedPrivateMessage(from: "bob", sender: RelayHarness.sender(UInt64(2) << 8 | 1), messageID: 4, sealed: sealed)))
+    #expect(relay.core.mailboxes.isEmpty)
+    #expect(relay.take(bob).contains(.delivered(to: "alice", messageID: 4)))
+}
