@@ -23,8 +23,8 @@ extension ThreeClientScenarios {
     func aRegisteredNameOutlivesARestartAndAnOfflineMessageIsDeliveredAtLogin() throws {
         let directory = Self.dataDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let aliceHome = directory + "/alice-home", eveHome = directory + "/eve-home"
-        for home in [aliceHome, eveHome] { try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true) }
+        let aliceHome = directory + "/alice-home", eveHome = directory + "/eve-home", carolHome = directory + "/carol-home"
+        for home in [aliceHome, eveHome, carolHome] { try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true) }
         let arguments = ["--data", directory + "/relay", "--allow-plaintext"]
         try FileManager.default.createDirectory(atPath: directory + "/relay", withIntermediateDirectories: true)
         var (relay, port) = try startRelay(arguments: arguments)
@@ -51,14 +51,23 @@ extension ThreeClientScenarios {
         let bob = try startClient("bob", port: port, arguments: ["--plaintext"])
         bob.send(["/msg alice while you were away"])
         Self.waitForEither(bob, "the stored notice") { $0.contains("alice is offline: your message was stored") }
+        // carol has a key: her message is sealed to alice's key and stored as ciphertext.
+        let carol = try ChildProcess("chat", ["--name", "carol", "--relay", "127.0.0.1:\(port)"], name: "carol",
+                                     environment: ["XDG_CONFIG_HOME": carolHome])
+        carol.waitForOutput("joining", timeout: 15) { $0.contains("You are now in #lobby") }
+        carol.send(["/msg alice sealed while away"])
+        Self.waitForEither(carol, "the stored notice") { $0.contains("alice is offline: your message was stored") }
+        #expect(!relay.standardOutput.contains("sealed while away") && !relay.standardError.contains("sealed while away"))
 
         let back = try ChildProcess("chat", ["--name", "alice", "--relay", "127.0.0.1:\(port)"], name: "alice again",
                                     environment: ["XDG_CONFIG_HOME": aliceHome])
-        back.waitForOutput("the offline message", timeout: 15) { $0.contains("while you were away") }
+        back.waitForOutput("the offline messages", timeout: 15) { $0.contains("while you were away") && $0.contains("sealed while away") }
         let line = back.standardOutput.split(separator: "\n").first { $0.contains("while you were away") } ?? ""
         #expect(line.contains("[20") && line.contains("bob"), "marked with its time and sender: \(line)")
         back.closeInput()
         bob.closeInput()
+        carol.closeInput()
+        #expect(carol.waitForExit(timeout: 15) == 0)
         #expect(back.waitForExit(timeout: 15) == 0)
         #expect(bob.waitForExit(timeout: 15) == 0)
     }
