@@ -49,7 +49,9 @@ local chat_types = {
     [0x98] = "FILE_OFFERED", [0x99] = "FILE_ACCEPTED", [0x9A] = "FILE_CANCELLED", [0x9B] = "FILE_CHUNK",
     [0x9C] = "FILE_CREDIT", [0x9D] = "FILE_DONE",
     [0x11] = "HISTORY", [0x12] = "RECEIPT", [0x90] = "HISTORY_LINE", [0x91] = "STORED_UP_TO", [0x92] = "DELIVERED",
+    [0x13] = "ACCOUNT",
 }
+local account_actions = { [1] = "register", [2] = "identify", [3] = "unregister", [4] = "password", [5] = "drop" }
 local file_cancel_reasons = {
     [0] = "rejected", [1] = "cancelled", [2] = "expired", [3] = "interrupted", [4] = "failed", [5] = "tooLarge", [6] = "refused",
 }
@@ -57,7 +59,7 @@ local file_results = { [0] = "verified", [1] = "mismatch" }
 local notice_kinds = {
     [1] = "joined", [2] = "left", [3] = "quit", [4] = "timedOut", [5] = "nickChanged",
     [6] = "roomJoined", [7] = "roomParted", [8] = "serverShutdown", [9] = "sessionResumed", [10] = "rateLimited",
-    [11] = "moderation", [12] = "topic", [13] = "killed",
+    [11] = "moderation", [12] = "topic", [13] = "killed", [18] = "account", [19] = "storedOffline",
 }
 local error_codes = {
     [1] = "nameTaken", [2] = "invalidName", [3] = "noSuchUser", [4] = "notInRoom",
@@ -65,6 +67,7 @@ local error_codes = {
     [9] = "unsupportedVersion", [10] = "invalidRoom", [11] = "tooManyRooms",
     [12] = "notOperator", [13] = "banned", [14] = "inviteOnly", [15] = "badKey", [16] = "cannotSpeak",
     [18] = "nameKeyMismatch", [19] = "noIdentityKey",
+    [21] = "nameRegistered", [22] = "badPassword", [23] = "tooManyAttempts", [24] = "notRegistered", [25] = "mailboxFull",
 }
 local moderation_actions = {
     [1] = "op", [2] = "deop", [3] = "voice", [4] = "devoice", [5] = "mute", [6] = "unmute", [7] = "kick",
@@ -219,6 +222,8 @@ local C = {
     since = ProtoField.uint64("dgchat.since", "Since (ms since the epoch, 0: no limit)", base.DEC),
     time = ProtoField.uint64("dgchat.time", "Said at (ms since the epoch)", base.DEC),
     history_asked = ProtoField.uint8("dgchat.history_asked", "Asked for (1: answers HISTORY, 0: sent on joining)", base.DEC),
+    account_action = ProtoField.uint8("dgchat.account.action", "Account action", base.DEC, account_actions),
+    password_length = ProtoField.uint16("dgchat.account.password_length", "Password length (the password is not shown)", base.DEC),
 }
 dgchat.fields = C
 
@@ -325,6 +330,15 @@ function Reader:string(field, tree)
     local value = range:string(ENC_UTF_8)
     target:add(field, self.tvb:range(length_range:offset(), 2 + length), value)
     return value
+end
+
+-- A `u16` length, then a sealed private message (Specs/noise.md section 6.1): its parts shown, never opened.
+-- A `u16` length and a password: only its length is shown.
+function Reader:password()
+    local length = self:uint(C.password_length, 2)
+    if length == nil then return nil end
+    if self:take(length, "password of " .. length .. " bytes") == nil then return nil end
+    return length
 end
 
 -- A `u16` length, then a sealed private message (Specs/noise.md section 6.1): its parts shown, never opened.
@@ -487,6 +501,10 @@ local chat_decoders = {
         return (room or "?") .. " last " .. tostring(count) .. ((since and tostring(since) ~= "0") and (" since " .. tostring(since)) or "")
     end,
     [0x12] = function(r) r:uint(C.sender_id, 8); return "shown #" .. tostring(r:uint(C.message_id, 8)) end,
+    [0x13] = function(r)
+        local action = r:uint(C.account_action, 1); local name = r:string(C.name); r:password(); r:password()
+        return (account_actions[action] or tostring(action)) .. ((name and name ~= "") and (" " .. name) or "")
+    end,
     [0x92] = function(r) local to = r:string(C.to); return "#" .. tostring(r:uint(C.message_id, 8)) .. " delivered to " .. (to or "?") end,
     [0x91] = function(r) return "saved up to #" .. tostring(r:uint(C.highest_id, 8)) end,
     [0x90] = function(r)

@@ -103,6 +103,8 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
     "FILE_DONE_relayed": "9d 00 00 00 00 00 00 00 07 00 03 62 6f 62 00",
     "STORED_UP_TO": "91 00 00 00 00 00 00 00 2a",
     "RECEIPT": "12 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 08",
+    "ACCOUNT_IDENTIFY": "13 02 00 05 61 6c 69 63 65 00 08 73 65 73 61 6d 65 34 32 00 00",
+    "NOTICE_STORED_OFFLINE": "84 13 00 05 61 6c 69 63 65 00 00 00 00 00 01 37",
     "DELIVERED": "92 00 03 62 6f 62 00 00 00 00 00 00 00 03",
     "HISTORY": "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00",
     "HISTORY_LINE": "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00"
@@ -286,10 +288,18 @@ def frames():
     return out
 
 
+def account_frames():
+    """Accounts and offline messages (issue 11) on a stream of their own, after every other frame:
+    its handshake, ACCOUNT identify, then NOTICE storedOffline (numbered from the end by `check`)."""
+    stream = TCPStream(50004, RELAY)
+    return stream.handshake() + [stream.segment(True, frame(CHAT["ACCOUNT_IDENTIFY"])),
+                                 stream.segment(False, frame(CHAT["NOTICE_STORED_OFFLINE"]))]
+
+
 def write(path):
     with open(path, "wb") as output:
         output.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for number, data in enumerate(frames()):
+        for number, data in enumerate(frames() + account_frames()):
             output.write(struct.pack("<IIII", 1_700_000_000, number * 1000, len(data), len(data)))
             output.write(data)
 
@@ -312,6 +322,7 @@ FIELDS = ["frame.number", "dgram.type", "dgram.packet_number", "dgram.connection
           "dgchat.file.transfer_id", "dgchat.file.name", "dgchat.file.offset", "dgchat.file.reason", "dgchat.file.result",
           "_ws.expert.message", "_ws.malformed",           "dgram.sealed", "dgram.noise.index", "dgram.flags.key_phase", "dgram.coalesced.length",
           "dgchat.history_count", "dgchat.since", "dgchat.time", "dgchat.history_asked",
+          "dgchat.account.action", "dgchat.account.password_length",
           "_ws.col.Info"]
 
 
@@ -543,6 +554,14 @@ def check(path):
     k.expect(67, "dgchat.message_id", 7, 3)
     k.expect(67, "dgchat.time", 1790000000000)
     k.expect(67, "dgchat.history_asked", 1)
+    account = len(frames()) + 4                                   # account_frames(): after its handshake
+    k.expect(account, "dgchat.type", "0x13")
+    k.expect(account, "dgchat.name", "alice")
+    k.expect(account, "dgchat.account.action", 2)
+    k.expect(account, "dgchat.account.password_length", 8, 0)    # the password itself is never shown
+    k.expect(account + 1, "dgchat.type", "0x84")
+    k.expect(account + 1, "dgchat.notice_kind", 19)
+    k.expect(account + 1, "dgchat.name", "alice")
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.

@@ -41,7 +41,7 @@ private func chatMessage(_ input: inout FuzzInput) -> [UInt8] {
     case 2: String(repeating: "x", count: Int(input.uint16()) % 5_000)
     default: ""
     }
-    let message: ClientMessage = switch kind % 13 {
+    let message: ClientMessage = switch kind % 14 {
     case 0, 1:
         .hello(Hello(sessionSecret: SessionSecret(rawValue: UInt64(input.byte() % 4)), name: input.pick(names),
                      rooms: (0..<Int(input.byte() % 4)).map { _ in input.pick(rooms) }, software: text))
@@ -55,6 +55,12 @@ private func chatMessage(_ input: inout FuzzInput) -> [UInt8] {
     case 10: .whois(name: input.pick(names))
     case 11: .sealedPrivate(to: input.pick(names), messageID: UInt64(input.byte()),
                             sealed: input.bool() ? input.blob() : [UInt8](repeating: input.byte(), count: 96 + Int(input.uint16()) % 4_100))
+    case 12:
+        // ACCOUNT (Specs/chat-protocol.md section 4.11.5): every action, names that collide, short and
+        // long passwords; the harness's cheap hashing keeps it fast.
+        .account(AccountRequest(AccountAction(rawValue: 1 + input.byte() % 5) ?? .register, name: input.pick(names),
+                                password: input.bool() ? "password\(input.byte() % 3)" : text,
+                                newPassword: input.bool() ? "" : "password\(input.byte() % 3)"))
     default: input.bool() ? .quit(reason: text) : .heartbeat(timestamp: input.uint64(), roundTripTime: input.bool() ? .milliseconds(Int64(input.byte())) : nil)
     }
     return message.encoded()
@@ -77,6 +83,10 @@ private struct Harness {
         // harness does not build, so it uses a cheap one-to-one stand-in (the relay only compares ids).
         core = RelayCore(configuration: configuration, cookieSecret: (0xABCD, 0x1234),
                          senderIDs: { SenderID(rawValue: $0.rawValue &* 0x9E37_79B9_7F4A_7C15 ^ 0x5EED) }, at: now)
+        // Accounts: a cheap stand-in for scrypt (the relay only compares the derived bytes).
+        core.passwordHashing = PasswordHashing(cost: PasswordCost(n: 2, r: 1, p: 1),
+                                               derive: { password, salt, _ in Array((salt + password).suffix(32)) },
+                                               salt: { [1, 2, 3, 4] })
     }
 
     /// Performs the relay's actions and passes datagrams both ways until nothing moves (bounded).

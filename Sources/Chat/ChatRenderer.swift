@@ -129,6 +129,8 @@ public enum ChatRenderer {
         case .topic:
             return "Topic of \(room): \(clean(notice.detail))\(name.isEmpty ? "" : " (set by \(name))")"
         case .killed: return "You were disconnected by \(name)\(reason); not reconnecting"
+        case .account: return "Account \(name): \(clean(notice.detail))"
+        case .storedOffline: return "\(name) is offline: your message was stored and will be delivered at their next login"
         }
     }
 

@@ -59,6 +59,9 @@ public enum ClientCommand: Hashable, Sendable {
     /// `/receipts on|off`: show ticks for private messages (`✓` the relay has it, `✓✓` shown to the
     /// recipient) and send receipts for those received.
     case setReceipts(Bool)
+    /// `/register [PASSWORD]`, `/identify NAME PASSWORD`, `/unregister`, `/password [OLD] NEW`,
+    /// `/dropaccount NAME`: accounts (Specs/chat-protocol.md, section 4.11.5).
+    case account(AccountRequest)
 
     /// The command names and their usage, as `/help` prints them.
     public static let usage: [(command: String, usage: String, summary: String)] = [
@@ -103,6 +106,11 @@ public enum ClientCommand: Hashable, Sendable {
         ("whois", "/whois NAME", "show a user's identity key fingerprint, to compare out of band"),
         ("trust", "/trust NAME", "accept a contact's changed identity key (after comparing fingerprints)"),
         ("receipts", "/receipts on|off", "ticks for private messages: ✓ the relay has it, ✓✓ delivered; and send receipts"),
+        ("register", "/register [PASSWORD]", "make your name yours (your key logs in; the password lets another device in)"),
+        ("identify", "/identify NAME PASSWORD", "log in to a registered name from another device (adds its key)"),
+        ("unregister", "/unregister", "give up your registered name and its offline messages"),
+        ("password", "/password [OLD] NEW", "change your account's password (OLD only without your registered key)"),
+        ("dropaccount", "/dropaccount NAME", "drop a user's account (administrators)"),
         ("history", "/history [N|since DURATION]", "show the room's last N lines (default 50) or those of the last 10m, 2h, 1d"),
     ]
 }

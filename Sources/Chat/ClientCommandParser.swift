@@ -61,6 +61,20 @@ extension ClientCommand {
         case "trust": return .trust(try userName(try required(arguments, command: "trust", what: "name"), command: "trust"))
         case "send", "accept", "reject", "transfers", "cancel": return try parseFileCommand(command, arguments)
         case "history": return try parseHistory(arguments)
+        case "register": return .account(AccountRequest(.register, password: arguments))
+        case "identify":
+            let (name, password) = split(arguments)
+            guard !name.isEmpty else { throw invalid("identify", "Missing name") }
+            guard !password.isEmpty else { throw invalid("identify", "Missing password") }
+            return .account(AccountRequest(.identify, name: try userName(name, command: "identify"), password: password))
+        case "unregister": return try noArguments(.account(AccountRequest(.unregister)), arguments, command: "unregister")
+        case "password":
+            let (first, second) = split(try required(arguments, command: "password", what: "new password"))
+            return .account(second.isEmpty ? AccountRequest(.password, newPassword: first)
+                                           : AccountRequest(.password, password: first, newPassword: second))
+        case "dropaccount":
+            let name = try userName(try required(arguments, command: "dropaccount", what: "name"), command: "dropaccount")
+            return .account(AccountRequest(.drop, name: name))
         case "receipts":
             switch arguments.lowercased() {
             case "on": return .setReceipts(true)

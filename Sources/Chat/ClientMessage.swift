@@ -138,13 +138,16 @@ public enum ClientMessage: Hashable, Sendable {
     /// Type 0x12: the PRIVATE_MESSAGE `messageID` from the session `sender` was shown here; the relay
     /// tells its sender (DELIVERED). Sent only while receipts are on (`/receipts`).
     case receipt(sender: SenderID, messageID: UInt64)
+    /// Type 0x13: register, identify, unregister, change a password, or (administrators) drop an
+    /// account (Specs/chat-protocol.md, section 4.11.5).
+    case account(AccountRequest)
 }
 
 /// The type bytes of client messages (Specs/chat-protocol.md, section 3).
 enum ClientMessageType: UInt8 {
     case hello = 0x01, say = 0x02, privateMessage = 0x03, joinRoom = 0x04, partRoom = 0x05
     case listRooms = 0x06, who = 0x07, nick = 0x08, quit = 0x09, heartbeat = 0x0A, moderate = 0x0B
-    case joinRoomWithKey = 0x0C, history = 0x11, receipt = 0x12
+    case joinRoomWithKey = 0x0C, history = 0x11, receipt = 0x12, account = 0x13
     case whois = 0x0E, sealedPrivate = 0x0F
 }
 
@@ -209,6 +212,13 @@ extension ClientMessage {
             writer.write(sender.rawValue)
             writer.write(messageID)
             return writer.bytes
+        case let .account(request):
+            var writer = ByteWriter(type: ClientMessageType.account.rawValue)
+            writer.write(request.action.rawValue)
+            writer.write(request.name)
+            writer.write(request.password)
+            writer.write(request.newPassword)
+            return writer.bytes
         }
     }
 
@@ -270,6 +280,12 @@ extension ClientMessage {
         case .receipt:
             let sender = SenderID(rawValue: try reader.readUInt64("sender id"))
             self = .receipt(sender: sender, messageID: try reader.readUInt64("message id"))
+        case .account:
+            let raw = try reader.readUInt8("action")
+            guard let action = AccountAction(rawValue: raw) else { throw .unknownCode(field: "action", value: raw) }
+            let name = try reader.readString("name")
+            let password = try reader.readString("password")
+            self = .account(AccountRequest(action, name: name, password: password, newPassword: try reader.readString("new password")))
         }
         try reader.finish()
     }

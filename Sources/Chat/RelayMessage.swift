@@ -40,6 +40,12 @@ public enum NoticeKind: UInt8, Hashable, Sendable, CaseIterable {
     /// An administrator (`name`) disconnected you (`detail`: the reason); the connection is closed
     /// next and the client must not reconnect on its own.
     case killed = 13
+    /// Your ACCOUNT request was carried out (section 4.11.5): `name` is the account, `detail` says
+    /// what happened (`registered`, `identified`, `unregistered`, `password changed`, `dropped`).
+    case account = 18
+    /// Your PRIVATE or SEALED_PRIVATE to `name`, who is registered and not connected, was stored and
+    /// not delivered; it is delivered at their next login. `detail` is its message id in decimal.
+    case storedOffline = 19
 }
 
 /// A NOTICE: an event about a user or a room. Fields that do not apply to `kind` are empty.
@@ -105,6 +111,17 @@ public enum ErrorCode: UInt8, Hashable, Sendable, CaseIterable {
     /// SEALED_PRIVATE from, or to, a session without an identity key (a plaintext session), or with a
     /// sealed message of an impossible length.
     case noIdentityKey = 19
+    /// HELLO or NICK asks for a registered name (or a look-alike of one) that the session's identity
+    /// key does not own: join under another name and use `/identify NAME PASSWORD` (section 4.11.5).
+    case nameRegistered = 21
+    /// ACCOUNT with a wrong password (or one the account does not have).
+    case badPassword = 22
+    /// Too many failed password attempts for this name or from this address; try again later.
+    case tooManyAttempts = 23
+    /// ACCOUNT about a name that is not registered, or a session that does not own the account.
+    case notRegistered = 24
+    /// The offline mailbox of the recipient is full: the PRIVATE was not stored.
+    case mailboxFull = 25
 }
 
 /// One row of ROOM_LIST.

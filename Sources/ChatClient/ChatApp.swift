@@ -316,6 +316,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             lock.withLock { showsReceipts = isOn }
             status(isOn ? "Receipts on: \(Ticks.stored) the relay has your private message, \(Ticks.delivered) it was shown to its recipient"
                         : "Receipts off: no ticks, and no receipts sent for private messages you get")
+        case let .account(request): session.send(.account(request))
         case let .history(count, secondsAgo):
             let since = secondsAgo.map { UInt64(max(0, WallClock.millisecondsSinceEpoch() - Int64($0) * 1_000)) } ?? 0
             session.send(.history(room: room, count: UInt16(count), since: since))

@@ -165,7 +165,7 @@ extension ChatClientCore {
             show(.received(message))
             joined(at: now)
         case let .error(code, _, text) where ledger.phase != .joined
-            && [.nameTaken, .invalidName, .unsupportedVersion, .banned].contains(code):
+            && [.nameTaken, .nameRegistered, .invalidName, .unsupportedVersion, .banned].contains(code):
             show(.received(message))
             show(.connection(.refused(reason: text)))
         case let .storedUpTo(upTo):

@@ -214,6 +214,8 @@ extension ClientMessage {
     var isPerConnection: Bool {
         switch self {
         case .hello, .heartbeat, .quit: true
+        // An account request is answered or refused once; a reconnection does not repeat it.
+        case .account: true
         // File transfers resume their own way after a reconnection (FileTransferBook).
         case .fileOffer, .fileAccept, .fileCancel, .fileChunk, .fileConfirm, .fileDone: true
         default: false
@@ -223,7 +225,7 @@ extension ClientMessage {
     /// Requests whose acknowledgement nobody waits for at end of input (queries and HELLO).
     var isAcknowledgedByRelayReply: Bool {
         switch self {
-        case .hello, .heartbeat, .listRooms, .who, .whois, .history, .receipt: true
+        case .hello, .heartbeat, .listRooms, .who, .whois, .history, .receipt, .account: true
         case let .moderate(request): request.action == .bans
         default: false
         }
@@ -254,6 +256,8 @@ extension ClientMessage {
         case let .fileDone(transfer, result): "FILE_DONE \(transfer) \(result)"
         case let .receipt(sender, id): "RECEIPT \(sender) #\(id)"
         case let .history(room, count, since): "HISTORY \(room) \(count)\(since == 0 ? "" : " since \(since)")"
+        // Never the passwords.
+        case let .account(request): "ACCOUNT \(request.action) \(SafeText.sanitized(request.name))"
         }
     }
 }

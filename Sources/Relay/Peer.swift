@@ -25,6 +25,8 @@ struct Peer: Sendable {
     /// The static key the peer proved in the Noise handshake (Specs/noise.md); nil until the
     /// handshake completes, and for a peer on a plaintext session (`--allow-plaintext`).
     var identityKey: IdentityKey?
+    /// The account (by skeleton) this session registered or proved the password of (`/identify`).
+    var identifiedAccount: String?
     /// Canonical room keys, in join order.
     var rooms: [String] = []
     var lastHeard: Timestamp

@@ -204,6 +204,10 @@ public struct RelayStatistics: Sendable, Hashable {
     public var resendsDropped = 0
     /// RECEIPTs passed on as DELIVERED, and those dropped (no such PRIVATE awaited, or its sender gone).
     public var receiptsDelivered = 0
+    /// Failed password attempts (ACCOUNT identify or password).
+    public var failedPasswordAttempts = 0
+    /// Private messages stored for a registered user who was not connected.
+    public var offlineMessagesStored = 0
     public var receiptsDropped = 0
 
     /// All zero.

@@ -31,6 +31,12 @@ extension RelayCore {
     mutating func handleWhois(_ name: String, from endpoint: Endpoint, at now: Timestamp) {
         let asked = String(name.utf8.prefix(ChatLimits.maximumNameLength)) ?? ""
         guard let found = holder(ofName: name), let peer = peers[found] else {
+            // An absent registered user: the account's most recently added key, so that a sealed
+            // private message can wait for them (section 4.11.5).
+            if let (_, account) = account(protecting: name), ChatNames.canonical(name) == ChatNames.canonical(account.name),
+               let key = account.keys.last {
+                return send(.whoisReply(WhoisEntry(asked: asked, name: account.name, transport: .udp, key: key)), to: endpoint, at: now)
+            }
             return send(.whoisReply(WhoisEntry(asked: asked, name: "", transport: .udp, key: nil)), to: endpoint, at: now)
         }
         send(.whoisReply(WhoisEntry(asked: asked, name: peer.name, transport: found.transport, key: peer.identityKey)),
@@ -52,6 +58,7 @@ extension RelayCore {
                              messageID: messageID, to: endpoint, at: now)
         }
         guard let recipient = holder(ofName: target), let holder = peers[recipient] else {
+            if storeOffline(to: target, from: sender, messageID: messageID, flags: [], text: "", sealed: sealed, at: now) { return }
             return sendError(.noSuchUser, "No such user: \(quoted(target))", messageID: messageID, to: endpoint, at: now)
         }
         guard holder.identityKey != nil else {

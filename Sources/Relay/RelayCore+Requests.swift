@@ -52,6 +52,8 @@ extension RelayCore {
             acknowledge(messageID, to: endpoint, at: now)
         case let .receipt(sender, messageID):
             handleReceipt(sender: sender, messageID: messageID, from: endpoint, at: now)
+        case let .account(request):
+            handleAccount(request, from: endpoint, at: now)
         case let .history(room, count, since):
             handleHistoryRequest(room: room, count: count, since: since, from: endpoint, at: now)
         case let .partRoom(room):
@@ -97,6 +99,14 @@ extension RelayCore {
             log(.info, .moderation, at: now, "\(quoted(hello.name)) [\(endpoint), sender \(senderID)] refused: banned from the relay (\(ban.mask))")
             return sendError(.banned, "You are banned from this relay\(ban.reason.isEmpty ? "" : ": \(ban.reason)")", to: endpoint, at: now)
         }
+        // A session resumed under the same secret keeps the account it proved with /identify.
+        if let holder = names[key], holder != endpoint, let current = peers[holder], current.sessionSecret == hello.sessionSecret {
+            peers[endpoint]?.identifiedAccount = current.identifiedAccount
+        }
+        if let refusal = registrationRefusal(hello.name, peer: peers[endpoint] ?? peer) {
+            log(.info, .membership, at: now, "\(quoted(hello.name)) [\(endpoint)] refused: the name is registered")
+            return sendError(.nameRegistered, refusal, to: endpoint, at: now)
+        }
         if let holder = names[key], holder != endpoint, let current = peers[holder] {
             // A name held by another identity key is never taken over, not even with the holder's
             // secret (section 4.10); when neither side has a key, the secret alone decides.
@@ -141,6 +151,7 @@ extension RelayCore {
         announceStoredMessages(to: endpoint, senderID: senderID, at: now)
         send(.welcome(name: hello.name, defaultRoom: configuration.defaultRoom, peerTimeout: configuration.peerTimeout), to: endpoint, at: now)
         requestPrivateHistory(for: endpoint, senderID: senderID)
+        deliverOfflineMessages(to: endpoint, at: now)
         var wanted: [String] = []
         if hello.rooms.count > ChatLimits.maximumRoomsPerUser {
             sendError(.tooManyRooms, "Only the first \(ChatLimits.maximumRoomsPerUser) of \(hello.rooms.count) rooms were joined",
@@ -183,6 +194,7 @@ extension RelayCore {
         // The name table is keyed by skeleton; a look-alike of a user's name is not that user.
         guard let recipient = names[ChatNames.skeleton(target)],
               let holder = peers[recipient], ChatNames.canonical(holder.name) == ChatNames.canonical(target) else {
+            if storeOffline(to: target, from: peer, messageID: messageID, flags: flags, text: text, at: now) { return }
             return sendError(.noSuchUser, "No such user: \(quoted(target))", messageID: messageID, to: endpoint, at: now)
         }
         statistics.privateMessagesRouted += 1
@@ -217,7 +229,7 @@ extension RelayCore {
 
     /// NICK: refused (invalidName, nameTaken) or carried out; the renamer and every member of its rooms
     /// get NOTICE nickChanged, each once (section 4.3, item 8).
-    private mutating func handleNick(_ name: String, from endpoint: Endpoint, at now: Timestamp) {
+    mutating func handleNick(_ name: String, from endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint] else { return }
         do throws(NameError) {
             try ChatNames.validateUserName(name)
@@ -225,6 +237,9 @@ extension RelayCore {
             return sendError(.invalidName, "Invalid name \(quoted(name)): \(error)", to: endpoint, at: now)
         }
         let key = ChatNames.skeleton(name), oldKey = ChatNames.skeleton(peer.name)
+        if let refusal = registrationRefusal(name, peer: peer) {
+            return sendError(.nameRegistered, refusal, to: endpoint, at: now)
+        }
         if let holder = names[key], holder != endpoint {
             if let current = peers[holder], let refusal = keyRefusal(name, holder: current, newcomer: peer.identityKey) {
                 return sendError(.nameKeyMismatch, refusal, to: endpoint, at: now)
@@ -241,5 +256,6 @@ extension RelayCore {
         for key in peer.rooms {
             for member in rooms[key]?.members ?? [] where told.insert(member).inserted { send(notice, to: member, at: now) }
         }
+        deliverOfflineMessages(to: endpoint, at: now)
     }
 }

@@ -37,6 +37,10 @@ extension RelayCore {
         }
         relayBans = state.relayBans.filter { ban in ban.expires.map { $0 > now } ?? true }
         handledMessageIDs = state.lastMessageIDs
+        accounts = state.accounts
+        // Within the limits the relay keeps while running, whatever the file holds.
+        mailboxes = state.offlineMessages.filter { accounts[$0.key] != nil }.mapValues { Array($0.prefix(Self.maximumMailboxMessages)) }
+        mailboxBytes = mailboxes.values.reduce(0) { total, box in box.reduce(total) { $0 + $1.cost } }
         savedRelayBans = relayBans
         roomSettings.changed = []
         roomSettings.isTracking = true

@@ -92,6 +92,17 @@ public struct RelayCore: Sendable {
     var congestedSince: [Endpoint: CongestionMark] = [:]
     var senderBuckets: [Endpoint: SenderBucket] = [:]
     var rateLimitedUntil: [Endpoint: Timestamp] = [:]
+    /// Accounts (RelayCore+Accounts.swift): registered names by skeleton, failed password attempts,
+    /// and offline mailboxes by account (with their bytes together).
+    public internal(set) var accounts: [String: Account] = [:]
+    var passwordAttempts = AttemptLimiter()
+    var mailboxes: [String: [OfflineMessage]] = [:]
+    var mailboxBytes = 0
+    /// Hashes passwords (scrypt from the host; nil: accounts by identity key only).
+    public var passwordHashing: PasswordHashing?
+    /// The wall clock at one moment of the relay's clock, set by the host: offline messages carry
+    /// their original time (nil: time 0).
+    public var wallClock: StorageClock?
     /// File transfers in progress or offered (RelayCore+Files.swift): positions only, no file bytes.
     var fileTransfers = RelayTransferTable()
 

@@ -60,6 +60,12 @@ public enum StorageAction: Sendable, Hashable {
     case appendHistory(room: String, HistoryLine)
     /// The highest SAY/PRIVATE id handled from this session is now this (exactly-once across restarts).
     case recordMessageID(SenderID, UInt64)
+    /// The account stored under this name skeleton is now this (nil: dropped).
+    case saveAccount(name: String, Account?)
+    /// A private message for the account with this skeleton, who was not connected.
+    case storeOffline(account: String, OfflineMessage)
+    /// The account's offline messages were delivered (or the account dropped): forget them.
+    case clearOffline(account: String)
 }
 
 /// A line of a room's history as saved.
@@ -94,11 +100,18 @@ public struct StoredRelayState: Sendable, Hashable {
     public var relayBans: [Ban]
     /// Each session's highest SAY/PRIVATE id handled (sessions seen within the retention).
     public var lastMessageIDs: [SenderID: UInt64]
+    /// Name skeleton → account.
+    public var accounts: [String: Account]
+    /// Name skeleton → offline messages, oldest first.
+    public var offlineMessages: [String: [OfflineMessage]]
 
-    public init(roomSettings: [String: RoomSettings] = [:], relayBans: [Ban] = [], lastMessageIDs: [SenderID: UInt64] = [:]) {
+    public init(roomSettings: [String: RoomSettings] = [:], relayBans: [Ban] = [], lastMessageIDs: [SenderID: UInt64] = [:],
+                accounts: [String: Account] = [:], offlineMessages: [String: [OfflineMessage]] = [:]) {
         self.roomSettings = roomSettings
         self.relayBans = relayBans
         self.lastMessageIDs = lastMessageIDs
+        self.accounts = accounts
+        self.offlineMessages = offlineMessages
     }
 }
 
@@ -140,6 +153,9 @@ public final class MemoryRelayStorage: RelayStorage {
     public private(set) var relayBans: [UInt8]?
     public private(set) var lines: [String: [HistoryLine]] = [:]
     public private(set) var lastMessageIDs: [SenderID: UInt64] = [:]
+    /// Encoded accounts (`Account.storageBytes`), by name skeleton.
+    public private(set) var accounts: [String: [UInt8]] = [:]
+    public private(set) var offlineMessages: [String: [OfflineMessage]] = [:]
     /// Batches performed, for tests of commit batching.
     public private(set) var transactions = 0
     /// Lines kept per room.
@@ -164,6 +180,11 @@ public final class MemoryRelayStorage: RelayStorage {
             state.relayBans = bans
         }
         state.lastMessageIDs = lastMessageIDs
+        for (name, bytes) in accounts {
+            guard let account = Account(storageBytes: bytes) else { throw StorageError(.corrupt, "The saved account \(name) is damaged") }
+            state.accounts[name] = account
+        }
+        state.offlineMessages = offlineMessages
         return state
     }
 
@@ -182,6 +203,14 @@ public final class MemoryRelayStorage: RelayStorage {
                 if let count = lines[room]?.count, count > historyLimit { lines[room]?.removeFirst(count - historyLimit) }
             case let .recordMessageID(sender, id):
                 lastMessageIDs[sender] = id
+            case let .saveAccount(name, account):
+                accounts[name] = account?.storageBytes
+            case let .storeOffline(name, message):
+                var message = message
+                if message.unixMilliseconds == 0 { message.unixMilliseconds = clock.unixMilliseconds }
+                offlineMessages[name, default: []].append(message)
+            case let .clearOffline(name):
+                offlineMessages[name] = nil
             }
         }
     }

@@ -112,6 +112,13 @@ struct StorageReader {
 
     var isAtEnd: Bool { offset == bytes.count }
 
+    /// The next `count` bytes as they are, or nil when fewer are left.
+    mutating func raw(_ count: Int) -> [UInt8]? {
+        guard count >= 0, bytes.count - offset >= count else { return nil }
+        defer { offset += count }
+        return Array(bytes[offset..<offset + count])
+    }
+
     mutating func byte() -> UInt8? {
         guard offset < bytes.count else { return nil }
         defer { offset += 1 }
@@ -158,5 +165,54 @@ struct StorageReader {
             bans.append(Ban(mask: mask, setBy: setBy, reason: reason, expires: expires))
         }
         return bans
+    }
+}
+
+extension Account {
+    /// The encoding version this relay writes.
+    static let storageVersion: UInt8 = 1
+
+    /// The account as saved: version, name, keys (a count byte, 32 bytes each), then a flag byte and,
+    /// with a password, N, r and p (64 bits each), the salt and the hash (16-bit length each).
+    public var storageBytes: [UInt8] {
+        var writer = StorageWriter()
+        writer.byte(Self.storageVersion)
+        writer.string(name)
+        writer.byte(UInt8(clamping: keys.count))
+        for key in keys.prefix(Int(UInt8.max)) { writer.bytes += key.bytes }
+        if let password {
+            writer.byte(1)
+            writer.integer(password.cost.n)
+            writer.integer(password.cost.r)
+            writer.integer(password.cost.p)
+            for field in [password.salt, password.hash] {
+                writer.integer(UInt16(clamping: field.count))
+                writer.bytes += field.prefix(Int(UInt16.max))
+            }
+        } else {
+            writer.byte(0)
+        }
+        return writer.bytes
+    }
+
+    /// Decodes a saved account; nil when the bytes are damaged or from a newer relay.
+    public init?(storageBytes bytes: [UInt8]) {
+        var reader = StorageReader(bytes)
+        guard reader.byte() == Self.storageVersion, let name = reader.string(), let count = reader.byte(),
+              Int(count) <= Account.maximumKeys else { return nil }
+        var keys: [IdentityKey] = []
+        for _ in 0..<count {
+            guard let raw = reader.raw(IdentityKey.length), let key = IdentityKey(bytes: raw) else { return nil }
+            keys.append(key)
+        }
+        self.init(name: name, keys: keys)
+        guard let flag = reader.byte(), flag <= 1 else { return nil }
+        if flag == 1 {
+            guard let n = reader.integer(UInt64.self), let r = reader.integer(UInt64.self), let p = reader.integer(UInt64.self),
+                  let saltLength = reader.integer(UInt16.self), let salt = reader.raw(Int(saltLength)),
+                  let hashLength = reader.integer(UInt16.self), let hash = reader.raw(Int(hashLength)) else { return nil }
+            password = PasswordHash(cost: PasswordCost(n: n, r: r, p: p), salt: salt, hash: hash)
+        }
+        guard reader.isAtEnd else { return nil }
     }
 }

@@ -10,7 +10,7 @@ import Relay
 /// section 4.11.
 public final class SQLiteRelayStorage: RelayStorage {
     /// The schema version this relay writes.
-    public static let schemaVersion: Int64 = 1
+    public static let schemaVersion: Int64 = 2
     /// The file name inside the data directory.
     public static let fileName = "relay.sqlite3"
 
@@ -25,6 +25,14 @@ public final class SQLiteRelayStorage: RelayStorage {
             time_ms INTEGER NOT NULL);
         CREATE INDEX history_by_room ON history (room, id);
         CREATE TABLE sessions (sender INTEGER PRIMARY KEY, last_message_id INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
+        """,
+        // Version 2: accounts and offline private messages (section 4.11.5).
+        """
+        CREATE TABLE accounts (name TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE offline_messages (
+            id INTEGER PRIMARY KEY, account TEXT NOT NULL, from_name TEXT NOT NULL, sender INTEGER NOT NULL,
+            message_id INTEGER NOT NULL, flags INTEGER NOT NULL, text TEXT NOT NULL, sealed BLOB, time_ms INTEGER NOT NULL);
+        CREATE INDEX offline_by_account ON offline_messages (account, id);
         """,
     ]
 
@@ -42,6 +50,10 @@ public final class SQLiteRelayStorage: RelayStorage {
     private let saveSession: Statement
     private let expireSessions: Statement
     private var lastExpiry: Int64?
+    private let saveAccount: Statement
+    private let deleteAccount: Statement
+    private let storeOffline: Statement
+    private let clearOffline: Statement
 
     /// Opens the database in directory `directory` (which must exist), or an in-memory one for
     /// ":memory:"; migrates an older schema. Throws a `StorageError` that says what to do.
@@ -80,18 +92,26 @@ public final class SQLiteRelayStorage: RelayStorage {
         expireLines = try database.prepare("DELETE FROM history WHERE time_ms < ?1")
         saveSession = try database.prepare("INSERT OR REPLACE INTO sessions (sender, last_message_id, seen_ms) VALUES (?1, ?2, ?3)")
         expireSessions = try database.prepare("DELETE FROM sessions WHERE seen_ms < ?1")
+        saveAccount = try database.prepare("INSERT OR REPLACE INTO accounts (name, record) VALUES (?1, ?2)")
+        deleteAccount = try database.prepare("DELETE FROM accounts WHERE name = ?1")
+        storeOffline = try database.prepare("""
+            INSERT INTO offline_messages (account, from_name, sender, message_id, flags, text, sealed, time_ms)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7)
+            """)
+        clearOffline = try database.prepare("DELETE FROM offline_messages WHERE account = ?1")
         readLines = try database.prepare("""
             SELECT room_name, from_name, sender, message_id, flags, text, time_ms FROM
             (SELECT * FROM history WHERE room = ?1 AND time_ms >= ?3 ORDER BY id DESC LIMIT ?2) ORDER BY id
             """)
     }
 
-    static func migrate(_ database: SQLiteDatabase, from version: Int64) throws(StorageError) {
-        guard version < schemaVersion else { return }
+    /// Migrates from `version` to `target` (the current schema unless a test asks for an older one).
+    static func migrate(_ database: SQLiteDatabase, from version: Int64, to target: Int64 = schemaVersion) throws(StorageError) {
+        guard version < target else { return }
         try database.execute("BEGIN IMMEDIATE")
         do throws(StorageError) {
-            for step in Int(version)..<Int(schemaVersion) { try database.execute(migrations[step]) }
-            try database.execute("PRAGMA user_version = \(schemaVersion)")
+            for step in Int(version)..<Int(target) { try database.execute(migrations[step]) }
+            try database.execute("PRAGMA user_version = \(target)")
             try database.execute("COMMIT")
         } catch {
             try? database.execute("ROLLBACK")
@@ -121,6 +141,26 @@ public final class SQLiteRelayStorage: RelayStorage {
         let sessions = try database.prepare("SELECT sender, last_message_id FROM sessions")
         while try sessions.step() {
             state.lastMessageIDs[SenderID(rawValue: UInt64(bitPattern: sessions.integer(0)))] = UInt64(bitPattern: sessions.integer(1))
+        }
+        let accounts = try database.prepare("SELECT name, record FROM accounts ORDER BY name")
+        while try accounts.step() {
+            let name = accounts.text(0)
+            guard let account = Account(storageBytes: accounts.blob(1)) else {
+                throw StorageError(.corrupt, "The saved account \(name) in \(database.path) is damaged: "
+                                   + "move the file aside and start again, or restore it from a backup")
+            }
+            state.accounts[name] = account
+        }
+        let offline = try database.prepare("""
+            SELECT account, from_name, sender, message_id, flags, text, time_ms, sealed IS NOT NULL, sealed FROM offline_messages ORDER BY id
+            """)
+        while try offline.step() {
+            state.offlineMessages[offline.text(0), default: []].append(
+                OfflineMessage(from: offline.text(1), sender: SenderID(rawValue: UInt64(bitPattern: offline.integer(2))),
+                               messageID: UInt64(bitPattern: offline.integer(3)),
+                               flags: MessageFlags(rawValue: UInt8(truncatingIfNeeded: offline.integer(4))),
+                               text: offline.text(5), sealed: offline.integer(7) != 0 ? offline.blob(8) : nil,
+                               unixMilliseconds: offline.integer(6)))
         }
         return state
     }
@@ -159,6 +199,26 @@ public final class SQLiteRelayStorage: RelayStorage {
                     saveSession.bind(2, Int64(bitPattern: id))
                     saveSession.bind(3, clock.unixMilliseconds)
                     try saveSession.run()
+                case let .saveAccount(name, account?):
+                    saveAccount.bind(1, name)
+                    saveAccount.bind(2, account.storageBytes)
+                    try saveAccount.run()
+                case let .saveAccount(name, nil):
+                    deleteAccount.bind(1, name)
+                    try deleteAccount.run()
+                case let .storeOffline(name, message):
+                    storeOffline.bind(1, name)
+                    storeOffline.bind(2, message.from)
+                    storeOffline.bind(3, Int64(bitPattern: message.sender.rawValue))
+                    storeOffline.bind(4, Int64(bitPattern: message.messageID))
+                    storeOffline.bind(5, Int64(message.flags.rawValue))
+                    storeOffline.bind(6, message.text)
+                    storeOffline.bind(7, message.unixMilliseconds == 0 ? clock.unixMilliseconds : message.unixMilliseconds)
+                    if let sealed = message.sealed { storeOffline.bind(8, sealed) }
+                    try storeOffline.run()
+                case let .clearOffline(name):
+                    clearOffline.bind(1, name)
+                    try clearOffline.run()
                 }
             }
             for room in roomsWithNewLines.sorted() {

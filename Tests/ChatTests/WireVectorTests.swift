@@ -55,6 +55,8 @@ let clientVectors: [WireVector<ClientMessage>] = [
     WireVector("SEALED_PRIVATE", .sealedPrivate(to: "bob", messageID: 1, sealed: sealedVector), "0f 00 03 62 6f 62 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc"),
     WireVector("RECEIPT", .receipt(sender: bob, messageID: 8),
                "12 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 08"),
+    WireVector("ACCOUNT identify", .account(AccountRequest(.identify, name: "alice", password: "sesame42")),
+               "13 02 00 05 61 6c 69 63 65 00 08 73 65 73 61 6d 65 34 32 00 00"),
     WireVector("HISTORY", .history(room: "#class", count: 50, since: 1_790_000_000_000),
                "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00"),
 ]
@@ -91,6 +93,8 @@ let relayVectors: [WireVector<RelayMessage>] = [
                "92 00 03 62 6f 62 00 00 00 00 00 00 00 03"),
     WireVector("STORED_UP_TO", .storedUpTo(42),
                "91 00 00 00 00 00 00 00 2a"),
+    WireVector("NOTICE storedOffline", .notice(Notice(kind: .storedOffline, name: "alice", detail: "7")),
+               "84 13 00 05 61 6c 69 63 65 00 00 00 00 00 01 37"),
     WireVector("HISTORY_LINE", .history(PastMessage(room: "#class", from: "bob", sender: bob, messageID: 7, flags: [], text: "hi",
                                                     time: 1_790_000_000_000, isAsked: true)),
                "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00 02 68 69 00 00 01 a0 c4 50 6c 00 01"),

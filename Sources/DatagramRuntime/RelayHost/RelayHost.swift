@@ -51,6 +51,8 @@ public final class RelayHost: Sendable {
         var core = RelayCore(configuration: configuration, cookieSecret: SystemRandom.secret(),
                              senderIDs: SenderIDDerivation.sha256, at: now)
         if storage != nil { core.attachStorage(storedState, at: now) }
+        core.passwordHashing = RelayPasswords.hashing
+        core.wallClock = StorageClock(now: now, unixMilliseconds: WallClock.millisecondsSinceEpoch())
         state = Mutex(HostState(core: core, storage: storage))
     }
 
