@@ -56,6 +56,11 @@ extension RelayCore {
                 ? sendError(.badRequest, "The name \(quoted(account.name)) is already registered to you", to: endpoint, at: now)
                 : sendError(.nameRegistered, registrationRefusal(peer.name, peer: peer) ?? "", to: endpoint, at: now)
         }
+        if isAdministratorName(peer.name), !isAdministrator(endpoint) {
+            // Otherwise whoever registered an administrator's name first would hold its rights for good.
+            return sendError(.notOperator, "\(quoted(peer.name)) is a relay administrator's name: type /oper TOKEN before /register",
+                             to: endpoint, at: now)
+        }
         guard peer.identityKey != nil || !password.isEmpty else {
             return sendError(.badRequest, "A session without an identity key (plaintext) registers with a password: /register PASSWORD",
                              to: endpoint, at: now)

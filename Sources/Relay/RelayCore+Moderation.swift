@@ -19,6 +19,12 @@ extension RelayCore {
     /// (Specs/chat-protocol.md, section 4.8).
     func isAdministrator(_ endpoint: Endpoint) -> Bool {
         guard let peer = peers[endpoint], peer.isJoined, isAdministratorName(peer.name) else { return false }
+        // A registered administrator's account is proof enough (section 4.11.5): its keys, or its
+        // password this session. Registering an administrator's name needs the token first.
+        if let (key, account) = account(protecting: peer.name),
+           ChatNames.canonical(account.name) == ChatNames.canonical(peer.name), owns(key, account, peer: peer) {
+            return true
+        }
         guard configuration.administratorToken != nil else { return true }
         return operSessions[peer.senderID].map { ChatNames.canonical($0) == ChatNames.canonical(peer.name) } ?? false
     }

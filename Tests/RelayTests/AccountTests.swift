@@ -331,3 +331,29 @@ private extension [RelayMessage] {
     #expect(relay.core.mailboxes.isEmpty)
     #expect(relay.take(bob).contains(.delivered(to: "alice", messageID: 4)))
 }
+
+/// Specs/chat-protocol.md, sections 4.8 and 4.11.5: an administrator named with `--admin` is a
+/// registered account once registered: its key makes it an administrator in later sessions without
+/// the token. Registering an administrator's name needs the token first, so nobody can squat it.
+@Test func aRegisteredAdministratorNeedsNoTokenAndTheNameCannotBeSquatted() {
+    var configuration = RelayConfiguration()
+    configuration.administrators = ["teacher"]
+    configuration.administratorToken = "s3cret-token-0123456789"
+    var relay = RelayHarness.accounts(configuration: configuration)
+    let (squatter, _) = relay.join("teacher", port: 1, key: eveKey)
+    #expect(relay.account(AccountRequest(.register, password: "mine now"), from: squatter).errorCodes == [.notOperator])
+    #expect(relay.core.accounts.isEmpty)
+    relay.send(.quit(reason: ""), from: squatter)
+
+    let (teacher, _) = relay.join("teacher", port: 2, key: aliceKey)
+    relay.send(.moderate(Moderation(.oper, text: "s3cret-token-0123456789")), from: teacher)
+    #expect(relay.account(AccountRequest(.register), from: teacher).accountNotices.first?.hasPrefix("registered") == true)
+    relay.send(.quit(reason: ""), from: teacher)
+
+    // A later session with the same key: an administrator at once, no token.
+    let (again, _) = relay.join("teacher", port: 3, key: aliceKey)
+    #expect(relay.core.isAdministrator(again))
+    // Another key cannot even take the name.
+    let (_, refused) = relay.join("teacher", port: 4, key: eveKey)
+    #expect(refused.errorCodes == [.nameRegistered])
+}
