@@ -332,7 +332,7 @@ private extension [RelayMessage] {
     #expect(relay.take(bob).contains(.delivered(to: "alice", messageID: 4)))
 }
 
-/// Specs/chat-protocol.md, sections 4.8 and 4.11.5: an administrator named with `--admin` is a
+/// Specs/chat-protocol.md, section 4.8 (and 4.11.5): an administrator named with `--admin` is a
 /// registered account once registered: its key makes it an administrator in later sessions without
 /// the token. Registering an administrator's name needs the token first, so nobody can squat it.
 @Test func aRegisteredAdministratorNeedsNoTokenAndTheNameCannotBeSquatted() {
