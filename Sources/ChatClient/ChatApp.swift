@@ -53,7 +53,16 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         lock.withLock { currentRoom }
     }
 
-    private func time() -> String { WallClock.timeOfDay() }
+    func time() -> String { WallClock.timeOfDay() }
+
+    /// Remembers a private message sent as `id`, for its ticks (the last 256).
+    func recordSentPrivate(_ id: UInt64, to name: String, text: String) {
+        lock.withLock {
+            sentPrivates[id] = (name, SafeText.sanitized(String(text.prefix(40))))
+            sentPrivateOrder.append(id)
+            if sentPrivateOrder.count > 256 { sentPrivates[sentPrivateOrder.removeFirst()] = nil }
+        }
+    }
 
     // MARK: Events
 
@@ -91,61 +100,6 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             handle(event)
         case .file(let event):
             handleFile(event)
-        }
-    }
-
-    /// Keys, pins and end-to-end private messages (Specs/chat-protocol.md section 4.10).
-    private func handle(_ event: IdentityEvent) {
-        let fingerprint = IdentityFingerprints.of
-        switch event {
-        case let .whois(entry, decision):
-            guard entry.isFound else { return console.print(ChatRenderer.error("No such user: \(SafeText.sanitized(entry.asked))", time: time())) }
-            let name = SafeText.sanitized(entry.name)
-            guard let key = entry.key else {
-                return status("\(name) (\(entry.transport)): no identity key (plaintext session); private messages to \(name) are readable by the relay")
-            }
-            let verdict = switch decision {
-            case .firstContact: "first contact: pinned now"
-            case .match: "matches your pin"
-            case .mismatch: "CHANGED from your pin (see the warning; /trust \(name) to accept)"
-            }
-            status("\(name) (\(entry.transport)): identity \(fingerprint(key)) (\(verdict)); compare it with \(name) out of band")
-        case let .contactPinned(name, key):
-            status("Pinned \(SafeText.sanitized(name))'s identity key on first use: \(fingerprint(key))")
-            saveContacts()
-        case let .contactKeyChanged(name, expected, got):
-            for line in PinMessages.contactKeyChanged(name: name, expected: expected, got: got, fingerprint: fingerprint).split(separator: "\n") {
-                console.print(ChatRenderer.error(String(line), time: time()))
-            }
-        case let .trusted(name, key):
-            status("Now trusting \(SafeText.sanitized(name))'s identity key \(fingerprint(key))")
-            saveContacts()
-        case let .privateMessage(from, text):
-            handle(.received(.privateMessage(from: from, sender: SenderID(rawValue: 0), messageID: 0, flags: [], text: text)))
-        case let .sealedRejected(from, reason):
-            console.print(ChatRenderer.error("Dropped a sealed private message claiming to be from \(SafeText.sanitized(from)): \(reason)", time: time()))
-        case let .sentInPlainText(to, count, reason):
-            status("Sent \(count == 1 ? "a private message" : "\(count) private messages") to \(SafeText.sanitized(to)) in PLAIN TEXT, "
-                + "readable by the relay: \(reason)")
-        case let .notSent(to, count, reason):
-            console.print(ChatRenderer.error("\(count == 1 ? "A private message" : "\(count) private messages") to \(SafeText.sanitized(to)) "
-                + "not sent: \(reason)", time: time()))
-        case let .sealedSent(id, to, text):
-            lock.withLock {
-                sentPrivates[id] = (to, SafeText.sanitized(String(text.prefix(40))))
-                sentPrivateOrder.append(id)
-                if sentPrivateOrder.count > 256 { sentPrivates[sentPrivateOrder.removeFirst()] = nil }
-            }
-        }
-    }
-
-    private func saveContacts() {
-        guard let contacts = session.contacts else { return }
-        do {
-            var file = try PinFile(path: IdentityPaths.knownContacts, kind: .contacts)
-            try file.save(contacts)
-        } catch {
-            logger.warning("cannot save \(IdentityPaths.knownContacts): \(error)")
         }
     }
 
@@ -210,7 +164,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         }
     }
 
-    private func status(_ text: String) {
+    func status(_ text: String) {
         let line = ChatRenderer.status(text, time: time())
         if isInteractive { console.print(line) } else { console.printDiagnostic(line) }
     }
@@ -366,11 +320,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         waitForWindow()
         do {
             if let id = try session.sendSealedPrivate(text, to: name) {
-                lock.withLock {
-                    sentPrivates[id] = (name, SafeText.sanitized(String(text.prefix(40))))
-                    sentPrivateOrder.append(id)
-                    if sentPrivateOrder.count > 256 { sentPrivates[sentPrivateOrder.removeFirst()] = nil }
-                }
+                recordSentPrivate(id, to: name, text: text)
             }
         } catch {
             console.print(ChatRenderer.error("not sent: \(error)", time: time()))
