@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(name: "RelayServer", dependencies: ["CommandLineSupport", "DatagramRuntime", "Transport", "Relay", "Chat", "RelayStore"]),
         .executableTarget(name: "ChatClient", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Transport", "Chat", "Datagram", "LinkSimulator", "LibCrypto"]),
         .executableTarget(name: "Compare", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator", "Relay", "LibCrypto"]),
-        .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Relay", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator"]),
+        .executableTarget(name: "Bench", dependencies: ["CommandLineSupport", "DatagramRuntime", "ChatClientCore", "Relay", "Measurement", "Transport", "Chat", "Datagram", "LinkSimulator", "LibCrypto", "Noise"]),
         .testTarget(name: "DatagramTests", dependencies: ["Datagram", "LinkSimulator", "Noise", "LibCrypto"]),
         .testTarget(name: "SimulationTests", dependencies: ["Datagram", "LinkSimulator", "Noise", "LibCrypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "DatagramRuntime", "Datagram", "LinkSimulator"]),

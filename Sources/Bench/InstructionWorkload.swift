@@ -1,6 +1,8 @@
 import Chat
 import Datagram
+import LibCrypto
 import LinkSimulator
+import Noise
 import Relay
 
 /// The in-process workloads `tools/callgrind.sh` runs under `valgrind --tool=callgrind` to count
@@ -13,17 +15,24 @@ import Relay
 ///   (no simulator): the layer alone.
 /// - `relay`: two Datagram clients joined to a `RelayCore` in #lobby; one says N messages, the relay
 ///   forwards each to the other (the relay's receive, routing, encode and send; both clients' paths).
+/// - `relay-bulk`: the same with 1000-byte messages (compare's bulk message size).
+/// - `relay-sealed`: `relay-bulk` with every connection sealed (Noise, as every real session): what
+///   udp mode's bulk costs per message.
 enum InstructionWorkload: String {
     case p2p
     case relay
     case direct
+    case relayBulk = "relay-bulk"
+    case relaySealed = "relay-sealed"
 
     /// Runs the workload with `messages` messages; returns how many were delivered.
     func run(messages: Int) -> Int {
         switch self {
         case .p2p: Self.pointToPoint(messages: messages)
-        case .relay: Self.relayed(messages: messages)
+        case .relay: Self.relayed(messages: messages, textSize: 60, isSealed: false)
         case .direct: Self.direct(messages: messages)
+        case .relayBulk: Self.relayed(messages: messages, textSize: 1000, isSealed: false)
+        case .relaySealed: Self.relayed(messages: messages, textSize: 1000, isSealed: true)
         }
     }
 
@@ -69,12 +78,12 @@ enum InstructionWorkload: String {
         return delivered
     }
 
-    static func relayed(messages: Int) -> Int {
-        var harness = InProcessRelay()
+    static func relayed(messages: Int, textSize: Int, isSealed: Bool) -> Int {
+        var harness = InProcessRelay(isSealed: isSealed)
         let alice = harness.join("alice", port: 5001)
         let bob = harness.join("bob", port: 5002)
         harness.delivered = 0
-        let text = String(repeating: "x", count: 60)
+        let text = String(repeating: "x", count: textSize)
         for number in 0..<messages {
             let say = ClientMessage.say(room: "#lobby", messageID: UInt64(number + 1), flags: [], text: text)
             _ = try? harness.clients[alice].send(say.encoded(), at: harness.now)
@@ -96,15 +105,32 @@ struct InProcessRelay {
     var order: [Endpoint] = []
     var outbox: [(bytes: [UInt8], to: Endpoint)] = []
     var delivered = 0
+    let isSealed: Bool
+    static let crypto = LibCryptoNoise()
 
-    init() {
-        core = RelayCore(cookieSecret: (0x0123, 0x4567),
+    init(isSealed: Bool = false) {
+        self.isSealed = isSealed
+        var configuration = RelayConfiguration()
+        if isSealed {
+            configuration.connection.sealing = Sealing(crypto: Self.crypto, staticKeyPair: Self.keyPair(0x40))
+        }
+        core = RelayCore(configuration: configuration, cookieSecret: (0x0123, 0x4567),
                          senderIDs: { SenderID(rawValue: $0.rawValue ^ 0x5A5A) }, at: now)
+    }
+
+    /// A fixed key pair (the workload must count the same instructions on every run).
+    static func keyPair(_ first: UInt8) -> NoiseKeyPair {
+        try! crypto.keyPair(privateKey: Array(first..<first + 32))
     }
 
     mutating func join(_ name: String, port: UInt16) -> Int {
         let endpoint = Endpoint(transport: .udp, address: [127, 0, 0, 1], port: port)
-        clients.append(Connection(role: .client, id: ConnectionID(rawValue: UInt32(port)), configuration: .coalescing, now: now))
+        var configuration = Connection.Configuration.coalescing
+        if isSealed {
+            configuration.sealing = Sealing(crypto: Self.crypto, staticKeyPair: Self.keyPair(UInt8(truncatingIfNeeded: port)),
+                                            ephemeralKeyPair: Self.keyPair(UInt8(truncatingIfNeeded: port) &+ 64))
+        }
+        clients.append(Connection(role: .client, id: ConnectionID(rawValue: UInt32(port)), configuration: configuration, now: now))
         order.append(endpoint)
         pump()
         let hello = ClientMessage.hello(Hello(sessionSecret: SessionSecret(rawValue: UInt64(port)), name: name))

@@ -61,9 +61,18 @@ case "attack":
     } catch {
         failure(error)
     }
+case "p2p":
+    // Hidden diagnostic: bench p2p [BYTES] [SIZE]
+    let total = rest.first.flatMap { Int($0) } ?? (64 << 20)
+    let size = rest.dropFirst().first.flatMap { Int($0) } ?? 1000
+    do {
+        print(try PointToPointBulk(bytes: total, size: size).run(), terminator: "")
+    } catch {
+        failure(error)
+    }
 case "workload":
     guard rest.count == 2, let workload = InstructionWorkload(rawValue: rest[0]), let count = Int(rest[1]), count >= 0 else {
-        usageFailure("workload takes <p2p|relay> <messages>")
+        usageFailure("workload takes <p2p|direct|relay|relay-bulk|relay-sealed> <messages>")
     }
     let delivered = workload.run(messages: count)
     print("\(workload.rawValue): \(delivered) of \(count) messages delivered")

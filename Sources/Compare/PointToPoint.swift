@@ -62,9 +62,8 @@ final class PointToPointRun {
         }
     }
 
-    /// Sends `text`, waiting for room in the send queue when the connection pushes back.
-    func send(_ text: String, deadline: Timestamp) throws {
-        let bytes = Array(text.utf8)
+    /// Sends `bytes`, waiting for room in the send queue when the connection pushes back.
+    func send(_ bytes: [UInt8], deadline: Timestamp) throws {
         while true {
             do {
                 try sender.send(bytes)
@@ -112,7 +111,7 @@ enum PointToPoint {
             let remaining = (start + interval * sequence) - run.clock.now()
             if remaining > .zero { Thread.sleep(forTimeInterval: remaining.seconds) }
             let stamp = MessageStamp(sequence: sequence, sentAtMicroseconds: run.clock.now().microsecondsSinceOrigin)
-            try run.send(stamp.text(size: options.size), deadline: run.clock.now() + .seconds(10))
+            try run.send(stamp.bytes(size: options.size), deadline: run.clock.now() + .seconds(10))
         }
         _ = run.inbox.wait(until: { $0.messagesReceived >= total }, timeout: .seconds(20))
         let seen = run.inbox.snapshot
@@ -134,7 +133,7 @@ enum PointToPoint {
         let start = run.clock.now()
         let deadline = start + .seconds(120)
         for sequence in 0..<count {
-            try run.send(MessageStamp(sequence: sequence, sentAtMicroseconds: 0).text(size: size), deadline: deadline)
+            try run.send(MessageStamp(sequence: sequence, sentAtMicroseconds: 0).bytes(size: size), deadline: deadline)
         }
         let isComplete = run.inbox.wait(until: { $0.messagesReceived >= count }, timeout: deadline - run.clock.now())
         let seen = run.inbox.snapshot

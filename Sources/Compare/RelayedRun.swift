@@ -224,7 +224,16 @@ struct MessageStamp: Equatable {
 
     /// The message text, padded with `x` to `size` bytes (longer if the stamp itself does not fit).
     func text(size: Int) -> String {
-        let head = "\(sequence) \(sentAtMicroseconds) "
-        return head + String(repeating: "x", count: max(0, size - head.utf8.count))
+        String(decoding: bytes(size: size), as: UTF8.self)
+    }
+
+    /// The same as bytes, built with one allocation (`String(repeating:count:)` appends character by
+    /// character, which cost the bulk runs a fifth of their CPU in the harness rather than the stack).
+    func bytes(size: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(max(size, 24))
+        bytes.append(contentsOf: "\(sequence) \(sentAtMicroseconds) ".utf8)
+        if bytes.count < size { bytes.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: size - bytes.count)) }
+        return bytes
     }
 }

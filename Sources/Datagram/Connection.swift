@@ -43,7 +43,7 @@ public struct Connection: Sendable {
     /// Channel 2's messages: sent only when `sendQueue` has nothing the window allows.
     var bulkQueue = SendQueue(reliableChannel: .bulk)
     var rtt: RTTEstimator
-    var congestion: any CongestionController
+    var congestion: SelectedCongestionController
     var bytesInFlight = 0
     var ackElicitingInFlight = 0
     var largestAcknowledged: UInt32?
@@ -109,7 +109,7 @@ public struct Connection: Sendable {
         nextPacketNumber = first
         receiveBudget = Swift.max(0, configuration.receiveBufferBudget)
         rtt = RTTEstimator(initialRTT: configuration.initialRTT)
-        congestion = makeCongestionController(configuration.congestionControl)
+        congestion = SelectedCongestionController(configuration.congestionControl)
         reorderBuffer = ReorderBuffer(limit: configuration.reorderBufferLimit)
         bulkReorderBuffer = ReorderBuffer(limit: configuration.reorderBufferLimit)
         unreliableReassembly = UnreliableReassembly(limit: configuration.reorderBufferLimit)
@@ -189,6 +189,17 @@ public struct Connection: Sendable {
         result.receiveBufferedBytes = reorderBuffer.heldBytes + unreliableReassembly.heldBytes + bulkReorderBuffer.heldBytes
         return result
     }
+
+    /// The few figures a relay reads before and after every datagram, without assembling the whole
+    /// `statistics` (a relay used to build it twice per datagram).
+    public var receiveAccounting: ReceiveAccounting {
+        ReceiveAccounting(packetsHeard: counters.packetsReceived + counters.dataRefused,
+                          receiveBufferedBytes: reorderBuffer.heldBytes + unreliableReassembly.heldBytes + bulkReorderBuffer.heldBytes,
+                          receiveBudgetDropped: counters.receiveBudgetDropped)
+    }
+
+    /// Bytes queued on every channel and not yet acknowledged (`statistics.queuedBytes`).
+    public var totalQueuedBytes: Int { sendQueue.queuedBytes + bulkQueue.queuedBytes }
 
     /// Tracing can be switched on and off at run time (`/trace on`).
     public var isTracing: Bool {
@@ -296,5 +307,21 @@ public struct Connection: Sendable {
     public mutating func close(code: CloseCode = .normal, at now: Timestamp) {
         advanceClock(to: now)
         finish(.local, closeCode: code)
+    }
+}
+
+/// What `Connection.receiveAccounting` reports.
+public struct ReceiveAccounting: Sendable, Hashable {
+    /// Packets received, plus DATA refused (heard but not taken in).
+    public var packetsHeard: Int
+    /// Bytes held for reassembly and reordering.
+    public var receiveBufferedBytes: Int
+    /// DATA refused because the receive budget was spent.
+    public var receiveBudgetDropped: Int
+
+    public init(packetsHeard: Int = 0, receiveBufferedBytes: Int = 0, receiveBudgetDropped: Int = 0) {
+        self.packetsHeard = packetsHeard
+        self.receiveBufferedBytes = receiveBufferedBytes
+        self.receiveBudgetDropped = receiveBudgetDropped
     }
 }

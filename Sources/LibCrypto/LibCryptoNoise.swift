@@ -2,7 +2,7 @@ import Noise
 
 /// The Noise primitives `25519_ChaChaPoly_SHA256` or `25519_ChaChaPoly_BLAKE2s` over libcrypto: the
 /// `NoiseCryptography` that the pure `Noise` target is given in production and in its tests.
-public struct LibCryptoNoise: NoiseCryptography {
+public final class LibCryptoNoise: NoiseCryptography {
     public let digest: DigestAlgorithm
 
     /// `hash`: SHA-256 (the default) or BLAKE2s.

@@ -6,7 +6,12 @@
 /// An implementation must be a correct DH, AEAD and hash function as Noise section 4 defines them.
 /// Its names appear in the protocol name, so they must be Noise's own ("25519", "ChaChaPoly",
 /// "SHA256", "BLAKE2s", ...).
-public protocol NoiseCryptography: Sendable {
+///
+/// Class-bound: an `any NoiseCryptography` is then a reference and a witness table, so the structs that
+/// hold one (`CipherState`, Datagram's sealing state, and with them `Connection`) stay loadable values.
+/// An opaque existential made them address-only, and every copy, nil check or optional read of a
+/// `Connection` went through generic value witnesses (issue 13's instruction counts).
+public protocol NoiseCryptography: AnyObject, Sendable {
     /// The DH function's name in a protocol name, for instance "25519".
     var dhName: String { get }
     /// The cipher's name in a protocol name, for instance "ChaChaPoly".

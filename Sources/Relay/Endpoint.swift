@@ -5,19 +5,42 @@ import Datagram
 ///
 /// The relay core never parses or resolves addresses; it only keys its peer table by them and prints
 /// them. `address` is 4 bytes for IPv4 or 16 for IPv6.
+///
+/// A plain value with no references: the relay looks endpoints up, copies and hashes them for every
+/// datagram, so the address is held inline (`InlineIPAddress`), not in an array.
 public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// UDP (Datagram connection) or TCP (framed stream).
     public var transport: TransportKind
-    /// The IP address in network byte order: 4 bytes (IPv4) or 16 bytes (IPv6).
-    public var address: [UInt8]
+    /// The IP address, inline.
+    public var ip: InlineIPAddress
     /// The port.
     public var port: UInt16
 
+    /// The IP address in network byte order: 4 bytes (IPv4) or 16 bytes (IPv6).
+    public var address: [UInt8] {
+        get { ip.bytes }
+        set { ip = InlineIPAddress(newValue) }
+    }
+
     /// Creates an endpoint.
     public init(transport: TransportKind, address: [UInt8], port: UInt16) {
+        self.init(transport: transport, ip: InlineIPAddress(address), port: port)
+    }
+
+    /// Creates an endpoint from an inline address.
+    public init(transport: TransportKind, ip: InlineIPAddress, port: UInt16) {
         self.transport = transport
-        self.address = address
+        self.ip = ip
         self.port = port
+    }
+
+    public static func == (lhs: Endpoint, rhs: Endpoint) -> Bool {
+        lhs.port == rhs.port && lhs.transport == rhs.transport && lhs.ip == rhs.ip
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ip)
+        hasher.combine(UInt32(port) << 8 | UInt32(transport.rawValue))
     }
 
     /// `127.0.0.1:5000` or `[::1]:5000`.

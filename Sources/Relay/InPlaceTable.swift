@@ -38,11 +38,29 @@ struct InPlaceTable<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         unsafeAddress {
             UnsafePointer(base + (slotOfKey[key] ?? 0))
         }
+        // Assignment (`table[key] = value`, `= nil` to remove) goes through `set`; changes through an
+        // optional chain (`table[key]?.handleDatagram(...)`), which cannot make the value nil, through
+        // `_modify`, in the slot. Checking the slot for nil after the yield loads a copy of the value
+        // (a Connection: every buffer retained and released again; `== nil` and `if case .none` both
+        // did), so `_modify` does not check a present key's slot: remove with `= nil` or
+        // `removeValue(forKey:)`, never by passing `&table[key]` to a function that sets it to nil.
+        set {
+            if let slot = slotOfKey[key] {
+                makeUnique()
+                if let newValue {
+                    base[slot] = newValue
+                } else {
+                    base[slot] = nil
+                    release(key, slot: slot)
+                }
+            } else if let newValue {
+                insert(newValue, for: key)
+            }
+        }
         _modify {
             if let slot = slotOfKey[key] {
                 makeUnique()
                 yield &base[slot]
-                if base[slot] == nil { release(key, slot: slot) }
             } else {
                 var value: Value?
                 yield &value

@@ -9,13 +9,13 @@ extension RelayCore {
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         let peeked = PacketHeader.peek(datagram)
         if let id = peers[endpoint]?.connectionID, peeked?.connectionID == id {
-            let before = connections[endpoint]?.statistics ?? Connection.Statistics()
+            let before = connections[endpoint]?.receiveAccounting ?? ReceiveAccounting()
             applyBackpressure(to: endpoint, datagram: datagram)
             applyReceiveBudget(to: endpoint, holding: before.receiveBufferedBytes)
             connections[endpoint]?.handleDatagram(datagram, at: now)
             noteIdentity(of: endpoint)
-            let after = connections[endpoint]?.statistics ?? before
-            if Self.packetsHeard(after) > Self.packetsHeard(before) {
+            let after = connections[endpoint]?.receiveAccounting ?? before
+            if after.packetsHeard > before.packetsHeard {
                 peers[endpoint]?.lastHeard = now
             }
             statistics.receiveBufferedBytes += after.receiveBufferedBytes - before.receiveBufferedBytes
@@ -137,7 +137,7 @@ extension RelayCore {
             while let bytes = connections[endpoint]?.pollTransmit(at: now) {
                 actions.append(.sendDatagram(bytes, to: endpoint))
             }
-            if let queued = connections[endpoint]?.statistics.queuedBytes {
+            if let queued = connections[endpoint]?.totalQueuedBytes {
                 updateCongestion(of: endpoint, queuedBytes: queued, at: now)
             }
             if peers[endpoint]?.drainDeadline != nil, connections[endpoint]?.isIdle == true {

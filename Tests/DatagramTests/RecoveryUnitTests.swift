@@ -119,7 +119,7 @@ struct NewRenoTests {
     /// `.disabled`.
     @Test("disabled congestion control never limits")
     func disabled() {
-        var unlimited = makeCongestionController(.disabled)
+        var unlimited = SelectedCongestionController(.disabled)
         unlimited.onCongestionEvent(sentTime: .ms(1), now: .ms(2))
         #expect(unlimited.window >= Int.max / 2)
     }

@@ -170,75 +170,88 @@ extension Connection {
 
     /// Seals an emitted plaintext datagram in place: key phase flag, body encrypted under the
     /// extended packet number with the zero-checksum header as associated data, checksum last.
+    ///
+    /// The work is done by `SealState` methods called through `seal!`, in place: `guard var seal`
+    /// copied the whole state (the handshake, the keys, the primitives) out and back twice per packet.
     mutating func sealDatagram(_ datagram: inout [UInt8], packetNumber: UInt32) {
-        guard var seal, let cipher = seal.sending else { return }
-        let nonce = seal.sendWraps << 32 | UInt64(packetNumber)
-        if seal.sendPhase { datagram[HeaderLayout.flagsOffset] |= HeaderLayout.keyPhaseFlag }
-        for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { datagram[offset] = 0 }
-        let header = Array(datagram[0..<HeaderLayout.size])
-        let body = Array(datagram[HeaderLayout.size...])
-        guard let sealed = try? cipher.encrypt(body, associatedData: header, nonce: nonce) else { return }
-        datagram.removeSubrange(HeaderLayout.size...)
-        datagram.append(contentsOf: sealed)
-        Packet.sealChecksum(&datagram)
-        seal.packetsUnderSendKey += 1
-        if packetNumber == UInt32.max { seal.sendWraps += 1 }
-        if seal.packetsUnderSendKey >= seal.sealing.rekeyInterval {
-            var next = cipher
-            if (try? next.rekey()) != nil {
-                seal.sending = next
-                seal.sendPhase.toggle()
-                seal.packetsUnderSendKey = 0
-                counters.keyUpdatesSent += 1
-            }
-        }
-        self.seal = seal
+        guard seal?.sending != nil else { return }
+        if seal!.seal(&datagram, packetNumber: packetNumber) { counters.keyUpdatesSent += 1 }
     }
 
     /// Opens a sealed datagram whose envelope (length, magic, checksum, version, type) is valid:
     /// the plaintext datagram (header and body, checksum not recomputed), or nil when it does not
     /// open under the current key, the previous one, or the next one (counted by the caller).
     mutating func openDatagram(_ datagram: [UInt8]) -> [UInt8]? {
-        guard var seal, var keys = seal.receiving else { return nil }
+        guard seal?.receiving != nil else { return nil }
+        let (opened, isKeyUpdate) = seal!.open(datagram, at: now, previousKeyLifetime: currentProbeTimeout * 3)
+        if isKeyUpdate { counters.keyUpdatesReceived += 1 }
+        return opened
+    }
+}
+
+extension SealState {
+    /// `Connection.sealDatagram`'s work; true when the sending key rotated after this packet.
+    mutating func seal(_ datagram: inout [UInt8], packetNumber: UInt32) -> Bool {
+        guard let cipher = sending else { return false }
+        let nonce = sendWraps << 32 | UInt64(packetNumber)
+        if sendPhase { datagram[HeaderLayout.flagsOffset] |= HeaderLayout.keyPhaseFlag }
+        for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { datagram[offset] = 0 }
+        let header = Array(datagram[0..<HeaderLayout.size])
+        let body = Array(datagram[HeaderLayout.size...])
+        guard let sealed = try? cipher.encrypt(body, associatedData: header, nonce: nonce) else { return false }
+        datagram.removeSubrange(HeaderLayout.size...)
+        datagram.append(contentsOf: sealed)
+        Packet.sealChecksum(&datagram)
+        packetsUnderSendKey += 1
+        if packetNumber == UInt32.max { sendWraps += 1 }
+        guard packetsUnderSendKey >= sealing.rekeyInterval else { return false }
+        var next = cipher
+        guard (try? next.rekey()) != nil else { return false }
+        sending = next
+        sendPhase.toggle()
+        packetsUnderSendKey = 0
+        return true
+    }
+
+    /// `Connection.openDatagram`'s work: the opened datagram or nil, and whether the peer's key
+    /// rotated (this packet opened under the next key).
+    mutating func open(_ datagram: [UInt8], at now: Timestamp, previousKeyLifetime: Duration) -> (opened: [UInt8]?, isKeyUpdate: Bool) {
+        guard receiving != nil else { return (nil, false) }
         let view = PacketView(bytes: datagram)
-        let nonce = seal.extended(view.packetNumber)
+        let nonce = extended(view.packetNumber)
         let phase = view.flags & HeaderLayout.keyPhaseFlag != 0
         var header = Array(datagram[0..<HeaderLayout.size])
         for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { header[offset] = 0 }
         let body = Array(datagram[HeaderLayout.size...])
-        if let expiry = keys.previousExpiry, now >= expiry {
-            keys.previous = nil
-            keys.previousExpiry = nil
+        if let expiry = receiving!.previousExpiry, now >= expiry {
+            receiving!.previous = nil
+            receiving!.previousExpiry = nil
         }
         var plaintext: [UInt8]?
-        if phase == keys.phase {
-            plaintext = try? keys.current.decrypt(body, associatedData: header, nonce: nonce)
+        var isKeyUpdate = false
+        if phase == receiving!.phase {
+            plaintext = try? receiving!.current.decrypt(body, associatedData: header, nonce: nonce)
         } else {
-            if let previous = keys.previous {
+            if let previous = receiving!.previous {
                 plaintext = try? previous.decrypt(body, associatedData: header, nonce: nonce)
             }
             if plaintext == nil {
-                var next = keys.current
+                var next = receiving!.current
                 if (try? next.rekey()) != nil,
                    let opened = try? next.decrypt(body, associatedData: header, nonce: nonce) {
                     plaintext = opened
-                    keys.previous = keys.current
-                    keys.previousExpiry = now + currentProbeTimeout * 3
-                    keys.current = next
-                    keys.phase = phase
-                    counters.keyUpdatesReceived += 1
+                    receiving!.previous = receiving!.current
+                    receiving!.previousExpiry = now + previousKeyLifetime
+                    receiving!.current = next
+                    receiving!.phase = phase
+                    isKeyUpdate = true
                 }
             }
         }
-        seal.receiving = keys
-        guard let plaintext else {
-            self.seal = seal
-            return nil
-        }
-        seal.isFinishConfirmed = true
-        self.seal = seal
+        guard let plaintext else { return (nil, false) }
+        isFinishConfirmed = true
         var opened = Array(datagram[0..<HeaderLayout.size])
         opened.append(contentsOf: plaintext)
-        return opened
+        return (opened, isKeyUpdate)
     }
 }

@@ -22,10 +22,44 @@ struct UnlimitedWindow: CongestionController {
     mutating func onPersistentCongestion() {}
 }
 
-/// The controller a `Configuration` asks for.
-func makeCongestionController(_ kind: CongestionControl) -> any CongestionController {
-    switch kind {
-    case .newReno: NewReno()
-    case .disabled: UnlimitedWindow()
+/// The controller a `Configuration` asks for, as one concrete value.
+///
+/// Not an `any CongestionController`: an opaque existential stored in `Connection` made the whole
+/// connection address-only, so every copy, nil check and optional read of one went through generic
+/// value witnesses (a relay paid for it several times per datagram; issue 13).
+enum SelectedCongestionController: CongestionController {
+    case newReno(NewReno)
+    case unlimited(UnlimitedWindow)
+
+    init(_ kind: CongestionControl) {
+        switch kind {
+        case .newReno: self = .newReno(NewReno())
+        case .disabled: self = .unlimited(UnlimitedWindow())
+        }
+    }
+
+    var window: Int {
+        switch self {
+        case .newReno(let controller): controller.window
+        case .unlimited(let controller): controller.window
+        }
+    }
+
+    mutating func onPacketsAcknowledged(bytes: Int, newestSentTime: Timestamp, isWindowLimited: Bool) {
+        guard case .newReno(var controller) = self else { return }
+        controller.onPacketsAcknowledged(bytes: bytes, newestSentTime: newestSentTime, isWindowLimited: isWindowLimited)
+        self = .newReno(controller)
+    }
+
+    mutating func onCongestionEvent(sentTime: Timestamp, now: Timestamp) {
+        guard case .newReno(var controller) = self else { return }
+        controller.onCongestionEvent(sentTime: sentTime, now: now)
+        self = .newReno(controller)
+    }
+
+    mutating func onPersistentCongestion() {
+        guard case .newReno(var controller) = self else { return }
+        controller.onPersistentCongestion()
+        self = .newReno(controller)
     }
 }

@@ -185,11 +185,11 @@ struct StreamEntry {
 extension Endpoint {
     /// The endpoint of `address` over `transport`.
     init(_ address: SocketAddress, transport: TransportKind) {
-        self.init(transport: transport, address: address.ipBytes, port: address.port)
+        self.init(transport: transport, ip: address.ip, port: address.port)
     }
 
     /// The socket address to send to.
     var socketAddress: SocketAddress {
-        SocketAddress(ipBytes: address, port: port)
+        SocketAddress(ip: ip, port: port)
     }
 }

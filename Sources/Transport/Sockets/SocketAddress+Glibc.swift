@@ -1,4 +1,5 @@
 import Glibc
+import Chat
 
 // Conversions between `SocketAddress` and the kernel's `sockaddr_in` / `sockaddr_in6`.
 extension SocketAddress {
@@ -8,11 +9,11 @@ extension SocketAddress {
         case AF_INET:
             let v4 = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_in.self)
             var ip = v4.sin_addr
-            self.init(ipBytes: withUnsafeBytes(of: &ip) { Array($0) }, port: UInt16(bigEndian: v4.sin_port))
+            self.init(ip: withUnsafeBytes(of: &ip) { InlineIPAddress($0) }, port: UInt16(bigEndian: v4.sin_port))
         case AF_INET6:
             let v6 = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_in6.self)
             var ip = v6.sin6_addr
-            self.init(ipBytes: withUnsafeBytes(of: &ip) { Array($0) }, port: UInt16(bigEndian: v6.sin6_port))
+            self.init(ip: withUnsafeBytes(of: &ip) { InlineIPAddress($0) }, port: UInt16(bigEndian: v6.sin6_port))
         default:
             return nil
         }
@@ -40,13 +41,13 @@ extension SocketAddress {
             var v4 = sockaddr_in()
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = port.bigEndian
-            withUnsafeMutableBytes(of: &v4.sin_addr) { $0.copyBytes(from: ipBytes) }
+            withUnsafeMutableBytes(of: &v4.sin_addr) { for index in 0..<4 { $0[index] = ip[index] } }
             return try SocketAddress.passing(&v4, body)
         case .ipv6:
             var v6 = sockaddr_in6()
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &v6.sin6_addr) { $0.copyBytes(from: ipBytes) }
+            withUnsafeMutableBytes(of: &v6.sin6_addr) { for index in 0..<16 { $0[index] = ip[index] } }
             return try SocketAddress.passing(&v6, body)
         }
     }

@@ -14,23 +14,33 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         case ipv6
     }
 
-    /// The IP address in network byte order: 4 bytes for IPv4, 16 for IPv6.
-    public let ipBytes: [UInt8]
+    /// The IP address, held inline (no allocation per datagram received).
+    public let ip: InlineIPAddress
     /// The port, in host byte order.
     public let port: UInt16
+
+    /// The IP address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+    public var ipBytes: [UInt8] { ip.bytes }
 
     /// Creates an address from its IP bytes (4 or 16, network order) and a port.
     ///
     /// - Precondition: `ipBytes.count` is 4 or 16.
-    public init(ipBytes: [UInt8], port: UInt16) {
-        precondition(ipBytes.count == 4 || ipBytes.count == 16, "an IP address is 4 or 16 bytes")
-        self.ipBytes = ipBytes
+    public init(ipBytes: some Collection<UInt8>, port: UInt16) {
+        self.init(ip: InlineIPAddress(ipBytes), port: port)
+    }
+
+    /// Creates an address from an inline IP address (4 or 16 bytes) and a port.
+    ///
+    /// - Precondition: `ip.count` is 4 or 16.
+    public init(ip: InlineIPAddress, port: UInt16) {
+        precondition(ip.count == 4 || ip.count == 16, "an IP address is 4 or 16 bytes")
+        self.ip = ip
         self.port = port
     }
 
     /// The family, from the length of the IP address.
     public var family: Family {
-        ipBytes.count == 4 ? .ipv4 : .ipv6
+        ip.count == 4 ? .ipv4 : .ipv6
     }
 
     /// The IP address bytes followed by the port's 2 bytes (big-endian): what `CookieJar.respond`
@@ -45,14 +55,14 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// True for 127.0.0.0/8 and ::1.
     public var isLoopback: Bool {
         switch family {
-        case .ipv4: ipBytes[0] == 127
-        case .ipv6: ipBytes == SocketAddress.loopbackIPv6(port: 0).ipBytes
+        case .ipv4: ip[0] == 127
+        case .ipv6: ip == SocketAddress.loopbackIPv6(port: 0).ip
         }
     }
 
     /// The same IP address with another port.
     public func withPort(_ port: UInt16) -> SocketAddress {
-        SocketAddress(ipBytes: ipBytes, port: port)
+        SocketAddress(ip: ip, port: port)
     }
 
     /// `127.0.0.1:port`.
