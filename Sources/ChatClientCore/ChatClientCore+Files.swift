@@ -80,10 +80,9 @@ extension ChatClientCore {
         let bytes = chunk.encoded()
         switch configuration.transport {
         case .udp:
-            guard var connection else { return }
+            guard connection != nil else { return }
             // The bulk channel: below chat, with its own queue (Specs/reliability.md, "The bulk channel").
-            _ = try? connection.send(bytes, on: .bulk, at: now)
-            self.connection = connection
+            _ = try? connection!.send(bytes, on: .bulk, at: now)
         case .tcp:
             // Sealed like every other frame of a sealed stream (Specs/chat-protocol.md section 5.1).
             guard let frame = streamFrame(for: bytes) else { return }

@@ -7,17 +7,18 @@ extension ChatClientCore {
     /// Queues what the connection has to send and handles what it reports, then the status.
     mutating func finish(at now: Timestamp) {
         pumpFiles(at: now)
-        while var connection {
+        // The connection is changed where it lies (`connection!.…`), never copied into a local and
+        // stored back: while both copies were alive, each change copied every queue it holds (the whole
+        // send queue per message sent), which made a long send queue cost quadratic time.
+        while connection != nil {
             var events: [Connection.Event] = []
-            while let event = connection.pollEvent() { events.append(event) }
-            while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
-            self.connection = connection
+            while let event = connection!.pollEvent() { events.append(event) }
+            while let datagram = connection!.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             if events.isEmpty { break }
             for event in events { handleConnectionEvent(event, at: now) }
         }
-        if pumpFiles(at: now), var connection {
-            while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
-            self.connection = connection
+        if pumpFiles(at: now), connection != nil {
+            while let datagram = connection!.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
         }
         finishLeavingIfDone(at: now)
         reportStatus(at: now)
@@ -89,9 +90,9 @@ extension ChatClientCore {
         let chatID = request.textMessageID ?? 0
         switch configuration.transport {
         case .udp:
-            guard var connection else { return }
+            guard connection != nil else { return }
             do throws(SendError) {
-                let id = try connection.send(request.encoded(), at: now)
+                let id = try connection!.send(request.encoded(), at: now)
                 ledger.unacknowledged.append(SentMessage(key: id.rawValue, chatID: chatID, message: request))
             } catch .sendQueueFull {
                 backlog.append(request)
@@ -100,7 +101,6 @@ extension ChatClientCore {
             } catch {
                 show(.warning("not sent: \(error)"))
             }
-            self.connection = connection
         case .tcp:
             guard isStreamOpen, isStreamReady else {
                 if !request.isPerConnection { ledger.held.append(request) }
@@ -270,10 +270,9 @@ extension ChatClientCore {
         guard ledger.phase != .closed else { return }
         ledger.phase = .closed
         files.discardAll()
-        if var connection {
-            if !connection.isClosed { connection.close(code: .normal, at: now) }
-            while let datagram = connection.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
-            self.connection = connection
+        if connection != nil {
+            if !connection!.isClosed { connection!.close(code: .normal, at: now) }
+            while let datagram = connection!.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
         }
         if isStreamOpen {
             actions.append(.finishStream)

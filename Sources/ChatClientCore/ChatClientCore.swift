@@ -232,9 +232,8 @@ public struct ChatClientCore: Sendable {
     /// Time passed: timers of the connection, heartbeats, silence, reconnection, grace periods.
     public mutating func handleTimeout(at now: Timestamp) {
         guard ledger.phase != .closed else { return }
-        if var connection, let deadline = connection.nextDeadline, deadline <= now {
-            connection.handleTimeout(at: now)
-            self.connection = connection
+        if let deadline = connection?.nextDeadline, deadline <= now {
+            connection!.handleTimeout(at: now)
         }
         switch configuration.transport {
         case .udp: datagramHousekeeping(at: now)

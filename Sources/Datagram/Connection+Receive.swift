@@ -371,7 +371,7 @@ extension Connection {
         guard packet.type.isAckEliciting else { return }
         ackElicitingSinceAcknowledgement += 1
         // A sealed server before FINISH can send nothing but WELCOME, which carries the acknowledgement.
-        if let seal, !seal.hasKeys, role == .server { return }
+        if seal?.hasKeys == false, role == .server { return }
         let isInOrder = previousLargest.map { packetNumber == $0 &+ 1 } ?? true
         if !isInOrder || ackElicitingSinceAcknowledgement >= 2 {
             isAckImmediate = true

@@ -43,9 +43,9 @@ extension Connection {
             isHelloPending = false
             return helloBody().map { ($0, nil) }
         }
-        if var seal, seal.isFinishPending, let body = seal.finishBody {
-            seal.isFinishPending = false
-            self.seal = seal
+        // `seal?.…` reads in place; `if let seal` copied the whole sealing state on every packet.
+        if seal?.isFinishPending == true, let body = seal?.finishBody {
+            seal!.isFinishPending = false
             return (.finish(message: body), nil)
         }
         if isWelcomePending {
@@ -56,7 +56,7 @@ extension Connection {
         if !pendingPathResponses.isEmpty, seal?.sending != nil {
             return (.pathResponse(pendingPathResponses.removeFirst()), nil)
         }
-        if let seal, !seal.hasKeys {
+        if seal?.hasKeys == false {
             if probesToSend > 0, let body = welcomeBody {
                 probesToSend -= 1
                 return (body, nil)
@@ -108,7 +108,7 @@ extension Connection {
            bulkQueue.oldestUnacknowledgedSent() == nil, let body = welcomeBody {
             return (body, nil)
         }
-        if let seal, !seal.isFinishConfirmed, let body = seal.finishBody {
+        if seal?.isFinishConfirmed == false, let body = seal?.finishBody {
             return (.finish(message: body), nil)
         }
         if let fragment = sendQueue.oldestUnacknowledgedSent() ?? bulkQueue.oldestUnacknowledgedSent() {
@@ -193,9 +193,10 @@ extension Connection {
         nextPacketNumber &+= 1
         let header = PacketHeader(connectionID: id, packetNumber: packetNumber,
                                   acknowledgement: receivedPackets.acknowledgement(at: now))
-        Packet(header: header, body: body).emit(into: &datagram)
         let type = body.type
-        if seal?.sending != nil, Self.isSealedType(type) { sealDatagram(&datagram, packetNumber: packetNumber) }
+        let isSealed = seal?.sending != nil && Self.isSealedType(type)
+        Packet(header: header, body: body).emit(into: &datagram, checksum: !isSealed)
+        if isSealed { sealDatagram(&datagram, packetNumber: packetNumber) }
         if header.acknowledgement != nil { acknowledgementSent() }
         let packet = SentPacket(packetNumber: packetNumber, sentTime: now, size: datagram.count, type: type,
                                 fragment: fragment?.reference,
@@ -203,6 +204,7 @@ extension Connection {
         record(packet)
         counters.packetsSent += 1
         counters.bytesSent += datagram.count
+        guard isTracingEnabled else { return }
         emit(.sent(packetNumber: packetNumber, type: type.description, bytes: datagram.count,
                    message: fragment?.message, fragment: fragment.map { Int($0.header.fragmentIndex) },
                    probeTimeout: currentProbeTimeout))

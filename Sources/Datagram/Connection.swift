@@ -285,6 +285,7 @@ public struct Connection: Sendable {
     }
 
     /// Queues a trace event when tracing is on (callers building costly fates check the flag first).
+    /// Hot paths test `isTracingEnabled` before building a fate (its strings cost more than the rest).
     mutating func emit(_ fate: PacketFate) {
         if isTracingEnabled { events.append(.trace(fate)) }
     }

@@ -189,13 +189,15 @@ public struct Packet: Sendable, Hashable {
         return bytes
     }
 
-    /// Writes the packet into `bytes`, replacing what was there and reusing its storage.
-    public func emit(into bytes: inout [UInt8]) {
+    /// Writes the packet into `bytes`, replacing what was there and reusing its storage. Without
+    /// `checksum` the checksum field is left zero: for a packet about to be sealed, whose checksum is
+    /// computed over the ciphertext (wire format, section 10), so computing it here too is waste.
+    public func emit(into bytes: inout [UInt8], checksum: Bool = true) {
         bytes.removeAll(keepingCapacity: true)
-        bytes.reserveCapacity(HeaderLayout.size + bodySize)
+        bytes.reserveCapacity(HeaderLayout.size + bodySize + 16)
         emitHeader(into: &bytes)
         emitBody(into: &bytes)
-        Packet.sealChecksum(&bytes)
+        if checksum { Packet.sealChecksum(&bytes) }
     }
 
     private var bodySize: Int {
