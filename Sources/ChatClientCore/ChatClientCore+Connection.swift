@@ -54,8 +54,8 @@ extension ChatClientCore {
             if !old.isClosed { old.close(code: .normal, at: now) }
             while let datagram = old.pollTransmit(at: now) { actions.append(.sendDatagram(datagram)) }
             let undelivered = old.takeUnacknowledgedMessages().compactMap { try? ClientMessage(decoding: $0) }
-            ledger.requeue(undelivered: undelivered, backlog: backlog)
-            backlog = []
+            ledger.requeue(undelivered: undelivered, backlog: backlog.all)
+            backlog.removeAll()
         }
         if let remembered = rememberedRoundTripTime { datagram.initialRTT = remembered }
         let id = ConnectionID(rawValue: UInt32.random(in: 1...UInt32.max, using: &random))

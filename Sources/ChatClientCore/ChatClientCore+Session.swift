@@ -133,17 +133,17 @@ extension ChatClientCore {
     /// Retries requests the link pushed back, in order, until it pushes back again.
     mutating func retryBacklog(at now: Timestamp) {
         guard ledger.isSending else { return }
-        while !backlog.isEmpty {
-            let request = backlog.removeFirst()
+        while let request = backlog.first {
             let before = backlog.count
             transmit(request, at: now)
             if backlog.count > before {
                 // Pushed back again: `transmit` appended it, but it must stay ahead of everything
                 // newer, or receivers (whose duplicate filter keeps the highest id per sender) would
-                // take it for a resend and drop it.
-                backlog.insert(backlog.removeLast(), at: 0)
+                // take it for a resend and drop it. So the copy goes and the original stays first.
+                backlog.removeLast()
                 break
             }
+            backlog.removeFirst()
         }
     }
 
@@ -239,11 +239,11 @@ extension ChatClientCore {
         if isStreamOpen || configuration.transport == .tcp {
             if isStreamOpen { actions.append(.closeStream) }
             isStreamOpen = false
-            ledger.requeue(undelivered: ledger.unacknowledged.all.map(\.message), backlog: backlog)
+            ledger.requeue(undelivered: ledger.unacknowledged.all.map(\.message), backlog: backlog.all)
         } else {
-            ledger.held = backlog + ledger.held
+            ledger.held = backlog.all + ledger.held
         }
-        backlog = []
+        backlog.removeAll()
         ledger.holdUntil = nil
         files.linkLost()
         showFileEvents()

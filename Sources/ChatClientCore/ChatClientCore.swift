@@ -19,7 +19,7 @@ public struct ChatClientCore: Sendable {
     var random: any RandomNumberGenerator & Sendable
 
     /// Requests the link refused for now (a full send queue or output buffer), retried in order.
-    var backlog: [ClientMessage] = []
+    var backlog = RequestQueue()
     var actions: [ClientAction] = []
     var actionHead = 0
     var lastStatus: ClientStatus?
@@ -297,7 +297,7 @@ public struct ChatClientCore: Sendable {
 
     /// What has not been acknowledged yet, oldest first.
     public var pendingMessages: [PendingMessage] {
-        ledger.pendingMessages + backlog.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
+        ledger.pendingMessages + backlog.all.map { PendingMessage(messageID: $0.textMessageID ?? 0, summary: $0.summary) }
             + identityState.waiting.sorted { $0.key < $1.key }.flatMap { name, texts in
                 texts.map { PendingMessage(messageID: 0, summary: "PRIVATE to \(name) \"\(SafeText.sanitized($0))\" (waiting for the key)") }
             }

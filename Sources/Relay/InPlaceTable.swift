@@ -69,6 +69,17 @@ struct InPlaceTable<Key: Hashable & Sendable, Value: Sendable>: @unchecked Senda
         }
     }
 
+    /// Runs `body` on the value for `key` where it lies; nil when the key is absent.
+    ///
+    /// For reads of computed properties on a large value: `table[key]?.nextDeadline` through
+    /// `unsafeAddress` still copied the whole value first (the compiler cannot prove an unsafe
+    /// address unchanged during the getter), where an `inout` access is exclusive and needs no copy.
+    mutating func withValue<Result>(for key: Key, _ body: (inout Value) -> Result) -> Result? {
+        guard let slot = slotOfKey[key] else { return nil }
+        makeUnique()
+        return body(&base[slot]!)
+    }
+
     private mutating func insert(_ value: Value, for key: Key) {
         makeUnique()
         if let slot = freeSlots.popLast() {

@@ -9,12 +9,12 @@ extension RelayCore {
     public mutating func handleDatagram(_ datagram: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         let peeked = PacketHeader.peek(datagram)
         if let id = peers[endpoint]?.connectionID, peeked?.connectionID == id {
-            let before = connections[endpoint]?.receiveAccounting ?? ReceiveAccounting()
+            let before = connections.withValue(for: endpoint, { $0.receiveAccounting }) ?? ReceiveAccounting()
             applyBackpressure(to: endpoint, datagram: datagram)
             applyReceiveBudget(to: endpoint, holding: before.receiveBufferedBytes)
             connections[endpoint]?.handleDatagram(datagram, at: now)
             noteIdentity(of: endpoint)
-            let after = connections[endpoint]?.receiveAccounting ?? before
+            let after = connections.withValue(for: endpoint, { $0.receiveAccounting }) ?? before
             if after.packetsHeard > before.packetsHeard {
                 peers[endpoint]?.lastHeard = now
             }
@@ -110,7 +110,7 @@ extension RelayCore {
     /// Once a sealed connection has read FINISH, the peer is known by its static key
     /// (`Peer.identityKey`, for the identity and account work).
     mutating func noteIdentity(of endpoint: Endpoint) {
-        guard peers[endpoint]?.identityKey == nil, let key = connections[endpoint]?.remoteStaticKey,
+        guard peers[endpoint]?.identityKey == nil, let key = connections.withValue(for: endpoint, { $0.remoteStaticKey }) ?? nil,
               let identity = IdentityKey(bytes: key) else { return }
         peers[endpoint]?.identityKey = identity
         statistics.handshakesCompleted += 1
@@ -137,10 +137,10 @@ extension RelayCore {
             while let bytes = connections[endpoint]?.pollTransmit(at: now) {
                 actions.append(.sendDatagram(bytes, to: endpoint))
             }
-            if let queued = connections[endpoint]?.totalQueuedBytes {
+            if let queued = connections.withValue(for: endpoint, { $0.totalQueuedBytes }) {
                 updateCongestion(of: endpoint, queuedBytes: queued, at: now)
             }
-            if peers[endpoint]?.drainDeadline != nil, connections[endpoint]?.isIdle == true {
+            if peers[endpoint]?.drainDeadline != nil, connections.withValue(for: endpoint, { $0.isIdle }) == true {
                 finishDraining(endpoint, at: now)
             }
             reschedule(endpoint)

@@ -77,11 +77,16 @@ extension RelayCore {
     /// The earliest time a limit needs to look at `endpoint` again, or nil.
     /// (Called on every reschedule, so it allocates nothing and skips what cannot apply.)
     func limitWakeTime(of peer: Peer) -> Timestamp? {
+        limitWakeTime(of: peer.endpoint, isJoined: peer.isJoined, isDraining: peer.drainDeadline != nil)
+    }
+
+    /// The same from the fields it needs (the timers read them in place, without copying the peer).
+    func limitWakeTime(of endpoint: Endpoint, isJoined: Bool, isDraining: Bool) -> Timestamp? {
         var earliest: Timestamp?
         func consider(_ time: Timestamp) { if earliest.map({ time < $0 }) ?? true { earliest = time } }
-        if !peer.isJoined, peer.drainDeadline == nil, let deadline = helloDeadlines[peer.endpoint] { consider(deadline) }
-        if !congestedSince.isEmpty, let mark = congestedSince[peer.endpoint] { consider(mark.since + configuration.stalledReceiverTimeout) }
-        if !rateLimitedUntil.isEmpty, let until = rateLimitedUntil[peer.endpoint] { consider(until) }
+        if !isJoined, !isDraining, let deadline = helloDeadlines[endpoint] { consider(deadline) }
+        if !congestedSince.isEmpty, let mark = congestedSince[endpoint] { consider(mark.since + configuration.stalledReceiverTimeout) }
+        if !rateLimitedUntil.isEmpty, let until = rateLimitedUntil[endpoint] { consider(until) }
         return earliest
     }
 

@@ -57,14 +57,20 @@ struct WakeQueue {
 /// timeout touches only the peers that are due, however many peers are idle.
 extension RelayCore {
     /// When `peer` next needs `handleTimeout`, or nil if it is gone.
-    func wakeTime(of endpoint: Endpoint) -> Timestamp? {
-        guard let peer = peers[endpoint] else { return nil }
+    mutating func wakeTime(of endpoint: Endpoint) -> Timestamp? {
+        // The peer's fields are read in place (`withValue`): copying a `Peer` per datagram retained
+        // its name, rooms and buffers.
+        guard let (drainDeadline, lastHeard, isJoined) = peers.withValue(for: endpoint, { ($0.drainDeadline, $0.lastHeard, $0.isJoined) }) else {
+            return nil
+        }
         // A draining peer is closed at its drain deadline, not timed out (`handleTimeout`), so its
         // silence must not wake the relay: a wake time it would skip stays in the past and spins the
         // driver (found by the relay fuzz target).
-        var earliest = peer.drainDeadline ?? peer.lastHeard + configuration.peerTimeout
-        if let deadline = connections[endpoint]?.nextDeadline, deadline < earliest { earliest = deadline }
-        if let deadline = limitWakeTime(of: peer), deadline < earliest { earliest = deadline }
+        var earliest = drainDeadline ?? lastHeard + configuration.peerTimeout
+        if let deadline = connections.withValue(for: endpoint, { $0.nextDeadline }) ?? nil, deadline < earliest { earliest = deadline }
+        if let deadline = limitWakeTime(of: endpoint, isJoined: isJoined, isDraining: drainDeadline != nil), deadline < earliest {
+            earliest = deadline
+        }
         return earliest
     }
 

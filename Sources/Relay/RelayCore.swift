@@ -169,7 +169,7 @@ public struct RelayCore: Sendable {
         let due = takeDueEndpoints(at: now)
         for endpoint in due { enforceLimits(on: endpoint, at: now) }
         for endpoint in due {
-            guard let deadline = connections[endpoint]?.nextDeadline, deadline <= now else { continue }
+            guard let deadline = connections.withValue(for: endpoint, { $0.nextDeadline }) ?? nil, deadline <= now else { continue }
             connections[endpoint]?.handleTimeout(at: now)
             markPending(endpoint)
         }
