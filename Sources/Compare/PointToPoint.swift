@@ -70,7 +70,7 @@ final class PointToPointRun {
                 return
             } catch .sendQueueFull {
                 guard clock.now() < deadline else { throw RunFailure("the send queue stayed full until the deadline") }
-                _ = inbox.wait(until: { $0.acknowledgements > 0 }, timeout: .milliseconds(5), consuming: true)
+                inbox.waitForAcknowledgement(timeout: .milliseconds(5))
             } catch {
                 throw RunFailure("send failed: \(error)")
             }

@@ -66,7 +66,7 @@ final class RelayedRun {
                 return
             } catch .queueFull {
                 guard clock.now() < deadline else { throw RunFailure("the send queue stayed full until the deadline") }
-                _ = inbox.wait(until: { $0.acknowledgements > 0 }, timeout: .milliseconds(5), consuming: true)
+                inbox.waitForAcknowledgement(timeout: .milliseconds(5))
             } catch {
                 throw RunFailure("say failed: \(error)")
             }
@@ -127,6 +127,7 @@ final class Inbox: @unchecked Sendable {
             contents.joinedCount += 1
         case .acknowledged:
             contents.acknowledgements += 1
+            signalAcknowledgement()
         case let .received(.message(_, from, _, _, _, text)) where isReceiver && from == "sender":
             record(text, at: now)
         case let .file(.offered(offer)) where isReceiver:
@@ -150,6 +151,31 @@ final class Inbox: @unchecked Sendable {
     /// The sender's side saw an acknowledgement (room in its send queue).
     func markAcknowledged() {
         update { $0.acknowledgements += 1 }
+        signalAcknowledgement()
+    }
+
+    /// Acknowledgements have their own condition: a sender blocked on a full queue waits on it alone,
+    /// so the receiver's deliveries (one broadcast per message) do not wake it for nothing, a context
+    /// switch per bulk message that cost the measured modes a core's share on a 2-core machine.
+    private let acknowledgementCondition = NSCondition()
+    private var unconsumedAcknowledgements = 0
+
+    private func signalAcknowledgement() {
+        acknowledgementCondition.lock()
+        unconsumedAcknowledgements += 1
+        acknowledgementCondition.signal()
+        acknowledgementCondition.unlock()
+    }
+
+    /// Waits until an acknowledgement arrived since the last call, or `timeout` passed.
+    func waitForAcknowledgement(timeout: Duration) {
+        let limit = Date().addingTimeInterval(timeout.seconds)
+        acknowledgementCondition.lock()
+        defer { acknowledgementCondition.unlock() }
+        while unconsumedAcknowledgements == 0 {
+            guard acknowledgementCondition.wait(until: limit) else { break }
+        }
+        unconsumedAcknowledgements = 0
     }
 
     /// The receiving side got a measurement message (`text`) at `now`.
@@ -190,16 +216,14 @@ final class Inbox: @unchecked Sendable {
         return contents
     }
 
-    /// Waits until `isSatisfied` holds or `timeout` passes; true when it holds. With `consuming`,
-    /// acknowledgements seen are reset to zero (used to wake a sender blocked on a full queue).
-    func wait(until isSatisfied: (Contents) -> Bool, timeout: Duration, consuming: Bool = false) -> Bool {
+    /// Waits until `isSatisfied` holds or `timeout` passes; true when it holds.
+    func wait(until isSatisfied: (Contents) -> Bool, timeout: Duration) -> Bool {
         let limit = Date().addingTimeInterval(timeout.seconds)
         condition.lock()
         defer { condition.unlock() }
         while !isSatisfied(contents) {
             guard condition.wait(until: limit) else { return isSatisfied(contents) }
         }
-        if consuming { contents.acknowledgements = 0 }
         return true
     }
 }
