@@ -1,4 +1,5 @@
 import CLibCrypto
+import Synchronization
 
 /// ChaCha20-Poly1305 (RFC 8439) from libcrypto's EVP_chacha20_poly1305: a 32-byte key, a 12-byte
 /// nonce, associated data, and a 16-byte tag appended to the ciphertext.
@@ -27,8 +28,8 @@ public enum ChaChaPoly {
     public static func seal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8],
                             associatedData: [UInt8] = []) throws(LibCryptoError) -> [UInt8] {
         try checkLengths(key: key, nonce: nonce, data: plaintext, associatedData: associatedData)
-        guard let context = EVP_CIPHER_CTX_new() else { throw .libraryFailure(function: "EVP_CIPHER_CTX_new") }
-        defer { EVP_CIPHER_CTX_free(context) }
+        let context = try ContextPool.take()
+        defer { ContextPool.give(context) }
         guard EVP_EncryptInit_ex(context, cipher, nil, key, nonce) == 1 else {
             throw .libraryFailure(function: "EVP_EncryptInit_ex")
         }
@@ -39,24 +40,18 @@ public enum ChaChaPoly {
             }
         }
         var output = [UInt8](repeating: 0, count: plaintext.count + tagLength)
-        var written = 0
-        if !plaintext.isEmpty {
-            let ok = output.withUnsafeMutableBufferPointer {
-                EVP_EncryptUpdate(context, $0.baseAddress, &outputLength, plaintext, Int32(plaintext.count))
+        let written = plaintext.count
+        let ok = output.withUnsafeMutableBufferPointer { buffer -> Bool in
+            let base = buffer.baseAddress!
+            if written > 0 {
+                guard EVP_EncryptUpdate(context, base, &outputLength, plaintext, Int32(written)) == 1,
+                      outputLength == Int32(written) else { return false }
             }
-            guard ok == 1, outputLength == Int32(plaintext.count) else {
-                throw .libraryFailure(function: "EVP_EncryptUpdate")
-            }
-            written = Int(outputLength)
+            // ChaCha20-Poly1305 writes nothing at Final: it only computes the tag.
+            guard EVP_EncryptFinal_ex(context, base + written, &outputLength) == 1, outputLength == 0 else { return false }
+            return EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(tagLength), base + written) == 1
         }
-        var tail = [UInt8](repeating: 0, count: 16)
-        guard EVP_EncryptFinal_ex(context, &tail, &outputLength) == 1, outputLength == 0 else {
-            throw .libraryFailure(function: "EVP_EncryptFinal_ex")
-        }
-        let ok = output.withUnsafeMutableBufferPointer {
-            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(tagLength), $0.baseAddress! + written)
-        }
-        guard ok == 1 else { throw .libraryFailure(function: "EVP_CIPHER_CTX_ctrl (get tag)") }
+        guard ok else { throw .libraryFailure(function: "EVP_EncryptUpdate/Final/ctrl (get tag)") }
         return output
     }
 
@@ -68,9 +63,8 @@ public enum ChaChaPoly {
         try checkLengths(key: key, nonce: nonce, data: ciphertext, associatedData: associatedData)
         guard ciphertext.count >= tagLength else { throw .authenticationFailed }
         let bodyLength = ciphertext.count - tagLength
-        var tag = Array(ciphertext[bodyLength...])
-        guard let context = EVP_CIPHER_CTX_new() else { throw .libraryFailure(function: "EVP_CIPHER_CTX_new") }
-        defer { EVP_CIPHER_CTX_free(context) }
+        let context = try ContextPool.take()
+        defer { ContextPool.give(context) }
         guard EVP_DecryptInit_ex(context, cipher, nil, key, nonce) == 1 else {
             throw .libraryFailure(function: "EVP_DecryptInit_ex")
         }
@@ -81,28 +75,58 @@ public enum ChaChaPoly {
             }
         }
         var plaintext = [UInt8](repeating: 0, count: bodyLength)
-        if bodyLength > 0 {
-            let ok = ciphertext.withUnsafeBufferPointer { input in
-                plaintext.withUnsafeMutableBufferPointer {
-                    EVP_DecryptUpdate(context, $0.baseAddress, &outputLength, input.baseAddress, Int32(bodyLength))
+        // 0: opened; 1: a library failure; 2: the tag did not verify.
+        let outcome = ciphertext.withUnsafeBufferPointer { input -> Int in
+            plaintext.withUnsafeMutableBufferPointer { output -> Int in
+                if bodyLength > 0 {
+                    guard EVP_DecryptUpdate(context, output.baseAddress, &outputLength, input.baseAddress, Int32(bodyLength)) == 1,
+                          outputLength == Int32(bodyLength) else { return 1 }
+                }
+                // The tag is read from the input in place (OpenSSL copies it).
+                let tag = UnsafeMutableRawPointer(mutating: input.baseAddress! + bodyLength)
+                guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, Int32(tagLength), tag) == 1 else { return 1 }
+                var finalLength: Int32 = 0
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { tail in
+                    EVP_DecryptFinal_ex(context, tail.baseAddress, &finalLength) == 1 ? 0 : 2
                 }
             }
-            guard ok == 1, outputLength == Int32(bodyLength) else {
-                secureZero(&plaintext)
-                throw .libraryFailure(function: "EVP_DecryptUpdate")
-            }
         }
-        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, Int32(tagLength), &tag) == 1 else {
+        guard outcome == 0 else {
+            // The decrypted bytes are unauthenticated; clear them.
             secureZero(&plaintext)
-            throw .libraryFailure(function: "EVP_CIPHER_CTX_ctrl (set tag)")
-        }
-        var tail = [UInt8](repeating: 0, count: 16)
-        guard EVP_DecryptFinal_ex(context, &tail, &outputLength) == 1 else {
-            // The tag did not verify: the decrypted bytes are unauthenticated; clear them.
-            secureZero(&plaintext)
+            if outcome == 1 { throw .libraryFailure(function: "EVP_DecryptUpdate/ctrl (set tag)") }
             throw .authenticationFailed
         }
         return plaintext
+    }
+
+    /// Cipher contexts kept for reuse: `EVP_CIPHER_CTX_new` and `_free` per packet cost about as much
+    /// as sealing a small packet. A context is re-initialised with its key and nonce on every use;
+    /// one returned to a full pool is freed (which cleanses it).
+    private enum ContextPool {
+        static let limit = 8
+        static let contexts = Mutex<[OpaquePointerBox]>([])
+
+        static func take() throws(LibCryptoError) -> OpaquePointer {
+            if let box = contexts.withLock({ $0.popLast() }) { return box.pointer }
+            guard let context = EVP_CIPHER_CTX_new() else { throw .libraryFailure(function: "EVP_CIPHER_CTX_new") }
+            return context
+        }
+
+        static func give(_ context: OpaquePointer) {
+            let isKept = contexts.withLock { pool -> Bool in
+                guard pool.count < limit else { return false }
+                pool.append(OpaquePointerBox(pointer: context))
+                return true
+            }
+            if !isKept { EVP_CIPHER_CTX_free(context) }
+        }
+    }
+
+    /// A context pointer that may cross threads: each is used by one caller at a time (the pool hands
+    /// it out under its lock).
+    private struct OpaquePointerBox: @unchecked Sendable {
+        let pointer: OpaquePointer
     }
 
     private static func checkLengths(key: [UInt8], nonce: [UInt8], data: [UInt8],
