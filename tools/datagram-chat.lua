@@ -49,6 +49,7 @@ local chat_types = {
     [0x98] = "FILE_OFFERED", [0x99] = "FILE_ACCEPTED", [0x9A] = "FILE_CANCELLED", [0x9B] = "FILE_CHUNK",
     [0x9C] = "FILE_CREDIT", [0x9D] = "FILE_DONE",
     [0x11] = "HISTORY", [0x12] = "RECEIPT", [0x90] = "HISTORY_LINE", [0x91] = "STORED_UP_TO", [0x92] = "DELIVERED",
+    [0x93] = "SEALED_PAST_MESSAGE",
     [0x13] = "ACCOUNT",
 }
 local account_actions = { [1] = "register", [2] = "identify", [3] = "unregister", [4] = "password", [5] = "drop" }
@@ -486,6 +487,11 @@ local chat_decoders = {
         local from = r:string(C.from); r:uint(C.sender_id, 8); local id = r:uint(C.message_id, 8)
         local length = r:sealed()
         return "from " .. (from or "?") .. " #" .. tostring(id) .. ": " .. tostring(length) .. " sealed bytes"
+    end,
+    [0x93] = function(r)
+        local from = r:string(C.from); r:uint(C.sender_id, 8); local id = r:uint(C.message_id, 8); r:uint(C.time, 8)
+        local length = r:sealed()
+        return "from " .. (from or "?") .. " #" .. tostring(id) .. ": " .. tostring(length) .. " sealed bytes (kept)"
     end,
     [0x8A] = function(r)
         local room = r:string(C.room); local count = r:uint(C.ban_count, 2)

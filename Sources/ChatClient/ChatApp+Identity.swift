@@ -34,6 +34,9 @@ extension ChatApp {
             saveContacts()
         case let .privateMessage(from, text):
             handle(.received(.privateMessage(from: from, sender: SenderID(rawValue: 0), messageID: 0, flags: [], text: text)))
+        case let .pastPrivateMessage(from, text, time):
+            handle(.received(.history(PastMessage(room: "", from: from, sender: SenderID(rawValue: 0), messageID: 0, flags: [],
+                                                  text: text, time: time, isAsked: false))))
         case let .sealedRejected(from, reason):
             console.print(ChatRenderer.error("Dropped a sealed private message claiming to be from \(SafeText.sanitized(from)): \(reason)", time: time()))
         case let .sentInPlainText(to, count, reason):

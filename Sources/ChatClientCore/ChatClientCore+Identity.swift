@@ -39,6 +39,10 @@ public enum IdentityEvent: Sendable, Hashable {
     case trusted(name: String, key: IdentityKey)
     /// A sealed private message was opened: the key inside is the one pinned for `from`.
     case privateMessage(from: String, text: String)
+    /// A sealed private message the relay kept (an offline message, or one sent again after a relay
+    /// restart) was opened: as `privateMessage`, with `time`, when the relay took it in (milliseconds
+    /// since the epoch, UTC).
+    case pastPrivateMessage(from: String, text: String, time: UInt64)
     /// A sealed private message was dropped and counted (`reason` in words); it is not shown.
     case sealedRejected(from: String, reason: String)
     /// Private messages to `to` went in plain text, readable by the relay (`reason`: who has no key).
@@ -228,8 +232,10 @@ extension ChatClientCore {
 
     /// SEALED_PRIVATE_MESSAGE: opens it, checks the key inside against the pin for `from`, drops
     /// duplicates by (sender key, run tag, id); shows it, or drops and counts it with a reason.
+    /// SEALED_PAST_MESSAGE (`time` given) is handled the same way, shown with its time and not
+    /// answered with RECEIPT (the relay sends DELIVERED for an offline message itself; Specs/chat-protocol.md 4.11).
     mutating func handleSealedPrivateMessage(from: String, sender relaySender: SenderID, messageID: UInt64, sealed: [UInt8],
-                                             at now: Timestamp) {
+                                             time: UInt64? = nil, at now: Timestamp) {
         func reject(_ reason: String) {
             ledger.statistics.sealedRejected += 1
             show(.identity(.sealedRejected(from: from, reason: reason)))
@@ -260,6 +266,10 @@ extension ChatClientCore {
         }
         identityState.highestSeen[sender] = number
         ledger.statistics.messagesReceived += 1
+        if let time {
+            show(.identity(.pastPrivateMessage(from: from, text: text, time: time)))
+            return
+        }
         show(.identity(.privateMessage(from: from, text: text)))
         // Receipts work for sealed private messages as for plain ones (Specs/chat-protocol.md 4.11).
         if ledger.sendsReceipts { submit(.receipt(sender: relaySender, messageID: messageID), at: now) }

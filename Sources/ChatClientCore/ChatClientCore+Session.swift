@@ -188,6 +188,8 @@ extension ChatClientCore {
             handleWhoisReply(entry, at: now)
         case let .sealedPrivateMessage(from, sender, messageID, sealed):
             handleSealedPrivateMessage(from: from, sender: sender, messageID: messageID, sealed: sealed, at: now)
+        case let .sealedPastMessage(from, sender, messageID, time, sealed):
+            handleSealedPrivateMessage(from: from, sender: sender, messageID: messageID, sealed: sealed, time: time, at: now)
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
