@@ -85,13 +85,22 @@ extension ChatClientCore {
 
     /// Puts `request` on the current link, tracking it until acknowledged; a full link puts it in
     /// the backlog.
+    /// A request over `ChatLimits.maximumChatMessageSize` is refused here, in every transport, before
+    /// anything is sent: counted and reported (Specs/chat-protocol.md section 6).
     mutating func transmit(_ request: ClientMessage, at now: Timestamp) {
         let chatID = request.textMessageID ?? 0
+        let bytes = request.encoded()
+        guard bytes.count <= ChatLimits.maximumChatMessageSize else {
+            ledger.statistics.oversizedRefused += 1
+            show(.warning("not sent: \(request.summary.prefix(80)) is \(bytes.count) bytes encoded, over the limit of "
+                          + "\(ChatLimits.maximumChatMessageSize) bytes for one chat message; shorten it"))
+            return
+        }
         switch configuration.transport {
         case .udp:
             guard var connection else { return }
             do throws(SendError) {
-                let id = try connection.send(request.encoded(), at: now)
+                let id = try connection.send(bytes, at: now)
                 ledger.unacknowledged.append(SentMessage(key: id.rawValue, chatID: chatID, message: request))
             } catch .sendQueueFull {
                 backlog.append(request)
@@ -106,8 +115,11 @@ extension ChatClientCore {
                 if !request.isPerConnection { ledger.held.append(request) }
                 return
             }
-            guard let frame = streamFrame(for: request.encoded()) else {
-                show(.warning("not sent: the message is too long for a sealed frame"))
+            guard let frame = streamFrame(for: bytes) else {
+                // Within the limit, sealing fails only on a broken cipher state: the link is unusable;
+                // the request waits for the next one.
+                if !request.isPerConnection { ledger.held.append(request) }
+                linkLost("a message could not be sealed", at: now)
                 return
             }
             guard streamPendingBytes == 0 || streamPendingBytes + frame.count <= configuration.streamOutputLimit else {

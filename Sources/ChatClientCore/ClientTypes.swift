@@ -102,6 +102,8 @@ public struct ChatSessionStatistics: Sendable {
     /// Sealed private messages dropped: could not be opened (forged, corrupted), or sealed with a key
     /// other than the one pinned for the claimed sender.
     public var sealedRejected = 0
+    /// Requests not sent because they were over `ChatLimits.maximumChatMessageSize` (each reported).
+    public var oversizedRefused = 0
     /// Sealed private messages sent.
     public var sealedSent = 0
 

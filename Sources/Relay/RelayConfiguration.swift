@@ -209,6 +209,9 @@ public struct RelayStatistics: Sendable, Hashable {
     /// Private messages stored for a registered user who was not connected.
     public var offlineMessagesStored = 0
     public var receiptsDropped = 0
+    /// Chat messages the relay did not send because they were over `ChatLimits.maximumChatMessageSize`
+    /// (a relay bug: every reply is paged within it), each logged at error level.
+    public var oversizedNotSent = 0
 
     /// All zero.
     public init() {}

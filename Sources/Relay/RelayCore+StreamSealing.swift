@@ -83,7 +83,8 @@ extension RelayCore {
     }
 
     /// Seals one outgoing frame's payload for a sealed stream; nil when it cannot go (the handshake is
-    /// not finished, or the message is longer than a sealed frame allows).
+    /// not finished). Every chat message fits a sealed frame (`send(encoded:)` checks
+    /// `ChatLimits.maximumChatMessageSize` first), so sealing fails only on a broken cipher state.
     mutating func sealStreamPayload(_ bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp) -> [UInt8]? {
         guard connectionConfiguration.sealing != nil else { return bytes }
         switch streamSeals[endpoint] ?? .awaitingFirstFrame {
@@ -95,7 +96,7 @@ extension RelayCore {
                 streamSeals[endpoint] = .sealed(session)
                 return sealed
             } catch {
-                log(.warning, "\(endpoint): message of \(bytes.count) bytes not sent: \(error)")
+                log(.error, "\(endpoint): message of \(bytes.count) bytes not sent: \(error)")
                 return nil
             }
         case .awaitingFirstFrame, .awaitingFinish:
