@@ -29,7 +29,7 @@ local sealed_connections = {}
 local TAG_SIZE = 16
 local close_reasons = {
     [0] = "normal", [1] = "idle timeout", [2] = "protocol error",
-    [3] = "server shutting down", [4] = "refused",
+    [3] = "server shutting down", [4] = "refused", [5] = "encryption required",
 }
 local channels = { [0] = "reliable-ordered", [1] = "unreliable", [2] = "bulk" }
 local checksum_statuses = { [0] = "Bad", [1] = "Good" }
@@ -69,6 +69,7 @@ local error_codes = {
     [12] = "notOperator", [13] = "banned", [14] = "inviteOnly", [15] = "badKey", [16] = "cannotSpeak",
     [18] = "nameKeyMismatch", [19] = "noIdentityKey",
     [21] = "nameRegistered", [22] = "badPassword", [23] = "tooManyAttempts", [24] = "notRegistered", [25] = "mailboxFull",
+    [26] = "encryptionRequired",
 }
 local moderation_actions = {
     [1] = "op", [2] = "deop", [3] = "voice", [4] = "devoice", [5] = "mute", [6] = "unmute", [7] = "kick",

@@ -122,6 +122,9 @@ public enum ErrorCode: UInt8, Hashable, Sendable, CaseIterable {
     case notRegistered = 24
     /// The offline mailbox of the recipient is full: the PRIVATE was not stored.
     case mailboxFull = 25
+    /// TCP: the first frame was plaintext and the relay accepts encrypted sessions only (it runs
+    /// without `--allow-plaintext`); the stream is closed after it. Retrying cannot succeed.
+    case encryptionRequired = 26
 }
 
 /// One row of ROOM_LIST.

@@ -38,6 +38,8 @@ extension ChatClientCore {
             break
         case .closed(.handshakeFailed(let why)):
             shutDown(at: now, reporting: .handshakeFailed(reason: why))
+        case .closed(.peer(code: .encryptionRequired)):
+            shutDown(at: now, reporting: .refusedForGood(reason: Self.encryptionRequiredReason))
         case .closed(let reason):
             linkLost(Self.describe(reason), at: now)
         case .trace(let fate):
@@ -45,12 +47,18 @@ extension ChatClientCore {
         }
     }
 
+    /// What happened and what to do when a relay refuses a plaintext session (Datagram CLOSE code 5,
+    /// or ERROR `encryptionRequired` over TCP).
+    public static let encryptionRequiredReason = "the relay accepts encrypted sessions only, and this client speaks plaintext "
+        + "(--plaintext): drop --plaintext, or run the relay with --allow-plaintext"
+
     /// Words for why a Datagram connection closed.
     public static func describe(_ reason: Connection.CloseReason) -> String {
         switch reason {
         case .local: "closed"
         case .peer(code: .shuttingDown): "the relay is shutting down"
-        case .peer(code: .refused): "the relay refused the connection (full, or it does not accept plaintext sessions)"
+        case .peer(code: .refused): "the relay refused the connection (it is full)"
+        case .peer(code: .encryptionRequired): encryptionRequiredReason
         case .peer(code: .protocolError): "the relay reported a protocol error (code 2)"
         case .peer(let code): "the relay closed the connection (code \(code.rawValue))"
         case .reset: "the relay does not know this connection (it restarted?)"
@@ -176,6 +184,10 @@ extension ChatClientCore {
             announcedPeerTimeout = peerTimeout
             show(.received(message))
             joined(at: now)
+        case .error(.encryptionRequired, _, _):
+            // Refused for good: a plaintext session at a relay that accepts encrypted ones only.
+            show(.received(message))
+            shutDown(at: now, reporting: .refusedForGood(reason: Self.encryptionRequiredReason))
         case let .error(code, _, text) where ledger.phase != .joined
             && [.nameTaken, .nameRegistered, .invalidName, .unsupportedVersion, .banned].contains(code):
             show(.received(message))

@@ -36,7 +36,7 @@ extension RelayCore {
                     statistics.plaintextRefused += 1
                     log(.info, "\(endpoint): plaintext stream refused (--allow-plaintext is off)")
                     actions.append(.sendStream(Framing.frame(RelayMessage.error(
-                        code: .badRequest, messageID: 0,
+                        code: .encryptionRequired, messageID: 0,
                         text: "This relay accepts encrypted sessions only (it runs without --allow-plaintext)").encoded()),
                                                to: endpoint))
                     removePeer(endpoint, departure: .protocolError("plaintext stream refused"), at: now)
