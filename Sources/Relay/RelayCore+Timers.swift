@@ -65,6 +65,7 @@ extension RelayCore {
         var earliest = peer.drainDeadline ?? peer.lastHeard + configuration.peerTimeout
         if let deadline = connections[endpoint]?.nextDeadline, deadline < earliest { earliest = deadline }
         if let deadline = limitWakeTime(of: peer), deadline < earliest { earliest = deadline }
+        if let deadline = pathChecks[endpoint]?.resendAt, deadline < earliest { earliest = deadline }
         return earliest
     }
 

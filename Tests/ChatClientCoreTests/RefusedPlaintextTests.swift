@@ -82,7 +82,7 @@ private struct RefusingPair {
     var changes: [ConnectionChange] { events.compactMap { if case .connection(let change) = $0 { change } else { nil } } }
 }
 
-/// Specs/wire-format.md section 10.5 and Specs/chat-protocol.md section 4.9: over UDP the relay closes
+/// Specs/wire-format.md, section 10.5 (and Specs/chat-protocol.md, section 4.9): over UDP the relay closes
 /// a plaintext session with CLOSE `encryptionRequired` (5); the client reports `refusedForGood` once,
 /// with what to do, closes, and makes no second attempt in ten minutes.
 @Test func aRefusedPlaintextUDPClientStopsAndSaysWhatToDo() {
@@ -95,7 +95,7 @@ private struct RefusingPair {
     #expect(pair.relay.statistics.plaintextRefused == 1, "one attempt, no retry loop")
 }
 
-/// Specs/chat-protocol.md section 5.1: over TCP the relay answers a plaintext stream with ERROR
+/// Specs/chat-protocol.md, section 4.9 (and 5.1): over TCP the relay answers a plaintext stream with ERROR
 /// `encryptionRequired` and closes it; the client shows the ERROR, reports `refusedForGood` once,
 /// closes, and opens no second stream.
 @Test func aRefusedPlaintextTCPClientStopsAndSaysWhatToDo() {
@@ -109,7 +109,7 @@ private struct RefusingPair {
     #expect(pair.relay.statistics.plaintextRefused == 1)
 }
 
-/// Specs/wire-format.md section 7: a relay that is full (CLOSE `refused`, 4) is still retried: only
+/// Specs/wire-format.md, section 7: a relay that is full (CLOSE `refused`, 4) is still retried: only
 /// `encryptionRequired` is for good.
 @Test func aFullRelayIsStillRetried() {
     #expect(ChatClientCore.describe(.peer(code: .refused)) == "the relay refused the connection (it is full)")

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 10, with the real executables (Specs/chat-protocol.md section 4.9): `chat --plaintext`
+/// Issue 10, with the real executables (Specs/chat-protocol.md, section 4.9): `chat --plaintext`
 /// against a relay without `--allow-plaintext` is refused for good. Over UDP and over TCP the client
 /// stops at once, says what happened and what to do, and exits with status 3 (`chat --help`), even
 /// while its input is still open: it does not retry.

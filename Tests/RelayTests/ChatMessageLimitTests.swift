@@ -69,7 +69,7 @@ private struct SealedReader {
     }
 }
 
-/// Specs/chat-protocol.md, sections 5.1 and 6, relay → client: a ROOM_LIST of 1,792 rooms (68 KB
+/// Specs/chat-protocol.md, section 6 (and 5.1), relay → client: a ROOM_LIST of 1,792 rooms (68 KB
 /// in one message) reaches a sealed TCP client whole, in pages that each fit one sealed frame. Before
 /// the chat limit was lowered to 65,519 bytes, the relay built a 65,5xx-byte page and dropped it with
 /// only a log line.
