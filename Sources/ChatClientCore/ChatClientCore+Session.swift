@@ -65,6 +65,7 @@ extension ChatClientCore {
         case .idleTimeout: "nothing heard from the relay (idle timeout)"
         case .probeTimeout: "the relay stopped answering (probe timeout)"
         case .protocolViolation: "the relay broke the protocol (undeliverable data; CLOSE code 2 sent)"
+        case .tooManyFailedOpenings: "too many packets that did not open (the forgery limit); a new handshake brings new keys"
         case .handshakeFailed(let why): "the encrypted handshake failed: \(why)"
         }
     }

@@ -26,20 +26,35 @@ public struct Sealing: Sendable, Hashable {
     public var ephemeralKeyPair: NoiseKeyPair?
     /// The sending key rotates (Noise `Rekey()`, key phase bit flipped) after this many sealed packets.
     public var rekeyInterval: UInt64
+    /// ... or once it has been in use this long, whichever comes first (checked when a packet is
+    /// sealed; Specs/noise.md section 5.3).
+    public var rekeyAge: Duration
+    /// The connection closes (CLOSE code 2, `CloseReason.tooManyFailedOpenings`) once this many
+    /// sealed packets have failed to open: the forgery limit of ChaCha20-Poly1305 (RFC 9001 section
+    /// 6.6). The peer handshakes again with fresh keys.
+    public var maximumFailedOpenings: UInt64
     /// Client only: called with the relay's static key after message 2, before message 3 is written.
     /// Nil accepts every key.
     public var checkPeerKey: (@Sendable ([UInt8]) -> PeerKeyDecision)?
 
     /// The default rotation interval: 2^20 packets (Specs/noise.md section 5.3).
     public static let defaultRekeyInterval: UInt64 = 1 << 20
+    /// The default age at which a sending key rotates: 10 minutes (Specs/noise.md section 5.3).
+    public static let defaultRekeyAge: Duration = .seconds(600)
+    /// The default forgery limit: 2^36 packets that did not open (Specs/noise.md section 5.3).
+    public static let defaultMaximumFailedOpenings: UInt64 = 1 << 36
 
     public init(crypto: any NoiseCryptography, staticKeyPair: NoiseKeyPair, ephemeralKeyPair: NoiseKeyPair? = nil,
                 rekeyInterval: UInt64 = Sealing.defaultRekeyInterval,
-                checkPeerKey: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil) {
+                checkPeerKey: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil,
+                rekeyAge: Duration = Sealing.defaultRekeyAge,
+                maximumFailedOpenings: UInt64 = Sealing.defaultMaximumFailedOpenings) {
         self.crypto = crypto
         self.staticKeyPair = staticKeyPair
         self.ephemeralKeyPair = ephemeralKeyPair
         self.rekeyInterval = Swift.max(1, rekeyInterval)
+        self.rekeyAge = Swift.max(.milliseconds(1), rekeyAge)
+        self.maximumFailedOpenings = Swift.max(1, maximumFailedOpenings)
         self.checkPeerKey = checkPeerKey
     }
 
@@ -48,6 +63,7 @@ public struct Sealing: Sendable, Hashable {
     public static func == (lhs: Sealing, rhs: Sealing) -> Bool {
         lhs.crypto.suiteName == rhs.crypto.suiteName && lhs.staticKeyPair.publicKey == rhs.staticKeyPair.publicKey
             && lhs.rekeyInterval == rhs.rekeyInterval && lhs.ephemeralKeyPair?.publicKey == rhs.ephemeralKeyPair?.publicKey
+            && lhs.rekeyAge == rhs.rekeyAge && lhs.maximumFailedOpenings == rhs.maximumFailedOpenings
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -110,6 +126,11 @@ struct SealState: Sendable {
     var sending: CipherState?
     var sendPhase = false
     var packetsUnderSendKey: UInt64 = 0
+    /// When the current sending key came into use: its first sealed packet, or the rotation that
+    /// made it (the age limit counts from there).
+    var sendKeySince: Timestamp?
+    /// Sealed packets that did not open, over the connection's life (the forgery limit).
+    var failedOpenings: UInt64 = 0
     var receiving: ReceiveKeys?
     var remoteStaticKey: [UInt8]?
     /// The largest extended packet number received from the peer (the reference for reconstruction).
@@ -171,7 +192,12 @@ extension Connection {
     /// Seals an emitted plaintext datagram in place: key phase flag, body encrypted under the
     /// extended packet number with the zero-checksum header as associated data, checksum last.
     mutating func sealDatagram(_ datagram: inout [UInt8], packetNumber: UInt32) {
-        guard var seal, let cipher = seal.sending else { return }
+        guard var seal, var cipher = seal.sending else { return }
+        // A key in use for `rekeyAge` rotates before it seals again (Specs/noise.md section 5.3).
+        if let since = seal.sendKeySince, now - since >= seal.sealing.rekeyAge, Self.rotate(&seal, at: now) {
+            counters.keyUpdatesSent += 1
+            cipher = seal.sending ?? cipher
+        }
         let nonce = seal.sendWraps << 32 | UInt64(packetNumber)
         if seal.sendPhase { datagram[HeaderLayout.flagsOffset] |= HeaderLayout.keyPhaseFlag }
         for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { datagram[offset] = 0 }
@@ -183,16 +209,21 @@ extension Connection {
         Packet.sealChecksum(&datagram)
         seal.packetsUnderSendKey += 1
         if packetNumber == UInt32.max { seal.sendWraps += 1 }
-        if seal.packetsUnderSendKey >= seal.sealing.rekeyInterval {
-            var next = cipher
-            if (try? next.rekey()) != nil {
-                seal.sending = next
-                seal.sendPhase.toggle()
-                seal.packetsUnderSendKey = 0
-                counters.keyUpdatesSent += 1
-            }
+        if seal.sendKeySince == nil { seal.sendKeySince = now }
+        if seal.packetsUnderSendKey >= seal.sealing.rekeyInterval, Self.rotate(&seal, at: now) {
+            counters.keyUpdatesSent += 1
         }
         self.seal = seal
+    }
+
+    /// Rotates the sending key (Noise `Rekey()`, key phase flipped); false if `Rekey()` failed.
+    private static func rotate(_ seal: inout SealState, at now: Timestamp) -> Bool {
+        guard var next = seal.sending, (try? next.rekey()) != nil else { return false }
+        seal.sending = next
+        seal.sendPhase.toggle()
+        seal.packetsUnderSendKey = 0
+        seal.sendKeySince = now
+        return true
     }
 
     /// Opens a sealed datagram whose envelope (length, magic, checksum, version, type) is valid:
@@ -232,7 +263,13 @@ extension Connection {
         }
         seal.receiving = keys
         guard let plaintext else {
+            seal.failedOpenings += 1
             self.seal = seal
+            if seal.failedOpenings >= seal.sealing.maximumFailedOpenings {
+                // The forgery limit: these keys have been tried too often. Close; a new handshake
+                // brings new keys (Specs/noise.md section 5.3).
+                finish(.tooManyFailedOpenings, closeCode: .protocolError)
+            }
             return nil
         }
         seal.isFinishConfirmed = true
