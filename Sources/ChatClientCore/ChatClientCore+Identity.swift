@@ -158,6 +158,17 @@ extension ChatClientCore {
         return true
     }
 
+    /// After a reconnection: every WHOIS whose answer has not come is asked again, once. A relay
+    /// that was killed may have taken a WHOIS in without answering it (over TCP nothing acknowledges
+    /// a WHOIS), and the private messages waiting for that key would otherwise wait forever.
+    mutating func repeatLookups(at now: Timestamp) {
+        guard !identityState.lookups.isEmpty else { return }
+        ledger.held.removeAll { if case .whois = $0 { true } else { false } }
+        let names = identityState.lookups.sorted()
+        identityState.lookups = []
+        for name in names { lookUp(name, at: now) }
+    }
+
     private mutating func lookUp(_ name: String, at now: Timestamp) {
         guard identityState.lookups.insert(ChatNames.canonical(name)).inserted else { return }
         submit(.whois(name: name), at: now)

@@ -123,3 +123,23 @@ private extension ScriptedClient {
     #expect(!bob.takeSent().contains { if case .receipt = $0 { true } else { false } })
     #expect(bob.core.statistics.duplicatesSuppressed == 1)
 }
+
+/// Specs/chat-protocol.md, section 4.10: a relay killed after taking in a WHOIS and before answering
+/// it loses nothing. Over TCP nothing acknowledges a WHOIS, so the client used to wait forever for the
+/// key, with the message never sent. After the reconnection the client asks again, once, and the
+/// message goes sealed.
+@Test func aLookupLostWithTheRelayIsAskedAgainAfterTheReconnection() throws {
+    var alice = client("alice", keys: aliceKeys)
+    _ = try alice.core.sendSealedPrivate("are you there?", to: "bob", at: alice.now)
+    alice.drain()
+    #expect(alice.takeSent() == [.whois(name: "bob")])
+    alice.streamEnds()
+    alice.advance(by: .seconds(1))
+    alice.connect()
+    alice.relay(.storedUpTo(0))
+    alice.welcome()
+    alice.advance(by: .seconds(1))
+    #expect(alice.takeSent().filter { if case .whois = $0 { true } else { false } } == [.whois(name: "bob")], "asked again, once")
+    alice.relay(.whoisReply(WhoisEntry(asked: "bob", name: "bob", transport: .tcp, key: bobKey)))
+    #expect(alice.takeSealed().map(\.id) == [1])
+}
