@@ -45,6 +45,8 @@ extension ChatApp {
         case let .notSent(to, count, reason):
             console.print(ChatRenderer.error("\(count == 1 ? "A private message" : "\(count) private messages") to \(SafeText.sanitized(to)) "
                 + "not sent: \(reason)", time: time()))
+            // Line mode names them at the end and exits 1, as for any line not sent.
+            noteRefused("\(count == 1 ? "a private message" : "\(count) private messages") to \(SafeText.sanitized(to)): \(reason)")
         case let .sealedSent(id, to, text):
             recordSentPrivate(id, to: to, text: text)
         }

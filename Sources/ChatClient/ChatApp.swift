@@ -315,7 +315,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         opened.wait()
     }
 
-    private func noteRefused(_ what: String) {
+    func noteRefused(_ what: String) {
         guard !isInteractive else { return }
         lock.withLock { refused.append(what) }
     }

@@ -160,13 +160,13 @@ extension ChatClientCore {
 
     /// After a reconnection: every WHOIS whose answer has not come is asked again, once. A relay
     /// that was killed may have taken a WHOIS in without answering it (over TCP nothing acknowledges
-    /// a WHOIS), and the private messages waiting for that key would otherwise wait forever.
-    mutating func repeatLookups(at now: Timestamp) {
+    /// a WHOIS), and the private messages waiting for that key would otherwise wait forever. The
+    /// WHOIS waits with what is held (the rejoin grace), so that the recipient, reconnecting too
+    /// after a relay restart, holds its name again when it is asked.
+    mutating func repeatLookups() {
         guard !identityState.lookups.isEmpty else { return }
         ledger.held.removeAll { if case .whois = $0 { true } else { false } }
-        let names = identityState.lookups.sorted()
-        identityState.lookups = []
-        for name in names { lookUp(name, at: now) }
+        for name in identityState.lookups.sorted() { ledger.held.append(.whois(name: name)) }
     }
 
     private mutating func lookUp(_ name: String, at now: Timestamp) {
