@@ -246,7 +246,7 @@ extension ChatClientCore {
         // offers again what was interrupted.
         ledger.held.removeAll(where: \.isFileMessage)
         files.joined()
-        if isReconnection { repeatLookups() }
+        if isReconnection { repeatLookups(at: now) }
         let grace = configuration.rejoinGrace
         if isReconnection, grace > .zero, !ledger.held.isEmpty {
             ledger.holdUntil = now + grace

@@ -143,3 +143,48 @@ private extension ScriptedClient {
     alice.relay(.whoisReply(WhoisEntry(asked: "bob", name: "bob", transport: .tcp, key: bobKey)))
     #expect(alice.takeSealed().map(\.id) == [1])
 }
+
+/// Specs/chat-protocol.md, section 4.10: right after a relay restart the recipient may not be back
+/// yet. For 20 s after the reconnection an answer "nobody" to the repeated WHOIS keeps the message
+/// waiting, and the name is asked again every second; once bob is back, the message goes sealed. After
+/// the window "nobody" is final, and the message is reported as not sent.
+@Test func aRecipientNotBackYetAfterARestartIsAskedForAgainWithinTheWindow() throws {
+    var alice = client("alice", keys: aliceKeys)
+    _ = try alice.core.sendSealedPrivate("are you there?", to: "bob", at: alice.now)
+    alice.drain()
+    _ = alice.takeSent()
+    alice.streamEnds()
+    alice.advance(by: .seconds(1))
+    alice.connect()
+    alice.welcome()
+    alice.advance(by: .milliseconds(10))
+    #expect(alice.takeSent().filter { if case .whois = $0 { true } else { false } } == [.whois(name: "bob")])
+    let nobody = WhoisEntry(asked: "bob", name: "", transport: .udp, key: nil)
+    alice.relay(.whoisReply(nobody))
+    #expect(alice.takeIdentityEvents().isEmpty, "not reported: bob may not be back yet")
+    alice.advance(by: .seconds(1))
+    #expect(alice.takeSent() == [.whois(name: "bob")], "asked again a second later")
+    alice.relay(.whoisReply(WhoisEntry(asked: "bob", name: "bob", transport: .tcp, key: bobKey)))
+    #expect(alice.takeSealed().map(\.id) == [1])
+    alice.relay(.received(upTo: 1))
+
+    // Another message to someone who never comes back: reported once the window has passed.
+    _ = try alice.core.sendSealedPrivate("hello?", to: "carol", at: alice.now)
+    alice.drain()
+    _ = alice.takeSent()
+    alice.streamEnds()
+    alice.advance(by: .seconds(1))
+    alice.connect()
+    alice.relay(.storedUpTo(1))
+    alice.welcome()
+    var asked = 0
+    for _ in 0..<25 {
+        alice.advance(by: .seconds(1))
+        let lookups = alice.takeSent().filter { if case .whois = $0 { true } else { false } }.count
+        asked += lookups
+        if lookups > 0 { alice.relay(.whoisReply(WhoisEntry(asked: "carol", name: "", transport: .udp, key: nil))) }
+    }
+    #expect((19...22).contains(asked), "asked about every second for 20 s, then no more: \(asked)")
+    #expect(alice.takeIdentityEvents().contains(.notSent(to: "carol", count: 1, reason: "no such user")))
+    #expect(alice.core.isAllAcknowledged, "\(alice.core.pendingMessages)")
+}

@@ -189,9 +189,14 @@ extension ThreeClientScenarios {
                 return total + count
             }
         }
-        _ = Self.waitForStatus(clients[0]) { acknowledged($0).count + reportedNotSent($0) >= sealedTotal }
+        // Ticks go to standard error, errors about messages to standard output (line mode).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline,
+              acknowledged(clients[0].standardError).count + reportedNotSent(clients[0].standardOutput) < sealedTotal {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         let sealedAcknowledged = acknowledged(clients[0].standardError)
-        let notSent = reportedNotSent(clients[0].standardError)
+        let notSent = reportedNotSent(clients[0].standardOutput)
         #expect(sealedAcknowledged.count + notSent == sealedTotal, "every sealed message acknowledged or reported not sent")
         clients[2].waitForOutput("alice's acknowledged sealed messages", timeout: 60) { output in
             let counts = sealedCounts(output)
