@@ -94,6 +94,11 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             handle(change)
         case .trace(let fate):
             console.print("\(time()) ~ \(PacketTrace.describe(fate))")
+        case .warning(let text) where text.hasPrefix("not sent: "):
+            // A request the session refused to send (over the chat message limit): shown as an error,
+            // and named at the end of line mode, which then exits 1.
+            console.print(ChatRenderer.error(text, time: time()))
+            noteRefused(String(text.dropFirst("not sent: ".count)))
         case .warning(let text):
             logger.warning(text)
         case .identity(let event):
