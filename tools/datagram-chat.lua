@@ -29,7 +29,7 @@ local sealed_connections = {}
 local TAG_SIZE = 16
 local close_reasons = {
     [0] = "normal", [1] = "idle timeout", [2] = "protocol error",
-    [3] = "server shutting down", [4] = "refused",
+    [3] = "server shutting down", [4] = "refused", [5] = "encryption required",
 }
 local channels = { [0] = "reliable-ordered", [1] = "unreliable", [2] = "bulk" }
 local checksum_statuses = { [0] = "Bad", [1] = "Good" }
@@ -49,6 +49,7 @@ local chat_types = {
     [0x98] = "FILE_OFFERED", [0x99] = "FILE_ACCEPTED", [0x9A] = "FILE_CANCELLED", [0x9B] = "FILE_CHUNK",
     [0x9C] = "FILE_CREDIT", [0x9D] = "FILE_DONE",
     [0x11] = "HISTORY", [0x12] = "RECEIPT", [0x90] = "HISTORY_LINE", [0x91] = "STORED_UP_TO", [0x92] = "DELIVERED",
+    [0x93] = "SEALED_PAST_MESSAGE",
     [0x13] = "ACCOUNT",
 }
 local account_actions = { [1] = "register", [2] = "identify", [3] = "unregister", [4] = "password", [5] = "drop" }
@@ -68,6 +69,7 @@ local error_codes = {
     [12] = "notOperator", [13] = "banned", [14] = "inviteOnly", [15] = "badKey", [16] = "cannotSpeak",
     [18] = "nameKeyMismatch", [19] = "noIdentityKey",
     [21] = "nameRegistered", [22] = "badPassword", [23] = "tooManyAttempts", [24] = "notRegistered", [25] = "mailboxFull",
+    [26] = "encryptionRequired",
 }
 local moderation_actions = {
     [1] = "op", [2] = "deop", [3] = "voice", [4] = "devoice", [5] = "mute", [6] = "unmute", [7] = "kick",
@@ -486,6 +488,11 @@ local chat_decoders = {
         local from = r:string(C.from); r:uint(C.sender_id, 8); local id = r:uint(C.message_id, 8)
         local length = r:sealed()
         return "from " .. (from or "?") .. " #" .. tostring(id) .. ": " .. tostring(length) .. " sealed bytes"
+    end,
+    [0x93] = function(r)
+        local from = r:string(C.from); r:uint(C.sender_id, 8); local id = r:uint(C.message_id, 8); r:uint(C.time, 8)
+        local length = r:sealed()
+        return "from " .. (from or "?") .. " #" .. tostring(id) .. ": " .. tostring(length) .. " sealed bytes (kept)"
     end,
     [0x8A] = function(r)
         local room = r:string(C.room); local count = r:uint(C.ban_count, 2)

@@ -106,6 +106,7 @@ VECTORS = {  # Specs/chat-protocol.md, section 7
     "ACCOUNT_IDENTIFY": "13 02 00 05 61 6c 69 63 65 00 08 73 65 73 61 6d 65 34 32 00 00",
     "NOTICE_STORED_OFFLINE": "84 13 00 05 61 6c 69 63 65 00 00 00 00 00 01 37",
     "DELIVERED": "92 00 03 62 6f 62 00 00 00 00 00 00 00 03",
+    "SEALED_PAST_MESSAGE": "93 00 05 61 6c 69 63 65 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 01 00 00 01 a0 c4 50 6c 00 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc",
     "HISTORY": "11 00 06 23 63 6c 61 73 73 00 32 00 00 01 a0 c4 50 6c 00",
     "HISTORY_LINE": "90 00 06 23 63 6c 61 73 73 00 03 62 6f 62 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 07 00 00"
                     " 02 68 69 00 00 01 a0 c4 50 6c 00 01",
@@ -290,10 +291,12 @@ def frames():
 
 def account_frames():
     """Accounts and offline messages (issue 11) on a stream of their own, after every other frame:
-    its handshake, ACCOUNT identify, then NOTICE storedOffline (numbered from the end by `check`)."""
+    its handshake, ACCOUNT identify, then NOTICE storedOffline, then SEALED_PAST_MESSAGE (a kept sealed
+    private message with its time; numbered from the end by `check`)."""
     stream = TCPStream(50004, RELAY)
     return stream.handshake() + [stream.segment(True, frame(CHAT["ACCOUNT_IDENTIFY"])),
-                                 stream.segment(False, frame(CHAT["NOTICE_STORED_OFFLINE"]))]
+                                 stream.segment(False, frame(CHAT["NOTICE_STORED_OFFLINE"])),
+                                 stream.segment(False, frame(CHAT["SEALED_PAST_MESSAGE"]))]
 
 
 def write(path):
@@ -562,6 +565,11 @@ def check(path):
     k.expect(account + 1, "dgchat.type", "0x84")
     k.expect(account + 1, "dgchat.notice_kind", 19)
     k.expect(account + 1, "dgchat.name", "alice")
+    k.expect(account + 2, "dgchat.type", "0x93")
+    k.expect(account + 2, "dgchat.from", "alice")
+    k.expect(account + 2, "dgchat.message_id", 1)
+    k.expect(account + 2, "dgchat.time", 1790000000000)
+    k.expect_contains(account + 2, "_ws.col.Info", "SEALED_PAST_MESSAGE from alice #1: 119 sealed bytes")
     check_vectors_match_specs(k)
     malformed = sorted(n for n, row in rows.items() if row["_ws.malformed"])
     # Only the oversized TCP frame, and the DATA vector whose payload "hi" is no chat message.

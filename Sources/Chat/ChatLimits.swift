@@ -12,8 +12,14 @@ public enum ChatLimits {
     public static let maximumReasonLength = 256
     /// The most rooms one user may be in at once (and may list in HELLO).
     public static let maximumRoomsPerUser = 16
-    /// The largest chat message: the Datagram maximum message, also the largest TCP frame payload.
+    /// The largest Datagram message and the largest TCP frame payload (a sealed frame's payload is at
+    /// most 65,535 bytes: Noise's limit). Not the chat message limit: see `maximumChatMessageSize`.
     public static let maximumMessageSize = 65_536
+    /// The largest chat message (encoded, type byte included), in every transport and mode: what one
+    /// sealed TCP frame can carry (Noise's 65,535-byte message minus its 16-byte tag), so that a
+    /// message that goes over one transport goes over all of them. Senders check it before anything
+    /// is sent (Specs/chat-protocol.md section 6).
+    public static let maximumChatMessageSize = 65_519
     /// The TCP frame's length prefix, in bytes.
     public static let frameHeaderSize = 4
     /// The room every user joins when HELLO names none.

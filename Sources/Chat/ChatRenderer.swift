@@ -57,7 +57,7 @@ public enum ChatRenderer {
             return [spoken(speaker: speaker, text: line.text, flags: line.flags, time: "\(time) [\(utcDateTime(line.time))]")]
         case let .delivered(to, messageID):
             return [status("\(Ticks.delivered) delivered to \(clean(to)) (message \(messageID))", time: time)]
-        case .heartbeatEcho, .received, .sealedPrivateMessage, .storedUpTo:
+        case .heartbeatEcho, .received, .sealedPrivateMessage, .sealedPastMessage, .storedUpTo:
             return []
         case .fileOffered, .fileAccepted, .fileCancelled, .fileChunk, .fileCredit, .fileDone:
             return renderFileMessage(message, time: time)

@@ -122,6 +122,9 @@ public enum ErrorCode: UInt8, Hashable, Sendable, CaseIterable {
     case notRegistered = 24
     /// The offline mailbox of the recipient is full: the PRIVATE was not stored.
     case mailboxFull = 25
+    /// TCP: the first frame was plaintext and the relay accepts encrypted sessions only (it runs
+    /// without `--allow-plaintext`); the stream is closed after it. Retrying cannot succeed.
+    case encryptionRequired = 26
 }
 
 /// One row of ROOM_LIST.
@@ -198,6 +201,10 @@ public enum RelayMessage: Hashable, Sendable {
     /// Type 0x8D: an end-to-end sealed private message from `from`, forwarded as the sender sealed it.
     /// The relay cannot read it; the recipient opens it and checks the key inside (Specs/noise.md 6.1).
     case sealedPrivateMessage(from: String, sender: SenderID, messageID: UInt64, sealed: [UInt8])
+    /// Type 0x93: a sealed private message the relay kept and delivers later (an offline message, or one
+    /// sent again after a relay restart), with `time`, when the relay took it in (milliseconds since the
+    /// epoch, UTC). The time is the relay's, outside the ciphertext (section 4.11).
+    case sealedPastMessage(from: String, sender: SenderID, messageID: UInt64, time: UInt64, sealed: [UInt8])
     /// Type 0x98: a file offered to you (section 4.12).
     case fileOffered(FileOffered)
     /// Type 0x99 (to the sender): `by` accepted offer `offerID` as transfer `transfer`; send from `offset`,

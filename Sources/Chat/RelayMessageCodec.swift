@@ -5,7 +5,7 @@ enum RelayMessageType: UInt8 {
     case welcome = 0x81, message = 0x82, privateMessage = 0x83, notice = 0x84, error = 0x85
     case roomList = 0x86, whoList = 0x87, heartbeatEcho = 0x88, received = 0x89, banList = 0x8A
     case whoisReply = 0x8C, sealedPrivateMessage = 0x8D
-    case history = 0x90, storedUpTo = 0x91, delivered = 0x92
+    case history = 0x90, storedUpTo = 0x91, delivered = 0x92, sealedPastMessage = 0x93
 }
 
 /// The wire value of an unknown round-trip time (HEARTBEAT, WHO_LIST).
@@ -113,6 +113,14 @@ extension RelayMessage {
             writer.write(messageID)
             writer.writeBytes(sealed)
             return writer.bytes
+        case let .sealedPastMessage(from, sender, messageID, time, sealed):
+            var writer = ByteWriter(type: RelayMessageType.sealedPastMessage.rawValue)
+            writer.write(from)
+            writer.write(sender.rawValue)
+            writer.write(messageID)
+            writer.write(time)
+            writer.writeBytes(sealed)
+            return writer.bytes
         case .fileOffered, .fileAccepted, .fileCancelled, .fileChunk, .fileCredit, .fileDone:
             return encodedFileMessage() ?? []
         }
@@ -198,6 +206,12 @@ extension RelayMessage {
             let sender = SenderID(rawValue: try reader.readUInt64("sender id"))
             let messageID = try reader.readUInt64("message id")
             self = .sealedPrivateMessage(from: from, sender: sender, messageID: messageID, sealed: try reader.readBytes("sealed"))
+        case .sealedPastMessage:
+            let from = try reader.readString("from")
+            let sender = SenderID(rawValue: try reader.readUInt64("sender id"))
+            let messageID = try reader.readUInt64("message id")
+            let time = try reader.readUInt64("time")
+            self = .sealedPastMessage(from: from, sender: sender, messageID: messageID, time: time, sealed: try reader.readBytes("sealed"))
         }
         try reader.finish()
     }

@@ -34,6 +34,9 @@ extension ChatApp {
             saveContacts()
         case let .privateMessage(from, text):
             handle(.received(.privateMessage(from: from, sender: SenderID(rawValue: 0), messageID: 0, flags: [], text: text)))
+        case let .pastPrivateMessage(from, text, time):
+            handle(.received(.history(PastMessage(room: "", from: from, sender: SenderID(rawValue: 0), messageID: 0, flags: [],
+                                                  text: text, time: time, isAsked: false))))
         case let .sealedRejected(from, reason):
             console.print(ChatRenderer.error("Dropped a sealed private message claiming to be from \(SafeText.sanitized(from)): \(reason)", time: time()))
         case let .sentInPlainText(to, count, reason):
@@ -42,6 +45,8 @@ extension ChatApp {
         case let .notSent(to, count, reason):
             console.print(ChatRenderer.error("\(count == 1 ? "A private message" : "\(count) private messages") to \(SafeText.sanitized(to)) "
                 + "not sent: \(reason)", time: time()))
+            // Line mode names them at the end and exits 1, as for any line not sent.
+            noteRefused("\(count == 1 ? "a private message" : "\(count) private messages") to \(SafeText.sanitized(to)): \(reason)")
         case let .sealedSent(id, to, text):
             recordSentPrivate(id, to: to, text: text)
         }

@@ -94,6 +94,11 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             handle(change)
         case .trace(let fate):
             console.print("\(time()) ~ \(PacketTrace.describe(fate))")
+        case .warning(let text) where text.hasPrefix("not sent: "):
+            // A request the session refused to send (over the chat message limit): shown as an error,
+            // and named at the end of line mode, which then exits 1.
+            console.print(ChatRenderer.error(text, time: time()))
+            noteRefused(String(text.dropFirst("not sent: ".count)))
         case .warning(let text):
             logger.warning(text)
         case .identity(let event):
@@ -154,14 +159,20 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
                 finish(status: 1)
             }
         case .handshakeFailed(let reason):
-            logger.info("encrypted handshake failed: \(reason); not reconnecting")
-            if isInteractive {
-                status("Encrypted handshake failed: \(reason). Not reconnecting. /quit to leave")
-            } else {
-                console.printDiagnostic("Error: encrypted handshake failed: \(reason); not reconnecting")
-                finish(status: 1)
-            }
+            // Refused for good (a changed relay key, or a relay without encryption): retrying would
+            // meet the same answer, so the client stops in both modes (chat --help: status 3).
+            stopRefused("encrypted handshake with \(options.relayHost):\(options.relayPort) failed: \(reason)")
+        case .refusedForGood(let reason):
+            stopRefused("\(options.relayHost):\(options.relayPort) refused this client: \(reason)")
         }
+    }
+
+    /// The relay refused this client in a way no retry changes: says what happened and what to do,
+    /// and exits with `refusedForGoodStatus`, interactive or not.
+    private func stopRefused(_ text: String) {
+        logger.info("\(text); not reconnecting")
+        console.printDiagnostic("Error: \(text). Not reconnecting.")
+        finish(status: Self.refusedForGoodStatus)
     }
 
     func status(_ text: String) {
@@ -309,7 +320,7 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
         opened.wait()
     }
 
-    private func noteRefused(_ what: String) {
+    func noteRefused(_ what: String) {
         guard !isInteractive else { return }
         lock.withLock { refused.append(what) }
     }
@@ -443,6 +454,9 @@ final class ChatApp: @unchecked Sendable { // mutable state guarded by `lock`
             exit(1)
         }
     }
+
+    /// The exit status when the relay refused this client for good (documented in `chat --help`).
+    static let refusedForGoodStatus: Int32 = 3
 
     func finish(status: Int32) {
         console.shutDown()

@@ -39,6 +39,15 @@ let chatSpecification = CommandSpecification(
         lines go to standard output, and at end of input the client waits until everything it sent
         is acknowledged, then quits (status 0), or names what was not delivered (status 1).
 
+        EXIT STATUS:
+          0   everything sent was acknowledged (or /quit)
+          1   something was not delivered, a name was refused, or another run took the session
+          3   the relay refused this client for good, and retrying cannot help: it accepts encrypted
+              sessions only and --plaintext was given (drop --plaintext, or run the relay with
+              --allow-plaintext), or its key is not the one pinned for its address, or it speaks no
+              encryption; the message says what to do. Interactive or not, the client stops.
+          64  a usage error (a bad option or value)
+
         COMMANDS:
           /msg NAME TEXT    private message          /join ROOM   join a room (and talk there)
           /part [ROOM]      leave a room             /list        rooms and their sizes

@@ -39,6 +39,10 @@ public enum IdentityEvent: Sendable, Hashable {
     case trusted(name: String, key: IdentityKey)
     /// A sealed private message was opened: the key inside is the one pinned for `from`.
     case privateMessage(from: String, text: String)
+    /// A sealed private message the relay kept (an offline message, or one sent again after a relay
+    /// restart) was opened: as `privateMessage`, with `time`, when the relay took it in (milliseconds
+    /// since the epoch, UTC).
+    case pastPrivateMessage(from: String, text: String, time: UInt64)
     /// A sealed private message was dropped and counted (`reason` in words); it is not shown.
     case sealedRejected(from: String, reason: String)
     /// Private messages to `to` went in plain text, readable by the relay (`reason`: who has no key).
@@ -86,12 +90,21 @@ struct IdentityState: Sendable {
     var userLookups: Set<String> = []
     /// Keys presented that differ from the pin, by canonical name, until `/trust`.
     var changedKeys: [String: IdentityKey] = [:]
+    /// Names asked again after a reconnection, until when an answer "nobody" means "not back yet":
+    /// after a relay restart the recipient may reconnect later than this client.
+    var lookupRetryUntil: [String: Timestamp] = [:]
+    /// Names to ask again at `nextLookupRetry` (their last answer was "nobody" within the window).
+    var retryNames: Set<String> = []
+    var nextLookupRetry: Timestamp?
     /// Duplicate filter of opened messages: (sender key, run tag) -> highest message id seen.
     var highestSeen: [SealedSender: UInt32] = [:]
     var seenOrder: [SealedSender] = []
 
     /// At most this many texts wait for keys.
     static let waitingLimit = 256
+    /// How long after a reconnection a recipient found absent is asked for again, and how often.
+    static let lookupRetryWindow: Duration = .seconds(20)
+    static let lookupRetryInterval: Duration = .seconds(1)
     /// At most this many (key, run) pairs are remembered by the duplicate filter.
     static let filterLimit = 1024
 
@@ -154,6 +167,37 @@ extension ChatClientCore {
         return true
     }
 
+    /// After a reconnection: every WHOIS whose answer has not come is asked again, once. A relay
+    /// that was killed may have taken a WHOIS in without answering it (over TCP nothing acknowledges
+    /// a WHOIS), and the private messages waiting for that key would otherwise wait forever. The
+    /// WHOIS waits with what is held (the rejoin grace), so that the recipient, reconnecting too
+    /// after a relay restart, holds its name again when it is asked.
+    ///
+    /// For `IdentityState.lookupRetryWindow` after the reconnection, an answer "nobody" for a name with
+    /// messages waiting means "not back yet": the messages keep waiting and the name is asked again
+    /// every `lookupRetryInterval`; only after the window are they reported as not sent.
+    mutating func repeatLookups(at now: Timestamp) {
+        let names = identityState.lookups.union(identityState.retryNames)
+        guard !names.isEmpty else { return }
+        ledger.held.removeAll { if case .whois = $0 { true } else { false } }
+        identityState.retryNames = []
+        identityState.nextLookupRetry = nil
+        identityState.lookups = names
+        for name in names.sorted() {
+            if identityState.waiting[name] != nil { identityState.lookupRetryUntil[name] = now + IdentityState.lookupRetryWindow }
+            ledger.held.append(.whois(name: name))
+        }
+    }
+
+    /// Asks again for the names found absent within their retry window, when it is time.
+    mutating func retryLookupsIfDue(at now: Timestamp) {
+        guard let due = identityState.nextLookupRetry, due <= now else { return }
+        identityState.nextLookupRetry = nil
+        let names = identityState.retryNames
+        identityState.retryNames = []
+        for name in names.sorted() { lookUp(name, at: now) }
+    }
+
     private mutating func lookUp(_ name: String, at now: Timestamp) {
         guard identityState.lookups.insert(ChatNames.canonical(name)).inserted else { return }
         submit(.whois(name: name), at: now)
@@ -165,6 +209,15 @@ extension ChatClientCore {
         identityState.lookups.remove(canonical)
         let texts = identityState.waiting.removeValue(forKey: canonical) ?? []
         let asked = identityState.userLookups.remove(canonical) != nil
+        let retryUntil = identityState.lookupRetryUntil.removeValue(forKey: canonical)
+        if !entry.isFound, !texts.isEmpty, let retryUntil, now < retryUntil {
+            // After a relay restart the recipient may not be back yet: ask again shortly.
+            identityState.waiting[canonical] = texts
+            identityState.lookupRetryUntil[canonical] = retryUntil
+            identityState.retryNames.insert(canonical)
+            identityState.nextLookupRetry = identityState.nextLookupRetry ?? now + IdentityState.lookupRetryInterval
+            return
+        }
         guard entry.isFound else {
             if asked { show(.identity(.whois(entry, decision: .firstContact))) }
             if !texts.isEmpty { show(.identity(.notSent(to: entry.asked, count: texts.count, reason: "no such user"))) }
@@ -228,8 +281,10 @@ extension ChatClientCore {
 
     /// SEALED_PRIVATE_MESSAGE: opens it, checks the key inside against the pin for `from`, drops
     /// duplicates by (sender key, run tag, id); shows it, or drops and counts it with a reason.
+    /// SEALED_PAST_MESSAGE (`time` given) is handled the same way, shown with its time and not
+    /// answered with RECEIPT (the relay sends DELIVERED for an offline message itself; Specs/chat-protocol.md 4.11).
     mutating func handleSealedPrivateMessage(from: String, sender relaySender: SenderID, messageID: UInt64, sealed: [UInt8],
-                                             at now: Timestamp) {
+                                             time: UInt64? = nil, at now: Timestamp) {
         func reject(_ reason: String) {
             ledger.statistics.sealedRejected += 1
             show(.identity(.sealedRejected(from: from, reason: reason)))
@@ -260,6 +315,10 @@ extension ChatClientCore {
         }
         identityState.highestSeen[sender] = number
         ledger.statistics.messagesReceived += 1
+        if let time {
+            show(.identity(.pastPrivateMessage(from: from, text: text, time: time)))
+            return
+        }
         show(.identity(.privateMessage(from: from, text: text)))
         // Receipts work for sealed private messages as for plain ones (Specs/chat-protocol.md 4.11).
         if ledger.sendsReceipts { submit(.receipt(sender: relaySender, messageID: messageID), at: now) }

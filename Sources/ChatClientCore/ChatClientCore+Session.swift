@@ -39,6 +39,8 @@ extension ChatClientCore {
             break
         case .closed(.handshakeFailed(let why)):
             shutDown(at: now, reporting: .handshakeFailed(reason: why))
+        case .closed(.peer(code: .encryptionRequired)):
+            shutDown(at: now, reporting: .refusedForGood(reason: Self.encryptionRequiredReason))
         case .closed(let reason):
             linkLost(Self.describe(reason), at: now)
         case .trace(let fate):
@@ -46,18 +48,25 @@ extension ChatClientCore {
         }
     }
 
+    /// What happened and what to do when a relay refuses a plaintext session (Datagram CLOSE code 5,
+    /// or ERROR `encryptionRequired` over TCP).
+    public static let encryptionRequiredReason = "the relay accepts encrypted sessions only, and this client speaks plaintext "
+        + "(--plaintext): drop --plaintext, or run the relay with --allow-plaintext"
+
     /// Words for why a Datagram connection closed.
     public static func describe(_ reason: Connection.CloseReason) -> String {
         switch reason {
         case .local: "closed"
         case .peer(code: .shuttingDown): "the relay is shutting down"
-        case .peer(code: .refused): "the relay refused the connection (full, or it does not accept plaintext sessions)"
+        case .peer(code: .refused): "the relay refused the connection (it is full)"
+        case .peer(code: .encryptionRequired): encryptionRequiredReason
         case .peer(code: .protocolError): "the relay reported a protocol error (code 2)"
         case .peer(let code): "the relay closed the connection (code \(code.rawValue))"
         case .reset: "the relay does not know this connection (it restarted?)"
         case .idleTimeout: "nothing heard from the relay (idle timeout)"
         case .probeTimeout: "the relay stopped answering (probe timeout)"
         case .protocolViolation: "the relay broke the protocol (undeliverable data; CLOSE code 2 sent)"
+        case .tooManyFailedOpenings: "too many packets that did not open (the forgery limit); a new handshake brings new keys"
         case .handshakeFailed(let why): "the encrypted handshake failed: \(why)"
         }
     }
@@ -86,13 +95,22 @@ extension ChatClientCore {
 
     /// Puts `request` on the current link, tracking it until acknowledged; a full link puts it in
     /// the backlog.
+    /// A request over `ChatLimits.maximumChatMessageSize` is refused here, in every transport, before
+    /// anything is sent: counted and reported (Specs/chat-protocol.md section 6).
     mutating func transmit(_ request: ClientMessage, at now: Timestamp) {
         let chatID = request.textMessageID ?? 0
+        let bytes = request.encoded()
+        guard bytes.count <= ChatLimits.maximumChatMessageSize else {
+            ledger.statistics.oversizedRefused += 1
+            show(.warning("not sent: \(request.summary.prefix(80)) is \(bytes.count) bytes encoded, over the limit of "
+                          + "\(ChatLimits.maximumChatMessageSize) bytes for one chat message; shorten it"))
+            return
+        }
         switch configuration.transport {
         case .udp:
             guard connection != nil else { return }
             do throws(SendError) {
-                let id = try connection!.send(request.encoded(), at: now)
+                let id = try connection!.send(bytes, at: now)
                 ledger.unacknowledged.append(SentMessage(key: id.rawValue, chatID: chatID, message: request))
             } catch .sendQueueFull {
                 backlog.append(request)
@@ -106,8 +124,11 @@ extension ChatClientCore {
                 if !request.isPerConnection { ledger.held.append(request) }
                 return
             }
-            guard let frame = streamFrame(for: request.encoded()) else {
-                show(.warning("not sent: the message is too long for a sealed frame"))
+            guard let frame = streamFrame(for: bytes) else {
+                // Within the limit, sealing fails only on a broken cipher state: the link is unusable;
+                // the request waits for the next one.
+                if !request.isPerConnection { ledger.held.append(request) }
+                linkLost("a message could not be sealed", at: now)
                 return
             }
             guard streamPendingBytes == 0 || streamPendingBytes + frame.count <= configuration.streamOutputLimit else {
@@ -164,6 +185,10 @@ extension ChatClientCore {
             announcedPeerTimeout = peerTimeout
             show(.received(message))
             joined(at: now)
+        case .error(.encryptionRequired, _, _):
+            // Refused for good: a plaintext session at a relay that accepts encrypted ones only.
+            show(.received(message))
+            shutDown(at: now, reporting: .refusedForGood(reason: Self.encryptionRequiredReason))
         case let .error(code, _, text) where ledger.phase != .joined
             && [.nameTaken, .nameRegistered, .invalidName, .unsupportedVersion, .banned].contains(code):
             show(.received(message))
@@ -188,6 +213,8 @@ extension ChatClientCore {
             handleWhoisReply(entry, at: now)
         case let .sealedPrivateMessage(from, sender, messageID, sealed):
             handleSealedPrivateMessage(from: from, sender: sender, messageID: messageID, sealed: sealed, at: now)
+        case let .sealedPastMessage(from, sender, messageID, time, sealed):
+            handleSealedPrivateMessage(from: from, sender: sender, messageID: messageID, sealed: sealed, time: time, at: now)
         case let .heartbeatEcho(timestamp):
             let sent = Timestamp(sinceOrigin: .microseconds(Int64(truncatingIfNeeded: timestamp)))
             if sent <= now { ledger.statistics.heartbeatRoundTripTime = now - sent }
@@ -219,6 +246,7 @@ extension ChatClientCore {
         // offers again what was interrupted.
         ledger.held.removeAll(where: \.isFileMessage)
         files.joined()
+        if isReconnection { repeatLookups(at: now) }
         let grace = configuration.rejoinGrace
         if isReconnection, grace > .zero, !ledger.held.isEmpty {
             ledger.holdUntil = now + grace

@@ -253,6 +253,7 @@ public struct ChatClientCore: Sendable {
             }
             sendHeartbeatIfDue(at: now)
             files.joined(at: now)
+            retryLookupsIfDue(at: now)
         default:
             break
         }
@@ -280,6 +281,7 @@ public struct ChatClientCore: Sendable {
             deadlines.append(ledger.shutdownNoticeAt.map { $0 + configuration.shutdownNoticeGrace })
             deadlines.append(nextHeartbeat)
             deadlines.append(files.nextRetry)
+            deadlines.append(identityState.nextLookupRetry)
         default:
             break
         }

@@ -41,6 +41,10 @@ public enum ConnectionChange: Sendable, Hashable {
     /// what the check said), or the relay does not speak the sealed protocol. The session has closed
     /// and does not reconnect on its own (reconnecting would meet the same key).
     case handshakeFailed(reason: String)
+    /// The relay refused this client in a way no retry can change (it accepts encrypted sessions
+    /// only, and this one is plaintext); `reason` says what happened and what to do. The session has
+    /// closed and does not reconnect on its own.
+    case refusedForGood(reason: String)
 }
 
 /// Why `say` or `sendPrivate` refused a message. Nothing was queued.
@@ -102,6 +106,8 @@ public struct ChatSessionStatistics: Sendable {
     /// Sealed private messages dropped: could not be opened (forged, corrupted), or sealed with a key
     /// other than the one pinned for the claimed sender.
     public var sealedRejected = 0
+    /// Requests not sent because they were over `ChatLimits.maximumChatMessageSize` (each reported).
+    public var oversizedRefused = 0
     /// Sealed private messages sent.
     public var sealedSent = 0
 

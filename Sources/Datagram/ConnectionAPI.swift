@@ -123,6 +123,9 @@ extension Connection {
         /// A sealed session's handshake could not complete: the peer's key was rejected by
         /// `Sealing.checkPeerKey`, or the peer does not speak the sealed protocol. Says which.
         case handshakeFailed(String)
+        /// `Sealing.maximumFailedOpenings` sealed packets failed to open (the AEAD's forgery limit):
+        /// the keys are retired. CLOSE code 2 is sent; the peer handshakes again.
+        case tooManyFailedOpenings
     }
 }
 

@@ -157,6 +157,9 @@ public struct RelayStatistics: Sendable, Hashable {
     public var pathChallengesSent = 0
     /// Peers moved to a new address after answering a path check.
     public var peersMigrated = 0
+    /// Path checks given up: the new address stayed silent through `PathCheck.maximumTimedResends`
+    /// challenges sent again on the timer (the peer stays at its old address).
+    public var pathChecksAbandoned = 0
     /// Datagrams from a new address for a known connection that did not open (or were replays).
     public var roamingDropped = 0
     /// Users removed for silence.
@@ -209,6 +212,9 @@ public struct RelayStatistics: Sendable, Hashable {
     /// Private messages stored for a registered user who was not connected.
     public var offlineMessagesStored = 0
     public var receiptsDropped = 0
+    /// Chat messages the relay did not send because they were over `ChatLimits.maximumChatMessageSize`
+    /// (a relay bug: every reply is paged within it), each logged at error level.
+    public var oversizedNotSent = 0
 
     /// All zero.
     public init() {}

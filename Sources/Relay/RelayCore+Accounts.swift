@@ -239,8 +239,8 @@ extension RelayCore {
 
     /// After WELCOME, an identify or a NICK: when the session at `endpoint` owns the registered name
     /// it holds, its mailbox is sent, oldest first, and emptied: plain messages as HISTORY lines with an
-    /// empty room and their original time, sealed ones as SEALED_PRIVATE_MESSAGE with their bytes
-    /// unchanged (only to a session with an identity key: a plaintext session leaves them waiting).
+    /// empty room and their original time, sealed ones as SEALED_PAST_MESSAGE with their bytes
+    /// unchanged and their original time (only to a session with an identity key: a plaintext session leaves them waiting).
     /// Each sender still connected is sent DELIVERED.
     mutating func deliverOfflineMessages(to endpoint: Endpoint, at now: Timestamp) {
         guard let peer = peers[endpoint], peer.isJoined, let (key, account) = account(protecting: peer.name),
@@ -258,7 +258,8 @@ extension RelayCore {
         for message in box {
             statistics.deliveries += 1
             if let sealed = message.sealed {
-                send(.sealedPrivateMessage(from: message.from, sender: message.sender, messageID: message.messageID, sealed: sealed),
+                send(.sealedPastMessage(from: message.from, sender: message.sender, messageID: message.messageID,
+                                        time: UInt64(clamping: max(0, message.unixMilliseconds)), sealed: sealed),
                      to: endpoint, at: now)
             } else {
                 send(.history(PastMessage(room: "", from: message.from, sender: message.sender, messageID: message.messageID,

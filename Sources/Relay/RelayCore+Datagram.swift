@@ -98,7 +98,7 @@ extension RelayCore {
             if plaintextRefusal != nil { statistics.plaintextRefused += 1 }
             statistics.peersRefused += 1
             log(.warning, .refused, at: now, "\(endpoint): refused (\(refusal))")
-            connection.close(code: isShuttingDown ? .shuttingDown : .refused, at: now)
+            connection.close(code: plaintextRefusal != nil ? .encryptionRequired : isShuttingDown ? .shuttingDown : .refused, at: now)
             while let bytes = connection.pollTransmit(at: now) { actions.append(.sendDatagram(bytes, to: endpoint)) }
             return
         }

@@ -46,7 +46,9 @@ extension RelayCore {
     /// SEALED_PRIVATE: forwarded as SEALED_PRIVATE_MESSAGE, bytes unchanged, when both sides have an
     /// identity key; refused with `noIdentityKey` otherwise (the client then decides whether to send in
     /// plain text), `noSuchUser` for nobody, `messageTooLarge` for a length outside what a sealed text
-    /// can have. The relay never logs or inspects the sealed bytes.
+    /// can have. The relay never logs or inspects the sealed bytes. With a data directory the bytes are
+    /// kept under the recipient's session like a PRIVATE (section 4.11), and sent again after a
+    /// restart as SEALED_PAST_MESSAGE.
     mutating func handleSealedPrivate(to target: String, messageID: UInt64, sealed: [UInt8], from endpoint: Endpoint, at now: Timestamp) {
         guard let sender = peers[endpoint] else { return }
         guard sealed.count >= SealedPrivateFormat.minimumLength, sealed.count <= SealedPrivateFormat.maximumLength else {
@@ -70,5 +72,6 @@ extension RelayCore {
         send(.sealedPrivateMessage(from: sender.name, sender: sender.senderID, messageID: messageID, sealed: sealed),
              to: recipient, at: now)
         awaitReceipt(at: recipient, from: sender.senderID, messageID: messageID)
+        recordPrivate(to: holder, from: sender, messageID: messageID, flags: [], text: "", sealed: sealed)
     }
 }

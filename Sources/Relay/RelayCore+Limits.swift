@@ -10,7 +10,7 @@ import Datagram
 ///   gets ERROR notJoined and is closed (UDP: CLOSE code 2), so slots cannot be held without joining.
 /// - **Rooms.** At most `maximumRoomsPerUser` rooms per user and `maximumRooms` on the relay.
 /// - **Replies fit.** ROOM_LIST and WHO_LIST are paged so that every message fits
-///   `ChatLimits.maximumMessageSize`, and an ERROR never echoes more than `echoLimit` bytes of a
+///   `ChatLimits.maximumChatMessageSize` (what a sealed TCP frame carries), and an ERROR never echoes more than `echoLimit` bytes of a
 ///   field it was sent, nor carries more than `errorTextLimit` bytes of text.
 /// - **Stalled receivers.** A congested receiver that holds back the senders in its rooms and makes
 ///   no progress (drains less than a quarter of its cap) for `stalledReceiverTimeout` is
@@ -203,7 +203,7 @@ extension RelayCore {
     }
 
     /// Splits `items` into pages whose encoded size (`headerSize` plus each item's `size`) stays within
-    /// `ChatLimits.maximumMessageSize` and whose count fits a `u16`; always at least one page.
+    /// `ChatLimits.maximumChatMessageSize` and whose count fits a `u16`; always at least one page.
     static func pages<Item>(of items: [Item], headerSize: Int, maximumCount: Int = Int(UInt16.max),
                             size: (Item) -> Int) -> [[Item]] {
         var pages: [[Item]] = [[]]
@@ -211,7 +211,7 @@ extension RelayCore {
         for item in items {
             let itemSize = size(item)
             if !pages[pages.count - 1].isEmpty,
-               used + itemSize > ChatLimits.maximumMessageSize || pages[pages.count - 1].count >= min(maximumCount, Int(UInt16.max)) {
+               used + itemSize > ChatLimits.maximumChatMessageSize || pages[pages.count - 1].count >= min(maximumCount, Int(UInt16.max)) {
                 pages.append([])
                 used = headerSize
             }

@@ -9,8 +9,16 @@ extension RelayCore {
     }
 
     /// Queues an already encoded relay message for one peer (a room message is encoded once).
+    /// A message over `ChatLimits.maximumChatMessageSize` is sent on no transport (every reply is
+    /// built or paged within it, so this is a bug in the relay): counted and logged at error level.
     mutating func send(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp, channel: Channel = .reliableOrdered) {
         guard peers[endpoint] != nil, !overflowedPeers.contains(endpoint) else { return }
+        guard bytes.count <= ChatLimits.maximumChatMessageSize else {
+            statistics.oversizedNotSent += 1
+            log(.error, "\(endpoint): a chat message of \(bytes.count) bytes (type 0x\(String(bytes.first ?? 0, radix: 16))) was not sent: "
+                + "over the limit of \(ChatLimits.maximumChatMessageSize) bytes; please report this")
+            return
+        }
         peers[endpoint]?.messagesSent += 1
         guard endpoint.transport == .udp else {
             if let payload = sealStreamPayload(bytes, to: endpoint, at: now) {

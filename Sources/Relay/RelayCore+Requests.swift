@@ -48,7 +48,13 @@ extension RelayCore {
         case let .whois(name):
             handleWhois(name, from: endpoint, at: now)
         case let .sealedPrivate(to, messageID, sealed):
-            handleSealedPrivate(to: to, messageID: messageID, sealed: sealed, from: endpoint, at: now)
+            // Exactly once across restarts, as PRIVATE (Specs/chat-protocol.md, section 4.11).
+            if isAlreadyHandled(messageID, from: peer) {
+                statistics.resendsDropped += 1
+            } else {
+                handleSealedPrivate(to: to, messageID: messageID, sealed: sealed, from: endpoint, at: now)
+                noteHandled(messageID, from: peer)
+            }
             acknowledge(messageID, to: endpoint, at: now)
         case let .receipt(sender, messageID):
             handleReceipt(sender: sender, messageID: messageID, from: endpoint, at: now)

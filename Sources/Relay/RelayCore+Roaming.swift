@@ -9,16 +9,28 @@ import Datagram
 /// `PathCheck.remembered`) and when the latest left. An answer to any of them moves the peer: a
 /// client that keeps talking from its new address while the first challenge is on its way must not
 /// make every answer stale.
+///
+/// A challenge is also sent again on a timer, every probe timeout (`resendAt`), so that a client that
+/// falls silent right after rebinding still moves once it answers: at most `maximumTimedResends`
+/// times since the last authentic packet from the new address, then the check is given up and
+/// counted (`pathChecksAbandoned`); the next packet from there starts a new one.
 struct PathCheck: Sendable {
     var endpoint: Endpoint
     var challenges: [[UInt8]]
     var sentAt: Timestamp
+    /// When the latest challenge goes again if no answer has come.
+    var resendAt: Timestamp
+    /// Challenges sent by the timer since the last authentic packet from `endpoint`.
+    var timedResends = 0
 
     /// Challenges kept per check.
     static let remembered = 4
     /// A new challenge goes out for more packets from the new address only after this long (one is
     /// lost, or its answer was): about an initial RTT, so a lossy path still moves within a second.
+    /// Also the shortest interval of the timer.
     static let repeatInterval: Duration = .milliseconds(250)
+    /// Challenges the timer sends after the new address fell silent, before the check is given up.
+    static let maximumTimedResends = 5
 }
 
 extension RelayCore {
@@ -57,17 +69,54 @@ extension RelayCore {
             return
         }
         var check = pathChecks[home].flatMap { $0.endpoint == endpoint ? $0 : nil }
-            ?? PathCheck(endpoint: endpoint, challenges: [], sentAt: now)
+            ?? PathCheck(endpoint: endpoint, challenges: [], sentAt: now, resendAt: now)
+        // An authentic packet from the new address: the timer's count starts again.
+        check.timedResends = 0
+        pathChecks[home] = check
         if !check.challenges.isEmpty, now - check.sentAt < PathCheck.repeatInterval { return }
-        let challenge = cookieJar.pathChallenge(for: id, address: endpoint.cookieAddress, at: now)
+        sendPathChallenge(home, id: id, at: now)
+        log(.debug, "\(home): path check of \(endpoint)")
+    }
+
+    /// Sends a fresh challenge for the path check of the peer at `home` and sets its timer.
+    private mutating func sendPathChallenge(_ home: Endpoint, id: ConnectionID, at now: Timestamp) {
+        guard var check = pathChecks[home] else { return }
+        let challenge = cookieJar.pathChallenge(for: id, address: check.endpoint.cookieAddress, at: now)
         check.challenges = Array((check.challenges + [challenge]).suffix(PathCheck.remembered))
         check.sentAt = now
+        check.resendAt = now + pathCheckInterval(home)
         pathChecks[home] = check
         if let bytes = connections[home]?.pathChallengeDatagram(challenge, at: now) {
             statistics.pathChallengesSent += 1
-            actions.append(.sendDatagram(bytes, to: endpoint))
-            log(.debug, "\(home): path check of \(endpoint)")
+            actions.append(.sendDatagram(bytes, to: check.endpoint))
         }
+    }
+
+    /// The timer of a path check: a probe timeout of the peer's connection without backoff (smoothed
+    /// RTT plus four RTT variations), at least `PathCheck.repeatInterval`.
+    func pathCheckInterval(_ home: Endpoint) -> Duration {
+        guard let statistics = connections[home]?.statistics else { return PathCheck.repeatInterval }
+        return max(PathCheck.repeatInterval, statistics.smoothedRTT + statistics.rttVariance * 4)
+    }
+
+    /// The timer of the path check of the peer at `home`, if one is due at `now`: the challenge goes
+    /// again, or, after `PathCheck.maximumTimedResends` unanswered ones, the check is given up,
+    /// counted and logged (the peer stays where it was).
+    mutating func resendPathChallengeIfDue(_ home: Endpoint, at now: Timestamp) {
+        guard var check = pathChecks[home], check.resendAt <= now else { return }
+        guard let id = peers[home]?.connectionID else {
+            pathChecks[home] = nil
+            return
+        }
+        guard check.timedResends < PathCheck.maximumTimedResends else {
+            pathChecks[home] = nil
+            statistics.pathChecksAbandoned += 1
+            log(.info, "\(home): path check of \(check.endpoint) given up (\(check.timedResends) challenges sent again, no answer)")
+            return
+        }
+        check.timedResends += 1
+        pathChecks[home] = check
+        sendPathChallenge(home, id: id, at: now)
     }
 
     /// Moves the peer at `old` to `new`: the peer table, the connection, names, rooms, timers,

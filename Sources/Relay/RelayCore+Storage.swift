@@ -144,10 +144,18 @@ extension RelayCore {
         var budget = Self.maximumHistoryAnswerBytes
         var encoded: [[UInt8]] = []
         for line in lines.reversed() where query.includesOwnLines || line.sender != peer.senderID {
-            let bytes = RelayMessage.history(PastMessage(room: line.room, from: line.from, sender: line.sender, messageID: line.messageID,
-                                                         flags: line.flags, text: line.text,
-                                                         time: UInt64(clamping: max(0, line.unixMilliseconds)),
+            let time = UInt64(clamping: max(0, line.unixMilliseconds))
+            let bytes: [UInt8]
+            if let sealed = line.sealed {
+                // A sealed private message kept under this session: sent again as it was sealed,
+                // with the time the relay took it in (section 4.11).
+                bytes = RelayMessage.sealedPastMessage(from: line.from, sender: line.sender, messageID: line.messageID,
+                                                       time: time, sealed: sealed).encoded()
+            } else {
+                bytes = RelayMessage.history(PastMessage(room: line.room, from: line.from, sender: line.sender, messageID: line.messageID,
+                                                         flags: line.flags, text: line.text, time: time,
                                                          isAsked: query.includesOwnLines)).encoded()
+            }
             budget -= bytes.count
             guard budget >= 0 else { break }
             encoded.append(bytes)
@@ -205,11 +213,13 @@ extension RelayCore {
     /// With storage: a PRIVATE routed to `recipient` is kept (as a history line with an empty room)
     /// under the recipient's session, so that it reaches the recipient even if the relay is killed
     /// before passing it on (section 4.11, "Private messages").
-    mutating func recordPrivate(to recipient: Peer, from sender: Peer, messageID: UInt64, flags: MessageFlags, text: String) {
+    /// A SEALED_PRIVATE is kept the same way with its sealed bytes (`sealed`, and an empty `text`).
+    mutating func recordPrivate(to recipient: Peer, from sender: Peer, messageID: UInt64, flags: MessageFlags, text: String,
+                                sealed: [UInt8]? = nil) {
         guard isStoring else { return }
         storageActions.append(.appendHistory(room: Self.privateHistoryKey(recipient.senderID),
                                              HistoryLine(room: "", from: sender.name, sender: sender.senderID,
-                                                         messageID: messageID, flags: flags, text: text)))
+                                                         messageID: messageID, flags: flags, text: text, sealed: sealed)))
     }
 
     /// With storage, after WELCOME: the session's last private messages are sent again as HISTORY_LINE

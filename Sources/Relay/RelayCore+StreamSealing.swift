@@ -36,7 +36,7 @@ extension RelayCore {
                     statistics.plaintextRefused += 1
                     log(.info, "\(endpoint): plaintext stream refused (--allow-plaintext is off)")
                     actions.append(.sendStream(Framing.frame(RelayMessage.error(
-                        code: .badRequest, messageID: 0,
+                        code: .encryptionRequired, messageID: 0,
                         text: "This relay accepts encrypted sessions only (it runs without --allow-plaintext)").encoded()),
                                                to: endpoint))
                     removePeer(endpoint, departure: .protocolError("plaintext stream refused"), at: now)
@@ -83,7 +83,8 @@ extension RelayCore {
     }
 
     /// Seals one outgoing frame's payload for a sealed stream; nil when it cannot go (the handshake is
-    /// not finished, or the message is longer than a sealed frame allows).
+    /// not finished). Every chat message fits a sealed frame (`send(encoded:)` checks
+    /// `ChatLimits.maximumChatMessageSize` first), so sealing fails only on a broken cipher state.
     mutating func sealStreamPayload(_ bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp) -> [UInt8]? {
         guard connectionConfiguration.sealing != nil else { return bytes }
         switch streamSeals[endpoint] ?? .awaitingFirstFrame {
@@ -95,7 +96,7 @@ extension RelayCore {
                 streamSeals[endpoint] = .sealed(session)
                 return sealed
             } catch {
-                log(.warning, "\(endpoint): message of \(bytes.count) bytes not sent: \(error)")
+                log(.error, "\(endpoint): message of \(bytes.count) bytes not sent: \(error)")
                 return nil
             }
         case .awaitingFirstFrame, .awaitingFinish:

@@ -71,6 +71,7 @@ extension RelayCore {
         if let deadline = limitWakeTime(of: endpoint, isJoined: isJoined, isDraining: drainDeadline != nil), deadline < earliest {
             earliest = deadline
         }
+        if !pathChecks.isEmpty, let deadline = pathChecks[endpoint]?.resendAt, deadline < earliest { earliest = deadline }
         return earliest
     }
 

@@ -168,6 +168,7 @@ public struct RelayCore: Sendable {
         expireFileOffers(at: now)
         let due = takeDueEndpoints(at: now)
         for endpoint in due { enforceLimits(on: endpoint, at: now) }
+        for endpoint in due { resendPathChallengeIfDue(endpoint, at: now) }
         for endpoint in due {
             guard let deadline = connections.withValue(for: endpoint, { $0.nextDeadline }) ?? nil, deadline <= now else { continue }
             connections[endpoint]?.handleTimeout(at: now)

@@ -80,9 +80,13 @@ public struct HistoryLine: Sendable, Hashable {
     /// When the relay took it in, on the wall clock (filled in by the store from the batch's clock
     /// when zero).
     public var unixMilliseconds: Int64
+    /// A sealed private message kept under its recipient's session: its bytes as the sender sealed
+    /// them (`text` is then empty). Nil for every other line.
+    public var sealed: [UInt8]?
 
     public init(room: String, from: String, sender: SenderID, messageID: UInt64, flags: MessageFlags, text: String,
-                unixMilliseconds: Int64 = 0) {
+                unixMilliseconds: Int64 = 0, sealed: [UInt8]? = nil) {
+        self.sealed = sealed
         self.room = room
         self.from = from
         self.sender = sender

@@ -10,7 +10,7 @@ import Relay
 /// section 4.11.
 public final class SQLiteRelayStorage: RelayStorage {
     /// The schema version this relay writes.
-    public static let schemaVersion: Int64 = 2
+    public static let schemaVersion: Int64 = 3
     /// The file name inside the data directory.
     public static let fileName = "relay.sqlite3"
 
@@ -33,6 +33,11 @@ public final class SQLiteRelayStorage: RelayStorage {
             id INTEGER PRIMARY KEY, account TEXT NOT NULL, from_name TEXT NOT NULL, sender INTEGER NOT NULL,
             message_id INTEGER NOT NULL, flags INTEGER NOT NULL, text TEXT NOT NULL, sealed BLOB, time_ms INTEGER NOT NULL);
         CREATE INDEX offline_by_account ON offline_messages (account, id);
+        """,
+        // Version 3: sealed private messages kept under their recipient's session, like PRIVATE
+        // (section 4.11, "Private messages"): the sealed bytes beside an empty text.
+        """
+        ALTER TABLE history ADD COLUMN sealed BLOB;
         """,
     ]
 
@@ -83,8 +88,8 @@ public final class SQLiteRelayStorage: RelayStorage {
         deleteSettings = try database.prepare("DELETE FROM room_settings WHERE room = ?1")
         saveState = try database.prepare("INSERT OR REPLACE INTO relay_state (key, value) VALUES (?1, ?2)")
         appendLine = try database.prepare("""
-            INSERT INTO history (room, room_name, from_name, sender, message_id, flags, text, time_ms)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            INSERT INTO history (room, room_name, from_name, sender, message_id, flags, text, time_ms, sealed)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """)
         trimRoom = try database.prepare("""
             DELETE FROM history WHERE room = ?1 AND id <= (SELECT id FROM history WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
@@ -100,7 +105,7 @@ public final class SQLiteRelayStorage: RelayStorage {
             """)
         clearOffline = try database.prepare("DELETE FROM offline_messages WHERE account = ?1")
         readLines = try database.prepare("""
-            SELECT room_name, from_name, sender, message_id, flags, text, time_ms FROM
+            SELECT room_name, from_name, sender, message_id, flags, text, time_ms, sealed IS NOT NULL, sealed FROM
             (SELECT * FROM history WHERE room = ?1 AND time_ms >= ?3 ORDER BY id DESC LIMIT ?2) ORDER BY id
             """)
     }
@@ -192,6 +197,7 @@ public final class SQLiteRelayStorage: RelayStorage {
                     appendLine.bind(6, Int64(line.flags.rawValue))
                     appendLine.bind(7, line.text)
                     appendLine.bind(8, line.unixMilliseconds == 0 ? clock.unixMilliseconds : line.unixMilliseconds)
+                    if let sealed = line.sealed { appendLine.bind(9, sealed) }
                     try appendLine.run()
                     roomsWithNewLines.insert(room)
                 case let .recordMessageID(sender, id):
@@ -252,7 +258,8 @@ public final class SQLiteRelayStorage: RelayStorage {
                                      sender: SenderID(rawValue: UInt64(bitPattern: readLines.integer(2))),
                                      messageID: UInt64(bitPattern: readLines.integer(3)),
                                      flags: MessageFlags(rawValue: UInt8(truncatingIfNeeded: readLines.integer(4))),
-                                     text: readLines.text(5), unixMilliseconds: readLines.integer(6)))
+                                     text: readLines.text(5), unixMilliseconds: readLines.integer(6),
+                                     sealed: readLines.integer(7) != 0 ? readLines.blob(8) : nil))
         }
         return lines
     }

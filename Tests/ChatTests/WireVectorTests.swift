@@ -104,6 +104,9 @@ let relayVectors: [WireVector<RelayMessage>] = [
                "8c 00 03 62 6f 62 00 03 62 6f 62 00 20 79 a6 31 ee de 1b f9 c9 8f 12 03 2c de ad d0 e7 a0 79 39 8f c7 86 b8 8c c8 46 ec 89 af 85 a5 1a"),
     WireVector("SEALED_PRIVATE_MESSAGE", .sealedPrivateMessage(from: "alice", sender: bob, messageID: 1, sealed: sealedVector),
                "8d 00 05 61 6c 69 63 65 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 01 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc"),
+    WireVector("SEALED_PAST_MESSAGE", .sealedPastMessage(from: "alice", sender: bob, messageID: 1, time: 1_790_000_000_000,
+                                                        sealed: sealedVector),
+               "93 00 05 61 6c 69 63 65 11 11 22 22 33 33 44 44 00 00 00 00 00 00 00 01 00 00 01 a0 c4 50 6c 00 00 77 49 3e 82 fc 74 46 4a 59 26 88 17 62 3d 20 53 c5 eb 8e 2c c4 a9 88 b4 fe e1 79 ec 6b 01 0d 53 1d 0f 4d 83 df ab 3c 69 39 0a 4f 70 c4 1d 2d 09 b7 40 27 3f 9c 8a f2 f7 0c aa 0d 38 22 97 23 9e 4c a0 aa 43 e6 dc 08 bd 60 f1 3b 4c d5 0b 51 f7 bb 2c 28 08 dd 02 7c 02 09 58 ce 02 0f 93 e1 96 80 1e 8e 68 67 dd 94 25 c4 2f 2d 9c 29 82 05 d4 41 56 2d 5a 3d b8 41 fc"),
 ]
 
 /// Specs/chat-protocol.md, section 7: Every vector decodes to its message and encodes to its bytes; the spec shows

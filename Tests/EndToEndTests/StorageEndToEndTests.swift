@@ -128,7 +128,9 @@ extension ThreeClientScenarios {
     /// The kill test, short: the relay is killed with SIGKILL at random moments of a conversation
     /// between two UDP clients (one with 20 % simulated loss) and a TCP client, and started again on
     /// the same data directory, three times. Every message arrives exactly once, in order, at
-    /// everyone else (tools/kill-soak.sh runs this many times).
+    /// everyone else (tools/kill-soak.sh runs this many times). Each round alice also sends carol one
+    /// end-to-end sealed private message (each client has its own identity key): carol shows each one
+    /// exactly once.
     @Test(.timeLimit(.minutes(3)))
     func aRelayKilledMidConversationLosesNothingAndDoublesNothing() throws {
         let directory = Self.dataDirectory()
@@ -137,16 +139,27 @@ extension ThreeClientScenarios {
         var random = SplitMix(seed)
         let kills = Int(ProcessInfo.processInfo.environment["KILL_ROUNDS"] ?? "") ?? 3
         var (relay, port) = try startRelay(arguments: ["--data", directory])
+        // Each client its own configuration directory: its own identity key and pins.
+        func client(_ name: String, _ arguments: [String]) throws -> ChildProcess {
+            let home = directory + "-\(name)"
+            try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            let client = try ChildProcess("chat", ["--name", name, "--relay", "127.0.0.1:\(port)"] + arguments, name: name,
+                                          environment: ["XDG_CONFIG_HOME": home])
+            client.waitForOutput("joining #lobby", timeout: 15) { $0.contains("You are now in #lobby") }
+            return client
+        }
+        defer { for name in ["alice", "bob", "carol"] { try? FileManager.default.removeItem(atPath: directory + "-\(name)") } }
         let clients = [
-            try startClient("alice", port: port, arguments: ["--mode", "udp", "--loss", "20", "--seed", "\(seed % 1000)"]),
-            try startClient("bob", port: port, arguments: ["--mode", "udp"]),
-            try startClient("carol", port: port, arguments: ["--mode", "tcp"]),
+            try client("alice", ["--mode", "udp", "--loss", "20", "--seed", "\(seed % 1000)"]),
+            try client("bob", ["--mode", "udp"]),
+            try client("carol", ["--mode", "tcp"]),
         ]
         let perRound = 10
         for round in 0..<kills {
             for client in clients {
                 client.send((1...perRound).map { "m \(client.name) \(round * perRound + $0)" })
             }
+            clients[0].send(["/msg carol s alice \(round + 1)"])
             Thread.sleep(forTimeInterval: Double(random.next() % 400) / 1_000)
             Self.kill(relay)
             (relay, port) = try startRelay(port: port, arguments: ["--data", directory])
@@ -154,12 +167,51 @@ extension ThreeClientScenarios {
         defer { relay.terminate() }
         let total = (kills + 1) * perRound
         for client in clients { client.send((kills * perRound + 1...total).map { "m \(client.name) \($0)" }) }
+        clients[0].send(["/msg carol s alice \(kills + 1)"])
         expectDelivery(among: clients, upTo: total, timeout: 60)
+        // The sealed private messages. Each one alice saw acknowledged (✓) is shown by carol exactly
+        // once (live, or after a restart with the time the relay took it in), and none is shown twice.
+        // One whose key lookup found carol absent (alice reconnected to the restarted relay before
+        // carol did) is reported to alice as not sent, and her exit status says so.
+        let sealedTotal = kills + 1
+        func sealedCounts(_ output: String) -> [Int] {
+            (1...sealedTotal).map { number in output.split(separator: "\n").filter { $0.hasSuffix("*alice* s alice \(number)") }.count }
+        }
+        func acknowledged(_ errors: String) -> [Int] {
+            (1...sealedTotal).filter { errors.contains("carol \"s alice \($0)\": the relay has it") }
+        }
+        func reportedNotSent(_ errors: String) -> Int {
+            errors.split(separator: "\n").reduce(0) { total, line in
+                guard line.contains(" to carol not sent: ") else { return total }
+                if line.contains("A private message to carol") { return total + 1 }
+                let words = line.split(separator: " ")
+                guard let index = words.firstIndex(of: "private"), index > 0, let count = Int(words[index - 1]) else { return total }
+                return total + count
+            }
+        }
+        // Ticks go to standard error, errors about messages to standard output (line mode).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline,
+              acknowledged(clients[0].standardError).count + reportedNotSent(clients[0].standardOutput) < sealedTotal {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let sealedAcknowledged = acknowledged(clients[0].standardError)
+        let notSent = reportedNotSent(clients[0].standardOutput)
+        #expect(sealedAcknowledged.count + notSent == sealedTotal, "every sealed message acknowledged or reported not sent")
+        clients[2].waitForOutput("alice's acknowledged sealed messages", timeout: 60) { output in
+            let counts = sealedCounts(output)
+            return sealedAcknowledged.allSatisfy { counts[$0 - 1] >= 1 }
+        }
+        let counts = sealedCounts(clients[2].standardOutput)
+        #expect(counts.allSatisfy { $0 <= 1 }, "carol showed alice's sealed messages \(counts) times")
+        #expect(sealedAcknowledged.allSatisfy { counts[$0 - 1] == 1 }, "acknowledged \(sealedAcknowledged), shown \(counts)")
         print("kill test (seed \(seed)): \(kills) kills, \(clients.count) clients, \(total) messages each, "
-              + "\(total * clients.count * (clients.count - 1)) deliveries checked")
+              + "\(total * clients.count * (clients.count - 1)) deliveries checked, \(sealedAcknowledged.count) sealed private messages "
+            + "shown once each, \(notSent) reported not sent (carol absent when asked)")
         for client in clients { client.closeInput() }
         for client in clients {
-            #expect(client.waitForExit(timeout: 20) == 0, "\(client.name) did not leave cleanly: \(client.standardError)")
+            let expected: Int32 = client === clients[0] && notSent > 0 ? 1 : 0
+            #expect(client.waitForExit(timeout: 20) == expected, "\(client.name) did not leave as expected: \(client.standardError)")
         }
     }
 }

@@ -307,8 +307,8 @@ private extension [RelayMessage] {
 
 /// Specs/chat-protocol.md, section 4.11.5: WHOIS for an absent registered user answers with the
 /// account's newest key; a SEALED_PRIVATE to them is stored as it came (NOTICE storedOffline) and
-/// delivered, bytes unchanged, as SEALED_PRIVATE_MESSAGE after WELCOME at their next login with a
-/// key; a plaintext session that owns the account by password is not given it (it cannot open it).
+/// delivered, bytes unchanged, as SEALED_PAST_MESSAGE with the time it was stored, after WELCOME at
+/// their next login with a key; a plaintext session that owns the account by password is not given it (it cannot open it).
 @Test func aSealedPrivateMessageToAnAbsentRegisteredUserWaitsForTheirKey() {
     var relay = RelayHarness.accounts()
     let (alice, _) = relay.join("alice", port: 1, key: aliceKey)
@@ -324,10 +324,13 @@ private extension [RelayMessage] {
     let (laptop, _) = relay.join("guest", port: 3, key: nil)
     _ = relay.account(AccountRequest(.identify, name: "alice", password: "alice pw"), from: laptop)
     #expect(relay.core.mailboxes[ChatNames.skeleton("alice")]?.count == 1, "kept for a session that can open it")
+    let keptAt = relay.core.mailboxes[ChatNames.skeleton("alice")]?.first?.unixMilliseconds ?? 0
+    #expect(keptAt >= 1_790_000_000_000, "stored with the relay's wall-clock time")
     relay.send(.quit(reason: ""), from: laptop)
 
     let (_, login) = relay.join("alice", port: 4, key: aliceKey)
-    #expect(login.contains(.sealedPrivateMessage(from: "bob", sender: RelayHarness.sender(UInt64(2) << 8 | 1), messageID: 4, sealed: sealed)))
+    #expect(login.contains(.sealedPastMessage(from: "bob", sender: RelayHarness.sender(UInt64(2) << 8 | 1), messageID: 4,
+                                              time: UInt64(keptAt), sealed: sealed)), "bytes unchanged, with the time it was stored")
     #expect(relay.core.mailboxes.isEmpty)
     #expect(relay.take(bob).contains(.delivered(to: "alice", messageID: 4)))
 }

@@ -177,7 +177,7 @@ struct AddressLimitTests {
         var listed: [String] = []
         for reply in replies {
             guard case let .roomList(rooms) = reply else { Issue.record("not a ROOM_LIST: \(reply)"); continue }
-            #expect(reply.encoded().count <= ChatLimits.maximumMessageSize)
+            #expect(reply.encoded().count <= ChatLimits.maximumChatMessageSize)
             listed += rooms.map(\.name)
         }
         #expect(listed == (names + ["#lobby"]).sorted())
@@ -201,7 +201,7 @@ struct AddressLimitTests {
         var count = 0
         for reply in replies {
             guard case let .whoList(_, entries) = reply else { Issue.record("not a WHO_LIST: \(reply)"); continue }
-            #expect(reply.encoded().count <= ChatLimits.maximumMessageSize)
+            #expect(reply.encoded().count <= ChatLimits.maximumChatMessageSize)
             count += entries.count
         }
         #expect(count == 201)

@@ -81,11 +81,12 @@ extension RelayHarness {
 }
 
 /// Specs/chat-protocol.md, section 4.9: a plaintext HELLO (no Noise message 1) is refused with CLOSE
-/// `refused` unless the relay allows plaintext; it is counted.
+/// `encryptionRequired` (5: refused for good, so the client stops) unless the relay allows
+/// plaintext; it is counted.
 @Test func aPlaintextSessionIsRefusedUnlessAllowed() {
     var relay = sealedRelay()
     let plain = relay.connectUDP(port: 5003)
-    #expect(relay.udp.closeReasons[plain] == .peer(code: .refused))
+    #expect(relay.udp.closeReasons[plain] == .peer(code: .encryptionRequired))
     #expect(relay.core.statistics.plaintextRefused == 1)
     #expect(relay.core.statistics.peers == 0)
 }
@@ -204,8 +205,8 @@ private struct SealedStream {
     #expect(relay.core.peers[bob.endpoint] == nil)
 }
 
-/// Specs/chat-protocol.md, section 5.1: a plaintext stream is refused with an ERROR that says why,
-/// unless the relay allows plaintext.
+/// Specs/chat-protocol.md, section 5.1: a plaintext stream is refused with ERROR `encryptionRequired`
+/// that says why, unless the relay allows plaintext.
 @Test func aPlaintextStreamIsRefusedUnlessAllowed() {
     var relay = sealedRelay()
     relay.open(RelayHarness.tcp(4003))
@@ -215,7 +216,7 @@ private struct SealedStream {
         Issue.record("expected an ERROR, got \(answer)")
         return
     }
-    #expect(code == .badRequest)
+    #expect(code == .encryptionRequired)
     #expect(text.contains("encrypted"))
     #expect(relay.closedStreams.contains(RelayHarness.tcp(4003)))
 

@@ -26,20 +26,35 @@ public struct Sealing: Sendable, Hashable {
     public var ephemeralKeyPair: NoiseKeyPair?
     /// The sending key rotates (Noise `Rekey()`, key phase bit flipped) after this many sealed packets.
     public var rekeyInterval: UInt64
+    /// ... or once it has been in use this long, whichever comes first (checked when a packet is
+    /// sealed; Specs/noise.md section 5.3).
+    public var rekeyAge: Duration
+    /// The connection closes (CLOSE code 2, `CloseReason.tooManyFailedOpenings`) once this many
+    /// sealed packets have failed to open: the forgery limit of ChaCha20-Poly1305 (RFC 9001 section
+    /// 6.6). The peer handshakes again with fresh keys.
+    public var maximumFailedOpenings: UInt64
     /// Client only: called with the relay's static key after message 2, before message 3 is written.
     /// Nil accepts every key.
     public var checkPeerKey: (@Sendable ([UInt8]) -> PeerKeyDecision)?
 
     /// The default rotation interval: 2^20 packets (Specs/noise.md section 5.3).
     public static let defaultRekeyInterval: UInt64 = 1 << 20
+    /// The default age at which a sending key rotates: 10 minutes (Specs/noise.md section 5.3).
+    public static let defaultRekeyAge: Duration = .seconds(600)
+    /// The default forgery limit: 2^36 packets that did not open (Specs/noise.md section 5.3).
+    public static let defaultMaximumFailedOpenings: UInt64 = 1 << 36
 
     public init(crypto: any NoiseCryptography, staticKeyPair: NoiseKeyPair, ephemeralKeyPair: NoiseKeyPair? = nil,
                 rekeyInterval: UInt64 = Sealing.defaultRekeyInterval,
-                checkPeerKey: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil) {
+                checkPeerKey: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil,
+                rekeyAge: Duration = Sealing.defaultRekeyAge,
+                maximumFailedOpenings: UInt64 = Sealing.defaultMaximumFailedOpenings) {
         self.crypto = crypto
         self.staticKeyPair = staticKeyPair
         self.ephemeralKeyPair = ephemeralKeyPair
         self.rekeyInterval = Swift.max(1, rekeyInterval)
+        self.rekeyAge = Swift.max(.milliseconds(1), rekeyAge)
+        self.maximumFailedOpenings = Swift.max(1, maximumFailedOpenings)
         self.checkPeerKey = checkPeerKey
     }
 
@@ -48,6 +63,7 @@ public struct Sealing: Sendable, Hashable {
     public static func == (lhs: Sealing, rhs: Sealing) -> Bool {
         lhs.crypto.suiteName == rhs.crypto.suiteName && lhs.staticKeyPair.publicKey == rhs.staticKeyPair.publicKey
             && lhs.rekeyInterval == rhs.rekeyInterval && lhs.ephemeralKeyPair?.publicKey == rhs.ephemeralKeyPair?.publicKey
+            && lhs.rekeyAge == rhs.rekeyAge && lhs.maximumFailedOpenings == rhs.maximumFailedOpenings
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -110,6 +126,11 @@ struct SealState: Sendable {
     var sending: CipherState?
     var sendPhase = false
     var packetsUnderSendKey: UInt64 = 0
+    /// When the current sending key came into use: its first sealed packet, or the rotation that
+    /// made it (the age limit counts from there).
+    var sendKeySince: Timestamp?
+    /// Sealed packets that did not open, over the connection's life (the forgery limit).
+    var failedOpenings: UInt64 = 0
     var receiving: ReceiveKeys?
     var remoteStaticKey: [UInt8]?
     /// The largest extended packet number received from the peer (the reference for reconstruction).
@@ -175,7 +196,11 @@ extension Connection {
     /// copied the whole state (the handshake, the keys, the primitives) out and back twice per packet.
     mutating func sealDatagram(_ datagram: inout [UInt8], packetNumber: UInt32) {
         guard seal?.sending != nil else { return }
-        if seal!.seal(&datagram, packetNumber: packetNumber) { counters.keyUpdatesSent += 1 }
+        // A key in use for `rekeyAge` rotates before it seals again (Specs/noise.md section 5.3).
+        if let since = seal?.sendKeySince, let age = seal?.sealing.rekeyAge, now - since >= age, seal!.rotate(at: now) {
+            counters.keyUpdatesSent += 1
+        }
+        if seal!.seal(&datagram, packetNumber: packetNumber, at: now) { counters.keyUpdatesSent += 1 }
     }
 
     /// Opens a sealed datagram whose envelope (length, magic, checksum, version, type) is valid:
@@ -185,13 +210,28 @@ extension Connection {
         guard seal?.receiving != nil else { return nil }
         let (opened, isKeyUpdate) = seal!.open(datagram, at: now, previousKeyLifetime: currentProbeTimeout * 3)
         if isKeyUpdate { counters.keyUpdatesReceived += 1 }
+        if opened == nil, let failures = seal?.failedOpenings, let limit = seal?.sealing.maximumFailedOpenings, failures >= limit {
+            // The forgery limit: these keys have been tried too often. Close; a new handshake
+            // brings new keys (Specs/noise.md section 5.3).
+            finish(.tooManyFailedOpenings, closeCode: .protocolError)
+        }
         return opened
     }
 }
 
 extension SealState {
+    /// Rotates the sending key (Noise `Rekey()`, key phase flipped); false if `Rekey()` failed.
+    mutating func rotate(at now: Timestamp) -> Bool {
+        guard var next = sending, (try? next.rekey()) != nil else { return false }
+        sending = next
+        sendPhase.toggle()
+        packetsUnderSendKey = 0
+        sendKeySince = now
+        return true
+    }
+
     /// `Connection.sealDatagram`'s work; true when the sending key rotated after this packet.
-    mutating func seal(_ datagram: inout [UInt8], packetNumber: UInt32) -> Bool {
+    mutating func seal(_ datagram: inout [UInt8], packetNumber: UInt32, at now: Timestamp) -> Bool {
         guard let cipher = sending else { return false }
         let nonce = sendWraps << 32 | UInt64(packetNumber)
         if sendPhase { datagram[HeaderLayout.flagsOffset] |= HeaderLayout.keyPhaseFlag }
@@ -204,13 +244,9 @@ extension SealState {
         Packet.sealChecksum(&datagram)
         packetsUnderSendKey += 1
         if packetNumber == UInt32.max { sendWraps += 1 }
+        if sendKeySince == nil { sendKeySince = now }
         guard packetsUnderSendKey >= sealing.rekeyInterval else { return false }
-        var next = cipher
-        guard (try? next.rekey()) != nil else { return false }
-        sending = next
-        sendPhase.toggle()
-        packetsUnderSendKey = 0
-        return true
+        return rotate(at: now)
     }
 
     /// `Connection.openDatagram`'s work: the opened datagram or nil, and whether the peer's key
@@ -248,7 +284,10 @@ extension SealState {
                 }
             }
         }
-        guard let plaintext else { return (nil, false) }
+        guard let plaintext else {
+            failedOpenings += 1
+            return (nil, false)
+        }
         isFinishConfirmed = true
         var opened = Array(datagram[0..<HeaderLayout.size])
         opened.append(contentsOf: plaintext)

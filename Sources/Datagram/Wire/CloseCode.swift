@@ -18,6 +18,9 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let shuttingDown = CloseCode(rawValue: 3)
     /// `4`: refused (for example: the server is full).
     public static let refused = CloseCode(rawValue: 4)
+    /// `5`: refused for good: the server accepts sealed sessions only and this was a plaintext one.
+    /// Trying again the same way cannot succeed.
+    public static let encryptionRequired = CloseCode(rawValue: 5)
 
     /// The code's name and byte, such as `shutting down (3)`; an unknown code is `code 7`.
     public var description: String {
@@ -27,6 +30,7 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .protocolError: "protocol error (2)"
         case .shuttingDown: "shutting down (3)"
         case .refused: "refused (4)"
+        case .encryptionRequired: "encryption required (5)"
         default: "code \(rawValue)"
         }
     }
