@@ -41,7 +41,12 @@ public struct InlineIPAddress: Hashable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(high)
-        hasher.combine(low ^ UInt64(count))
+        hasher.combine(folded)
+    }
+
+    /// The address folded into one word for hashing (equal addresses fold equally; `==` still
+    /// compares every byte). One `combine` instead of two: tables keyed by address hash per datagram.
+    public var folded: UInt64 {
+        high ^ (low &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(count) << 59
     }
 }

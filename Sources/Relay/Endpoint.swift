@@ -38,9 +38,9 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         lhs.port == rhs.port && lhs.transport == rhs.transport && lhs.ip == rhs.ip
     }
 
+    /// One `combine` of one word: the address folded, the port and transport mixed in.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(ip)
-        hasher.combine(UInt32(port) << 8 | UInt32(transport.rawValue))
+        hasher.combine(ip.folded ^ (UInt64(port) << 40 | UInt64(transport.rawValue) << 56).byteSwapped)
     }
 
     /// `127.0.0.1:5000` or `[::1]:5000`.
