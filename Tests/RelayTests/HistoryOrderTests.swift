@@ -105,3 +105,72 @@ private func shown(_ messages: [RelayMessage]) -> [String] {
     relay.endOfInput(store)
     #expect(shown(relay.take(bob)) == ["first", "second"])
 }
+
+/// An answer to HISTORY holds the lines said before the request; a line said after it in the same
+/// input follows the answer, live, and is not in it.
+@Test func aHistoryAnswerHoldsTheLinesSaidBeforeTheRequestAndTheNextLineFollowsItLive() {
+    let store = MemoryRelayStorage()
+    var configuration = RelayConfiguration()
+    configuration.historyLinesOnJoin = 0
+    var relay = RelayHarness.restarted(on: store, configuration: configuration)
+    let alice = relay.hello("alice", port: 5001, session: 0xA, rooms: ["#class"])
+    let bob = relay.hello("bob", port: 5002, session: 0xB, rooms: ["#class"])
+    relay.endOfInput(store)
+    for id in 1...2 { relay.send(.say(room: "#class", messageID: UInt64(id), flags: [], text: "\(id)"), from: alice) }
+    relay.endOfInput(store)
+    _ = relay.take(bob)
+    relay.send(.history(room: "#class", count: 5, since: 0), from: bob)
+    relay.send(.say(room: "#class", messageID: 3, flags: [], text: "3"), from: alice)
+    relay.endOfInput(store)
+    let received = relay.take(bob)
+    #expect(received.map { message -> String in
+        switch message {
+        case let .history(line): "history \(line.text)"
+        case let .message(_, _, _, _, _, text): "live \(text)"
+        default: "\(message)"
+        }
+    } == ["history 1", "history 2", "live 3"])
+}
+
+/// A history read that fails is answered with ERROR `badRequest` in its place; what waited behind it
+/// follows, nothing lost.
+@Test func aFailedHistoryReadIsAnsweredWithAnErrorInItsPlaceAndWhatWaitedFollows() {
+    let store = MemoryRelayStorage()
+    var configuration = RelayConfiguration()
+    configuration.historyLinesOnJoin = 0
+    var relay = RelayHarness.restarted(on: store, configuration: configuration)
+    let alice = relay.hello("alice", port: 5001, session: 0xA, rooms: ["#class"])
+    let bob = relay.hello("bob", port: 5002, session: 0xB, rooms: ["#class"])
+    relay.endOfInput(store)
+    _ = relay.take(bob)
+    relay.send(.history(room: "#class", count: 5, since: 0), from: bob)
+    relay.send(.say(room: "#class", messageID: 1, flags: [], text: "after"), from: alice)
+    #expect(relay.take(bob).isEmpty, "the line waits behind the read")
+    _ = relay.core.takeStorageActions()
+    for query in relay.core.takeHistoryQueries() {
+        relay.core.handleHistory(nil, error: StorageError(.corrupt, "damaged"), for: query, at: relay.now)
+    }
+    let received = relay.take(bob)
+    #expect(received.count == 2)
+    #expect(received.first?.errorCode == .badRequest)
+    if case let .message(_, _, _, _, _, text) = received.last { #expect(text == "after") } else { Issue.record("\(received)") }
+}
+
+/// What waits behind a history read counts against the send queue's limit: a user for whom one
+/// input holds more is disconnected (send queue overflow), as a full send queue would; the relay's
+/// memory stays bounded whatever arrives in one input.
+@Test func outputHeldBehindAHistoryReadIsBoundedByTheSendQueueLimit() {
+    let store = MemoryRelayStorage()
+    var configuration = RelayConfiguration()
+    configuration.connection.sendQueueLimit = 4_000
+    var relay = RelayHarness.restarted(on: store, configuration: configuration)
+    let alice = relay.hello("alice", port: 5001, session: 0xA, rooms: ["#class"])
+    relay.endOfInput(store)
+    let bob = relay.hello("bob", port: 5002, session: 0xB, rooms: ["#class"])
+    let line = String(repeating: "x", count: 200)
+    for id in 1...30 { relay.send(.say(room: "#class", messageID: UInt64(id), flags: [], text: line), from: alice) }
+    relay.endOfInput(store)
+    #expect(relay.closedStreams.contains(bob))
+    #expect(relay.core.statistics.sendQueueOverflows == 1)
+    #expect(relay.core.users.map(\.name) == ["alice"])
+}
