@@ -54,6 +54,7 @@ private func shown(_ messages: [RelayMessage]) -> [String] {
     return lines
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// The relay saved alice's lines 1-3 and was killed before bob's copies left. After the restart,
 /// bob's HELLO (rejoining #class) and alice's next lines 4 and 5 arrive in the same input: bob sees
 /// 1, 2, 3 (history) before 4, 5 (live), each once.
@@ -85,6 +86,7 @@ private func shown(_ messages: [RelayMessage]) -> [String] {
     #expect(history == ["1", "2", "3"])
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// The same for private messages: the PRIVATE the relay saved for bob before it was killed reaches
 /// bob (right after WELCOME) before a PRIVATE alice sends in the same input as bob's HELLO.
 @Test func aPrivateMessageSavedBeforeARestartComesBeforeOneSentInTheSameInputAsTheHello() {
@@ -106,6 +108,7 @@ private func shown(_ messages: [RelayMessage]) -> [String] {
     #expect(shown(relay.take(bob)) == ["first", "second"])
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// An answer to HISTORY holds the lines said before the request; a line said after it in the same
 /// input follows the answer, live, and is not in it.
 @Test func aHistoryAnswerHoldsTheLinesSaidBeforeTheRequestAndTheNextLineFollowsItLive() {
@@ -132,6 +135,7 @@ private func shown(_ messages: [RelayMessage]) -> [String] {
     } == ["history 1", "history 2", "live 3"])
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// A history read that fails is answered with ERROR `badRequest` in its place; what waited behind it
 /// follows, nothing lost.
 @Test func aFailedHistoryReadIsAnsweredWithAnErrorInItsPlaceAndWhatWaitedFollows() {
@@ -156,6 +160,7 @@ private func shown(_ messages: [RelayMessage]) -> [String] {
     if case let .message(_, _, _, _, _, text) = received.last { #expect(text == "after") } else { Issue.record("\(received)") }
 }
 
+/// Specs/chat-protocol.md, section 4.11.
 /// What waits behind a history read counts against the send queue's limit: a user for whom one
 /// input holds more is disconnected (send queue overflow), as a full send queue would; the relay's
 /// memory stays bounded whatever arrives in one input.
