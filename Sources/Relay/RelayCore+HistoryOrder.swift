@@ -1,7 +1,7 @@
 import Chat
 import Datagram
 
-// Order behind history reads (Specs/chat-protocol.md, section 4.11, "Order"). The host reads a
+// Order behind history reads (Specs/chat-protocol.md, section 4.11, "Order across restarts"). The host reads a
 // history only at the end of an input, after saving its batch; one input may hold many requests
 // (a batch of datagrams, a stream's bytes). So that a user who joins (or rejoins after a restart)
 // never sees a line said after the join before the history the join asked for, everything the
@@ -62,15 +62,16 @@ extension RelayCore {
     }
 
     /// Holds an encoded message for `endpoint` behind its unanswered history reads. Held output
-    /// counts against the same limit as the send queue: beyond it the user is disconnected after
-    /// the input (send queue overflow), never silently shortened.
+    /// counts against the same limit as the user's send queue (UDP) or stream (TCP): beyond it the
+    /// user is disconnected after the input (send queue overflow), never silently shortened.
     mutating func hold(_ bytes: [UInt8], channel: Channel, for endpoint: Endpoint) {
         guard var held = peers[endpoint]?.heldOutput else { return }
         held.items.append(.message(bytes, channel))
         held.bytes += bytes.count
         peers[endpoint]?.heldOutput = held
-        if held.bytes > configuration.connection.sendQueueLimit {
-            log(.warning, "\(endpoint): \(held.bytes) bytes held behind a history read (limit \(configuration.connection.sendQueueLimit))")
+        let limit = endpoint.transport == .udp ? configuration.connection.sendQueueLimit : configuration.streamSendQueueLimit
+        if held.bytes > limit {
+            log(.warning, "\(endpoint): \(held.bytes) bytes held behind a history read (limit \(limit))")
             overflowedPeers.append(endpoint)
         }
     }

@@ -146,7 +146,7 @@ extension RelayCore {
     /// The host read `lines` for `query` (nil: the read failed, `error` says why): sends them to the
     /// user, oldest first, as HISTORY, then what the relay sent the user since the query was asked.
     /// Lines said after the query was asked are left out: the user gets them live, right after
-    /// (section 4.11, "Order").
+    /// (section 4.11, "Order across restarts").
     public mutating func handleHistory(_ lines: [HistoryLine]?, error: StorageError? = nil, for query: HistoryQuery, at now: Timestamp) {
         let later = laterLines(of: query)
         var encoded: [[UInt8]] = []

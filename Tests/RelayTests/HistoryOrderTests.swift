@@ -161,13 +161,13 @@ private func shown(_ messages: [RelayMessage]) -> [String] {
 }
 
 /// Specs/chat-protocol.md, section 4.11.
-/// What waits behind a history read counts against the send queue's limit: a user for whom one
-/// input holds more is disconnected (send queue overflow), as a full send queue would; the relay's
-/// memory stays bounded whatever arrives in one input.
+/// What waits behind a history read counts against the user's send queue limit (here a TCP user's
+/// stream limit): a user for whom one input holds more is disconnected (send queue overflow), as a
+/// full send queue would be; the relay's memory stays bounded whatever arrives in one input.
 @Test func outputHeldBehindAHistoryReadIsBoundedByTheSendQueueLimit() {
     let store = MemoryRelayStorage()
     var configuration = RelayConfiguration()
-    configuration.connection.sendQueueLimit = 4_000
+    configuration.streamSendQueueLimit = 4_000
     var relay = RelayHarness.restarted(on: store, configuration: configuration)
     let alice = relay.hello("alice", port: 5001, session: 0xA, rooms: ["#class"])
     relay.endOfInput(store)
