@@ -137,10 +137,20 @@ extension ThreeClientScenarios {
         var random = SplitMix(seed)
         let kills = Int(ProcessInfo.processInfo.environment["KILL_ROUNDS"] ?? "") ?? 3
         var (relay, port) = try startRelay(arguments: ["--data", directory])
+        // The clients pin the relay's key in their own configuration directory: in the shared one, an
+        // earlier relay with another key on the same ephemeral port would refuse the run (known_relays).
+        let home = Self.dataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        func client(_ name: String, _ arguments: [String]) throws -> ChildProcess {
+            let client = try ChildProcess("chat", ["--name", name, "--relay", "127.0.0.1:\(port)"] + arguments, name: name,
+                                          environment: ["XDG_CONFIG_HOME": home + "/" + name])
+            client.waitForOutput("joining #lobby", timeout: 15) { $0.contains("You are now in #lobby") }
+            return client
+        }
         let clients = [
-            try startClient("alice", port: port, arguments: ["--mode", "udp", "--loss", "20", "--seed", "\(seed % 1000)"]),
-            try startClient("bob", port: port, arguments: ["--mode", "udp"]),
-            try startClient("carol", port: port, arguments: ["--mode", "tcp"]),
+            try client("alice", ["--mode", "udp", "--loss", "20", "--seed", "\(seed % 1000)"]),
+            try client("bob", ["--mode", "udp"]),
+            try client("carol", ["--mode", "tcp"]),
         ]
         let perRound = 10
         for round in 0..<kills {
