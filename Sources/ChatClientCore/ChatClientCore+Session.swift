@@ -190,7 +190,7 @@ extension ChatClientCore {
             show(.received(message))
             shutDown(at: now, reporting: .refusedForGood(reason: Self.encryptionRequiredReason))
         case let .error(code, _, text) where ledger.phase != .joined
-            && [.nameTaken, .nameRegistered, .invalidName, .unsupportedVersion, .banned].contains(code):
+            && [.nameTaken, .nameKeyMismatch, .nameRegistered, .invalidName, .unsupportedVersion, .banned].contains(code):
             show(.received(message))
             show(.connection(.refused(reason: text)))
         case let .storedUpTo(upTo):

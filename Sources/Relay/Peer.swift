@@ -44,6 +44,9 @@ struct Peer: Sendable {
     /// PRIVATE messages routed to this user whose RECEIPT the relay would pass on (sender, id),
     /// oldest first, at most `RelayCore.maximumAwaitedReceipts` (RelayCore+Receipts.swift).
     var awaitedReceipts: [AwaitedReceipt] = []
+    /// With storage: what waits to be sent behind a history read not answered yet
+    /// (RelayCore+HistoryOrder.swift); nil almost always.
+    var heldOutput: HeldOutput?
 
     var isJoined: Bool { phase == .joined }
 

@@ -19,6 +19,13 @@ extension RelayCore {
                 + "over the limit of \(ChatLimits.maximumChatMessageSize) bytes; please report this")
             return
         }
+        // Behind a history read not answered yet, it waits its turn (RelayCore+HistoryOrder.swift).
+        if isHeldForHistory(endpoint) { return hold(bytes, channel: channel, for: endpoint) }
+        sendNow(encoded: bytes, to: endpoint, at: now, channel: channel)
+    }
+
+    /// Queues an encoded relay message for one peer now.
+    mutating func sendNow(encoded bytes: [UInt8], to endpoint: Endpoint, at now: Timestamp, channel: Channel) {
         peers[endpoint]?.messagesSent += 1
         guard endpoint.transport == .udp else {
             if let payload = sealStreamPayload(bytes, to: endpoint, at: now) {
@@ -143,7 +150,7 @@ extension RelayCore {
             // more than a newcomer is shown: it gets up to a full answer, and its client hides what it
             // already showed (section 4.11).
             let limit = isRejoining ? Self.maximumHistoryRequest : configuration.historyLinesOnJoin
-            historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: limit, since: nil, includesOwnLines: false))
+            askHistory(HistoryQuery(endpoint: endpoint, room: key, limit: limit, since: nil, includesOwnLines: false))
         }
         // The others see the newcomer's transport, never its address (section 4.7).
         let notice = Notice(kind: .joined, name: peer.name, room: name, endpoint: endpoint.transport.description)

@@ -92,6 +92,7 @@ extension RelayCore {
         guard isStoring else { return }
         storageActions.append(.appendHistory(room: roomKey, HistoryLine(room: roomName, from: peer.name, sender: peer.senderID,
                                                                         messageID: messageID, flags: flags, text: text)))
+        noteLaterLine(in: roomKey, sender: peer.senderID, messageID: messageID)
     }
 }
 
@@ -103,8 +104,10 @@ extension RelayCore {
     }
 }
 
-/// A read of a room's history the host performs for the core (after saving the step's batch, so the
-/// lines just said are in it) and answers with `handleHistory`.
+/// A read of a room's history the host performs for the core right after saving the input's batch,
+/// and answers with `handleHistory` before the next input. What the relay sends the user after
+/// asking waits behind the answer; lines said after the read was asked (in the same input) are left
+/// out of it, since they reach the user live, behind it (RelayCore+HistoryOrder.swift).
 public struct HistoryQuery: Sendable, Hashable {
     /// Who asked (or joined).
     public var endpoint: Endpoint
@@ -117,6 +120,8 @@ public struct HistoryQuery: Sendable, Hashable {
     /// False for the history sent on joining: the joiner's own session's lines are left out (that
     /// client showed them when they were typed).
     public var includesOwnLines = true
+    /// Which read this is, for `handleHistory` (set by the relay).
+    public internal(set) var ticket: UInt64 = 0
 }
 
 extension RelayCore {
@@ -126,24 +131,40 @@ extension RelayCore {
     /// send queue's limit so that history never disconnects anyone.
     static let maximumHistoryAnswerBytes = 256 << 10
 
-    /// The history reads asked for since the last call.
+    /// The history reads asked for since the last call. Each asks for enough lines to hold its
+    /// `limit` of lines said before it was asked, besides those said since (which the answer leaves out).
     public mutating func takeHistoryQueries() -> [HistoryQuery] {
         guard !historyQueries.isEmpty else { return [] }
         defer { historyQueries.removeAll(keepingCapacity: true) }
-        return historyQueries
+        return historyQueries.map { query in
+            var query = query
+            query.limit += laterLines(of: query).count
+            return query
+        }
     }
 
     /// The host read `lines` for `query` (nil: the read failed, `error` says why): sends them to the
-    /// user, oldest first, as HISTORY.
+    /// user, oldest first, as HISTORY, then what the relay sent the user since the query was asked.
+    /// Lines said after the query was asked are left out: the user gets them live, right after
+    /// (section 4.11, "Order across restarts").
     public mutating func handleHistory(_ lines: [HistoryLine]?, error: StorageError? = nil, for query: HistoryQuery, at now: Timestamp) {
-        guard let peer = peers[query.endpoint], peer.isJoined else { return }
+        let later = laterLines(of: query)
+        var encoded: [[UInt8]] = []
+        defer {
+            answerHistoryRead(query.ticket, asked: query.endpoint, with: encoded.reversed(), at: now)
+            flushConnections(at: now)
+        }
+        guard let holder = historyHolder(of: query.ticket, askedBy: query.endpoint), let peer = peers[holder], peer.isJoined else { return }
         guard let lines else {
             log(.error, "storage: history of \(query.room) not read: \(error?.message ?? "unknown error")")
-            return sendError(.badRequest, "The relay could not read the history of \(query.room)", to: query.endpoint, at: now)
+            statistics.errorsSent += 1
+            encoded = [RelayMessage.error(code: .badRequest, messageID: 0,
+                                          text: Self.bounded("The relay could not read the history of \(query.room)", to: Self.errorTextLimit)).encoded()]
+            return
         }
         var budget = Self.maximumHistoryAnswerBytes
-        var encoded: [[UInt8]] = []
-        for line in lines.reversed() where query.includesOwnLines || line.sender != peer.senderID {
+        for line in lines.reversed() where (query.includesOwnLines || line.sender != peer.senderID)
+            && !later.contains(HistoryLineKey(sender: line.sender, messageID: line.messageID)) {
             let time = UInt64(clamping: max(0, line.unixMilliseconds))
             let bytes: [UInt8]
             if let sealed = line.sealed {
@@ -160,8 +181,6 @@ extension RelayCore {
             guard budget >= 0 else { break }
             encoded.append(bytes)
         }
-        for bytes in encoded.reversed() { send(encoded: bytes, to: query.endpoint, at: now) }
-        flushConnections(at: now)
     }
 
     /// HISTORY: checked, then queued for the host to read.
@@ -175,8 +194,7 @@ extension RelayCore {
         }
         let key = ChatNames.canonical(room)
         guard peer.rooms.contains(key) else { return sendError(.notInRoom, "You are not in \(quoted(room))", to: endpoint, at: now) }
-        historyQueries.append(HistoryQuery(endpoint: endpoint, room: key, limit: Int(count),
-                                           since: since == 0 ? nil : Int64(clamping: since)))
+        askHistory(HistoryQuery(endpoint: endpoint, room: key, limit: Int(count), since: since == 0 ? nil : Int64(clamping: since)))
     }
 }
 
@@ -220,13 +238,14 @@ extension RelayCore {
         storageActions.append(.appendHistory(room: Self.privateHistoryKey(recipient.senderID),
                                              HistoryLine(room: "", from: sender.name, sender: sender.senderID,
                                                          messageID: messageID, flags: flags, text: text, sealed: sealed)))
+        noteLaterLine(in: Self.privateHistoryKey(recipient.senderID), sender: sender.senderID, messageID: messageID)
     }
 
     /// With storage, after WELCOME: the session's last private messages are sent again as HISTORY_LINE
     /// (empty room); its client shows only those it did not show (none, for a new session).
     mutating func requestPrivateHistory(for endpoint: Endpoint, senderID: SenderID) {
         guard isStoring, configuration.historyLinesOnJoin > 0 else { return }
-        historyQueries.append(HistoryQuery(endpoint: endpoint, room: Self.privateHistoryKey(senderID),
-                                           limit: Self.maximumHistoryRequest, since: nil, includesOwnLines: false))
+        askHistory(HistoryQuery(endpoint: endpoint, room: Self.privateHistoryKey(senderID),
+                                limit: Self.maximumHistoryRequest, since: nil, includesOwnLines: false))
     }
 }

@@ -63,6 +63,9 @@ public struct RelayCore: Sendable {
     var storageActions: [StorageAction] = []
     var savedRelayBans: [Ban] = []
     var historyQueries: [HistoryQuery] = []
+    /// History reads asked for and not answered yet, by ticket (RelayCore+HistoryOrder.swift).
+    var historyReads: [UInt64: PendingHistoryRead] = [:]
+    var nextHistoryTicket: UInt64 = 1
     /// Each session's highest SAY/PRIVATE id handled, as saved; and the sessions whose id changed
     /// since the last batch (RelayCore+Storage.swift).
     var handledMessageIDs: [SenderID: UInt64] = [:]

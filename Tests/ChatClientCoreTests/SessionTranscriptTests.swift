@@ -146,6 +146,19 @@ import Testing
         #expect(client.takeChanges() == [.joined(name: "alice2", isReconnection: true, resent: 0)])
     }
 
+    /// A name held by another identity key (section 4.10) is a refusal like a taken name: reported
+    /// once, not retried (it was retried every few seconds, and a line-mode client never ended).
+    @Test func aNameHeldByAnotherKeyIsARefusalNotRetried() throws {
+        var client = ScriptedClient()
+        client.startAndConnect()
+        _ = client.takeSent()
+        _ = client.takeChanges()
+        client.relay(.error(code: .nameKeyMismatch, messageID: 0, text: "held by another identity key"))
+        #expect(client.takeChanges() == [.refused(reason: "held by another identity key")])
+        client.advance(by: .seconds(30))
+        #expect(client.takeSent().filter(\.isHello).isEmpty)
+    }
+
     @Test func reconnectionDelaysDoubleUpToTheLimitAndJitterOnlyShortensThem() {
         var configuration = ChatClientConfiguration(name: "a", transport: .udp, sessionSecret: SessionSecret(rawValue: 1))
         configuration.reconnectDelay = .milliseconds(250)

@@ -30,6 +30,15 @@ final class ChildProcess: @unchecked Sendable { // buffers and status guarded by
     init(_ tool: String, _ arguments: [String], name: String? = nil, environment: [String: String] = [:]) throws {
         self.name = name ?? tool
         signal(SIGPIPE, SIG_IGN)  // a child that exited early makes `send` fail, not this process die
+        var environment = environment
+        if tool == "chat", environment["XDG_CONFIG_HOME"] == nil {
+            // A client the test gives no configuration directory gets a fresh one, never the runner's
+            // ~/.config: there, a relay pinned by an earlier test (or run) on the same ephemeral port
+            // with another key would make this client refuse its relay (known_relays).
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-config-\(UUID().uuidString)")
+            try? FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+            environment["XDG_CONFIG_HOME"] = home.path
+        }
         let child = try Spawner.spawn(productsDirectory.appendingPathComponent(tool).path, arguments, environment: environment,
                                       standardInput: .pipe, standardOutput: .pipe, standardError: .pipe)
         processID = child.processID

@@ -35,10 +35,14 @@ private extension RelayHarness {
         return relay
     }
 
+    /// What the host does after an input: saves the batch, then answers the history reads.
     mutating func persist(to store: MemoryRelayStorage) {
         let batch = core.takeStorageActions()
         if !batch.isEmpty { try! store.perform(batch, clock: StorageClock(now: now, unixMilliseconds: 1_790_000_000_000)) }
-        _ = core.takeHistoryQueries()
+        for query in core.takeHistoryQueries() {
+            core.handleHistory(try! store.history(room: query.room, limit: query.limit, since: query.since), for: query, at: now)
+        }
+        collect()
     }
 
     /// Joins over TCP from `address` with `key` (nil: plaintext) and returns the endpoint and what it got.
@@ -288,7 +292,9 @@ private extension [RelayMessage] {
     var relay = RelayHarness.accounts(store)
     let (_, refused) = relay.join("alice", port: 3, key: eveKey)
     #expect(refused.errorCodes == [.nameRegistered])
-    let (_, login) = relay.join("alice", port: 4, key: aliceKey)
+    var (alice, login) = relay.join("alice", port: 4, key: aliceKey)
+    relay.persist(to: store)
+    login += relay.take(alice)
     #expect(login.contains { if case let .history(line) = $0 { line.text == "while you were away" } else { false } })
     relay.persist(to: store)
     #expect(store.offlineMessages.isEmpty)

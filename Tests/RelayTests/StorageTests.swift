@@ -70,11 +70,13 @@ private extension RelayHarness {
 
     let bob = relay.joinStream("bob", port: 5012, session: 0xB)
     relay.send(.joinRoom("#class"), from: bob)
+    relay.save(to: store)
     #expect(relay.take(bob).compactMap(\.errorCode) == [.banned])
 
     // The creator is still the room's operator after the restart, and the topic is shown on joining.
     let alice = relay.joinStream("alice", port: 5011, session: 0xA)
     relay.send(.joinRoom("#class"), from: alice)
+    relay.save(to: store)
     #expect(relay.take(alice).contains { $0.notice?.kind == .topic || $0.notice?.detail == "exam on friday" })
     relay.send(.moderate(Moderation(.mode, room: "#class", target: "-m")), from: alice)
     #expect(relay.take(alice).compactMap(\.errorCode).isEmpty)
