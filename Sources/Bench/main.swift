@@ -13,7 +13,8 @@ let overview = """
       relay-scale   N idle UDP peers heartbeating at 1 Hz; the relay's CPU and RSS (target < 25 %, < 100 MB)
       fanout        One sender, M receivers in #lobby; deliveries per second, exactly once and in order
       attack        The attacks of issue 8 against the relay while two users chat; nothing may be lost
-      workload      In-process work for tools/callgrind.sh: workload <p2p|relay> <messages> (no sockets)
+      p2p           Datagram bulk between two endpoints in this process, no relay: p2p [BYTES] [SIZE]; goodput and counters
+      workload      In-process work for tools/callgrind.sh: workload <p2p|direct|relay|relay-bulk|relay-sealed> <messages> (no sockets)
 
     See 'bench <subcommand> --help' for its options. Progress goes to stderr, the report to stdout.
     Exit status: 0 when the run completed, 1 when it failed, 64 on a bad command line.
@@ -62,7 +63,6 @@ case "attack":
         failure(error)
     }
 case "p2p":
-    // Hidden diagnostic: bench p2p [BYTES] [SIZE]
     let total = rest.first.flatMap { Int($0) } ?? (64 << 20)
     let size = rest.dropFirst().first.flatMap { Int($0) } ?? 1000
     do {

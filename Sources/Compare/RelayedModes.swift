@@ -1,4 +1,3 @@
-import Foundation
 import Datagram
 import DatagramRuntime
 import Measurement
@@ -61,16 +60,6 @@ enum RelayedModes {
             throw RunFailure("bulk delivered \(seen.messagesReceived) of \(count) messages before the deadline")
         }
         let elapsed = last - start
-        if ProcessInfo.processInfo.environment["COMPARE_DEBUG"] != nil {
-            let r = run.relay.statistics
-            let s = run.sender.statistics.connection, v = run.receiver.statistics.connection
-            FileHandle.standardError.write(Data("""
-                \nDEBUG \(mode) bulk \(elapsed): relay congestion \(r.congestionEpisodes) heldBack \(r.dataHeldBack) budgetRefused \(r.receiveBudgetRefused) rateLimit \(r.rateLimitEpisodes)
-                sender: sent \(s?.packetsSent ?? -1) retrans \(s?.retransmissions ?? -1) lost \(s?.packetsLost ?? -1) pto \(s?.probeTimeouts ?? -1) cwnd \(s?.congestionWindow ?? -1) srtt \(s?.smoothedRTT ?? .zero) refused \(s?.dataRefused ?? -1)
-                receiver: recv \(v?.packetsReceived ?? -1) dups \(v?.duplicatesDropped ?? -1) ooo \(v?.outOfOrderBuffered ?? -1) sent \(v?.packetsSent ?? -1)
-
-                """.utf8))
-        }
         return BulkFigures(bytesSent: count * bulkMessageSize, bytesDelivered: seen.bytesReceived,
                            seconds: elapsed.seconds,
                            megabytesPerSecond: rateInMegabytesPerSecond(seen.bytesReceived, elapsed))
