@@ -63,8 +63,12 @@ case "attack":
         failure(error)
     }
 case "p2p":
+    guard rest.count <= 2, rest.allSatisfy({ Int($0).map { $0 > 0 } ?? false }) else {
+        usageFailure("p2p takes [BYTES] [SIZE], positive whole numbers (default 67108864 1000)")
+    }
     let total = rest.first.flatMap { Int($0) } ?? (64 << 20)
     let size = rest.dropFirst().first.flatMap { Int($0) } ?? 1000
+    guard size <= 65_000 else { usageFailure("p2p: SIZE is at most 65000 bytes") }
     do {
         print(try PointToPointBulk(bytes: total, size: size).run(), terminator: "")
     } catch {
