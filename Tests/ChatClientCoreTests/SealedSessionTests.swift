@@ -15,7 +15,7 @@ private let relayKey = try! crypto.keyPair(privateKey: Array(0x40...0x5F))
 private let clientKey = try! crypto.keyPair(privateKey: Array(0x00...0x1F))
 
 /// A client core and a sealed relay core, wired over UDP or TCP in memory.
-private struct SealedPair {
+struct SealedPair {
     var client: ChatClientCore
     var relay: RelayCore
     var now = Timestamp.milliseconds(1_000)
@@ -23,13 +23,16 @@ private struct SealedPair {
     var events: [ChatSessionEvent] = []
     var streamsOpened = 0
 
-    init(transport: TransportKind, check: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil) {
+    /// `isClientSealed: false`: a plaintext client (`chat --plaintext`) at this encrypted-only relay.
+    init(transport: TransportKind, isClientSealed: Bool = true, check: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil) {
         var relayConfiguration = RelayConfiguration()
         relayConfiguration.connection.sealing = Sealing(crypto: crypto, staticKeyPair: relayKey)
         relay = RelayCore(configuration: relayConfiguration, cookieSecret: (1, 2),
                           senderIDs: { SenderID(deriving: $0, sha256: SHA256.hash) }, at: now)
         var configuration = ChatClientConfiguration(name: "alice", transport: transport, sessionSecret: SessionSecret(rawValue: 42))
-        configuration.datagramConfiguration.sealing = Sealing(crypto: crypto, staticKeyPair: clientKey, checkPeerKey: check)
+        if isClientSealed {
+            configuration.datagramConfiguration.sealing = Sealing(crypto: crypto, staticKeyPair: clientKey, checkPeerKey: check)
+        }
         client = ChatClientCore(configuration: configuration, random: SplitMix64(seed: 3))
         endpoint = Endpoint(transport: transport == .udp ? .udp : .tcp, address: [127, 0, 0, 1], port: 5000)
     }
@@ -81,6 +84,7 @@ private struct SealedPair {
     }
 
     var joined: Bool { events.contains { if case .connection(.joined) = $0 { true } else { false } } }
+    var changes: [ConnectionChange] { events.compactMap { if case .connection(let change) = $0 { change } else { nil } } }
     var handshakeFailures: [String] {
         events.compactMap { if case .connection(.handshakeFailed(let reason)) = $0 { reason } else { nil } }
     }
