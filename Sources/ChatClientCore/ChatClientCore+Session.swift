@@ -114,9 +114,7 @@ extension ChatClientCore {
                 backlog.append(request)
                 return
             }
-            streamPendingBytes += frame.count
-            actions.append(.sendFrame(frame))
-            ledger.statistics.streamBytesSent += frame.count
+            queueFrame(frame)
             if chatID != 0 {
                 ledger.unacknowledged.append(SentMessage(key: chatID, chatID: chatID, message: request))
             }

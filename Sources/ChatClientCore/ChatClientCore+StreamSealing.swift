@@ -89,9 +89,6 @@ extension ChatClientCore {
     }
 
     private mutating func writeRawFrame(_ payload: [UInt8]) {
-        let frame = Framing.frame(payload)
-        streamPendingBytes += frame.count
-        ledger.statistics.streamBytesSent += frame.count
-        actions.append(.sendFrame(frame))
+        queueFrame(Framing.frame(payload))
     }
 }
