@@ -106,12 +106,18 @@ extension ChatClientCore {
                 if !request.isPerConnection { ledger.held.append(request) }
                 return
             }
-            guard let frame = streamFrame(for: request.encoded()) else {
-                show(.warning("not sent: the message is too long for a sealed frame"))
+            // The budget is checked before the frame is sealed: sealing takes the stream's next nonce,
+            // so a sealed frame that then waited in the backlog (to be sealed again later) left a gap
+            // the relay cannot open past; it closed the stream, and the resend burst after every
+            // reconnection met a full buffer and did the same (issue 13's bulk stall).
+            let encoded = request.encoded()
+            let frameSize = streamFrameSize(forPayload: encoded.count)
+            guard streamPendingBytes == 0 || streamPendingBytes + frameSize <= configuration.streamOutputLimit else {
+                backlog.append(request)
                 return
             }
-            guard streamPendingBytes == 0 || streamPendingBytes + frame.count <= configuration.streamOutputLimit else {
-                backlog.append(request)
+            guard let frame = streamFrame(for: encoded) else {
+                show(.warning("not sent: the message is too long for a sealed frame"))
                 return
             }
             queueFrame(frame)
