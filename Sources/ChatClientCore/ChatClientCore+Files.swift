@@ -86,9 +86,7 @@ extension ChatClientCore {
         case .tcp:
             // Sealed like every other frame of a sealed stream (Specs/chat-protocol.md section 5.1).
             guard let frame = streamFrame(for: bytes) else { return }
-            streamPendingBytes += frame.count
-            ledger.statistics.streamBytesSent += frame.count
-            actions.append(.sendFrame(frame))
+            queueFrame(frame)
         }
     }
 }

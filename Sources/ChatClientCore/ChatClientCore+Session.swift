@@ -124,6 +124,15 @@ extension ChatClientCore {
                 if !request.isPerConnection { ledger.held.append(request) }
                 return
             }
+            // The budget is checked before the frame is sealed: sealing takes the stream's next nonce,
+            // so a sealed frame that then waited in the backlog (to be sealed again later) left a gap
+            // the relay cannot open past; it closed the stream, and the resend burst after every
+            // reconnection met a full buffer and did the same (issue 13's bulk stall).
+            let frameSize = streamFrameSize(forPayload: bytes.count)
+            guard streamPendingBytes == 0 || streamPendingBytes + frameSize <= configuration.streamOutputLimit else {
+                backlog.append(request)
+                return
+            }
             guard let frame = streamFrame(for: bytes) else {
                 // Within the limit, sealing fails only on a broken cipher state: the link is unusable;
                 // the request waits for the next one.
@@ -131,13 +140,7 @@ extension ChatClientCore {
                 linkLost("a message could not be sealed", at: now)
                 return
             }
-            guard streamPendingBytes == 0 || streamPendingBytes + frame.count <= configuration.streamOutputLimit else {
-                backlog.append(request)
-                return
-            }
-            streamPendingBytes += frame.count
-            actions.append(.sendFrame(frame))
-            ledger.statistics.streamBytesSent += frame.count
+            queueFrame(frame)
             if chatID != 0 {
                 ledger.unacknowledged.append(SentMessage(key: chatID, chatID: chatID, message: request))
             }

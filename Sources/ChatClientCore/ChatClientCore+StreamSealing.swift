@@ -80,7 +80,15 @@ extension ChatClientCore {
         }
     }
 
-    /// The frame for one encoded chat message: sealed when the stream is.
+    /// The size of the frame `streamFrame(for:)` makes of `byteCount` bytes, found without sealing:
+    /// sealing takes a nonce, so a frame is sealed only once it is certain to go out.
+    func streamFrameSize(forPayload byteCount: Int) -> Int {
+        guard case .sealed = streamSeal else { return ChatLimits.frameHeaderSize + byteCount }
+        return ChatLimits.frameHeaderSize + byteCount + CipherState.tagLength
+    }
+
+    /// The frame for one encoded chat message: sealed when the stream is. Each call takes a nonce:
+    /// the frame must be sent, in order.
     mutating func streamFrame(for bytes: [UInt8]) -> [UInt8]? {
         guard case .sealed(var session) = streamSeal else { return Framing.frame(bytes) }
         guard let sealed = try? session.encrypt(bytes) else { return nil }
@@ -89,9 +97,6 @@ extension ChatClientCore {
     }
 
     private mutating func writeRawFrame(_ payload: [UInt8]) {
-        let frame = Framing.frame(payload)
-        streamPendingBytes += frame.count
-        ledger.statistics.streamBytesSent += frame.count
-        actions.append(.sendFrame(frame))
+        queueFrame(Framing.frame(payload))
     }
 }

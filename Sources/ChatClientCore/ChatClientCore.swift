@@ -45,7 +45,14 @@ public struct ChatClientCore: Sendable {
     var isStreamOpen = false
     var decoder = FrameDecoder()
     var lastRead: Timestamp?
+    /// Bytes of the stream's frames not yet in the kernel, as far as the core knows: the shell's last
+    /// report (`handleStreamOutput`) plus every frame queued since. Nothing more is queued while it
+    /// would pass `streamOutputLimit`.
     var streamPendingBytes = 0
+    /// Bytes of `.sendFrame` actions not yet taken by `pollAction`. A shell's report covers only the
+    /// frames it has taken, so these are added to it: forgetting them let the core queue a second
+    /// output buffer's worth behind the first (a refused write, a gap in a sealed stream, a stall).
+    var unpolledFrameBytes = 0
     /// The stream's handshake and keys (ChatClientCore+StreamSealing.swift).
     var streamSeal = ClientStreamSeal.none
 
@@ -77,7 +84,16 @@ public struct ChatClientCore: Sendable {
             return nil
         }
         defer { actionHead += 1 }
+        if case .sendFrame(let frame) = actions[actionHead] { unpolledFrameBytes -= frame.count }
         return actions[actionHead]
+    }
+
+    /// Queues one frame for the stream and counts it until the shell reports it written.
+    mutating func queueFrame(_ frame: [UInt8]) {
+        streamPendingBytes += frame.count
+        unpolledFrameBytes += frame.count
+        ledger.statistics.streamBytesSent += frame.count
+        actions.append(.sendFrame(frame))
     }
 
     mutating func show(_ event: ChatSessionEvent) {
@@ -221,10 +237,16 @@ public struct ChatClientCore: Sendable {
         finish(at: now)
     }
 
-    /// The stream's output buffer now holds `pendingBytes` (TCP): after a write or a flush.
+    /// The shell still holds `pendingBytes` of the stream's frames (TCP): after a write or a flush.
+    ///
+    /// `pendingBytes` counts every byte of every `.sendFrame` the shell has taken from `pollAction`
+    /// and not yet handed to the kernel: its output buffer *and* any frame it has taken but not yet
+    /// written (a shell that takes a batch of actions and reports after each write adds the rest of
+    /// the batch). Frames not yet taken the core counts itself. With both counted, the core never
+    /// queues more than `streamOutputLimit`, so a write is never refused.
     public mutating func handleStreamOutput(pendingBytes: Int, at now: Timestamp) {
         guard isStreamOpen else { return }
-        streamPendingBytes = pendingBytes
+        streamPendingBytes = pendingBytes + unpolledFrameBytes
         retryBacklog(at: now)
         finish(at: now)
     }

@@ -66,6 +66,7 @@ extension ChatSession {
         queue.preconditionOnQueue()
         while true {
             let now = clock.now()
+            var framesInHand = 0
             let (steps, onEvent, finished) = state.withLock { shell -> ([Step], (@Sendable (ChatSessionEvent) -> Void)?, [@Sendable () -> Void]) in
                 shell.isFlushScheduled = false
                 var steps: [Step] = []
@@ -75,6 +76,7 @@ extension ChatSession {
                             steps.append(.datagram(direct, socket))
                         }
                     } else {
+                        if case .sendFrame(let frame) = action { framesInHand += frame.count }
                         steps.append(.action(action))
                     }
                 }
@@ -91,13 +93,16 @@ extension ChatSession {
                 return (steps, shell.onEvent, finished)
             }
             if steps.isEmpty && finished.isEmpty { return }
-            for step in steps { perform(step, onEvent: onEvent, at: now) }
+            for step in steps { perform(step, onEvent: onEvent, framesInHand: &framesInHand, at: now) }
             for callback in finished { callback() }
         }
     }
 
-    /// Performs one step outside the lock.
-    private func perform(_ step: Step, onEvent: (@Sendable (ChatSessionEvent) -> Void)?, at now: Timestamp) {
+    /// Performs one step outside the lock. `framesInHand` counts the bytes of this batch's frames not
+    /// yet written: the core's budget (`handleStreamOutput`) must include them, or it queues a second
+    /// output buffer's worth behind them and a write is refused.
+    private func perform(_ step: Step, onEvent: (@Sendable (ChatSessionEvent) -> Void)?, framesInHand: inout Int,
+                         at now: Timestamp) {
         switch step {
         case let .datagram(datagram, socket):
             var result: Result<Bool, SystemError>
@@ -123,19 +128,30 @@ extension ChatSession {
                 self?.streamConnected(result, generation: generation)
             }
         case .action(.sendFrame(let frame)):
+            framesInHand -= frame.count
             guard let stream = state.withLock({ $0.stream }) else { return }
             let pending: Int
             do throws(SystemError) {
                 switch try stream.stream.write(frame) {
                 case .flushed: pending = 0
                 case .buffered(let bytes): pending = bytes; stream.writeSource.setEnabled(true)
-                case .refused(let bytes, _): pending = bytes; stream.writeSource.setEnabled(true)
+                case .refused(let bytes, let limit):
+                    // Never with the core's budget kept; if it happens, the frame must not vanish (a
+                    // sealed stream would lose its place): the link is given up and everything not
+                    // acknowledged goes again on the next one.
+                    state.withLock { shell in
+                        shell.tearDownStream()
+                        shell.core.handleStreamEnded(
+                            reason: "a \(frame.count)-byte frame did not fit the output buffer (\(bytes) of \(limit) bytes waiting)",
+                            at: now)
+                    }
+                    return
                 }
             } catch {
                 state.withLock { $0.core.handleStreamEnded(reason: "write failed: \(error)", at: now) }
                 return
             }
-            state.withLock { $0.core.handleStreamOutput(pendingBytes: pending, at: now) }
+            state.withLock { $0.core.handleStreamOutput(pendingBytes: pending + framesInHand, at: now) }
         case .action(.finishStream):
             let stream = state.withLock { shell -> StreamHandles? in
                 defer { shell.tearDownStream() }
