@@ -24,7 +24,9 @@ struct SealedPair {
     var streamsOpened = 0
 
     /// `isClientSealed: false`: a plaintext client (`chat --plaintext`) at this encrypted-only relay.
-    init(transport: TransportKind, isClientSealed: Bool = true, check: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil) {
+    /// `streamOutputLimit`: the client's TCP output budget, small to make it push back.
+    init(transport: TransportKind, isClientSealed: Bool = true, streamOutputLimit: Int? = nil,
+         check: (@Sendable ([UInt8]) -> PeerKeyDecision)? = nil) {
         var relayConfiguration = RelayConfiguration()
         relayConfiguration.connection.sealing = Sealing(crypto: crypto, staticKeyPair: relayKey)
         relay = RelayCore(configuration: relayConfiguration, cookieSecret: (1, 2),
@@ -33,6 +35,7 @@ struct SealedPair {
         if isClientSealed {
             configuration.datagramConfiguration.sealing = Sealing(crypto: crypto, staticKeyPair: clientKey, checkPeerKey: check)
         }
+        if let streamOutputLimit { configuration.streamOutputLimit = streamOutputLimit }
         client = ChatClientCore(configuration: configuration, random: SplitMix64(seed: 3))
         endpoint = Endpoint(transport: transport == .udp ? .udp : .tcp, address: [127, 0, 0, 1], port: 5000)
     }
