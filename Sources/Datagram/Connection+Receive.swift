@@ -362,7 +362,8 @@ extension Connection {
     }
 
     /// Marks the packet received and schedules its acknowledgement (immediately on every second
-    /// ack-eliciting packet and on any arrival out of order, else within the maximum ack delay).
+    /// ack-eliciting packet, on any arrival out of order and on a PING, else within the maximum ack
+    /// delay).
     private mutating func recordReceived(_ packet: Packet) {
         let packetNumber = packet.header.packetNumber
         let previousLargest = receivedPackets.largest
@@ -370,10 +371,17 @@ extension Connection {
         lastReceiveTime = now
         guard packet.type.isAckEliciting else { return }
         ackElicitingSinceAcknowledgement += 1
+        // The peer's keepalive runs, and it will hear this end's acknowledgement: no keepalive of
+        // ours is due (`keepaliveDeadline`).
+        if state == .established, packet.type == .ping { lastHeardPing = now }
         // A sealed server before FINISH can send nothing but WELCOME, which carries the acknowledgement.
         if seal?.hasKeys == false, role == .server { return }
         let isInOrder = previousLargest.map { packetNumber == $0 &+ 1 } ?? true
-        if !isInOrder || ackElicitingSinceAcknowledgement >= 2 {
+        // A PING carries nothing to wait for: it asks for an acknowledgement (a keepalive's sign of
+        // life, a probe). Answering at once saves the receiver a timer per keepalive (a relay with
+        // 10,000 idle peers armed and fired one per PING) and gives the sender an RTT sample with no
+        // ack delay in it.
+        if !isInOrder || ackElicitingSinceAcknowledgement >= 2 || packet.type == .ping {
             isAckImmediate = true
         } else if ackDeadline == nil {
             ackDeadline = now + configuration.maximumAckDelay

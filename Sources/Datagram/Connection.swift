@@ -77,7 +77,10 @@ public struct Connection: Sendable {
     var isWelcomePending = false
     var isPingPending = false
     var pendingCloseCode: CloseCode?
+    /// When this end last sent something ack-eliciting (keepalive: Connection+Timers.swift).
     var keepaliveReference: Timestamp
+    /// When a PING from the peer last arrived while established (nil: not yet): its keepalive runs.
+    var lastHeardPing: Timestamp?
     var events = Deque<Event>()
     /// The Noise handshake and the keys of a sealed session; nil in plaintext (`Configuration.sealing`).
     var seal: SealState?

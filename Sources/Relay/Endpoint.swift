@@ -38,9 +38,32 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         lhs.port == rhs.port && lhs.transport == rhs.transport && lhs.ip == rhs.ip
     }
 
-    /// One `combine` of one word: the address folded, the port and transport mixed in.
+    /// The endpoint as one word: the address folded, the port and transport mixed in.
+    private var word: UInt64 {
+        ip.folded ^ (UInt64(port) << 40 | UInt64(transport.rawValue) << 56).byteSwapped
+    }
+
+    /// One `combine` of one word.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(ip.folded ^ (UInt64(port) << 40 | UInt64(transport.rawValue) << 56).byteSwapped)
+        hasher.combine(word)
+    }
+
+    /// What `Dictionary` and `Set` call instead of `hash(into:)`: the word under the table's seed,
+    /// through a multiply-xorshift mix (a bijection on 64 bits, a dozen instructions), not SipHash.
+    ///
+    /// The relay looks endpoints up some twenty times per datagram, in tables of up to tens of
+    /// thousands of peers; SipHash's set-up and finalisation were a fifth of its time per keepalive
+    /// (`bench relay-scale`, issue 13). SipHash is there against hash flooding: keys chosen to
+    /// collide. Here every key in a table is a peer that answered a cookie from its address (a
+    /// spoofed source never gets past `CookieJar`) and the relay holds a few connections per address
+    /// (per /64 for IPv6: `maximumConnectionsPerAddress`, 32 by default). An attacker therefore needs one real
+    /// address per colliding key, and must find collisions under a per-table random seed it never
+    /// sees.
+    public func _rawHashValue(seed: Int) -> Int {
+        var x = word ^ UInt64(UInt(bitPattern: seed))
+        x = (x ^ x >> 32) &* 0xD6E8_FEB8_6659_FD93
+        x = (x ^ x >> 32) &* 0xD6E8_FEB8_6659_FD93
+        return Int(truncatingIfNeeded: x ^ x >> 32)
     }
 
     /// `127.0.0.1:5000` or `[::1]:5000`.

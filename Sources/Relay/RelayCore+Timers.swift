@@ -14,9 +14,12 @@ struct WakeEntry {
 
 /// A binary min-heap of wake-ups ordered by (time, serial).
 ///
-/// Entries are never updated in place: a peer whose wake time changes gets a new entry, and the old
-/// one is recognised as stale on the way out (`RelayCore.wakeTimes` holds each peer's current time).
-/// A stale entry can only make the relay wake early, never late.
+/// Entries are never updated in place. A peer whose wake time moves earlier gets a new entry, and the
+/// old one is recognised as stale on the way out (`RelayCore.wakeTimes` holds the time of each peer's
+/// live entry). A wake time that moves later pushes nothing: the live entry wakes the relay early, and
+/// the peer's time is reckoned again then. A peer heard every second (a keepalive pushes its eviction
+/// time back) so costs one heap entry per wake-up, not one per datagram. Entries can only make the
+/// relay wake early, never late.
 struct WakeQueue {
     private var heap: [WakeEntry] = []
 
@@ -75,13 +78,15 @@ extension RelayCore {
         return earliest
     }
 
-    /// Recomputes `endpoint`'s wake time after anything that may have changed it.
+    /// Recomputes `endpoint`'s wake time after anything that may have changed it. Only a time earlier
+    /// than the peer's live entry pushes a new one; a later one waits for the live entry to come due
+    /// (`takeDueEndpoints` hands the peer out then, its timers find nothing due, and it is rescheduled).
     mutating func reschedule(_ endpoint: Endpoint) {
         guard let time = wakeTime(of: endpoint), let serial = peers[endpoint]?.serial else {
             wakeTimes[endpoint] = nil
             return
         }
-        guard wakeTimes[endpoint] != time else { return }
+        if let scheduled = wakeTimes[endpoint], scheduled <= time { return }
         wakeTimes[endpoint] = time
         wakeQueue.push(WakeEntry(time: time, serial: serial, endpoint: endpoint))
     }

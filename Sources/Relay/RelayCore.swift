@@ -159,8 +159,9 @@ public struct RelayCore: Sendable {
         return actions[nextActionIndex]
     }
 
-    /// When `handleTimeout` must next be called: the earliest of every peer's eviction time, every
-    /// UDP connection's own timers, and the shutdown drain deadline.
+    /// When `handleTimeout` must next be called: at or before the earliest of every peer's eviction
+    /// time, every UDP connection's own timers, and the shutdown drain deadline. It may be early (a
+    /// peer whose wake time moved later is looked at again then: RelayCore+Timers.swift), never late.
     public var nextDeadline: Timestamp? {
         [wakeQueue.first?.time, fileTransfers.nextExpiry].compactMap { $0 }.min()
     }

@@ -23,6 +23,40 @@ struct LivenessTests {
         #expect(Script.transmitAll(&client, at: .ms(2100)).map { Script.packet($0).type } == [.ping])
     }
 
+    /// Specs/reliability.md, "Staying alive and noticing death": an ack-eliciting packet received counts as much
+    /// as one sent: of two idle ends, only the first keepalive pings, and the other only answers.
+    @Test("a peer that hears the other's keepalive PINGs answers them and sends none of its own")
+    func aPeerHeardPingingSendsNoKeepaliveOfItsOwn() throws {
+        var (client, server) = Script.establishedPair()
+        var pings = (client: 0, server: 0)
+        // Ten seconds of an idle connection, both ends with the same 2 s keepalive, over a path with
+        // 100 µs one way: (arrival time, to the server?, datagram).
+        var inFlight: [(at: Timestamp, toServer: Bool, bytes: [UInt8])] = []
+        let delay = Duration.microseconds(100)
+        var now = Timestamp.ms(100)
+        while now < .ms(10_000) {
+            let timers = [client.nextDeadline, server.nextDeadline].compactMap { $0 }
+            now = try #require((timers + inFlight.map(\.at)).min())
+            client.handleTimeout(at: now)
+            server.handleTimeout(at: now)
+            for arrival in inFlight where arrival.at <= now {
+                if arrival.toServer { server.handleDatagram(arrival.bytes, at: now) } else { client.handleDatagram(arrival.bytes, at: now) }
+            }
+            inFlight.removeAll { $0.at <= now }
+            for datagram in Script.transmitAll(&client, at: now) {
+                if Script.packet(datagram).type == .ping { pings.client += 1 }
+                inFlight.append((now + delay, true, datagram))
+            }
+            for datagram in Script.transmitAll(&server, at: now) {
+                if Script.packet(datagram).type == .ping { pings.server += 1 }
+                inFlight.append((now + delay, false, datagram))
+            }
+        }
+        #expect(pings.client + pings.server >= 4, "one end pings every 2 s")
+        #expect(min(pings.client, pings.server) == 0, "client \(pings.client), server \(pings.server) PINGs")
+        #expect(client.state == .established && server.state == .established)
+    }
+
     /// Specs/wire-format.md, section 7: CLOSE codes: 0 normal, 1 idle timeout, 2 protocol error, 3 shutting down, 4
     /// refused.
     /// Specs/wire-format.md, section 7: Giving up an established connection (idle timeout, unanswered probes) sends

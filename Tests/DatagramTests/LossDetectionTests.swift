@@ -122,6 +122,30 @@ struct AcknowledgementTests {
         #expect(server.statistics.duplicatesDropped == 1)
     }
 
+    /// Specs/reliability.md, "Acknowledgements": a PING is acknowledged at once, not after the ack delay:
+    /// a keepalive costs the receiver no timer.
+    @Test("a keepalive PING is acknowledged at once, with no ack delay")
+    func pingAtOnce() throws {
+        var (client, server) = Script.establishedPair()
+        _ = Script.transmitAll(&server, at: .ms(100))
+        // Run the client's timers (its own delayed ACK first) until its keepalive PING goes out.
+        var ping: [[UInt8]] = []
+        var keepalive = Timestamp.ms(100)
+        for _ in 0..<4 where ping.isEmpty {
+            keepalive = try #require(client.nextDeadline)
+            client.handleTimeout(at: keepalive)
+            ping = Script.transmitAll(&client, at: keepalive).filter { Script.packet($0).type == .ping }
+        }
+        try #require(ping.count == 1)
+        server.handleDatagram(ping[0], at: keepalive)
+        let acks = Script.transmitAll(&server, at: keepalive)
+        try #require(acks.count == 1)
+        let ack = Script.packet(acks[0])
+        #expect(ack.type == .ack)
+        #expect(ack.header.acknowledgement?.largest == Script.packet(ping[0]).header.packetNumber)
+        #expect(ack.header.acknowledgement?.delayDuration == .zero)
+    }
+
     /// Specs/wire-format.md, section 3: Every packet carries the acknowledgement fields; an ACK goes only when no
     /// other packet carries them.
     @Test("acknowledgements ride on data: no separate ACK when data goes anyway")
