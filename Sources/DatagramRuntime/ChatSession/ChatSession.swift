@@ -46,7 +46,8 @@ public final class ChatSession: Sendable {
         var isStopped = false
         // UDP
         var socket: UDPSocket?
-        var readSource: ReadSource?
+        /// The UDP socket's reader: a thread of its own (ReadThread.swift), one wake-up per datagram.
+        var readSource: SocketReader?
         var path: SimulatedPath
         var linkConditions: LinkConditions?
         var driverStatistics = DriverStatistics()
@@ -91,8 +92,8 @@ public final class ChatSession: Sendable {
             shell.timer = RearmableTimer(queue: queue) { [weak self] in self?.tick() }
             if let socket {
                 shell.socket = socket
-                shell.readSource = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue,
-                                              onCancel: { socket.close() }) { [weak self] in self?.datagramsReadable() }
+                shell.readSource = SocketReader(fileDescriptor: socket.fileDescriptor, queue: queue,
+                                                onCancel: { socket.close() }) { [weak self] in self?.datagramsReadable() }
             }
             shell.core.start(at: now)
         }
@@ -112,8 +113,8 @@ public final class ChatSession: Sendable {
             guard shell.socket != nil, !shell.core.isClosed else { return false }
             shell.readSource?.cancel()
             shell.socket = socket
-            shell.readSource = ReadSource(fileDescriptor: socket.fileDescriptor, queue: queue,
-                                          onCancel: { socket.close() }) { [weak self] in self?.datagramsReadable() }
+            shell.readSource = SocketReader(fileDescriptor: socket.fileDescriptor, queue: queue,
+                                            onCancel: { socket.close() }) { [weak self] in self?.datagramsReadable() }
             return true
         }
         guard isDone else {

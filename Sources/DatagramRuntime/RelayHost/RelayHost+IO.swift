@@ -199,7 +199,7 @@ extension RelayHost {
             guard isDrained || deadline <= now else { return nil }
             host.isShutDown = true
             host.timer?.cancel()
-            host.udpSource?.cancel()
+            host.udpReader?.cancel()
             host.listenerSource?.cancel()
             for entry in host.streams.values {
                 entry.writeSource.cancel()

@@ -75,9 +75,11 @@ public final class RelayHost: Sendable {
     /// Starts reading both sockets and arms the timer.
     public func start() {
         state.withLock { host in
-            guard host.udpSource == nil else { return }
-            host.udpSource = ReadSource(fileDescriptor: udp.fileDescriptor, queue: queue,
-                                        onCancel: { [udp] in udp.close() }) { [weak self] in
+            guard host.udpReader == nil else { return }
+            // A thread of its own for the UDP socket: one wake-up per datagram, not Dispatch's two
+            // (ReadThread.swift).
+            host.udpReader = SocketReader(fileDescriptor: udp.fileDescriptor, queue: queue,
+                                          onCancel: { [udp] in udp.close() }) { [weak self] in
                 self?.handleDatagramsReadable()
             }
             host.listenerSource = ReadSource(fileDescriptor: listener.fileDescriptor, queue: queue,
@@ -134,7 +136,7 @@ public final class RelayHost: Sendable {
 /// Everything a `RelayHost` guards with its lock. Sources are created under it and fire on the queue.
 struct HostState {
     var core: RelayCore
-    var udpSource: ReadSource?
+    var udpReader: SocketReader?
     var listenerSource: ReadSource?
     var timer: RearmableTimer?
     var streams: [Endpoint: StreamEntry] = [:]
