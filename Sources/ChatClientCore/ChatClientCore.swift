@@ -88,6 +88,16 @@ public struct ChatClientCore: Sendable {
         return actions[actionHead]
     }
 
+    /// The next action, only if it is a datagram to send (nil otherwise, and the action stays for
+    /// `pollAction`). A shell sends what a request produced from the caller's thread with it, while
+    /// events and everything else wait for its queue: a chat line leaves without waiting for the
+    /// queue's next turn (issue 13).
+    public mutating func pollDatagram() -> [UInt8]? {
+        guard actionHead < actions.count, case .sendDatagram(let datagram) = actions[actionHead] else { return nil }
+        actionHead += 1
+        return datagram
+    }
+
     /// Queues one frame for the stream and counts it until the shell reports it written.
     mutating func queueFrame(_ frame: [UInt8]) {
         streamPendingBytes += frame.count

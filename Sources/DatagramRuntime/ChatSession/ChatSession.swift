@@ -30,6 +30,12 @@ public final class ChatSession: Sendable {
         var completion: @Sendable (Bool) -> Void
     }
 
+    /// Datagrams taken under the lock, to send outside it.
+    struct ReadyDatagrams {
+        var socket: UDPSocket?
+        var datagrams: [[UInt8]]
+    }
+
     /// The TCP link: the stream and its sources (firing on `queue`).
     struct StreamHandles {
         var stream: TCPStream
@@ -131,9 +137,11 @@ public final class ChatSession: Sendable {
     @discardableResult
     public func say(_ text: String, in room: String, isAction: Bool = false) throws(ChatSendError) -> UInt64 {
         let now = clock.now()
-        let id = try state.withLock { (shell) throws(ChatSendError) -> UInt64 in
-            try shell.core.say(text, in: room, isAction: isAction, at: now)
+        let (id, ready) = try state.withLock { (shell) throws(ChatSendError) -> (UInt64, ReadyDatagrams) in
+            let id = try shell.core.say(text, in: room, isAction: isAction, at: now)
+            return (id, shell.takeReadyDatagrams(at: now))
         }
+        send(ready)
         scheduleFlush()
         return id
     }
@@ -142,9 +150,11 @@ public final class ChatSession: Sendable {
     @discardableResult
     public func sendPrivate(_ text: String, to name: String, isAction: Bool = false) throws(ChatSendError) -> UInt64 {
         let now = clock.now()
-        let id = try state.withLock { (shell) throws(ChatSendError) -> UInt64 in
-            try shell.core.sendPrivate(text, to: name, isAction: isAction, at: now)
+        let (id, ready) = try state.withLock { (shell) throws(ChatSendError) -> (UInt64, ReadyDatagrams) in
+            let id = try shell.core.sendPrivate(text, to: name, isAction: isAction, at: now)
+            return (id, shell.takeReadyDatagrams(at: now))
         }
+        send(ready)
         scheduleFlush()
         return id
     }
@@ -296,6 +306,17 @@ extension ChatSession.ShellState {
         handles.readSource.cancel()
         stream = nil
         streamGeneration += 1
+    }
+
+    /// The datagrams at the head of the core's actions, ready to send from the caller's thread
+    /// (`ChatSession.send(_:)`), after the simulated path had its say; none over TCP or once stopped.
+    mutating func takeReadyDatagrams(at now: Timestamp) -> ChatSession.ReadyDatagrams {
+        guard let socket, !isStopped else { return ChatSession.ReadyDatagrams(socket: nil, datagrams: []) }
+        var datagrams: [[UInt8]] = []
+        while let datagram = core.pollDatagram() {
+            if let direct = path.sendOutgoing(datagram, at: now) { datagrams.append(direct) }
+        }
+        return ChatSession.ReadyDatagrams(socket: socket, datagrams: datagrams)
     }
 
     /// Stops the timer and the sources once the core is closed; closes the UDP socket.

@@ -9,7 +9,7 @@ struct DriverState {
     var path: SimulatedPath
     var statistics = DriverStatistics()
     var onEvent: (@Sendable (Connection.Event) -> Void)?
-    var readSource: ReadSource?
+    var readSource: SocketReader?
     var timer: RearmableTimer?
     /// Events and datagrams produced outside a step (by `replaceConnection`), delivered by the next one.
     var pendingEvents: [Connection.Event] = []

@@ -64,8 +64,9 @@ public final class ConnectionDriver: Sendable {
             }
             state.onEvent = onEvent
             let closer = socketCloser
-            state.readSource = ReadSource(fileDescriptor: descriptor, queue: queue,
-                                          onCancel: { closer.closeIfRequested() }) { [weak self] in
+            // A thread of its own for the socket: one wake-up per datagram (ReadThread.swift).
+            state.readSource = SocketReader(fileDescriptor: descriptor, queue: queue,
+                                            onCancel: { closer.closeIfRequested() }) { [weak self] in
                 self?.handleReadable()
             }
             state.timer = RearmableTimer(queue: queue) { [weak self] in
