@@ -146,15 +146,24 @@ struct InProcessRelay {
             while let action = core.pollAction() {
                 if case let .sendDatagram(bytes, to) = action { outbox.append((bytes, to)) }
             }
+            // Datagrams move in batches, as `recvmmsg` hands them over: what the relay sent is read by
+            // each client together, and what a client sent is read by the relay together; each side
+            // acknowledges a batch once (`Connection.holdsAcknowledgements`, `RelayCore.handleDatagrams`).
             let batch = outbox
             outbox.removeAll(keepingCapacity: true)
             for (bytes, endpoint) in batch {
-                if let index = order.firstIndex(of: endpoint) { clients[index].handleDatagram(bytes, at: now) }
+                if let index = order.firstIndex(of: endpoint) {
+                    clients[index].holdsAcknowledgements = true
+                    clients[index].handleDatagram(bytes, at: now)
+                }
             }
+            for index in clients.indices { clients[index].holdsAcknowledgements = false }
             for index in clients.indices {
-                while let bytes = clients[index].pollTransmit(at: now) {
+                var sent: [(bytes: [UInt8], from: Endpoint)] = []
+                while let bytes = clients[index].pollTransmit(at: now) { sent.append((bytes, order[index])) }
+                if !sent.isEmpty {
                     isMoving = true
-                    core.handleDatagram(bytes, from: order[index], at: now)
+                    core.handleDatagrams(sent, at: now)
                 }
                 while let event = clients[index].pollEvent() {
                     if case .message = event { delivered += 1 }

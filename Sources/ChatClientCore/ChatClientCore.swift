@@ -209,6 +209,22 @@ public struct ChatClientCore: Sendable {
         finish(at: now)
     }
 
+    /// Datagrams read together (one `recvmmsg`), in order: as `handleDatagram` for each, but what
+    /// they call for is acknowledged once, after the last (`Connection.holdsAcknowledgements`).
+    public mutating func handleDatagrams(_ datagrams: [[UInt8]], at now: Timestamp) {
+        guard datagrams.count > 1 else {
+            if let datagram = datagrams.first { handleDatagram(datagram, at: now) }
+            return
+        }
+        for datagram in datagrams {
+            connection?.holdsAcknowledgements = true
+            handleDatagram(datagram, at: now)
+        }
+        guard connection != nil else { return }
+        connection!.holdsAcknowledgements = false
+        finish(at: now)
+    }
+
     /// The stream asked for by `.openStream` is connected (TCP).
     public mutating func handleStreamConnected(at now: Timestamp) {
         guard case .connecting = ledger.phase, !isStreamOpen else { return }

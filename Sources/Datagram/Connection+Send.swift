@@ -69,7 +69,7 @@ extension Connection {
         }
         if let fragment = nextFragment() { return (.data(fragment.header, payload: fragment.payload), fragment) }
         if isPingPending { return (.ping, nil) }
-        if isAckDue, receivedPackets.largest != nil { return (.ack, nil) }
+        if isAckDue, !holdsAcknowledgements, receivedPackets.largest != nil { return (.ack, nil) }
         return nil
     }
 

@@ -64,6 +64,12 @@ public struct Connection: Sendable {
     var ackElicitingSinceAcknowledgement = 0
     var ackDeadline: Timestamp?
     var isAckImmediate = false
+    /// While true, an acknowledgement that is due rides only on a packet sent anyway (data, PING,
+    /// CLOSE), never in an ACK packet of its own. A driver handling a batch of datagrams read at once
+    /// (`recvmmsg`) sets it for the batch and clears it before its last `pollTransmit`, so the batch
+    /// draws one ACK instead of one per second packet, as QUIC stacks acknowledge per receive batch.
+    /// The ack delay the ACK reports still counts from the arrival of the largest packet.
+    public var holdsAcknowledgements = false
     var lastReceiveTime: Timestamp
     var deliveredScratch: [[UInt8]] = []
     /// Since when reliable data has waited without the head of the line moving (nil: nothing waits).

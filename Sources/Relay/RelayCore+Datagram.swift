@@ -35,6 +35,27 @@ extension RelayCore {
         flushConnections(at: now)
     }
 
+    /// Datagrams read together (one `recvmmsg`), in order: as `handleDatagram` for each, except that
+    /// the acknowledgements they call for go out once, after the last, in one ACK per connection
+    /// (`Connection.holdsAcknowledgements`) instead of one per second packet. Everything else (events,
+    /// forwarding, congestion) still happens datagram by datagram.
+    public mutating func handleDatagrams(_ batch: [(bytes: [UInt8], from: Endpoint)], at now: Timestamp) {
+        guard batch.count > 1 else {
+            if let (bytes, endpoint) = batch.first { handleDatagram(bytes, from: endpoint, at: now) }
+            return
+        }
+        var held = PendingEndpoints()
+        for (bytes, endpoint) in batch {
+            if connections.withValue(for: endpoint, { $0.holdsAcknowledgements = true }) != nil { held.insert(endpoint) }
+            handleDatagram(bytes, from: endpoint, at: now)
+        }
+        while let endpoint = held.popFirst() {
+            guard connections.withValue(for: endpoint, { $0.holdsAcknowledgements = false }) != nil else { continue }
+            markPending(endpoint)
+        }
+        flushConnections(at: now)
+    }
+
     /// Sets how much `endpoint`'s connection (now holding `held` bytes) may buffer: the unjoined or
     /// joined budget (the joined one at most `releasableBudget`), capped by what the relay-wide budget
     /// has left.

@@ -146,6 +146,33 @@ struct AcknowledgementTests {
         #expect(ack.header.acknowledgement?.delayDuration == .zero)
     }
 
+    /// Specs/reliability.md, "Acknowledgements": a batch of datagrams read together is acknowledged once, after
+    /// the batch (`holdsAcknowledgements`), with the ack delay counted from the largest packet's arrival.
+    @Test("a batch read together draws one ACK, after the batch, covering all of it")
+    func oneAckPerBatch() throws {
+        var (_, server, data) = clientData(count: 6)
+        server.holdsAcknowledgements = true
+        for datagram in data {
+            server.handleDatagram(datagram, at: .ms(150))
+            #expect(server.pollTransmit(at: .ms(150)) == nil, "no ACK inside the batch")
+        }
+        server.holdsAcknowledgements = false
+        let acks = Script.transmitAll(&server, at: .ms(150))
+        try #require(acks.count == 1)
+        let ack = Script.packet(acks[0])
+        #expect(ack.type == .ack)
+        #expect(ack.header.acknowledgement?.largest == Script.packet(data[5]).header.packetNumber)
+        #expect((ack.header.acknowledgement?.bitfield ?? 0) & 0b11111 == 0b11111, "the five before it too")
+        // Data sent inside a batch still carries the acknowledgement.
+        var (_, other, more) = clientData(count: 2)
+        other.holdsAcknowledgements = true
+        for datagram in more { other.handleDatagram(datagram, at: .ms(150)) }
+        try other.send([9], at: .ms(150))
+        let out = Script.transmitAll(&other, at: .ms(150))
+        #expect(out.map { Script.packet($0).type } == [.data])
+        #expect(Script.packet(out[0]).header.acknowledgement?.largest == Script.packet(more[1]).header.packetNumber)
+    }
+
     /// Specs/wire-format.md, section 3: Every packet carries the acknowledgement fields; an ACK goes only when no
     /// other packet carries them.
     @Test("acknowledgements ride on data: no separate ACK when data goes anyway")

@@ -79,9 +79,12 @@ extension ChatSession {
                 // A closed descriptor would make the level-triggered source fire forever.
                 if socket.isClosed { shell.readSource?.cancel() }
             }
+            var arrived: [[UInt8]] = []
+            arrived.reserveCapacity(batch.count)
             for datagram in batch {
-                if let direct = shell.path.sendIncoming(datagram, at: now) { shell.core.handleDatagram(direct, at: now) }
+                if let direct = shell.path.sendIncoming(datagram, at: now) { arrived.append(direct) }
             }
+            shell.core.handleDatagrams(arrived, at: now)
         }
         flush()
     }

@@ -10,16 +10,14 @@ extension RelayHost {
     /// Reads a batch of datagrams and feeds them to the core in one step.
     func handleDatagramsReadable() {
         // recvmmsg: up to 32 datagrams per system call (UDPSocket+Batch.swift).
-        var datagrams: [([UInt8], Endpoint)] = []
+        var datagrams: [(bytes: [UInt8], from: Endpoint)] = []
         do throws(SystemError) {
             datagrams = try udp.receiveBatch(maximum: Self.datagramBatchLimit).map { ($0.bytes, Endpoint($0.from, transport: .udp)) }
         } catch {
             logger.warning("recvmmsg: \(error)")
         }
         guard !datagrams.isEmpty else { return }
-        step { core, now in
-            for (bytes, endpoint) in datagrams { core.handleDatagram(bytes, from: endpoint, at: now) }
-        }
+        step { core, now in core.handleDatagrams(datagrams, at: now) }
     }
 
     /// Accepts every pending connection, gives each its sources, and tells the core.
