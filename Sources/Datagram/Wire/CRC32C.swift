@@ -1,7 +1,7 @@
 /// CRC-32C (Castagnoli): reflected polynomial `0x82F63B78` (`0x1EDC6F41` unreflected), initial value
 /// and final xor `0xFFFFFFFF`. Slicing-by-16: sixteen 256-entry tables (16 KiB), built once, consume
-/// sixteen bytes per step (two unaligned little-endian loads), the tail byte by byte: about 2.9
-/// instructions per byte against slicing-by-8's 4.6 (callgrind), and 8+ for the classic one table.
+/// sixteen bytes per step (the first four as one little-endian word that meets the register, the
+/// other twelve as single bytes that index their tables directly), the tail byte by byte.
 ///
 /// Check value: `CRC32C.checksum(Array("123456789".utf8)) == 0xE3069283`.
 enum CRC32C {
@@ -46,20 +46,18 @@ enum CRC32C {
             var offset = 0
             let count = bytes.count
             while offset + 16 <= count {
-                let first = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                let second = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-                let a = UInt32(truncatingIfNeeded: first) ^ crc
-                let b = UInt32(truncatingIfNeeded: first >> 32)
-                let c = UInt32(truncatingIfNeeded: second)
-                let d = UInt32(truncatingIfNeeded: second >> 32)
-                crc = table[15 * 256 + Int(a & 0xFF)] ^ table[14 * 256 + Int((a >> 8) & 0xFF)]
+                // The first four bytes meet the register; the other twelve index their tables
+                // directly (one byte load each, no shifting and masking of a wide word).
+                let a = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) ^ crc
+                var next = table[15 * 256 + Int(a & 0xFF)] ^ table[14 * 256 + Int((a >> 8) & 0xFF)]
                     ^ table[13 * 256 + Int((a >> 16) & 0xFF)] ^ table[12 * 256 + Int(a >> 24)]
-                    ^ table[11 * 256 + Int(b & 0xFF)] ^ table[10 * 256 + Int((b >> 8) & 0xFF)]
-                    ^ table[9 * 256 + Int((b >> 16) & 0xFF)] ^ table[8 * 256 + Int(b >> 24)]
-                    ^ table[7 * 256 + Int(c & 0xFF)] ^ table[6 * 256 + Int((c >> 8) & 0xFF)]
-                    ^ table[5 * 256 + Int((c >> 16) & 0xFF)] ^ table[4 * 256 + Int(c >> 24)]
-                    ^ table[3 * 256 + Int(d & 0xFF)] ^ table[2 * 256 + Int((d >> 8) & 0xFF)]
-                    ^ table[256 + Int((d >> 16) & 0xFF)] ^ table[Int(d >> 24)]
+                next ^= table[11 * 256 + Int(bytes[offset + 4])] ^ table[10 * 256 + Int(bytes[offset + 5])]
+                    ^ table[9 * 256 + Int(bytes[offset + 6])] ^ table[8 * 256 + Int(bytes[offset + 7])]
+                next ^= table[7 * 256 + Int(bytes[offset + 8])] ^ table[6 * 256 + Int(bytes[offset + 9])]
+                    ^ table[5 * 256 + Int(bytes[offset + 10])] ^ table[4 * 256 + Int(bytes[offset + 11])]
+                next ^= table[3 * 256 + Int(bytes[offset + 12])] ^ table[2 * 256 + Int(bytes[offset + 13])]
+                    ^ table[256 + Int(bytes[offset + 14])] ^ table[Int(bytes[offset + 15])]
+                crc = next
                 offset += 16
             }
             while offset < count {
