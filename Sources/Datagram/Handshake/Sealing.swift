@@ -208,8 +208,14 @@ extension Connection {
     /// open under the current key, the previous one, or the next one (counted by the caller).
     mutating func openDatagram(_ datagram: [UInt8]) -> [UInt8]? {
         guard seal?.receiving != nil else { return nil }
-        let (opened, isKeyUpdate) = seal!.open(datagram, at: now, previousKeyLifetime: currentProbeTimeout * 3)
-        if isKeyUpdate { counters.keyUpdatesReceived += 1 }
+        let (opened, isKeyUpdate) = seal!.open(datagram, at: now)
+        if isKeyUpdate {
+            // The previous key stays for three probe timeouts. Computed here, on a key update only:
+            // `Duration * Int` goes through Int128 (~500 instructions, per packet when it was an
+            // argument to `open`).
+            seal!.receiving!.previousExpiry = now + currentProbeTimeout * 3
+            counters.keyUpdatesReceived += 1
+        }
         if opened == nil, let failures = seal?.failedOpenings, let limit = seal?.sealing.maximumFailedOpenings, failures >= limit {
             // The forgery limit: these keys have been tried too often. Close; a new handshake
             // brings new keys (Specs/noise.md section 5.3).
@@ -252,11 +258,12 @@ extension SealState {
     }
 
     /// `Connection.openDatagram`'s work: the opened datagram or nil, and whether the peer's key
-    /// rotated (this packet opened under the next key). The body is opened where it lies in one
+    /// rotated (this packet opened under the next key; the caller then sets how long the previous
+    /// key stays, `receiving.previousExpiry`). The body is opened where it lies in one
     /// copy of the datagram (the header, with its checksum zeroed for the associated data, then
     /// restored); only a packet of the other key phase, which may open under the previous or the
     /// next key, is copied once more per key it tries.
-    mutating func open(_ datagram: [UInt8], at now: Timestamp, previousKeyLifetime: Duration) -> (opened: [UInt8]?, isKeyUpdate: Bool) {
+    mutating func open(_ datagram: [UInt8], at now: Timestamp) -> (opened: [UInt8]?, isKeyUpdate: Bool) {
         guard receiving != nil, datagram.count >= HeaderLayout.size else { return (nil, false) }
         let view = PacketView(bytes: datagram)
         let nonce = extended(view.packetNumber)
@@ -289,7 +296,7 @@ extension SealState {
                     buffer = attempt
                     isOpened = true
                     receiving!.previous = receiving!.current
-                    receiving!.previousExpiry = now + previousKeyLifetime
+                    receiving!.previousExpiry = now // the caller sets the real expiry (see `openDatagram`)
                     receiving!.current = next
                     receiving!.phase = phase
                     isKeyUpdate = true
