@@ -105,10 +105,6 @@ struct ReceiveKeys: Sendable {
     var phase: Bool = false
     var previous: CipherState?
     var previousExpiry: Timestamp?
-    /// The next key (`current` rekeyed), made when a packet of the other phase first needs it and
-    /// kept until the phase changes: a stream of packets with the phase bit flipped (forged, or
-    /// damaged) costs one failed opening each, not a Rekey and a new key object each.
-    var next: CipherState?
 }
 
 /// A sealed connection's cryptographic state.
@@ -293,19 +289,15 @@ extension SealState {
                 }
             }
             if !isOpened {
-                if receiving!.next == nil {
-                    var next = receiving!.current
-                    if (try? next.rekey()) != nil { receiving!.next = next }
-                }
+                var next = receiving!.current
                 var attempt = buffer
-                if let next = receiving!.next,
+                if (try? next.rekey()) != nil,
                    (try? next.decrypt(inPlace: &attempt, from: HeaderLayout.size, associatedData: header, nonce: nonce)) != nil {
                     buffer = attempt
                     isOpened = true
                     receiving!.previous = receiving!.current
                     receiving!.previousExpiry = now // the caller sets the real expiry (see `openDatagram`)
                     receiving!.current = next
-                    receiving!.next = nil
                     receiving!.phase = phase
                     isKeyUpdate = true
                 }
