@@ -13,7 +13,7 @@ public enum ChaChaPoly {
     /// about a third of the sealing cost of a 1,000-byte packet). Falls back to the legacy handle
     /// (fetched per call) if the fetch fails. Immutable after the fetch; OpenSSL's fetched objects are
     /// safe to share between threads.
-    nonisolated(unsafe) private static let cipher: OpaquePointer? =
+    nonisolated(unsafe) static let cipher: OpaquePointer? =
         EVP_CIPHER_fetch(nil, "ChaCha20-Poly1305", nil) ?? EVP_chacha20_poly1305()
 
     /// The 12-byte nonce Noise uses (Noise section 12.3): 4 zero bytes, then the 64-bit counter

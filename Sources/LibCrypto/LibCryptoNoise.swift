@@ -41,6 +41,12 @@ public final class LibCryptoNoise: NoiseCryptography {
         try ChaChaPoly.open(ciphertext, key: key, nonce: ChaChaPoly.noiseNonce(nonce), associatedData: associatedData)
     }
 
+    /// A `ChaChaPolyKey`: cipher contexts initialised with the key once, so each packet only sets
+    /// its nonce.
+    public func makeCipherKey(_ key: [UInt8]) throws -> any NoiseCipherKey {
+        try ChaChaPolyKey(key)
+    }
+
     public func hash(_ data: [UInt8]) -> [UInt8] {
         digest.hash(data)
     }

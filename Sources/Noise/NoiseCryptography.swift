@@ -40,6 +40,10 @@ public protocol NoiseCryptography: AnyObject, Sendable {
     /// DECRYPT(k, n, ad, ciphertext): the plaintext, or a thrown error when authentication fails
     /// (or the ciphertext is shorter than the tag). Never returns unauthenticated bytes.
     func decrypt(key: [UInt8], nonce: UInt64, associatedData: [UInt8], ciphertext: [UInt8]) throws -> [UInt8]
+    /// The key object a `CipherState` keeps for a 32-byte `key` (made once per key: at Split() and at
+    /// each Rekey()). The default wraps `encrypt` and `decrypt` above; an implementation overrides it
+    /// to keep per-key state, such as a cipher context initialised with the key.
+    func makeCipherKey(_ key: [UInt8]) throws -> any NoiseCipherKey
 
     /// HASH(data): HASHLEN bytes.
     func hash(_ data: [UInt8]) -> [UInt8]
@@ -50,6 +54,11 @@ public protocol NoiseCryptography: AnyObject, Sendable {
 extension NoiseCryptography {
     /// The protocol name's suffix after the pattern: "25519_ChaChaPoly_SHA256".
     public var suiteName: String { "\(dhName)_\(cipherName)_\(hashName)" }
+
+    /// The default key object: the key's bytes, sealed and opened through `encrypt` and `decrypt`.
+    public func makeCipherKey(_ key: [UInt8]) throws -> any NoiseCipherKey {
+        CopyingCipherKey(crypto: self, key: key)
+    }
 
     /// HKDF(chaining_key, input_key_material, num_outputs) of Noise section 4.3: two or three
     /// outputs of HASHLEN bytes each (RFC 5869's HKDF with the chaining key as salt and no info).

@@ -208,8 +208,14 @@ extension Connection {
     /// open under the current key, the previous one, or the next one (counted by the caller).
     mutating func openDatagram(_ datagram: [UInt8]) -> [UInt8]? {
         guard seal?.receiving != nil else { return nil }
-        let (opened, isKeyUpdate) = seal!.open(datagram, at: now, previousKeyLifetime: currentProbeTimeout * 3)
-        if isKeyUpdate { counters.keyUpdatesReceived += 1 }
+        let (opened, isKeyUpdate) = seal!.open(datagram, at: now)
+        if isKeyUpdate {
+            // The previous key stays for three probe timeouts. Computed here, on a key update only:
+            // `Duration * Int` goes through Int128 (~500 instructions, per packet when it was an
+            // argument to `open`).
+            seal!.receiving!.previousExpiry = now + currentProbeTimeout * 3
+            counters.keyUpdatesReceived += 1
+        }
         if opened == nil, let failures = seal?.failedOpenings, let limit = seal?.sealing.maximumFailedOpenings, failures >= limit {
             // The forgery limit: these keys have been tried too often. Close; a new handshake
             // brings new keys (Specs/noise.md section 5.3).
@@ -230,17 +236,19 @@ extension SealState {
         return true
     }
 
-    /// `Connection.sealDatagram`'s work; true when the sending key rotated after this packet.
+    /// `Connection.sealDatagram`'s work; true when the sending key rotated after this packet. The
+    /// body is encrypted where it lies and the tag appended (the emitter reserves room for it): no
+    /// copy of the header, the body or the ciphertext.
     mutating func seal(_ datagram: inout [UInt8], packetNumber: UInt32, at now: Timestamp) -> Bool {
-        guard let cipher = sending else { return false }
+        guard sending != nil else { return false }
         let nonce = sendWraps << 32 | UInt64(packetNumber)
         if sendPhase { datagram[HeaderLayout.flagsOffset] |= HeaderLayout.keyPhaseFlag }
         for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { datagram[offset] = 0 }
-        let header = Array(datagram[0..<HeaderLayout.size])
-        let body = Array(datagram[HeaderLayout.size...])
-        guard let sealed = try? cipher.encrypt(body, associatedData: header, nonce: nonce) else { return false }
-        datagram.removeSubrange(HeaderLayout.size...)
-        datagram.append(contentsOf: sealed)
+        do {
+            try sending!.encrypt(inPlace: &datagram, from: HeaderLayout.size, associatedData: 0..<HeaderLayout.size, nonce: nonce)
+        } catch {
+            return false
+        }
         Packet.sealChecksum(&datagram)
         packetsUnderSendKey += 1
         if packetNumber == UInt32.max { sendWraps += 1 }
@@ -250,47 +258,57 @@ extension SealState {
     }
 
     /// `Connection.openDatagram`'s work: the opened datagram or nil, and whether the peer's key
-    /// rotated (this packet opened under the next key).
-    mutating func open(_ datagram: [UInt8], at now: Timestamp, previousKeyLifetime: Duration) -> (opened: [UInt8]?, isKeyUpdate: Bool) {
-        guard receiving != nil else { return (nil, false) }
+    /// rotated (this packet opened under the next key; the caller then sets how long the previous
+    /// key stays, `receiving.previousExpiry`). The body is opened where it lies in one
+    /// copy of the datagram (the header, with its checksum zeroed for the associated data, then
+    /// restored); only a packet of the other key phase, which may open under the previous or the
+    /// next key, is copied once more per key it tries.
+    mutating func open(_ datagram: [UInt8], at now: Timestamp) -> (opened: [UInt8]?, isKeyUpdate: Bool) {
+        guard receiving != nil, datagram.count >= HeaderLayout.size else { return (nil, false) }
         let view = PacketView(bytes: datagram)
         let nonce = extended(view.packetNumber)
         let phase = view.flags & HeaderLayout.keyPhaseFlag != 0
-        var header = Array(datagram[0..<HeaderLayout.size])
-        for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { header[offset] = 0 }
-        let body = Array(datagram[HeaderLayout.size...])
+        var buffer = datagram
+        for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { buffer[offset] = 0 }
+        let header = 0..<HeaderLayout.size
         if let expiry = receiving!.previousExpiry, now >= expiry {
             receiving!.previous = nil
             receiving!.previousExpiry = nil
         }
-        var plaintext: [UInt8]?
+        var isOpened = false
         var isKeyUpdate = false
         if phase == receiving!.phase {
-            plaintext = try? receiving!.current.decrypt(body, associatedData: header, nonce: nonce)
+            isOpened = (try? receiving!.current.decrypt(inPlace: &buffer, from: HeaderLayout.size, associatedData: header,
+                                                        nonce: nonce)) != nil
         } else {
             if let previous = receiving!.previous {
-                plaintext = try? previous.decrypt(body, associatedData: header, nonce: nonce)
+                var attempt = buffer
+                if (try? previous.decrypt(inPlace: &attempt, from: HeaderLayout.size, associatedData: header, nonce: nonce)) != nil {
+                    buffer = attempt
+                    isOpened = true
+                }
             }
-            if plaintext == nil {
+            if !isOpened {
                 var next = receiving!.current
+                var attempt = buffer
                 if (try? next.rekey()) != nil,
-                   let opened = try? next.decrypt(body, associatedData: header, nonce: nonce) {
-                    plaintext = opened
+                   (try? next.decrypt(inPlace: &attempt, from: HeaderLayout.size, associatedData: header, nonce: nonce)) != nil {
+                    buffer = attempt
+                    isOpened = true
                     receiving!.previous = receiving!.current
-                    receiving!.previousExpiry = now + previousKeyLifetime
+                    receiving!.previousExpiry = now // the caller sets the real expiry (see `openDatagram`)
                     receiving!.current = next
                     receiving!.phase = phase
                     isKeyUpdate = true
                 }
             }
         }
-        guard let plaintext else {
+        guard isOpened else {
             failedOpenings += 1
             return (nil, false)
         }
         isFinishConfirmed = true
-        var opened = Array(datagram[0..<HeaderLayout.size])
-        opened.append(contentsOf: plaintext)
-        return (opened, isKeyUpdate)
+        for offset in HeaderLayout.checksumOffset..<HeaderLayout.size { buffer[offset] = datagram[offset] }
+        return (buffer, isKeyUpdate)
     }
 }
