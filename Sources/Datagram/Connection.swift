@@ -85,8 +85,10 @@ public struct Connection: Sendable {
     var pendingCloseCode: CloseCode?
     /// When this end last sent something ack-eliciting (keepalive: Connection+Timers.swift).
     var keepaliveReference: Timestamp
-    /// When a PING from the peer last arrived while established (nil: not yet): its keepalive runs.
-    var lastHeardPing: Timestamp?
+    /// 1.5 keepalive intervals after the peer's last PING (nil: none yet): its keepalive runs, and
+    /// this end sends none of its own before then while nothing of its own is in flight
+    /// (`keepaliveDeadline`). Computed once per PING: `Duration` arithmetic is 128-bit.
+    var quietUntil: Timestamp?
     var events = Deque<Event>()
     /// The Noise handshake and the keys of a sealed session; nil in plaintext (`Configuration.sealing`).
     var seal: SealState?
@@ -209,6 +211,9 @@ public struct Connection: Sendable {
 
     /// Bytes queued on every channel and not yet acknowledged (`statistics.queuedBytes`).
     public var totalQueuedBytes: Int { sendQueue.queuedBytes + bulkQueue.queuedBytes }
+
+    /// True when `pollEvent()` has something to return.
+    public var hasEvents: Bool { !events.isEmpty }
 
     /// Tracing can be switched on and off at run time (`/trace on`).
     public var isTracing: Bool {

@@ -32,6 +32,11 @@ extension RelayCore {
         } else {
             respondStatelessly(to: datagram, from: endpoint, at: now)
         }
+        // Inside a batch (`handleDatagrams`) a datagram that brought no event (a PING, an ACK, a
+        // fragment of a message not complete yet) is drained with the rest at the end of the batch,
+        // once; one that brought a message is handled now, so routing and congestion still go
+        // datagram by datagram.
+        if isHandlingBatch, connections.withValue(for: endpoint, { $0.hasEvents }) != true { return }
         flushConnections(at: now)
     }
 
@@ -45,10 +50,12 @@ extension RelayCore {
             return
         }
         var held = PendingEndpoints()
+        isHandlingBatch = true
         for (bytes, endpoint) in batch {
             if connections.withValue(for: endpoint, { $0.holdsAcknowledgements = true }) != nil { held.insert(endpoint) }
             handleDatagram(bytes, from: endpoint, at: now)
         }
+        isHandlingBatch = false
         while let endpoint = held.popFirst() {
             guard connections.withValue(for: endpoint, { $0.holdsAcknowledgements = false }) != nil else { continue }
             markPending(endpoint)

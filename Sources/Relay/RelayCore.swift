@@ -79,6 +79,8 @@ public struct RelayCore: Sendable {
     var nextActionIndex = 0
     /// UDP peers whose connection may have events or datagrams waiting, in the order touched.
     var pendingConnections = PendingEndpoints()
+    /// True inside `handleDatagrams`: datagrams that bring no event are drained at the batch's end.
+    var isHandlingBatch = false
     var nextSerial = 0
     var shutdownReason: String?
     /// Peers whose send queue overflowed, disconnected at the end of the current input.
@@ -180,10 +182,11 @@ public struct RelayCore: Sendable {
         }
         flushConnections(at: now)
         for endpoint in due {
-            guard let peer = peers[endpoint] else { continue }
-            if let deadline = peer.drainDeadline {
+            // Read in place: a `Peer` copy retains its name, rooms and buffers.
+            guard let (drainDeadline, lastHeard) = peers.withValue(for: endpoint, { ($0.drainDeadline, $0.lastHeard) }) else { continue }
+            if let deadline = drainDeadline {
                 if deadline <= now { finishDraining(endpoint, at: now) }
-            } else if now - peer.lastHeard >= configuration.peerTimeout {
+            } else if now - lastHeard >= configuration.peerTimeout {
                 if isHeldBack(endpoint) {
                     // Pushed back, its stream is not read (or its DATA refused): what it sends cannot
                     // be heard, so it is not silent. Holding back is bounded (stalled-receiver timeout,

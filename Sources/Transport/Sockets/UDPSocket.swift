@@ -18,6 +18,8 @@ public final class UDPSocket: Sendable {
     let descriptor: SocketDescriptor
     /// False once batched calls are off (unsupported by the kernel, or `disableBatching()`).
     let batching = Atomic<Bool>(true)
+    /// `recvmmsg`'s memory, made on the first batched receive (UDPSocket+Batch.swift).
+    let receiveScratch = Mutex<ReceiveScratch?>(nil)
 
     /// Opens an unbound socket of `family` (the kernel binds an ephemeral port on first send).
     public init(family: SocketAddress.Family) throws(SystemError) {
