@@ -9,6 +9,8 @@
 // structured message as a frame, arbitrary bytes, reports a backlog, closes; time passes or jumps to
 // the next deadline; a UDP client goes silent or comes back; the relay shuts down.
 //
+// What the clients send reaches the relay in batches (`handleDatagrams`), forged datagrams one by one.
+//
 // Checks: nothing crashes; memory stays bounded (-rss_limit_mb); every datagram the relay sends fits
 // the maximum; every frame it writes to a stream is within the frame limit and decodes as a relay
 // message, and so does every message a UDP client receives; after a shutdown, the relay finishes
@@ -122,14 +124,21 @@ private struct Harness {
                     }
                 }
             }
+            // What the clients send reaches the relay as one batch, as `recvmmsg` hands it over
+            // (`RelayCore.handleDatagrams`: acknowledgements held to the batch's end, quiet
+            // connections drained there).
+            var batch: [(bytes: [UInt8], from: Endpoint)] = []
             for endpoint in clients.keys.sorted(by: { $0.port < $1.port }) {
                 while let bytes = clients[endpoint]!.pollTransmit(at: now) {
                     clientPackets[endpoint, default: 0] &+= 1
-                    if !silenced.contains(endpoint) {
-                        core.handleDatagram(bytes, from: endpoint, at: now)
-                        moved = true
-                    }
+                    if !silenced.contains(endpoint) { batch.append((bytes, endpoint)) }
                 }
+            }
+            if !batch.isEmpty {
+                core.handleDatagrams(batch, at: now)
+                moved = true
+            }
+            for endpoint in clients.keys.sorted(by: { $0.port < $1.port }) {
                 while let event = clients[endpoint]!.pollEvent() {
                     if case let .message(bytes, _) = event {
                         invariant((try? RelayMessage(decoding: bytes)) != nil, "a UDP client received a message that does not decode (\(bytes.count) bytes)")
