@@ -24,7 +24,9 @@ struct AttackReport {
             lines.append(cells.joined(separator: " "))
         }
         lines.append("")
-        lines.append("PASS: every line arrived exactly once and in order, nobody was disconnected, no pause over "
+        let failed = outcomes.filter { !$0.isPassed }.count
+        lines.append(failed == 0 ? "All \(outcomes.count) scenarios passed." : "\(failed) of \(outcomes.count) scenarios FAILED.")
+        lines.append("PASS means: every line arrived exactly once and in order, nobody was disconnected, no pause over "
             + "\(Int(AttackOutcome.stallLimit)) s while the attack ran, and the scenario's own check held.")
         lines.append("")
         for outcome in outcomes {
@@ -32,6 +34,9 @@ struct AttackReport {
             if outcome.check != "-" { lines.append("  check: \(outcome.check)") }
             let pushed = outcome.alice.pushedBack + outcome.carol.pushedBack
             if pushed > 0 { lines.append("  the users' sessions pushed back \(pushed) times (retried, not lost)") }
+            for (name, tally) in [("alice", outcome.alice), ("carol", outcome.carol)] {
+                for reason in tally.disconnectReasons { lines.append("  \(name) lost her connection: \(reason)") }
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -22,6 +22,8 @@ final class LegitimatePair: @unchecked Sendable {
         var outOfOrder = 0
         var pushedBack = 0
         var disconnects = 0
+        /// Why each disconnect happened, as the session reported it.
+        var disconnectReasons: [String] = []
         /// The longest time, in seconds, between two of this user's lines arriving while the attack ran.
         var longestStall = 0.0
     }
@@ -58,8 +60,9 @@ final class LegitimatePair: @unchecked Sendable {
         switch event {
         case .connection(.joined):
             joined.insert(name)
-        case .connection(.lost):
+        case let .connection(.lost(reason)):
             tallies[name]?.disconnects += 1
+            tallies[name]?.disconnectReasons.append(reason)
         case let .received(.message(_, from, _, _, _, text)) where from == other(name):
             let fields = text.split(separator: " ")
             guard fields.count == 2, fields[0] == from, let number = Int(fields[1]) else { return }

@@ -104,8 +104,14 @@ extension RelayHost {
     }
 
     /// Carries out the core's actions, outside the lock, in order.
+    ///
+    /// A stream that fails a write is reported to the core only after the whole list: the list holds
+    /// frames the core sealed with consecutive nonces for other streams, and a step run in the middle
+    /// would seal and write its own frames (the departure notice) ahead of them. The receiver would
+    /// then find a frame sealed with a later nonce than it expects, and close its session.
     func perform(_ actions: [RelayAction]) {
         var backlogs: [Endpoint: Int] = [:]
+        var failedStreams: [Endpoint] = []
         // Consecutive datagrams go out together, in one sendmmsg per 32 (UDPSocket+Batch.swift).
         var datagrams: [(bytes: [UInt8], to: SocketAddress)] = []
         func sendDatagrams() {
@@ -123,7 +129,11 @@ extension RelayHost {
             case .sendDatagram:
                 break
             case let .sendStream(bytes, to):
-                if let pending = write(bytes, to: to), pending > 0 { backlogs[to] = pending }
+                switch write(bytes, to: to) {
+                case .written(let pending): if pending > 0 { backlogs[to] = pending }
+                case .gone: break
+                case .failed: failedStreams.append(to); backlogs[to] = nil
+                }
             case let .closeStream(endpoint):
                 requestClose(endpoint)
             case let .log(level, line):
@@ -131,31 +141,42 @@ extension RelayHost {
             }
         }
         sendDatagrams()
-        guard !backlogs.isEmpty else { return }
+        guard !backlogs.isEmpty || !failedStreams.isEmpty else { return }
         step { core, now in
             for (endpoint, pending) in backlogs { core.handleStreamBacklog(pending, for: endpoint, at: now) }
+            for endpoint in failedStreams { core.handleStreamClosed(endpoint, at: now) }
         }
     }
 
-    /// Appends `bytes` to a stream; returns the bytes left waiting, or nil when the stream is gone.
-    private func write(_ bytes: [UInt8], to endpoint: Endpoint) -> Int? {
-        guard let entry = state.withLock({ $0.streams[endpoint] }), !entry.isClosing else { return nil }
+    /// What became of one write.
+    enum WriteOutcome {
+        /// Written or buffered; the bytes left waiting.
+        case written(pending: Int)
+        /// The stream is gone or closing; nothing was written.
+        case gone
+        /// The write failed or went over the buffer's limit: the stream is removed, and the caller
+        /// must tell the core (`handleStreamClosed`) once it has performed the rest of its actions.
+        case failed
+    }
+
+    /// Appends `bytes` to a stream.
+    private func write(_ bytes: [UInt8], to endpoint: Endpoint) -> WriteOutcome {
+        guard let entry = state.withLock({ $0.streams[endpoint] }), !entry.isClosing else { return .gone }
         do throws(SystemError) {
             switch try entry.stream.write(bytes) {
             case .flushed:
-                return 0
+                return .written(pending: 0)
             case .buffered(let pending):
                 state.withLock { $0.streams[endpoint]?.writeSource.setEnabled(true) }
-                return pending
+                return .written(pending: pending)
             case .refused(let pending, let limit):
                 logger.warning("\(endpoint): \(pending) bytes unwritten, over \(limit); closing the stream")
             }
         } catch {
             logger.debug("\(endpoint): write: \(error)")
         }
-        step { core, now in core.handleStreamClosed(endpoint, at: now) }
         removeStream(endpoint)
-        return nil
+        return .failed
     }
 
     /// Closes a stream once its buffer is written (at once when it is empty).

@@ -106,7 +106,9 @@ public final class RelayHost: Sendable {
             return true
         }
         guard isFirst else { return }
-        step { core, now in core.beginShutdown(reason: reason, at: now) }
+        // On the queue, like every other step: two threads performing actions at once could write a
+        // stream's sealed frames out of order.
+        queue.async { [self] in step { core, now in core.beginShutdown(reason: reason, at: now) } }
     }
 
     /// The relay's counters.

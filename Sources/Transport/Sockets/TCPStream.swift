@@ -178,6 +178,18 @@ public final class TCPStream: Sendable {
         }
     }
 
+    /// Closes the connection abortively: the peer gets a reset (RST), not an end of stream, and its
+    /// next write fails. For tests and `bench` that play a client whose machine vanished.
+    public func reset() {
+        try? descriptor.with("setsockopt") { (raw) throws(SystemError) in
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            _ = try systemCall("setsockopt") {
+                setsockopt(raw, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            }
+        }
+        descriptor.close()
+    }
+
     /// Closes the connection, dropping anything still buffered; later calls do nothing.
     /// Cancel the stream's sources first (or close it from a source's cancel handler).
     public func close() {
