@@ -6,6 +6,8 @@ struct RelayScaleOptions {
     var duration: Duration = .seconds(20)
     var roomSize = 10
     var batchSize = 500
+    /// Peers per worker process when they do not fit this process's open-file limit.
+    var peersPerWorker = 15_000
     var isJSON = false
     /// `--relay-data DIR`: the relay's data directory (default ':memory:').
     var relayData = ":memory:"
@@ -25,15 +27,19 @@ struct RelayScaleOptions {
         The relay runs as a child process (the `relay` binary next to `bench`) on 127.0.0.1 with an
         ephemeral port. Every peer has its own socket and Datagram connection with a 1 s keepalive, all
         driven by one loop in this process. Target: under 25 % of one core and 100 MB RSS for the relay.
+        When the peers need more sockets than this process may open (`ulimit -n`), they are spread over
+        worker processes of up to 15,000 each (this binary, as `relay-scale-worker`), each on its own
+        loopback address (127.0.1.K), started one after another; their CPU is reported as the bench's.
 
         EXAMPLES:
           swift run -c release bench relay-scale --peers 1000 --duration 10
+          swift run -c release bench relay-scale --peers 50000 --duration 15
         """)
 
     static func parse(_ arguments: [String]) -> CommandLineOutcome<RelayScaleOptions> {
         specification.parse(arguments) { (parsed) throws(UsageError) in
             var options = RelayScaleOptions()
-            options.peers = try parsed.integer("peers", in: 1...19_000)!
+            options.peers = try parsed.integer("peers", in: 1...200_000)!
             options.duration = .milliseconds(Int64(try parsed.number("duration", in: 1...3600)! * 1000))
             options.roomSize = try parsed.integer("room-size", in: 1...10_000)!
             options.batchSize = try parsed.integer("batch", in: 1...10_000)!

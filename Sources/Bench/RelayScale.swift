@@ -27,6 +27,8 @@ struct RelayScaleResult: Codable {
     /// Datagrams per second all peers received from the relay during the idle phase.
     var peerDatagramsReceivedPerSecond: Double
     var samples: [ScaleSample]
+    /// Worker processes that held the peers (0: this process held them all).
+    var workerProcesses: Int
 
     var relayCPUMean: Double { mean(samples.map(\.relayCorePercent)) }
     var relayCPUMax: Double { samples.map(\.relayCorePercent).max() ?? 0 }
@@ -44,7 +46,12 @@ struct RelayScale {
         let wantedDescriptors = options.peers + 256
         let limit = FileDescriptorLimit.raise(to: wantedDescriptors)
         guard limit >= options.peers + 64 else {
-            throw BenchError("need \(wantedDescriptors) file descriptors, the limit is \(limit) (ulimit -n)")
+            // More peers than one process may hold sockets: worker processes (SwarmWorkers.swift).
+            let perWorker = min(options.peersPerWorker, limit - 256)
+            guard perWorker >= 100 else {
+                throw BenchError("need \(wantedDescriptors) file descriptors, the limit is \(limit) (ulimit -n)")
+            }
+            return try runAcrossWorkers(perWorker: perWorker)
         }
         let relay = try RelayProcess(maximumPeers: options.peers + 10, extraArguments: ["--data", options.relayData])
         defer { relay.stop() }
@@ -67,7 +74,91 @@ struct RelayScale {
                                 sendsRefused: swarm.sendsRefused,
                                 peerDatagramsSentPerSecond: Double(countsAfter.sent - countsBefore.sent) / measured,
                                 peerDatagramsReceivedPerSecond: Double(countsAfter.received - countsBefore.received) / measured,
-                                samples: samples)
+                                samples: samples, workerProcesses: 0)
+    }
+
+    /// The peers spread over worker processes of `perWorker` each, started one after another (each
+    /// worker's peers all joined, or stuck for 20 s, before the next starts); then the same idle
+    /// measurement, with the workers' CPU summed as the bench's.
+    private func runAcrossWorkers(perWorker: Int) throws -> RelayScaleResult {
+        let relay = try RelayProcess(maximumPeers: options.peers + 10, extraArguments: ["--data", options.relayData])
+        defer { relay.stop() }
+        let workerCount = (options.peers + perWorker - 1) / perWorker
+        Progress.line("relay-scale: relay pid \(relay.processID) on \(relay.address); \(options.peers) peers in "
+            + "\(workerCount) worker processes of up to \(perWorker) (one socket per peer; the open-file limit is per process)")
+        let workers = SwarmWorkers()
+        defer { workers.stop() }
+        let clock = MonotonicClock.process
+        let start = clock.now()
+        var lastProgress = (time: start, joined: 0)
+        var nextLine = start + .seconds(1)
+        for index in 0..<workerCount {
+            let first = index * perWorker
+            try workers.start(SwarmShare(relayPort: relay.address.port, first: first,
+                                         count: min(perWorker, options.peers - first), roomSize: options.roomSize,
+                                         batchSize: options.batchSize, addressIndex: index + 1))
+            let wanted = min(options.peers, first + perWorker)
+            while true {
+                try workers.update(waitingUpTo: 100)
+                let total = workers.total
+                let now = clock.now()
+                if total.joined > lastProgress.joined { lastProgress = (now, total.joined) }
+                if total.joined + total.failed >= wanted || now - lastProgress.time >= .seconds(20) { break }
+                if now >= nextLine {
+                    Progress.line("  started \(total.started), joined \(total.joined)/\(options.peers), failed \(total.failed)")
+                    nextLine = nextLine + .seconds(1)
+                }
+            }
+        }
+        let joinSeconds = (clock.now() - start).seconds
+        let joined = workers.total
+        Progress.line("  joined \(joined.joined)/\(options.peers) in \(formatFixed(joinSeconds, decimals: 1)) s")
+
+        let before = workers.total
+        let measureStart = clock.now()
+        guard var relayBefore = ProcessSample.read(processID: relay.processID) else {
+            throw BenchError("cannot read /proc for the relay")
+        }
+        var workersBefore = workers.processIDs.compactMap { ProcessSample.read(processID: $0) }
+        var sampledAt = measureStart
+        var samples: [ScaleSample] = []
+        let wanted = max(1, Int(options.duration.seconds.rounded()))
+        while samples.count < wanted {
+            try workers.update(waitingUpTo: 50)
+            let now = clock.now()
+            guard now - sampledAt >= .seconds(1) else { continue }
+            guard let relayNow = ProcessSample.read(processID: relay.processID) else {
+                throw BenchError("the relay exited during the run")
+            }
+            let workersNow = workers.processIDs.compactMap { ProcessSample.read(processID: $0) }
+            let elapsed = now - sampledAt
+            let workerPercent = zip(workersBefore, workersNow).reduce(0.0) { sum, pair in
+                sum + ProcessSample.corePercent(from: pair.0, to: pair.1, elapsed: elapsed)
+            }
+            let total = workers.total
+            let sample = ScaleSample(
+                second: samples.count + 1,
+                relayCorePercent: ProcessSample.corePercent(from: relayBefore, to: relayNow, elapsed: elapsed),
+                relayResidentMegabytes: Double(relayNow.residentBytes) / 1_048_576,
+                benchCorePercent: workerPercent,
+                connectedPeers: total.joined - total.lost)
+            samples.append(sample)
+            Progress.line("  [\(sample.second) s] relay \(formatFixed(sample.relayCorePercent, decimals: 1)) % CPU, "
+                + "\(formatFixed(sample.relayResidentMegabytes, decimals: 1)) MB; workers \(formatFixed(sample.benchCorePercent, decimals: 1)) % CPU")
+            relayBefore = relayNow
+            workersBefore = workersNow
+            sampledAt = now
+        }
+        // Worker counts arrive twice a second: the rates are over the span between two status lines.
+        try workers.update(waitingUpTo: 600)
+        let after = workers.total
+        let measured = (clock.now() - measureStart).seconds
+        return RelayScaleResult(machine: MachineDescription.current, peers: options.peers, joined: joined.joined,
+                                joinSeconds: joinSeconds, failedJoins: after.failed,
+                                lostDuringRun: after.lost - before.lost, sendsRefused: after.refused,
+                                peerDatagramsSentPerSecond: Double(after.sent - before.sent) / measured,
+                                peerDatagramsReceivedPerSecond: Double(after.received - before.received) / measured,
+                                samples: samples, workerProcesses: workerCount)
     }
 
     /// Starts peers in batches every 100 ms, never more than one batch still handshaking, and waits

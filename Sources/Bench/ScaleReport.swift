@@ -5,7 +5,8 @@ struct ScaleReport {
 
     func render() -> String {
         var lines = [
-            "Relay scale: \(result.peers) idle UDP peers (Datagram keepalive 1 s), rooms of \(options.roomSize), relay as a child process; loopback",
+            "Relay scale: \(result.peers) idle UDP peers (Datagram keepalive 1 s), rooms of \(options.roomSize), relay as a child process; loopback"
+                + (result.workerProcesses > 0 ? "; the peers in \(result.workerProcesses) worker processes" : ""),
             "Machine: \(result.machine)",
             "",
             "[ Time]  Relay CPU   Relay RSS   Bench CPU   Connected",

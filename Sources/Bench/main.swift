@@ -45,6 +45,12 @@ case "relay-scale":
     } catch {
         failure(error)
     }
+case "relay-scale-worker":
+    // Internal: one share of relay-scale's peers in a process of its own (SwarmWorkers.swift).
+    guard let share = SwarmShare(arguments: rest) else {
+        usageFailure("relay-scale-worker takes PORT FIRST COUNT ROOM_SIZE BATCH K (it is started by relay-scale)")
+    }
+    do { try SwarmWorker.run(share) } catch { failure(error) }
 case "fanout":
     let options = FanoutOptions.parse(rest).optionsOrExit()
     do {
