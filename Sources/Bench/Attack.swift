@@ -144,7 +144,7 @@ struct Attack {
     }
 
     private func slots(_ relay: SocketAddress, until deadline: Date, sample: () -> Void) throws -> (String, String, Bool) {
-        let swarm = PeerSwarm(relay: relay, configuration: Connection.Configuration())
+        let swarm = try PeerSwarm(relay: relay, configuration: Connection.Configuration())
         defer { swarm.closeAll() }
         for index in 0..<300 {
             try swarm.addPeer(name: "squat\(index)", rooms: [], bindingTo: .loopback(0, 0, 2), sendsHello: false)
@@ -173,7 +173,7 @@ struct Attack {
 
     private func fragments(_ relay: SocketAddress, until deadline: Date, random: inout SplitMix64,
                            sample: () -> Void) throws -> (String, String, Bool) {
-        let swarm = PeerSwarm(relay: relay, configuration: Connection.Configuration())
+        let swarm = try PeerSwarm(relay: relay, configuration: Connection.Configuration())
         defer { swarm.closeAll() }
         for index in 0..<250 {
             try swarm.addPeer(name: "frag\(index)", rooms: [], bindingTo: .loopback(0, 1, UInt8(index + 1)), sendsHello: false)
@@ -207,7 +207,7 @@ struct Attack {
     }
 
     private func flood(_ relay: SocketAddress, until deadline: Date, sample: () -> Void) throws -> (String, String, Bool) {
-        let swarm = PeerSwarm(relay: relay, configuration: Connection.Configuration())
+        let swarm = try PeerSwarm(relay: relay, configuration: Connection.Configuration())
         defer { swarm.closeAll() }
         let mallory = try swarm.addPeer(name: "mallory", rooms: [Self.room], bindingTo: .loopback(0, 0, 3))
         let trent = try RawTCPClient(relay: relay)
@@ -241,7 +241,7 @@ struct Attack {
         defer { zed.close() }
         zed.send(.hello(Hello(sessionSecret: SessionSecret(rawValue: 0x2ED), name: "zed", rooms: [Self.room], software: "bench attack")))
         // Four busy but well-behaved udp users (each within the rate limit) fill zed's queue on the relay.
-        let swarm = PeerSwarm(relay: relay, configuration: Connection.Configuration())
+        let swarm = try PeerSwarm(relay: relay, configuration: Connection.Configuration())
         defer { swarm.closeAll() }
         let busy = try (0..<4).map { try swarm.addPeer(name: "busy\($0)", rooms: [Self.room], bindingTo: .loopback(0, 0, UInt8(4 + $0))) }
         var lines = 0

@@ -46,7 +46,7 @@ struct Fanout {
         let relay = try RelayProcess(maximumPeers: options.receivers + 10, extraArguments: ["--data", options.relayData])
         defer { relay.stop() }
         Progress.line("fanout: relay pid \(relay.processID) on \(relay.address); \(options.receivers) receivers joining")
-        let swarm = PeerSwarm(relay: relay.address, configuration: Connection.Configuration())
+        let swarm = try PeerSwarm(relay: relay.address, configuration: Connection.Configuration())
         defer { swarm.closeAll() }
         var tallies = [ReceiverTally](repeating: ReceiverTally(), count: options.receivers + 1)
         var errors = 0

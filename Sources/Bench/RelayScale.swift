@@ -58,7 +58,7 @@ struct RelayScale {
         Progress.line("relay-scale: relay pid \(relay.processID) on \(relay.address), fd limit \(limit)")
         var configuration = Connection.Configuration()
         configuration.keepaliveInterval = .seconds(1)
-        let swarm = PeerSwarm(relay: relay.address, configuration: configuration)
+        let swarm = try PeerSwarm(relay: relay.address, configuration: configuration)
         defer { swarm.closeAll() }
 
         let joinSeconds = try rampUp(swarm)

@@ -86,7 +86,7 @@ enum SwarmWorker {
         }
         var configuration = Connection.Configuration()
         configuration.keepaliveInterval = .seconds(1)
-        let swarm = PeerSwarm(relay: .loopbackIPv4(port: share.relayPort), configuration: configuration)
+        let swarm = try PeerSwarm(relay: .loopbackIPv4(port: share.relayPort), configuration: configuration)
         let local = SocketAddress(ipBytes: [127, 0, 1, UInt8(share.addressIndex)], port: 0)
         _ = fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK)
         var nextBatch = swarm.clock.now()

@@ -266,7 +266,7 @@ extension RelayCore {
                                       flags: message.flags, text: message.text, time: UInt64(clamping: max(0, message.unixMilliseconds)),
                                       isAsked: false)), to: endpoint, at: now)
             }
-            if let target = orderedEndpoints().first(where: { peers[$0]?.senderID == message.sender && peers[$0]?.isJoined == true }) {
+            if let target = joinedEndpoint(of: message.sender) {
                 statistics.receiptsDelivered += 1
                 send(.delivered(to: peer.name, messageID: message.messageID), to: target, at: now)
             }

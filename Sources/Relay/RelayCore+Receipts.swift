@@ -30,7 +30,7 @@ extension RelayCore {
             return
         }
         peers[endpoint]?.awaitedReceipts.remove(at: index)
-        guard let target = orderedEndpoints().first(where: { peers[$0]?.senderID == sender && peers[$0]?.isJoined == true }) else {
+        guard let target = joinedEndpoint(of: sender) else {
             statistics.receiptsDropped += 1
             return
         }

@@ -125,6 +125,10 @@ extension RelayCore {
         guard peers[new] == nil, var peer = peers.removeValue(forKey: old) else { return }
         peer.endpoint = new
         peers[new] = peer
+        if peer.isJoined {
+            forgetSender(peer.senderID, at: old)
+            joinedBySender[peer.senderID, default: []].append(new)
+        }
         connections[new] = connections.removeValue(forKey: old)
         if let id = peer.connectionID { connectionEndpoints[id] = new }
         pathChecks[old] = nil

@@ -49,6 +49,9 @@ public struct RelayCore: Sendable {
     var pathChecks: [Endpoint: PathCheck] = [:]
     /// Canonical user name → the endpoint holding it.
     var names: [String: Endpoint] = [:]
+    /// Sender id → the joined peers with that id (normally one), for receipts: found in the table, not
+    /// by sorting every peer per receipt (RelayCore+Receipts.swift).
+    var joinedBySender: [SenderID: [Endpoint]] = [:]
     /// Canonical room name → the room.
     var rooms: [String: Room] = [:]
     /// Canonical room name → its operators, bans and modes (RelayCore+Moderation.swift); outlives the
@@ -234,6 +237,16 @@ public struct RelayCore: Sendable {
     }
 
     // MARK: - Shared plumbing
+
+    /// The joined peer with sender id `sender` that connected first, if any.
+    func joinedEndpoint(of sender: SenderID) -> Endpoint? {
+        joinedBySender[sender]?.compactMap { peers[$0] }.filter(\.isJoined).min { $0.serial < $1.serial }?.endpoint
+    }
+
+    mutating func forgetSender(_ sender: SenderID, at endpoint: Endpoint) {
+        joinedBySender[sender]?.removeAll { $0 == endpoint }
+        if joinedBySender[sender]?.isEmpty == true { joinedBySender[sender] = nil }
+    }
 
     func orderedEndpoints() -> [Endpoint] {
         peers.values.sorted { $0.serial < $1.serial }.map(\.endpoint)

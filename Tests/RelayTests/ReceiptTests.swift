@@ -53,3 +53,22 @@ private extension RelayHarness {
     #expect(relay.core.statistics.receiptsDropped == 3)
     #expect(relay.take(carol).isEmpty)
 }
+
+/// Specs/chat-protocol.md, sections 4.3 and 4.11. The relay finds a receipt's sender through an index
+/// by sender id: after the sender resumed its session from another endpoint (same secret, the old
+/// endpoint replaced), the DELIVERED goes to the new one, and the joined count stays right.
+@Test func aReceiptFindsItsSenderAfterTheSenderResumedElsewhere() {
+    var relay = RelayHarness()
+    let alice = relay.joinAs("alice", port: 5001, session: 0xA)
+    let bob = relay.joinAs("bob", port: 5002, session: 0xB)
+    relay.send(.privateMessage(to: "bob", messageID: 1, flags: [], text: "psst"), from: alice)
+    _ = relay.take(bob)
+    #expect(relay.core.statistics.joinedPeers == 2)
+    let aliceAgain = relay.joinAs("alice", port: 5003, session: 0xA)
+    #expect(relay.core.statistics.joinedPeers == 2)
+    relay.send(.receipt(sender: RelayHarness.sender(0xA), messageID: 1), from: bob)
+    #expect(relay.take(aliceAgain) == [.delivered(to: "bob", messageID: 1)])
+    #expect(relay.core.statistics.receiptsDelivered == 1)
+    relay.send(.quit(reason: "bye"), from: aliceAgain)
+    #expect(relay.core.statistics.joinedPeers == 1)
+}
