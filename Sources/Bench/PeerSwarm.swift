@@ -94,7 +94,11 @@ final class PeerSwarm {
         var now = clock.now()
         var wait = maximumWait
         if let earliest = deadlines.earliest { wait = min(wait, max(.zero, earliest - now)) }
-        let milliseconds = Int32(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
+        // Rounded up to whole milliseconds: rounded down, a deadline under 1 ms away made the wait 0,
+        // and with thousands of peers one always is, so the loop spun (half the bench's CPU went to
+        // reading the clock). A deadline is handled at most 1 ms late.
+        let microseconds = wait.components.seconds * 1_000_000 + wait.components.attoseconds / 1_000_000_000_000
+        let milliseconds = Int32((microseconds + 999) / 1000)
         readyPeers.removeAll(keepingCapacity: true)
         readiness.wait(timeoutMilliseconds: milliseconds) { readyPeers.append(Int($0)) }
         now = clock.now()
