@@ -21,7 +21,7 @@ instructions() { # workload count -> total Ir
 }
 
 echo "Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); valgrind --tool=callgrind, N = $n"
-for workload in ${WORKLOADS:-p2p direct relay relay-bulk relay-sealed}; do
+for workload in ${WORKLOADS:-p2p direct relay relay-bulk relay-sealed relay-idle}; do
     base=$(instructions "$workload" 0)
     full=$(instructions "$workload" "$n")
     echo "$workload: $(( (full - base) / n )) instructions per message ($full - $base over $n messages)"

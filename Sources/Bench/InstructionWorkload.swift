@@ -18,12 +18,16 @@ import Relay
 /// - `relay-bulk`: the same with 1000-byte messages (compare's bulk message size).
 /// - `relay-sealed`: `relay-bulk` with every connection sealed (Noise, as every real session): what
 ///   udp mode's bulk costs per message.
+/// - `relay-idle`: 100 joined clients idling with a 1 s keepalive, as `bench relay-scale`'s peers do;
+///   N is the number of keepalives (each one datagram to the relay, read alone, and its ACK back):
+///   what the relay and a client spend per idle user per second.
 enum InstructionWorkload: String {
     case p2p
     case relay
     case direct
     case relayBulk = "relay-bulk"
     case relaySealed = "relay-sealed"
+    case relayIdle = "relay-idle"
 
     /// Runs the workload with `messages` messages; returns how many were delivered.
     func run(messages: Int) -> Int {
@@ -33,6 +37,7 @@ enum InstructionWorkload: String {
         case .direct: Self.direct(messages: messages)
         case .relayBulk: Self.relayed(messages: messages, textSize: 1000, isSealed: false)
         case .relaySealed: Self.relayed(messages: messages, textSize: 1000, isSealed: true)
+        case .relayIdle: Self.idle(keepalives: messages)
         }
     }
 
@@ -96,6 +101,20 @@ enum InstructionWorkload: String {
     }
 }
 
+extension InstructionWorkload {
+    static func idle(keepalives: Int) -> Int {
+        var harness = InProcessRelay(isSealed: false)
+        var configuration = Connection.Configuration.coalescing
+        configuration.keepaliveInterval = .seconds(1)
+        for index in 0..<100 { _ = harness.join("peer\(index)", port: UInt16(6000 + index), configuration: configuration) }
+        // Let the joins' traffic settle: a second of scripted time, with nothing counted.
+        harness.runTimers(until: harness.now + .seconds(2), keepalives: .max)
+        harness.sentToRelay = 0
+        harness.runTimers(until: harness.now + .seconds(1_000_000), keepalives: keepalives)
+        return harness.sentToRelay
+    }
+}
+
 /// A `RelayCore` and real Datagram clients passing bytes instantly, in scripted time.
 struct InProcessRelay {
     var now = Timestamp.milliseconds(1_000)
@@ -103,8 +122,11 @@ struct InProcessRelay {
     /// The clients' connections, in an array so they are updated in place; `order[i]` is `clients[i]`'s endpoint.
     var clients: [Connection] = []
     var order: [Endpoint] = []
+    var indexOf: [Endpoint: Int] = [:]
     var outbox: [(bytes: [UInt8], to: Endpoint)] = []
     var delivered = 0
+    /// Datagrams the clients handed the relay.
+    var sentToRelay = 0
     let isSealed: Bool
     static let crypto = LibCryptoNoise()
 
@@ -123,15 +145,16 @@ struct InProcessRelay {
         try! crypto.keyPair(privateKey: Array(first..<first + 32))
     }
 
-    mutating func join(_ name: String, port: UInt16) -> Int {
+    mutating func join(_ name: String, port: UInt16, configuration given: Connection.Configuration = .coalescing) -> Int {
         let endpoint = Endpoint(transport: .udp, address: [127, 0, 0, 1], port: port)
-        var configuration = Connection.Configuration.coalescing
+        var configuration = given
         if isSealed {
             configuration.sealing = Sealing(crypto: Self.crypto, staticKeyPair: Self.keyPair(UInt8(truncatingIfNeeded: port)),
                                             ephemeralKeyPair: Self.keyPair(UInt8(truncatingIfNeeded: port) &+ 64))
         }
         clients.append(Connection(role: .client, id: ConnectionID(rawValue: UInt32(port)), configuration: configuration, now: now))
         order.append(endpoint)
+        indexOf[endpoint] = order.count - 1
         pump()
         let hello = ClientMessage.hello(Hello(sessionSecret: SessionSecret(rawValue: UInt64(port)), name: name))
         _ = try? clients[clients.count - 1].send(hello.encoded(), at: now)
@@ -139,7 +162,13 @@ struct InProcessRelay {
         return clients.count - 1
     }
 
-    mutating func pump() {
+    /// Moves datagrams until nothing moves. `only`: the clients that may have something to send at
+    /// the start (nil: all); after that, only the clients that were handed datagrams are polled, so the
+    /// harness's own cost does not grow with the number of idle clients.
+    @discardableResult
+    mutating func pump(only: [Int]? = nil) -> [Int] {
+        var active = only ?? Array(clients.indices)
+        var touched = active
         var isMoving = true
         while isMoving {
             isMoving = false
@@ -151,25 +180,66 @@ struct InProcessRelay {
             // acknowledges a batch once (`Connection.holdsAcknowledgements`, `RelayCore.handleDatagrams`).
             let batch = outbox
             outbox.removeAll(keepingCapacity: true)
+            var received: [Int] = []
             for (bytes, endpoint) in batch {
-                if let index = order.firstIndex(of: endpoint) {
+                if let index = indexOf[endpoint] {
                     clients[index].holdsAcknowledgements = true
                     clients[index].handleDatagram(bytes, at: now)
+                    if !received.contains(index) { received.append(index) }
                 }
             }
-            for index in clients.indices { clients[index].holdsAcknowledgements = false }
-            for index in clients.indices {
+            for index in received { clients[index].holdsAcknowledgements = false }
+            for index in received where !active.contains(index) { active.append(index) }
+            for index in received where !touched.contains(index) { touched.append(index) }
+            for index in active {
                 var sent: [(bytes: [UInt8], from: Endpoint)] = []
                 while let bytes = clients[index].pollTransmit(at: now) { sent.append((bytes, order[index])) }
                 if !sent.isEmpty {
                     isMoving = true
+                    sentToRelay += sent.count
                     core.handleDatagrams(sent, at: now)
                 }
                 while let event = clients[index].pollEvent() {
                     if case .message = event { delivered += 1 }
                 }
             }
+            if only != nil { active = [] }
             isMoving = isMoving || !outbox.isEmpty
+        }
+        return touched
+    }
+
+    /// Moves scripted time from deadline to deadline (the relay's and the clients'), handling each
+    /// client's timer alone, so each keepalive reaches the relay in a batch of its own as on a real
+    /// socket; stops at `end` or once the clients have sent `keepalives` datagrams.
+    mutating func runTimers(until end: Timestamp, keepalives: Int) {
+        // The clients' deadlines in a heap (stale entries skipped), so the harness's own cost per
+        // keepalive does not grow with the number of clients.
+        var heap = DeadlineHeap()
+        var scheduled = [Timestamp?](repeating: nil, count: clients.count)
+        // Read through `inout`: a computed property read from an array element copies the Connection.
+        func deadline(of connection: inout Connection) -> Timestamp? { connection.nextDeadline }
+        func schedule(_ index: Int) {
+            let deadline = deadline(of: &clients[index])
+            if let deadline, deadline != scheduled[index] { heap.push(deadline, index) }
+            scheduled[index] = deadline
+        }
+        for index in clients.indices { schedule(index) }
+        while sentToRelay < keepalives {
+            let next = [core.nextDeadline, heap.earliest].compactMap { $0 }.min()
+            guard let next, next <= end else { return }
+            now = max(now, next)
+            if let deadline = core.nextDeadline, deadline <= now {
+                core.handleTimeout(at: now)
+                for index in pump(only: []) { schedule(index) }
+            }
+            while sentToRelay < keepalives, let (deadline, index) = heap.popDue(at: now) {
+                guard scheduled[index] == deadline else { continue }
+                scheduled[index] = nil
+                clients[index].handleTimeout(at: now)
+                for touched in pump(only: [index]) { schedule(touched) }
+                schedule(index)
+            }
         }
     }
 }

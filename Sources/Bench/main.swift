@@ -14,7 +14,7 @@ let overview = """
       fanout        One sender, M receivers in #lobby; deliveries per second, exactly once and in order
       attack        The attacks of issue 8 against the relay while two users chat; nothing may be lost
       p2p           Datagram bulk between two endpoints in this process, no relay: p2p [BYTES] [SIZE]; goodput and counters
-      workload      In-process work for tools/callgrind.sh: workload <p2p|direct|relay|relay-bulk|relay-sealed> <messages> (no sockets)
+      workload      In-process work for tools/callgrind.sh: workload <p2p|direct|relay|relay-bulk|relay-sealed|relay-idle> <messages> (no sockets)
 
     See 'bench <subcommand> --help' for its options. Progress goes to stderr, the report to stdout.
     Exit status: 0 when the run completed, 1 when it failed, 64 on a bad command line.
@@ -82,7 +82,7 @@ case "p2p":
     }
 case "workload":
     guard rest.count == 2, let workload = InstructionWorkload(rawValue: rest[0]), let count = Int(rest[1]), count >= 0 else {
-        usageFailure("workload takes <p2p|direct|relay|relay-bulk|relay-sealed> <messages>")
+        usageFailure("workload takes <p2p|direct|relay|relay-bulk|relay-sealed|relay-idle> <messages>")
     }
     let delivered = workload.run(messages: count)
     print("\(workload.rawValue): \(delivered) of \(count) messages delivered")

@@ -373,7 +373,7 @@ extension Connection {
         ackElicitingSinceAcknowledgement += 1
         // The peer's keepalive runs, and it will hear this end's acknowledgement: no keepalive of
         // ours is due (`keepaliveDeadline`).
-        if state == .established, packet.type == .ping { quietUntil = now + configuration.keepaliveInterval * 3 / 2 }
+        if state == .established, packet.type == .ping { quietUntil = now + configuration.keepaliveInterval.scaled(3, 2) }
         // A sealed server before FINISH can send nothing but WELCOME, which carries the acknowledgement.
         if seal?.hasKeys == false, role == .server { return }
         let isInOrder = previousLargest.map { packetNumber == $0 &+ 1 } ?? true

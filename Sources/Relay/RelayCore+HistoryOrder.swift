@@ -57,6 +57,7 @@ extension RelayCore {
     }
 
     /// True when a message for `endpoint` must wait behind a history read.
+    @inline(__always)   // called per message sent: a call copied all of `RelayCore` as `self`
     func isHeldForHistory(_ endpoint: Endpoint) -> Bool {
         !historyReads.isEmpty && peers[endpoint]?.heldOutput != nil
     }

@@ -81,6 +81,9 @@ extension RelayCore {
     }
 
     /// The same from the fields it needs (the timers read them in place, without copying the peer).
+    /// Inlined: called from a mutating method, a non-mutating call copied all of `RelayCore` (1.7 KB)
+    /// to pass it as `self`.
+    @inline(__always)
     func limitWakeTime(of endpoint: Endpoint, isJoined: Bool, isDraining: Bool) -> Timestamp? {
         var earliest: Timestamp?
         func consider(_ time: Timestamp) { if earliest.map({ time < $0 }) ?? true { earliest = time } }
