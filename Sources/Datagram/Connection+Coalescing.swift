@@ -18,6 +18,9 @@ extension Connection {
         guard state == .established, canJoin(packetBytes: datagram.count, count: 1, adding: HeaderLayout.size) else {
             return true
         }
+        // A copy (`pendingCopy`) never joins: it leads a datagram of its own.
+        isJoiningDatagram = true
+        defer { isJoiningDatagram = false }
         var next: [UInt8] = []
         guard pollPacket(into: &next, at: now) else { return true }
         guard state == .established, canJoin(packetBytes: datagram.count, count: 1, adding: next.count) else {

@@ -145,6 +145,7 @@ extension Connection {
         bytesInFlight -= packet.size
         ackElicitingInFlight -= 1
         counters.packetsLost += 1
+        if configuration.copiesSmallMessagesUnderLoss { redundancyUntil = now + configuration.redundancyHold }
         emit(.lost(packetNumber: packet.packetNumber, reason: reason))
         guard let reference = packet.fragment, onLost(reference) else { return }
         if isTracingEnabled, let (message, fragment) = describe(reference) {

@@ -24,9 +24,32 @@ extension Connection {
     mutating func pollPacket(into datagram: inout [UInt8], at now: Timestamp) -> Bool {
         advanceClock(to: now)
         guard let (body, fragment) = nextPacket() else { return false }
-        if let fragment { onSent(fragment.reference) }
+        if let fragment {
+            onSent(fragment.reference)
+            if isSendingCopy { isSendingCopy = false } else { noteCopyIfWanted(of: fragment, body: body) }
+        }
         transmit(body, fragment: fragment, into: &datagram)
         return true
+    }
+
+    /// Under loss (`redundancyUntil`), a reliable message of one small fragment just sent is queued to
+    /// go again in the next datagram (Specs/reliability.md, "Copies of small messages under loss").
+    private mutating func noteCopyIfWanted(of fragment: SendQueue.Outgoing, body: PacketBody) {
+        guard let until = redundancyUntil, now < until, case let .reliable(ordinal) = fragment.reference,
+              fragment.header.fragmentCount == 1, fragment.payload.count <= Limits.redundantCopyPayload,
+              pendingCopy != ordinal, case .data = body else { return }
+        pendingCopy = ordinal
+    }
+
+    /// The pending copy, if its fragment still waits for an acknowledgement and the window allows.
+    private mutating func takeCopy() -> SendQueue.Outgoing? {
+        guard let ordinal = pendingCopy, !isJoiningDatagram else { return nil }
+        pendingCopy = nil
+        guard bytesInFlight + Limits.maximumDatagramSize <= congestion.window,
+              let fragment = sendQueue.unacknowledgedFragment(ordinal) else { return nil }
+        counters.redundantCopies += 1
+        isSendingCopy = true
+        return fragment
     }
 
     private typealias PlannedPacket = (body: PacketBody, fragment: SendQueue.Outgoing?)
@@ -67,6 +90,7 @@ extension Connection {
             probesToSend -= 1
             return probe()
         }
+        if let copy = takeCopy() { return (.data(copy.header, payload: copy.payload), copy) }
         if let fragment = nextFragment() { return (.data(fragment.header, payload: fragment.payload), fragment) }
         if isPingPending { return (.ping, nil) }
         if isAckDue, !holdsAcknowledgements, receivedPackets.largest != nil { return (.ack, nil) }

@@ -99,6 +99,15 @@ public struct Connection: Sendable {
     /// A packet already numbered and recorded that did not fit the coalesced datagram before it: the
     /// next `pollTransmit` sends it first (Connection+Coalescing.swift).
     var heldPacket: [UInt8] = []
+    /// Small messages are copied until then (`copiesSmallMessagesUnderLoss`; set at each declared loss).
+    var redundancyUntil: Timestamp?
+    /// The reliable fragment to send again in a datagram of its own, as a copy.
+    var pendingCopy: UInt64?
+    /// True while `pollCoalesced` adds packets to a datagram it has started: a copy must not share the
+    /// original's datagram (a lost datagram loses both).
+    var isJoiningDatagram = false
+    /// The packet being built is a copy: it is not copied again.
+    var isSendingCopy = false
 
     /// Creates a connection. A client starts its handshake at once (its first `pollTransmit` is a HELLO);
     /// a server is created established, emits `.connected`, and answers with WELCOME.

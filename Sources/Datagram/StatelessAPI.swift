@@ -20,6 +20,9 @@ public enum Limits {
     public static let maximumFragmentPayload = 1158
     /// The most fragments one message may have.
     public static let maximumFragmentCount = 57
+    /// The largest message payload a connection copies under loss (`copiesSmallMessagesUnderLoss`):
+    /// chat lines, notices and receipts, not file chunks or long pastes. Not part of the wire format.
+    public static let redundantCopyPayload = 512
     /// The largest message `send` accepts and a receiver reassembles, in bytes: 56 full fragments of
     /// 1158 bytes and a last one of at most 688.
     public static let maximumMessageSize = 65_536

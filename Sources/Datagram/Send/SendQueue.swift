@@ -124,6 +124,12 @@ struct SendQueue: Sendable {
         return outgoing(nextNewOrdinal)
     }
 
+    /// Reliable fragment `ordinal` if it was sent and is not acknowledged yet, for a copy.
+    func unacknowledgedFragment(_ ordinal: UInt64) -> Outgoing? {
+        guard ordinal < nextNewOrdinal, let state = state(ofOrdinal: ordinal), !state.isAcknowledged else { return nil }
+        return outgoing(ordinal)
+    }
+
     /// The oldest sent and unacknowledged reliable fragment, for a probe.
     func oldestUnacknowledgedSent() -> Outgoing? {
         guard oldestUnacknowledgedOrdinal < nextNewOrdinal else { return nil }
