@@ -25,8 +25,10 @@ extension Connection {
             var sample: Duration?
             if newly.includesAckEliciting {
                 let ackDelay = Swift.min(acknowledgement.delayDuration, configuration.maximumAckDelay)
-                rtt.update(latest: now - largestSentTime, ackDelay: state == .established ? ackDelay : .zero)
+                let latest = now - largestSentTime
+                rtt.update(latest: latest, ackDelay: state == .established ? ackDelay : .zero)
                 sample = rtt.latest
+                if configuration.bulkQueueingTarget != nil { measureQueueing(latest: latest, ackDelay: ackDelay, acknowledgedBytes: newly.bytes) }
             }
             emit(.acknowledged(packetNumber: largest, rttSample: sample))
         }
@@ -39,6 +41,27 @@ extension Connection {
         hasPeerAcknowledged = true
         detectLosses()
         sentPackets.trimFront()
+    }
+
+    /// Measures how long the newest acknowledged packet sat in queues (its RTT sample less the peer's
+    /// ack delay, above the path's recent minimum), then grows the bulk window by what was
+    /// acknowledged while that stays under the target, or shrinks it by a quarter, at most once per
+    /// round trip, when it does not (Specs/reliability.md, "The bulk channel yields to queues").
+    private mutating func measureQueueing(latest: Duration, ackDelay: Duration, acknowledgedBytes: Int) {
+        guard let configured = configuration.bulkQueueingTarget else { return }
+        let adjusted = latest > ackDelay ? latest - ackDelay : latest
+        baseDelay.add(adjusted, at: now)
+        let base = baseDelay.value ?? adjusted
+        queueingDelay = adjusted - base
+        // A long path tolerates a longer queue: half its delay, so its jitter does not read as queueing.
+        let target = Swift.max(configured, base.scaled(1, 2))
+        let floor = 4 * Limits.maximumDatagramSize
+        if queueingDelay <= target {
+            bulkWindow = Swift.min(bulkWindow + acknowledgedBytes, Swift.max(congestion.window, floor))
+        } else if bulkDecreaseAllowedAt.map({ now >= $0 }) ?? true {
+            bulkWindow = Swift.max(floor, bulkWindow - bulkWindow / 4)
+            bulkDecreaseAllowedAt = now + rtt.smoothed
+        }
     }
 
     /// True when this end has sent a packet numbered `number`: it lies in [first, next) (after 2^32

@@ -166,7 +166,16 @@ extension Connection {
             counters.retransmissions += 1
             return fragment
         }
+        guard !isBulkYielding else { return nil }
         return bulkQueue.popNewReliable(window: reorderWindow)
+    }
+
+    /// True while new bulk fragments wait for room in the bulk window (`bulkQueueingTarget`,
+    /// `measureQueueing`). With nothing in flight bulk always goes: no acknowledgement would come to
+    /// open the window.
+    private var isBulkYielding: Bool {
+        guard configuration.bulkQueueingTarget != nil, ackElicitingInFlight > 0 else { return false }
+        return bytesInFlight + Limits.maximumDatagramSize > bulkWindow
     }
 
     /// The send queue's bookkeeping for a packet carrying `reference` (sent, acknowledged, lost).

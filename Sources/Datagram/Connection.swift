@@ -52,6 +52,15 @@ public struct Connection: Sendable {
     var consecutiveProbeTimeouts = 0
     var probesToSend = 0
     var isWindowLimited = false
+    /// The latest RTT sample less the peer's ack delay, minus the smallest sample: how long the
+    /// queues on the path held the newest acknowledged packet (`bulkQueueingTarget`).
+    var queueingDelay: Duration = .zero
+    /// The path's recent delay without queues, which `queueingDelay` is measured from.
+    var baseDelay = RecentMinimum()
+    /// Bytes in flight up to which new bulk fragments may be sent (`bulkQueueingTarget`).
+    var bulkWindow = 4 * Limits.maximumDatagramSize
+    /// No decrease of `bulkWindow` before then: once per round trip.
+    var bulkDecreaseAllowedAt: Timestamp?
     var hasPeerAcknowledged = false
     var nextMessageID: UInt64 = 1
 

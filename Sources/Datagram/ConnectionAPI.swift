@@ -80,16 +80,24 @@ extension Connection {
         public var copiesSmallMessagesUnderLoss: Bool = false
         /// How long after the last declared loss small messages are still copied.
         public var redundancyHold: Duration = .seconds(10)
+        /// The bulk channel (2) yields to queues: new bulk fragments are held to a second window that
+        /// shrinks while RTT samples (less the peer's ack delay) exceed the path's recent minimum by
+        /// more than this, or by half that minimum if it is larger (Specs/reliability.md, "The bulk
+        /// channel yields to queues"). A file then fills the queues on its path only to about this
+        /// delay, so a chat message sent meanwhile waits behind little file data. nil: bulk is limited
+        /// by the congestion window alone.
+        public var bulkQueueingTarget: Duration? = nil
 
         /// The defaults above.
         public init() {}
 
-        /// The defaults with `coalescesPackets` and `copiesSmallMessagesUnderLoss` on: what the relay
-        /// and the chat client use.
+        /// The defaults with `coalescesPackets` and `copiesSmallMessagesUnderLoss` on and a
+        /// `bulkQueueingTarget` of 200 µs: what the relay and the chat client use.
         public static var coalescing: Configuration {
             var configuration = Configuration()
             configuration.coalescesPackets = true
             configuration.copiesSmallMessagesUnderLoss = true
+            configuration.bulkQueueingTarget = .microseconds(200)
             return configuration
         }
     }
