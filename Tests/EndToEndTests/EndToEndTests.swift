@@ -74,7 +74,7 @@ struct ThreeClientScenarios {
         ]
         for client in clients { client.send((1...30).map { "m \(client.name) \($0)" }) }
         relay.terminate()
-        #expect(relay.waitForExit(timeout: 10) == 0)
+        #expect(relay.waitForExit(timeout: 10) == 0, "the relay did not stop cleanly: \(relay.standardError)")
         (relay, port) = try startRelay(port: port)
         defer { relay.terminate() }
         for client in clients { client.send((31...40).map { "m \(client.name) \($0)" }) }
