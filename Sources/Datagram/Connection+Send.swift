@@ -26,7 +26,13 @@ extension Connection {
         guard let (body, fragment) = nextPacket() else { return false }
         if let fragment {
             onSent(fragment.reference)
-            if isSendingCopy { isSendingCopy = false } else { noteCopyIfWanted(of: fragment, body: body) }
+            // Checked here, not in the callee: passing the fragment along costs a retain per packet.
+            if isSendingCopy {
+                isSendingCopy = false
+            } else if redundancyUntil != nil {
+                noteCopyIfWanted(of: fragment.reference, fragmentCount: fragment.header.fragmentCount,
+                                 payloadBytes: fragment.payload.count)
+            }
         }
         transmit(body, fragment: fragment, into: &datagram)
         return true
@@ -34,10 +40,9 @@ extension Connection {
 
     /// Under loss (`redundancyUntil`), a reliable message of one small fragment just sent is queued to
     /// go again in the next datagram (Specs/reliability.md, "Copies of small messages under loss").
-    private mutating func noteCopyIfWanted(of fragment: SendQueue.Outgoing, body: PacketBody) {
-        guard let until = redundancyUntil, now < until, case let .reliable(ordinal) = fragment.reference,
-              fragment.header.fragmentCount == 1, fragment.payload.count <= Limits.redundantCopyPayload,
-              pendingCopy != ordinal, case .data = body else { return }
+    private mutating func noteCopyIfWanted(of reference: FragmentReference, fragmentCount: UInt16, payloadBytes: Int) {
+        guard let until = redundancyUntil, now < until, case let .reliable(ordinal) = reference,
+              fragmentCount == 1, payloadBytes <= Limits.redundantCopyPayload, pendingCopy != ordinal else { return }
         pendingCopy = ordinal
     }
 
@@ -90,7 +95,7 @@ extension Connection {
             probesToSend -= 1
             return probe()
         }
-        if let copy = takeCopy() { return (.data(copy.header, payload: copy.payload), copy) }
+        if pendingCopy != nil, let copy = takeCopy() { return (.data(copy.header, payload: copy.payload), copy) }
         if let fragment = nextFragment() { return (.data(fragment.header, payload: fragment.payload), fragment) }
         if isPingPending { return (.ping, nil) }
         if isAckDue, !holdsAcknowledgements, receivedPackets.largest != nil { return (.ack, nil) }
