@@ -28,7 +28,7 @@ extension Connection {
                 let latest = now - largestSentTime
                 rtt.update(latest: latest, ackDelay: state == .established ? ackDelay : .zero)
                 sample = rtt.latest
-                if configuration.bulkQueueingTarget != nil { measureQueueing(latest: latest, ackDelay: ackDelay, acknowledgedBytes: newly.bytes) }
+                if configuration.measuresQueueing { measureQueueing(latest: latest, ackDelay: ackDelay, acknowledgedBytes: newly.bytes) }
             }
             emit(.acknowledged(packetNumber: largest, rttSample: sample))
         }
@@ -44,15 +44,19 @@ extension Connection {
     }
 
     /// Measures how long the newest acknowledged packet sat in queues (its RTT sample less the peer's
-    /// ack delay, above the path's recent minimum), then grows the bulk window by what was
-    /// acknowledged while that stays under the target, or shrinks it by a quarter, at most once per
-    /// round trip, when it does not (Specs/reliability.md, "The bulk channel yields to queues").
+    /// ack delay, above the path's recent minimum) and keeps the standing queue for
+    /// `congestionQueueThreshold`. Then grows the bulk window by what was acknowledged while that
+    /// stays under the target, or shrinks it by a quarter, at most once per round trip, when it does
+    /// not (Specs/reliability.md, "The bulk channel yields to queues").
     private mutating func measureQueueing(latest: Duration, ackDelay: Duration, acknowledgedBytes: Int) {
-        guard let configured = configuration.bulkQueueingTarget else { return }
         let adjusted = latest > ackDelay ? latest - ackDelay : latest
         baseDelay.add(adjusted, at: now)
         let base = baseDelay.value ?? adjusted
         queueingDelay = adjusted - base
+        if configuration.congestionQueueThreshold != nil {
+            standingQueue.add(queueingDelay, at: now, span: Swift.max(rtt.smoothed, .milliseconds(1)))
+        }
+        guard let configured = configuration.bulkQueueingTarget else { return }
         // A long path tolerates a longer queue: half its delay, so its jitter does not read as queueing.
         let target = Swift.max(configured, base.scaled(1, 2))
         let floor = 4 * Limits.maximumDatagramSize
@@ -114,6 +118,7 @@ extension Connection {
         if packet.isAckEliciting {
             bytesInFlight -= packet.size
             ackElicitingInFlight -= 1
+            recentLossRate -= recentLossRate >> 6
         }
         if !isLargest { emit(.acknowledged(packetNumber: number, rttSample: nil)) }
         if let fragment = packet.fragment, let message = onAcknowledged(fragment) {
@@ -156,7 +161,11 @@ extension Connection {
         }
         sentPackets.trimFront()
         guard let oldestLost, let newestLost else { return }
-        congestion.onCongestionEvent(sentTime: newestLost, now: now)
+        if isLossWithoutQueue {
+            counters.lossesTakenAsNoise += 1
+        } else {
+            congestion.onCongestionEvent(sentTime: newestLost, now: now)
+        }
         if isContiguous, rtt.hasSample, newestLost - oldestLost > persistentCongestionDuration {
             congestion.onPersistentCongestion()
         }
@@ -168,12 +177,22 @@ extension Connection {
         bytesInFlight -= packet.size
         ackElicitingInFlight -= 1
         counters.packetsLost += 1
+        recentLossRate += (65536 - recentLossRate) >> 6
         if configuration.copiesSmallMessagesUnderLoss { redundancyUntil = now + configuration.redundancyHold }
         emit(.lost(packetNumber: packet.packetNumber, reason: reason))
         guard let reference = packet.fragment, onLost(reference) else { return }
         if isTracingEnabled, let (message, fragment) = describe(reference) {
             emit(.retransmitted(message: message, fragment: fragment, lostPacketNumber: packet.packetNumber))
         }
+    }
+
+    /// True when the losses just declared look like a lossy link rather than congestion: the path's
+    /// standing queue is within `congestionQueueThreshold` (or half its base delay), and at most an
+    /// eighth of recent packets were lost (Specs/reliability.md, "Loss without a queue").
+    private var isLossWithoutQueue: Bool {
+        guard let threshold = configuration.congestionQueueThreshold, recentLossRate <= 65536 / 8,
+              let base = baseDelay.value, let standing = standingQueue.value else { return false }
+        return standing <= Swift.max(threshold, base.scaled(1, 2))
     }
 
     /// RFC 9002 section 7.6.1: three probe timeouts without backoff.

@@ -61,6 +61,13 @@ public struct Connection: Sendable {
     var bulkWindow = 4 * Limits.maximumDatagramSize
     /// No decrease of `bulkWindow` before then: once per round trip.
     var bulkDecreaseAllowedAt: Timestamp?
+    /// The fraction of recent ack-eliciting packets declared lost, in 1/65536ths: a moving average
+    /// over about 64 packets (`congestionQueueThreshold`).
+    var recentLossRate: UInt32 = 0
+    /// The smallest queueing delay of the current span of a round trip (at least 1 ms) and the span
+    /// before: what the path's queues held at their emptiest, lately. A standing queue keeps it up;
+    /// a burst that drains again does not (CoDel's distinction; `congestionQueueThreshold`).
+    var standingQueue = RecentMinimum()
     var hasPeerAcknowledged = false
     var nextMessageID: UInt64 = 1
 

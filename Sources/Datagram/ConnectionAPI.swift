@@ -88,16 +88,31 @@ extension Connection {
         /// by the congestion window alone.
         public var bulkQueueingTarget: Duration? = nil
 
+        /// A loss counts as congestion, and halves the window as RFC 9002 says, only when the path
+        /// shows a standing queue of more than this (or of half its base delay, if larger), or when
+        /// more than an eighth of recent packets were lost. Otherwise it is taken as a lossy link's
+        /// noise (radio, a bad cable, an nftables rule) and the window stays: NewReno's halving for
+        /// each such loss caps the rate at a few packets per round trip however fast the path is.
+        /// The standing queue is the smallest queueing delay of the last round trip or two, so a
+        /// burst that drains does not count and a full buffer does. nil: every loss counts
+        /// (Specs/reliability.md, "Loss without a queue").
+        public var congestionQueueThreshold: Duration? = nil
+
         /// The defaults above.
         public init() {}
 
-        /// The defaults with `coalescesPackets` and `copiesSmallMessagesUnderLoss` on and a
-        /// `bulkQueueingTarget` of 200 µs: what the relay and the chat client use.
+        /// True when RTT samples feed the queueing measure (for either of the two settings above).
+        var measuresQueueing: Bool { bulkQueueingTarget != nil || congestionQueueThreshold != nil }
+
+        /// The defaults with `coalescesPackets` and `copiesSmallMessagesUnderLoss` on, a
+        /// `bulkQueueingTarget` of 200 µs and a `congestionQueueThreshold` of 1 ms: what the relay and
+        /// the chat client use.
         public static var coalescing: Configuration {
             var configuration = Configuration()
             configuration.coalescesPackets = true
             configuration.copiesSmallMessagesUnderLoss = true
             configuration.bulkQueueingTarget = .microseconds(200)
+            configuration.congestionQueueThreshold = .milliseconds(1)
             return configuration
         }
     }
@@ -208,6 +223,9 @@ extension Connection {
         public var redundantCopies = 0
         /// Packets declared lost (by packet or time threshold).
         public var packetsLost = 0
+        /// Loss events that left the congestion window alone because the path showed no standing
+        /// queue (`Configuration.congestionQueueThreshold`).
+        public var lossesTakenAsNoise = 0
         /// Probe timeouts that fired.
         public var probeTimeouts = 0
         /// Packets received that had been received before.

@@ -66,6 +66,8 @@ struct BulkYieldTests {
         return outcome
     }
 
+    /// Specs/reliability.md, "The bulk channel yields to queues": with the target a chat message
+    /// waits behind little file data, and the file keeps the link busy.
     @Test func aChatMessageWaitsBehindLittleFileDataAndTheFileKeepsTheLinksRate() throws {
         let yielding = try Self.run(target: .microseconds(200))
         let greedy = try Self.run(target: nil)
@@ -81,6 +83,8 @@ struct BulkYieldTests {
                 "yielding \(yielding.bulkBytesDelivered) B, greedy \(greedy.bulkBytesDelivered) B")
     }
 
+    /// Specs/reliability.md, "The bulk channel yields to queues": the base delay is the smallest
+    /// sample of the last 10 to 20 s.
     @Test func theBaseDelayForgetsAShorterPathAfterTwoSpans() {
         var minimum = RecentMinimum()
         minimum.add(.milliseconds(1), at: .ms(0))

@@ -13,6 +13,8 @@ struct RedundantCopyTests {
         return configuration
     }
 
+    /// Specs/reliability.md, "Copies of small messages under loss": after a declared loss a small
+    /// reliable message goes in two datagrams; the copy alone delivers it, once.
     @Test func aSmallMessageGoesTwiceAfterALossAndArrivesFromTheCopyAlone() throws {
         var (client, server) = Script.establishedPair(Self.configuration)
         // Before any loss: one datagram per message.
@@ -49,6 +51,8 @@ struct RedundantCopyTests {
         #expect(!Script.events(&server).contains { if case .message = $0 { true } else { false } })
     }
 
+    /// Specs/reliability.md, "Copies of small messages under loss": a message over 512 bytes, or of
+    /// more than one fragment, is never copied.
     @Test func aLargeMessageIsNotCopied() throws {
         var (client, server) = Script.establishedPair(Self.configuration)
         var sent: [[UInt8]] = []

@@ -11,9 +11,9 @@ struct RecentMinimum: Sendable {
     private var previous: Duration?
     private var currentStart: Timestamp?
 
-    /// Takes a sample measured at `now`.
-    mutating func add(_ sample: Duration, at now: Timestamp) {
-        if let start = currentStart, now - start >= RecentMinimum.span {
+    /// Takes a sample measured at `now`; a span ends once it is `span` old (10 s unless given).
+    mutating func add(_ sample: Duration, at now: Timestamp, span: Duration = RecentMinimum.span) {
+        if let start = currentStart, now - start >= span {
             previous = current
             current = nil
             currentStart = now
