@@ -5,7 +5,8 @@ import LinkSimulator
 import Measurement
 import Transport
 
-/// The `udp-p2p` row: Datagram between two endpoints over loopback, no relay and no chat protocol.
+/// The `udp-p2p` row: Datagram between two endpoints over loopback, no relay and no chat protocol,
+/// configured as the relay and the chat client configure it (`.coalescing`).
 ///
 /// Two `ConnectionDriver`s, each with its own UDP socket and serial queue, in this process: the
 /// sender's messages go straight to the receiver's connection. Beside the relayed `udp` row it
@@ -29,9 +30,11 @@ final class PointToPointRun {
         // The handshake's first step by hand: the client's HELLO goes straight into the server's
         // connection (no cookie step: both ends are ours), and the drivers take it from there.
         let id = ConnectionID(rawValue: UInt32(truncatingIfNeeded: seed) | 1)
-        var client = Connection(role: .client, id: id, now: now)
+        // The configuration the relay and the chat client use, so this row and `udp` differ only in
+        // the chat path.
+        var client = Connection(role: .client, id: id, configuration: .coalescing, now: now)
         guard let hello = client.pollTransmit(at: now) else { throw RunFailure("the client sent no HELLO") }
-        var server = Connection(role: .server, id: id, now: now)
+        var server = Connection(role: .server, id: id, configuration: .coalescing, now: now)
         server.handleDatagram(hello, at: now)
         sender = ConnectionDriver(connection: client, socket: senderSocket, peer: receiverAddress, clock: clock,
                                   linkSeed: seed, queueLabel: "compare.p2p-sender")
