@@ -50,11 +50,34 @@ struct SystemTests {
         #expect(didFire, "the re-armed timer never fired; the hour-long deadline was not replaced")
         queue.sync { holder.cancel() }
     }
+
+    /// Arming the same deadline again leaves the timer alone, and once it has fired the same
+    /// deadline arms it anew: a relay re-arms to the same millisecond after most steps, and a
+    /// handler that re-arms to a deadline it found not yet due must still be woken.
+    @Test func theSameDeadlineArmedAgainFiresOnceAndAgainAfterFiring() async {
+        let queue = DispatchQueue(label: "test.timer-same")
+        let fired = Mutex(0)
+        let clock = MonotonicClock()
+        let holder = TimerHolder()
+        let deadline = clock.now() + .milliseconds(5)
+        queue.sync {
+            let timer = RearmableTimer(queue: queue) { fired.withLock { $0 += 1 } }
+            for _ in 0..<3 { timer.arm(at: deadline, now: clock.now()) }
+            holder.keep(timer)
+        }
+        #expect(await eventually { fired.withLock { $0 } >= 1 })
+        // After it fired: the same (now past) deadline fires again at once.
+        queue.sync { holder.arm(at: deadline, now: clock.now()) }
+        #expect(await eventually { fired.withLock { $0 } >= 2 }, "the timer was not re-armed after it had fired")
+        queue.sync { holder.cancel() }
+        #expect(fired.withLock { $0 } == 2)
+    }
 }
 
 /// Keeps a timer alive between queue hops; used only on the test's serial queue.
 private final class TimerHolder: @unchecked Sendable {  // guard: touched only inside queue.sync blocks
     private var timer: RearmableTimer?
     func keep(_ timer: RearmableTimer) { self.timer = timer }
+    func arm(at deadline: Timestamp, now: Timestamp) { timer?.arm(at: deadline, now: now) }
     func cancel() { timer?.cancel(); timer = nil }
 }

@@ -1,5 +1,6 @@
 import Datagram
 import Dispatch
+import Synchronization
 
 /// Pausing, resuming and cancelling one dispatch source, shared by `ReadSource` and `WriteSource`.
 ///
@@ -102,11 +103,18 @@ public final class RearmableTimer {
 
     /// The deadline most recently armed, if any (it stays set after the timer fired).
     public private(set) var deadline: Timestamp?
+    /// True from arming a deadline until the handler runs (set and cleared on the timer's queue; a
+    /// box because the handler closure cannot capture `self` before `init` is done).
+    private let pending = PendingFlag()
 
     /// Creates a disarmed timer whose `handler` runs on `queue`.
     public init(queue: DispatchQueue, handler: @escaping @Sendable () -> Void) {
         source = DispatchSource.makeTimerSource(flags: .strict, queue: queue)
-        source.setEventHandler(handler: handler)
+        let pending = pending
+        source.setEventHandler {
+            pending.isSet.store(false, ordering: .relaxed)
+            handler()
+        }
         source.schedule(deadline: .distantFuture, leeway: .nanoseconds(0))
         source.resume()
     }
@@ -115,11 +123,17 @@ public final class RearmableTimer {
     /// A deadline at or before `now` fires as soon as the queue is free.
     public func arm(at deadline: Timestamp?, now: Timestamp) {
         guard !isCancelled else { return }
+        // The same deadline, armed and not yet fired: leave it. Rescheduling a Dispatch timer wakes
+        // Dispatch's manager thread to reprogram its timer heap, and a relay re-arms after every
+        // step, mostly to the same whole millisecond (`RelayHost.timerGranule`).
+        if let deadline, deadline == self.deadline, pending.isSet.load(ordering: .relaxed) { return }
         self.deadline = deadline
         guard let deadline else {
+            pending.isSet.store(false, ordering: .relaxed)
             source.schedule(deadline: .distantFuture, leeway: .nanoseconds(0))
             return
         }
+        pending.isSet.store(true, ordering: .relaxed)
         let delay = max(Duration.zero, deadline - now)
         let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
         source.schedule(deadline: .now() + .nanoseconds(Int(nanoseconds)), leeway: .microseconds(100))
@@ -134,5 +148,10 @@ public final class RearmableTimer {
 
     deinit {
         cancel()
+    }
+
+    /// Whether an armed deadline has yet to fire.
+    private final class PendingFlag: Sendable {
+        let isSet = Atomic(false)
     }
 }
